@@ -1,0 +1,45 @@
+# Two commands on a fresh clone: `make run` and `make test`. Each creates .venv when missing.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-slow lint bench lock calibrate clean
+
+$(PY):
+	@set -e; py=$$(tools/find_python.sh); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
+
+$(STAMP): $(PY) requirements.lock pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) experiments/fit.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests experiments benchmarks
+
+test: lint
+	$(PY) -m pytest -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/run_all.py
+
+calibrate: $(STAMP)
+	$(PY) experiments/calibrate.py
+
+# Refresh the lock: a clean venv, the project's runtime + test extras, then freeze.
+lock:
+	@set -e; py=$$(tools/find_python.sh); rm -rf .lock-venv; "$$py" -m venv .lock-venv; \
+	.lock-venv/bin/pip install --quiet --upgrade pip; \
+	.lock-venv/bin/pip install --quiet '.[test]'; \
+	.lock-venv/bin/pip freeze --exclude bayes_bcsm > requirements.lock; rm -rf .lock-venv
+	@echo "requirements.lock refreshed"
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache

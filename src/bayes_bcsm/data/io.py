@@ -1,0 +1,280 @@
+"""Read a cohort file (CSV or Parquet) and validate it against the contract.
+
+Every problem found is reported with the file, the row (1-based line number in a CSV,
+counting the header as line 1), the patient id, the column, the offending value and
+what was expected. Nothing is dropped silently: a file either validates as a whole or
+raises :class:`CohortValidationError` listing what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayes_bcsm.data.contract import COHORT_COLUMNS, REQUIRED_COLUMNS, ColumnSpec
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+class CohortValidationError(ValueError):
+    """A cohort file does not follow the data contract.
+
+    Attributes
+    ----------
+    source : str
+        The file (or frame description) that failed.
+    problems : list of CohortProblem
+        Every problem found, in file order.
+    """
+
+    def __init__(self, source: str, problems: list[CohortProblem]):
+        self.source = source
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{source}: {len(problems)} problem(s) with the cohort data "
+            f"(see data/README.md for the contract):\n{shown}{tail}"
+        )
+
+
+@dataclass(frozen=True)
+class CohortProblem:
+    """One validation problem: where it is, what was found and what was expected."""
+
+    message: str
+    row: int | None = None
+    patient_id: str | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.patient_id:
+            where.append(f"patient_id {self.patient_id!r}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return (", ".join(where) + ": " if where else "") + self.message
+
+
+@dataclass(frozen=True)
+class CohortAccounting:
+    """What was read and what is usable.
+
+    Attributes
+    ----------
+    source : str
+        File path or description of the frame.
+    rows_read : int
+        Data rows in the file.
+    rows_usable : int
+        Rows that passed validation (all of them: a file with an invalid row is rejected).
+    extra_columns : tuple of str
+        Columns not in the contract; kept in the frame and reported, not an error.
+    missing : dict of str to int
+        Number of empty cells per column that may be missing (only columns with any).
+    """
+
+    source: str
+    rows_read: int
+    rows_usable: int
+    extra_columns: tuple[str, ...] = ()
+    missing: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """A short plain-text account for logs and reports."""
+        lines = [f"{self.source}: {self.rows_read} rows read, {self.rows_usable} usable."]
+        for column, count in self.missing.items():
+            lines.append(f"  {column}: unknown for {count} of {self.rows_read}")
+        if self.extra_columns:
+            lines.append("  extra columns kept (not in the contract): " + ", ".join(self.extra_columns))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A validated cohort: the typed frame and the accounting of how it was read."""
+
+    frame: pd.DataFrame
+    accounting: CohortAccounting
+
+    @property
+    def n(self) -> int:
+        """Number of patients."""
+        return len(self.frame)
+
+
+def load_cohort(path: str | Path) -> Cohort:
+    """Read a cohort CSV or Parquet file and validate it against the contract.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` or ``.parquet`` file with one row per patient and the columns of
+        ``data/README.md``.
+
+    Returns
+    -------
+    Cohort
+        The typed frame (binary and integer columns as nullable ``Int64``, categories as
+        ordered ``Categorical``, floats as ``float64``) and its accounting.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    CohortValidationError
+        If the file is empty or any row or column breaks the contract; the message names
+        the file, row, patient id and column and says what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"cohort file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        except pd.errors.EmptyDataError:
+            raise CohortValidationError(
+                str(path), [CohortProblem("the file is empty (expected a header and rows)")]
+            ) from None
+        first_data_line = 2
+    elif suffix in (".parquet", ".pq"):
+        raw = pd.read_parquet(path)
+        first_data_line = 1
+    else:
+        raise CohortValidationError(
+            str(path),
+            [CohortProblem(f"unsupported file type {suffix!r} (expected .csv or .parquet)")],
+        )
+    return validate_cohort(raw, source=str(path), first_data_line=first_data_line)
+
+
+def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line: int = 1) -> Cohort:
+    """Validate and type a raw cohort frame.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Values as read (strings from a CSV, or typed values from Parquet / Python).
+    source : str
+        Name used in messages and in the accounting.
+    first_data_line : int
+        The number reported as the row of the frame's first record (2 for a CSV whose
+        header is line 1).
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    CohortValidationError
+        With every problem found.
+    """
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    problems: list[CohortProblem] = []
+    missing_columns = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing_columns:
+        problems.extend(
+            CohortProblem("required column is missing", column=c) for c in missing_columns
+        )
+    if len(raw) == 0:
+        problems.append(CohortProblem("the file has a header but no patient rows"))
+    if problems:
+        raise CohortValidationError(source, problems)
+
+    ids = raw["patient_id"].map(_as_text)
+    row_numbers = np.arange(len(raw)) + first_data_line
+    typed: dict[str, pd.Series] = {}
+    for spec in COHORT_COLUMNS:
+        series, column_problems = _parse_column(raw[spec.name], spec, ids, row_numbers)
+        typed[spec.name] = series
+        problems.extend(column_problems)
+    problems.sort(key=lambda p: (p.row or 0))
+    if problems:
+        raise CohortValidationError(source, problems)
+
+    extra = tuple(c for c in raw.columns if c not in REQUIRED_COLUMNS)
+    frame = pd.DataFrame(typed)
+    for column in extra:
+        frame[column] = raw[column].to_numpy()
+    missing = {
+        spec.name: int(frame[spec.name].isna().sum())
+        for spec in COHORT_COLUMNS
+        if spec.may_be_missing and frame[spec.name].isna().any()
+    }
+    accounting = CohortAccounting(source, len(raw), len(frame), extra, missing)
+    return Cohort(frame, accounting)
+
+
+def _as_text(value: object) -> str | None:
+    """A cell as stripped text, ``None`` when empty or NA."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text if text and text.upper() not in ("NA", "NAN") else None
+
+
+def _parse_column(
+    values: pd.Series, spec: ColumnSpec, ids: pd.Series, rows: np.ndarray
+) -> tuple[pd.Series, list[CohortProblem]]:
+    problems: list[CohortProblem] = []
+    texts = values.map(_as_text)
+
+    def problem(i: int, found: object, what: str | None = None) -> None:
+        problems.append(
+            CohortProblem(
+                what or f"found {found!r}, expected {spec.expected()}",
+                row=int(rows[i]),
+                patient_id=ids.iloc[i],
+                column=spec.name,
+            )
+        )
+
+    empty = texts.isna().to_numpy()
+    if not spec.may_be_missing:
+        for i in np.flatnonzero(empty):
+            problem(i, "", f"empty cell, expected {spec.expected()}")
+
+    if spec.kind == "id":
+        duplicated = texts.duplicated(keep=False) & ~texts.isna()
+        for value in texts[duplicated].unique():
+            where = np.flatnonzero((texts == value).to_numpy())
+            for i in where[1:]:
+                problem(i, value, f"duplicate patient_id {value!r} (first at row {rows[where[0]]})")
+        return texts.astype("string"), problems
+
+    if spec.kind == "category":
+        allowed = spec.allowed or ()
+        for i in np.flatnonzero(~empty & ~texts.isin(allowed).to_numpy()):
+            problem(i, texts.iloc[i])
+        return pd.Series(pd.Categorical(texts, categories=list(allowed), ordered=True)), problems
+
+    numbers = pd.to_numeric(texts, errors="coerce").astype(float)
+    bad = ~empty & ~np.isfinite(numbers.to_numpy())
+    if spec.kind in ("binary", "integer"):
+        bad |= ~empty & np.isfinite(numbers.to_numpy()) & (numbers.to_numpy() % 1 != 0)
+    if spec.kind == "binary":
+        bad |= ~empty & ~numbers.isin([0.0, 1.0]).to_numpy()
+    if spec.step:
+        bad |= ~empty & (np.nan_to_num(numbers.to_numpy()) % spec.step != 0)
+    if spec.minimum is not None:
+        low = numbers.to_numpy() <= spec.minimum if spec.exclusive_minimum else (
+            numbers.to_numpy() < spec.minimum
+        )
+        bad |= ~empty & low
+    if spec.maximum is not None:
+        bad |= ~empty & (numbers.to_numpy() > spec.maximum)
+    for i in np.flatnonzero(bad):
+        problem(i, texts.iloc[i])
+    numbers = numbers.where(np.isfinite(numbers.to_numpy()) & ~bad)
+    if spec.kind == "float":
+        return numbers, problems
+    return numbers.round().astype("Int64"), problems

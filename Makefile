@@ -38,7 +38,7 @@ lock:
 	@set -e; py=$$(tools/find_python.sh); rm -rf .lock-venv; "$$py" -m venv .lock-venv; \
 	.lock-venv/bin/pip install --quiet --upgrade pip; \
 	.lock-venv/bin/pip install --quiet '.[test]'; \
-	.lock-venv/bin/pip freeze --exclude bayes_bcsm > requirements.lock; rm -rf .lock-venv
+	{ echo "# Fully pinned environment (runtime + test extras) for Python 3.13 / 3.12. Refresh with make lock."; .lock-venv/bin/pip freeze --exclude bayes_bcsm; } > requirements.lock; rm -rf .lock-venv
 	@echo "requirements.lock refreshed"
 
 clean:

@@ -1,4 +1,5 @@
-"""bayes_bcsm: Bayesian and frequentist survival re-analysis of a breast-cancer spinal-metastasis study.
+"""bayes_bcsm: Bayesian and frequentist survival re-analysis of a breast-cancer spinal-metastasis
+study.
 
 The bundled cohort (``data/bcsm_reconstructed.csv``) is a *reconstruction* calibrated to the
 study's published aggregates; it is not patient data.

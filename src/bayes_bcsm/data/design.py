@@ -58,7 +58,9 @@ class CompleteCases:
         return text
 
 
-def complete_cases(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, CompleteCases]:
+def complete_cases(
+    frame: pd.DataFrame, columns: Sequence[str]
+) -> tuple[pd.DataFrame, CompleteCases]:
     """Keep the rows with every value of ``columns`` present, and account for the others.
 
     Parameters
@@ -236,15 +238,18 @@ def build_design(
         blocks.append(block)
     X = np.column_stack(blocks) if blocks else np.empty((len(used), 0))
     columns = tuple(c for t in terms for c in t.columns)
-    return Design(time, status.astype(int), X.astype(float), columns, tuple(terms), accounting,
-                  used.index)
+    return Design(
+        time, status.astype(int), X.astype(float), columns, tuple(terms), accounting, used.index
+    )
 
 
 def _code_term(
     values: pd.Series, name: str, reference: str | None, standardize: bool
 ) -> tuple[CovariateTerm, np.ndarray]:
-    is_categorical = isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object or (
-        pd.api.types.is_string_dtype(values.dtype)
+    is_categorical = (
+        isinstance(values.dtype, pd.CategoricalDtype)
+        or values.dtype == object
+        or (pd.api.types.is_string_dtype(values.dtype))
     )
     if not is_categorical and pd.api.types.is_bool_dtype(values.dtype):
         values = values.astype(int)
@@ -276,12 +281,19 @@ def _code_term(
             f"observed levels: {levels}"
         )
     if len(levels) < 2:
-        raise DesignError(f"covariate {name!r} has a single observed level ({levels}) on the rows used")
+        raise DesignError(
+            f"covariate {name!r} has a single observed level ({levels}) on the rows used"
+        )
     others = [lvl for lvl in levels if lvl != reference]
     block = np.column_stack([(text == lvl).to_numpy(dtype=float) for lvl in others])
     ordered_levels = (reference, *others)
     return (
-        CovariateTerm(name, "categorical", tuple(f"{name}[{lvl}]" for lvl in others), reference,
-                      ordered_levels),
+        CovariateTerm(
+            name,
+            "categorical",
+            tuple(f"{name}[{lvl}]" for lvl in others),
+            reference,
+            ordered_levels,
+        ),
         block,
     )

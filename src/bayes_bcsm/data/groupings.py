@@ -50,17 +50,26 @@ DERIVED_GROUPINGS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = 
         "No other-bone and no visceral metastasis (Table 1 'spine only').",
         lambda f: _binary_levels(
             1 - ((f["other_bone_metastasis"] == 1) | (f["visceral_metastasis"] == 1)).astype(int),
-            "yes", "no", reference="no",
+            "yes",
+            "no",
+            reference="no",
         ),
     ),
     "pathology_group": (
         "Invasive (IDC, ILC) vs low-invasive (papillary, mucinous, other): Table 2's 69 / 9 split.",
         lambda f: pd.Series(
             pd.Categorical(
-                f["pathology"].map(
-                    {"idc": "invasive", "ilc": "invasive", "papillary": "low-invasive",
-                     "mucinous": "low-invasive", "other": "low-invasive"}
-                ).astype(object),
+                f["pathology"]
+                .map(
+                    {
+                        "idc": "invasive",
+                        "ilc": "invasive",
+                        "papillary": "low-invasive",
+                        "mucinous": "low-invasive",
+                        "other": "low-invasive",
+                    }
+                )
+                .astype(object),
                 categories=["invasive", "low-invasive"],
                 ordered=True,
             ),
@@ -75,9 +84,9 @@ DERIVED_GROUPINGS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = 
         "ESCC no compression (grades 0-1c) vs cord compression (2-3).",
         lambda f: pd.Series(
             pd.Categorical(
-                f["escc_grade"].map(
-                    {"0": "0-1", "1a": "0-1", "1b": "0-1", "1c": "0-1", "2": "2-3", "3": "2-3"}
-                ).astype(object),
+                f["escc_grade"]
+                .map({"0": "0-1", "1a": "0-1", "1b": "0-1", "1c": "0-1", "2": "2-3", "3": "2-3"})
+                .astype(object),
                 categories=["0-1", "2-3"],
                 ordered=True,
             ),
@@ -86,7 +95,9 @@ DERIVED_GROUPINGS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = 
     ),
     "tomita_group": (
         "Tomita score 2-3, 4-5, 6-7 (8-10 does not occur for a breast primary).",
-        lambda f: _cut(f["tomita_score"], [-np.inf, 3, 5, 7, np.inf], ["2-3", "4-5", "6-7", "8-10"]),
+        lambda f: _cut(
+            f["tomita_score"], [-np.inf, 3, 5, 7, np.inf], ["2-3", "4-5", "6-7", "8-10"]
+        ),
     ),
     "tokuhashi_group": (
         "Revised Tokuhashi score 0-8, 9-11, 12-15.",
@@ -96,10 +107,16 @@ DERIVED_GROUPINGS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = 
         "TES, debulking, palliative (decompression + vertebroplasty), as Table 2.",
         lambda f: pd.Series(
             pd.Categorical(
-                f["surgery_type"].map(
-                    {"tes": "tes", "debulking": "debulking",
-                     "palliative_decompression": "palliative", "vertebroplasty": "palliative"}
-                ).astype(object),
+                f["surgery_type"]
+                .map(
+                    {
+                        "tes": "tes",
+                        "debulking": "debulking",
+                        "palliative_decompression": "palliative",
+                        "vertebroplasty": "palliative",
+                    }
+                )
+                .astype(object),
                 categories=["tes", "debulking", "palliative"],
                 ordered=True,
             ),
@@ -116,7 +133,9 @@ DERIVED_GROUPINGS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = 
         "Tumour excision (TES or debulking) vs palliative (Fig. 2c); reference excision.",
         lambda f: _binary_levels(
             f["surgery_type"].isin(["palliative_decompression", "vertebroplasty"]).astype(int),
-            "palliative", "excision", reference="excision",
+            "palliative",
+            "excision",
+            reference="excision",
         ),
     ),
     "kps_post_group": (

@@ -92,7 +92,9 @@ class CohortAccounting:
         for column, count in self.missing.items():
             lines.append(f"  {column}: unknown for {count} of {self.rows_read}")
         if self.extra_columns:
-            lines.append("  extra columns kept (not in the contract): " + ", ".join(self.extra_columns))
+            lines.append(
+                "  extra columns kept (not in the contract): " + ", ".join(self.extra_columns)
+            )
         return "\n".join(lines)
 
 
@@ -197,7 +199,7 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line:
         series, column_problems = _parse_column(raw[spec.name], spec, ids, row_numbers)
         typed[spec.name] = series
         problems.extend(column_problems)
-    problems.sort(key=lambda p: (p.row or 0))
+    problems.sort(key=lambda p: p.row or 0)
     if problems:
         raise CohortValidationError(source, problems)
 
@@ -258,16 +260,19 @@ def _parse_column(
         return pd.Series(pd.Categorical(texts, categories=list(allowed), ordered=True)), problems
 
     numbers = pd.to_numeric(texts, errors="coerce").astype(float)
-    bad = ~empty & ~np.isfinite(numbers.to_numpy())
+    finite = np.isfinite(numbers.to_numpy())
+    bad = ~empty & ~finite
     if spec.kind in ("binary", "integer"):
-        bad |= ~empty & np.isfinite(numbers.to_numpy()) & (numbers.to_numpy() % 1 != 0)
+        bad |= ~empty & (np.where(finite, numbers.to_numpy(), 0.0) % 1 != 0)
     if spec.kind == "binary":
         bad |= ~empty & ~numbers.isin([0.0, 1.0]).to_numpy()
     if spec.step:
         bad |= ~empty & (np.nan_to_num(numbers.to_numpy()) % spec.step != 0)
     if spec.minimum is not None:
-        low = numbers.to_numpy() <= spec.minimum if spec.exclusive_minimum else (
-            numbers.to_numpy() < spec.minimum
+        low = (
+            numbers.to_numpy() <= spec.minimum
+            if spec.exclusive_minimum
+            else (numbers.to_numpy() < spec.minimum)
         )
         bad |= ~empty & low
     if spec.maximum is not None:

@@ -1,0 +1,157 @@
+"""The loader: valid files round-trip with their accounting; every contract breach is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bayes_bcsm.data import COHORT_COLUMNS, CohortValidationError, load_cohort, validate_cohort
+from tests.data.conftest import valid_rows
+
+
+def test_valid_csv_round_trips_with_accounting(valid_frame, write_csv):
+    valid_frame["site"] = ["a", "b", "c", "d"]
+    cohort = load_cohort(write_csv(valid_frame))
+    acc = cohort.accounting
+    assert (acc.rows_read, acc.rows_usable) == (4, 4)
+    assert acc.extra_columns == ("site",)
+    assert acc.missing == {"hormone_receptor": 1, "her2": 2, "ki67": 2}
+    frame = cohort.frame
+    assert list(frame["patient_id"]) == ["P001", "P002", "P003", "P004"]
+    assert frame["event"].dtype == "Int64" and list(frame["event"]) == [1, 1, 0, 0]
+    assert frame["time_months"].dtype == float
+    np.testing.assert_allclose(frame["time_months"], [50.5, 12, 80, 3.2])
+    assert list(frame["asia_pre"].cat.categories) == ["A", "B", "C", "D", "E"]
+    assert pd.isna(frame.loc[1, "hormone_receptor"])
+    assert list(frame["site"]) == ["a", "b", "c", "d"]
+    assert "4 rows read, 4 usable" in acc.describe()
+    assert "her2: unknown for 2 of 4" in acc.describe()
+
+
+def test_parquet_round_trip_equals_csv(valid_frame, write_csv, tmp_path):
+    from_csv = load_cohort(write_csv(valid_frame)).frame
+    typed = from_csv.copy()
+    path = tmp_path / "cohort.parquet"
+    typed.to_parquet(path)
+    from_parquet = load_cohort(path).frame
+    pd.testing.assert_frame_equal(from_csv, from_parquet)
+
+
+def _error(frame: pd.DataFrame, write_csv) -> CohortValidationError:
+    with pytest.raises(CohortValidationError) as info:
+        load_cohort(write_csv(frame))
+    return info.value
+
+
+def test_missing_required_column_is_named(valid_frame, write_csv):
+    err = _error(valid_frame.drop(columns=["kps_pre"]), write_csv)
+    assert "cohort.csv" in str(err)
+    assert "column 'kps_pre': required column is missing" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("age_years", "fifty", "expected a finite number >= 0 and <= 120"),
+        ("vas_pre", "6.5", "expected an integer >= 0 and <= 10"),
+        ("kps_pre", "75", "multiple of 10"),
+        ("time_months", "0", "expected a finite number > 0"),
+        ("time_months", "-3", "expected a finite number > 0"),
+        ("time_months", "inf", "expected a finite number > 0"),
+        ("time_months", "nan", "empty cell"),
+        ("event", "2", "expected 0 or 1"),
+        ("event", "yes", "expected 0 or 1"),
+        ("asia_pre", "F", "expected one of 'A', 'B', 'C', 'D', 'E'"),
+        ("surgery_type", "laminectomy", "expected one of 'tes', 'debulking'"),
+        (
+            "hormone_receptor",
+            "pos",
+            "expected one of 'negative', 'positive' (or empty when unknown)",
+        ),
+        ("radiotherapy", "", "empty cell"),
+    ],
+)
+def test_bad_value_names_row_patient_column_and_expectation(
+    valid_frame, write_csv, column, value, expected
+):
+    valid_frame.loc[2, column] = value
+    message = str(_error(valid_frame, write_csv))
+    assert "row 4, patient_id 'P003', column " + repr(column) in message
+    assert expected in message
+
+
+def test_duplicate_patient_id(valid_frame, write_csv):
+    valid_frame.loc[3, "patient_id"] = "P001"
+    message = str(_error(valid_frame, write_csv))
+    assert "row 5, patient_id 'P001', column 'patient_id'" in message
+    assert "duplicate patient_id 'P001' (first at row 2)" in message
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(CohortValidationError, match=r"(?s)empty\.csv.*the file is empty"):
+        load_cohort(path)
+
+
+def test_header_only(valid_frame, write_csv):
+    with pytest.raises(CohortValidationError, match="header but no patient rows"):
+        load_cohort(write_csv(valid_frame.iloc[:0]))
+
+
+def test_missing_file_and_wrong_suffix(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
+        load_cohort(tmp_path / "nope.csv")
+    path = tmp_path / "cohort.xlsx"
+    path.write_text("x")
+    with pytest.raises(CohortValidationError, match=r"unsupported file type '.xlsx'"):
+        load_cohort(path)
+
+
+def test_all_problems_reported_together(valid_frame, write_csv):
+    valid_frame.loc[0, "event"] = "3"
+    valid_frame.loc[3, "vas_post"] = "11"
+    err = _error(valid_frame, write_csv)
+    assert len(err.problems) == 2
+    assert [p.column for p in err.problems] == ["event", "vas_post"]
+
+
+NUMERIC = [c for c in COHORT_COLUMNS if c.kind in ("binary", "integer", "float")]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    column=st.sampled_from(NUMERIC),
+    row=st.integers(0, 3),
+    bad=st.one_of(
+        st.text(alphabet="abcxyz", min_size=1, max_size=4),
+        st.sampled_from(["-1e9", "1e9", "inf", "-inf", "0.5"]),
+    ),
+)
+def test_generated_bad_numeric_cells_are_rejected_where_invalid(column, row, bad):
+    """Property: a cell the column spec rejects always yields a problem at that row and column."""
+    frame = valid_rows()
+    frame.loc[row, column.name] = bad
+    value = pd.to_numeric(pd.Series([bad]), errors="coerce").iloc[0]
+    acceptable = np.isfinite(value) and (
+        (column.kind == "float" or value % 1 == 0)
+        and (column.kind != "binary" or value in (0, 1))
+        and (
+            column.minimum is None
+            or value > column.minimum
+            or (value == column.minimum and not column.exclusive_minimum)
+        )
+        and (column.maximum is None or value <= column.maximum)
+        and (column.step is None or value % column.step == 0)
+    )
+    if acceptable:
+        validate_cohort(frame)
+        return
+    with pytest.raises(CohortValidationError) as info:
+        validate_cohort(frame, first_data_line=2)
+    assert any(p.column == column.name and p.row == row + 2 for p in info.value.problems)

@@ -1,0 +1,112 @@
+"""Every config preset composes against the schema; bad overrides fail before any work, by name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+from omegaconf.errors import ValidationError
+
+from bayes_bcsm.config import ConfigError, register_configs, validate_config
+
+CONF = str(Path(__file__).resolve().parents[1] / "conf")
+EXPERIMENTS = sorted(p.stem for p in (Path(CONF) / "experiment").glob("*.yaml"))
+
+
+def _compose(overrides: list[str]):
+    register_configs()
+    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+def test_default_config_is_valid():
+    cfg = _compose([])
+    validate_config(cfg)
+    assert cfg.model.family.value == "weibull"
+    assert cfg.seed == 20250520
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_and_validates(experiment):
+    cfg = _compose([f"experiment={experiment}", "sampler=quick"])
+    validate_config(cfg)
+    assert cfg.experiment_name == experiment
+    OmegaConf.to_yaml(cfg, resolve=True)
+
+
+def test_experiments_cover_the_required_presets():
+    assert {"paper_reproduction", "bayes_vs_cox", "prior_sensitivity", "model_comparison"} <= set(
+        EXPERIMENTS
+    )
+
+
+@pytest.mark.parametrize(
+    "group", ["data", "model", "prior", "covariates", "missing", "sampler", "report"]
+)
+def test_every_group_option_composes(group):
+    for option in sorted(p.stem for p in (Path(CONF) / group).glob("*.yaml")):
+        overrides = [f"{group}={option}"]
+        if (group, option) == ("data", "csv"):
+            overrides.append(f"data.path={Path(CONF) / 'config.yaml'}")
+        if (group, option) == ("missing", "marginalize"):
+            pass  # hormone_receptor is in the default covariate set
+        validate_config(_compose(overrides))
+
+
+def test_unknown_model_lists_valid_choices():
+    with pytest.raises(ConfigCompositionException) as info:
+        _compose(["model=gompertz"])
+    message = str(info.value)
+    assert "model/gompertz" in message
+    for option in ("weibull", "exponential", "piecewise", "cox"):
+        assert option in message
+
+
+def test_bad_enum_value_names_key_and_valid_values():
+    with pytest.raises(ConfigCompositionException) as info:
+        _compose(["model.family=gompertz"])
+    cause = info.value.__cause__
+    assert isinstance(cause, ValidationError)
+    assert "family" in str(cause) and "weibull" in str(cause)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("sampler.draws=0", "sampler.draws=0: expected a positive integer"),
+        ("sampler.draws=-5", "sampler.draws=-5: expected a positive integer"),
+        ("sampler.chains=0", "sampler.chains=0: expected a positive integer"),
+        ("sampler.target_accept=1.2", "sampler.target_accept=1.2"),
+        ("prior.scale=0", "prior.scale=0.0: expected a positive number"),
+        ("covariates.names=[hormone_therapy,shoe_size]", "['shoe_size'] not in the data contract"),
+        ("model.cuts_months=[0,12,6]", "strictly increasing"),
+        ("seed=-1", "seed=-1"),
+    ],
+)
+def test_impossible_values_fail_with_the_key(override, message):
+    cfg = _compose([override])
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    assert message in str(info.value)
+
+
+def test_csv_path_must_exist(tmp_path):
+    with pytest.raises(ConfigError, match=re.escape("data.path is empty")):
+        validate_config(_compose(["data=csv"]))
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(ConfigError, match=re.escape(f"data.path={missing}: no such file")):
+        validate_config(_compose(["data=csv", f"data.path={missing}"]))
+
+
+def test_marginalize_needs_the_covariate_in_the_set():
+    cfg = _compose(["missing=marginalize", "covariates.names=[hormone_therapy]"])
+    with pytest.raises(ConfigError, match=re.escape("missing.covariate='hormone_receptor'")):
+        validate_config(cfg)
+
+
+def test_seed_zero_is_a_seed():
+    validate_config(_compose(["seed=0"]))

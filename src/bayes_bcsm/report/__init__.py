@@ -1,0 +1,1 @@
+"""Reports: the only place that draws or renders (plots, Markdown, self-contained HTML)."""

@@ -1,0 +1,134 @@
+"""Render reports: Markdown tables from frames, and self-contained HTML with embedded images."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from markdown_it import MarkdownIt
+
+RECONSTRUCTION_NOTICE = (
+    "**Data notice.** The bundled cohort is a *reconstruction* calibrated to the published "
+    "aggregates of Hu et al. (2025), not the study's patient data."
+)
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
+       color: #222; line-height: 1.45; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; }
+th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; }
+code { background: #f5f5f5; padding: 0 0.2rem; }
+"""
+
+
+def format_number(value: object, digits: int = 3) -> str:
+    """Format a cell for a report table.
+
+    Floats get ``digits`` significant digits (fixed notation between 1e-3 and 1e4, otherwise
+    scientific), integers print as integers, booleans as yes/no, NaN / None as an empty cell.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        if value == 0 or not math.isfinite(value):
+            return str(value)
+        if not 1e-3 <= abs(value) < 1e4:
+            return f"{value:.{digits}g}"
+        decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> str:
+    """A DataFrame as a GitHub-flavoured Markdown table with sensibly rounded numbers.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Table to render.
+    digits : int
+        Significant digits for floats.
+    index : bool
+        Whether to include the index as the first column.
+    """
+    table = frame.reset_index() if index else frame
+    header = "| " + " | ".join(str(c) for c in table.columns) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    rows = [
+        "| " + " | ".join(format_number(v, digits).replace("|", "\\|") for v in row) + " |"
+        for row in table.itertuples(index=False, name=None)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def markdown_to_html(markdown: str, title: str, base_dir: str | Path) -> str:
+    """Render Markdown to one self-contained HTML page, embedding every local image as base64.
+
+    Parameters
+    ----------
+    markdown : str
+        Report text; images referenced as ``![alt](file.png)`` relative to ``base_dir``.
+    title : str
+        Page title.
+    base_dir : str or Path
+        Folder the image paths are relative to.
+
+    Returns
+    -------
+    str
+        HTML that opens in any browser with no other file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an image the report references does not exist (never a silently broken report).
+    """
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    base = Path(base_dir)
+
+    def embed(match: re.Match[str]) -> str:
+        source = html.unescape(match.group(1))
+        if source.startswith("data:"):
+            return match.group(0)
+        path = base / source
+        if not path.is_file():
+            raise FileNotFoundError(f"report image not found: {path}")
+        mime = "image/png" if path.suffix.lower() == ".png" else "image/svg+xml"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'src="data:{mime};base64,{data}"'
+
+    body = re.sub(r'src="([^"]+)"', embed, body)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<body>\n{body}</body>\n</html>\n"
+    )
+
+
+def write_report(
+    folder: str | Path, markdown: str, title: str, html_too: bool = True
+) -> Sequence[Path]:
+    """Write ``report.md`` (and ``report.html``) into ``folder``; return the paths written."""
+    folder = Path(folder)
+    md_path = folder / "report.md"
+    md_path.write_text(markdown)
+    written = [md_path]
+    if html_too:
+        html_path = folder / "report.html"
+        html_path.write_text(markdown_to_html(markdown, title, folder))
+        written.append(html_path)
+    return written

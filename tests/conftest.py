@@ -1,0 +1,5 @@
+"""Suite-wide settings: a non-interactive plotting backend."""
+
+import matplotlib
+
+matplotlib.use("Agg")

@@ -1,0 +1,100 @@
+"""Plots for reports (matplotlib). Every function returns a Figure; callers save and close it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+def plot_km_curves(
+    curves: Mapping[str, pd.DataFrame],
+    title: str = "",
+    published_points: Mapping[float, float] | None = None,
+    annotation: str | None = None,
+    time_label: str = "Months after spinal surgery",
+) -> Figure:
+    """Kaplan-Meier step curves with pointwise confidence bands.
+
+    Parameters
+    ----------
+    curves : mapping of label to DataFrame
+        Each a Kaplan-Meier table with columns ``time``, ``survival``, ``lower``, ``upper``
+        (as ``KaplanMeierResult.table``); the curve starts at (0, 1).
+    title : str
+        Axes title.
+    published_points : mapping of float to float, optional
+        Published survival proportions by time (months), drawn as markers.
+    annotation : str, optional
+        Text placed in the lower left (e.g. a log-rank P value).
+    time_label : str
+        x-axis label (time unit).
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, table in curves.items():
+        t = np.concatenate([[0.0], table["time"].to_numpy(float)])
+        s = np.concatenate([[1.0], table["survival"].to_numpy(float)])
+        (line,) = ax.step(t, s, where="post", label=label)
+        lo = np.concatenate([[1.0], table["lower"].to_numpy(float)])
+        hi = np.concatenate([[1.0], table["upper"].to_numpy(float)])
+        ax.fill_between(t, lo, hi, step="post", alpha=0.15, color=line.get_color())
+    if published_points:
+        times = sorted(published_points)
+        ax.plot(
+            times, [published_points[k] for k in times], "kD", ms=5, label="published (Hu 2025)"
+        )
+    if annotation:
+        ax.text(0.02, 0.04, annotation, transform=ax.transAxes)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(time_label)
+    ax.set_ylabel("Overall survival")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log scale)") -> Figure:
+    """Forest plot of hazard ratios from several sources side by side.
+
+    Parameters
+    ----------
+    hazard_ratios : DataFrame
+        Columns ``covariate``, ``model``, ``estimate``, ``lower``, ``upper`` (HR scale).
+        Rows with a missing interval are drawn as points.
+    title : str
+        Axes title.
+    """
+    frame = hazard_ratios.dropna(subset=["estimate"]).reset_index(drop=True)
+    covariates = list(dict.fromkeys(frame["covariate"]))
+    models = list(dict.fromkeys(frame["model"]))
+    height = max(2.5, 0.35 * len(covariates) * len(models) + 1)
+    fig, ax = plt.subplots(figsize=(7, height))
+    step = 0.8 / max(len(models), 1)
+    for j, model in enumerate(models):
+        rows = frame[frame["model"] == model]
+        y = np.array([covariates.index(c) for c in rows["covariate"]], float) + j * step
+        est = rows["estimate"].to_numpy(float)
+        lo = rows["lower"].to_numpy(float)
+        hi = rows["upper"].to_numpy(float)
+        err = np.vstack([np.where(np.isnan(lo), 0, est - lo), np.where(np.isnan(hi), 0, hi - est)])
+        ax.errorbar(est, y, xerr=err, fmt="o", ms=4, capsize=2, label=model)
+    ax.axvline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(np.arange(len(covariates)) + step * (len(models) - 1) / 2)
+    ax.set_yticklabels(covariates)
+    ax.invert_yaxis()
+    ax.set_xlabel("Hazard ratio")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Figure, path) -> None:
+    """Save ``fig`` as PNG at a report-friendly resolution and release its memory."""
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

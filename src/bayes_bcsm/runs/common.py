@@ -1,0 +1,108 @@
+"""What every run does first: validate the config, record provenance, load and account the cohort.
+
+This is the edge where configuration stops: the functions here read a Hydra config and hand
+plain objects (a validated cohort frame, a design) to the library.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from bayes_bcsm.config import DataSource, cohort_path, resolved_yaml, validate_config
+from bayes_bcsm.data import Cohort, derive_groupings, load_cohort
+
+PROVENANCE_PACKAGES = (
+    "bayes_bcsm",
+    "pymc",
+    "pytensor",
+    "nutpie",
+    "arviz",
+    "arviz-base",
+    "arviz-stats",
+    "arviz-plots",
+    "hydra-core",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+)
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """A validated cohort ready for analysis.
+
+    Attributes
+    ----------
+    cohort : Cohort
+        The loaded cohort with its accounting.
+    frame : DataFrame
+        The cohort frame with the derived groupings added.
+    is_reconstruction : bool
+        True for the bundled reconstructed cohort (reports say so).
+    output_dir : Path
+        The run's folder.
+    """
+
+    cohort: Cohort
+    frame: pd.DataFrame
+    is_reconstruction: bool
+    output_dir: Path
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape a run's numbers."""
+    versions = {"python": platform.python_version()}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_provenance(cfg: DictConfig, output_dir: Path) -> None:
+    """Save the resolved config and the library versions beside a run's results."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "resolved_config.yaml").write_text(resolved_yaml(cfg))
+    (output_dir / "provenance.json").write_text(
+        json.dumps({"versions": package_versions(), "seed": int(cfg.seed)}, indent=2) + "\n"
+    )
+
+
+def prepare_run(cfg: DictConfig, output_dir: str | Path) -> RunInputs:
+    """Validate ``cfg``, record provenance and load the cohort, before any long work.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        A composed run configuration.
+    output_dir : str or Path
+        The run's folder (Hydra's output directory when run from an entry point).
+
+    Returns
+    -------
+    RunInputs
+
+    Raises
+    ------
+    ConfigError, CohortValidationError, FileNotFoundError
+        Before any model is compiled or sampled.
+    """
+    validate_config(cfg)
+    output_dir = Path(output_dir)
+    write_provenance(cfg, output_dir)
+    cohort = load_cohort(cohort_path(cfg))
+    return RunInputs(
+        cohort=cohort,
+        frame=derive_groupings(cohort.frame),
+        is_reconstruction=cfg.data.source == DataSource.reconstructed,
+        output_dir=output_dir,
+    )

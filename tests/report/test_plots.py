@@ -1,0 +1,40 @@
+"""Plots draw what they are given (checked on the artists, not just that a file exists)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bayes_bcsm.report.plots import plot_forest, plot_km_curves, save_figure
+
+
+def test_km_plot_draws_each_curve_and_published_points(tmp_path):
+    table = pd.DataFrame(
+        {"time": [1.0, 2.0], "survival": [0.8, 0.5], "lower": [0.6, 0.3], "upper": [0.9, 0.7]}
+    )
+    fig = plot_km_curves({"a": table, "b": table}, published_points={6: 0.9, 12: 0.8})
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[:2] == ["a", "b"] and "published (Hu 2025)" in labels
+    x, y = ax.get_lines()[0].get_data()
+    np.testing.assert_array_equal(x, [0, 1, 2])
+    np.testing.assert_array_equal(y, [1, 0.8, 0.5])
+    save_figure(fig, tmp_path / "km.png")
+    assert (tmp_path / "km.png").stat().st_size > 1000
+
+
+def test_forest_plot_one_series_per_model():
+    frame = pd.DataFrame(
+        {
+            "covariate": ["x", "y", "x", "y"],
+            "model": ["cox", "cox", "weibull", "weibull"],
+            "estimate": [0.5, 2.0, 0.6, 1.8],
+            "lower": [0.2, 1.0, 0.3, np.nan],
+            "upper": [1.2, 4.0, 1.1, np.nan],
+        }
+    )
+    fig = plot_forest(frame)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cox", "weibull"]

@@ -1,0 +1,158 @@
+"""Sharded, resumable execution of simulation replicates.
+
+A study is cut into shards (scenario x sample size x a block of replicates). Each shard writes
+its own results file atomically (temporary file, then rename), so a killed study leaves only
+complete shard files behind; rerunning skips the shards already done. A shard whose work raises
+leaves a ``.failed.json`` file with the error instead of results, and the status table reports
+it: nothing goes missing silently. Seeds depend on (base seed, scenario, n, replicate) only, so
+the shard layout and the order of execution never change the numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """One unit of work: replicates ``start`` .. ``stop - 1`` of one scenario at one n."""
+
+    scenario: str
+    n: int
+    index: int
+    start: int
+    stop: int
+
+    @property
+    def name(self) -> str:
+        """File stem, e.g. ``null_n78_shard0003``."""
+        return f"{self.scenario}_n{self.n}_shard{self.index:04d}"
+
+    @property
+    def replicates(self) -> range:
+        """Replicate indices in this shard."""
+        return range(self.start, self.stop)
+
+
+def plan_shards(
+    scenarios: Sequence[str], sizes: Sequence[int], replicates: int, shard_size: int
+) -> list[ShardSpec]:
+    """Cut ``replicates`` per (scenario, n) into shards of at most ``shard_size``.
+
+    Raises
+    ------
+    ValueError
+        If ``replicates`` or ``shard_size`` is not positive, or a list is empty.
+    """
+    if replicates <= 0 or shard_size <= 0:
+        raise ValueError(
+            f"replicates={replicates} and shard_size={shard_size} must both be positive"
+        )
+    if not scenarios or not sizes:
+        raise ValueError("at least one scenario and one sample size are needed")
+    specs = []
+    for scenario in scenarios:
+        for n in sizes:
+            for index, start in enumerate(range(0, replicates, shard_size)):
+                specs.append(
+                    ShardSpec(scenario, int(n), index, start, min(start + shard_size, replicates))
+                )
+    return specs
+
+
+def replicate_seed(base_seed: int, scenario: str, n: int, replicate: int) -> np.random.SeedSequence:
+    """The seed of one replicate, independent of how replicates are sharded or ordered."""
+    scenario_key = int.from_bytes(scenario.encode("utf-8")[:16].ljust(16, b"\0"), "little")
+    return np.random.SeedSequence([int(base_seed), scenario_key, int(n), int(replicate)])
+
+
+def shard_paths(folder: Path, spec: ShardSpec) -> tuple[Path, Path]:
+    """The results file and the failure file of a shard."""
+    return folder / f"{spec.name}.csv", folder / f"{spec.name}.failed.json"
+
+
+def run_shards(
+    folder: str | Path,
+    specs: Sequence[ShardSpec],
+    work: Callable[[ShardSpec], pd.DataFrame],
+) -> pd.DataFrame:
+    """Run every shard not yet done; return the status table.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Where shard files live (shared by every process of a sweep).
+    specs : sequence of ShardSpec
+        Shards this call is responsible for.
+    work : callable
+        Computes one shard's replicate rows.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``shard``, ``state`` ("done", "skipped" — already done — or "failed"),
+        ``message``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    status = []
+    for spec in specs:
+        results, failure = shard_paths(folder, spec)
+        if results.exists():
+            status.append((spec.name, "skipped", "already done"))
+            continue
+        try:
+            rows = work(spec)
+        except Exception as error:  # a crashed shard is reported, the others go on
+            failure.write_text(
+                json.dumps(
+                    {"shard": spec.name, "error": repr(error), "traceback": traceback.format_exc()},
+                    indent=2,
+                )
+            )
+            status.append((spec.name, "failed", repr(error)))
+            continue
+        temporary = results.with_suffix(".csv.tmp")
+        rows.to_csv(temporary, index=False)
+        os.replace(temporary, results)
+        failure.unlink(missing_ok=True)
+        status.append((spec.name, "done", f"{len(rows)} rows"))
+    return pd.DataFrame(status, columns=["shard", "state", "message"])
+
+
+def collect_shards(
+    folder: str | Path, specs: Sequence[ShardSpec]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge whatever shard results exist.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The concatenated replicate rows (sorted, so merge order never matters) and a status
+        table with one row per planned shard: ``state`` is "done", "failed" (with its error)
+        or "missing" (not run yet, or killed before it finished).
+    """
+    folder = Path(folder)
+    frames, status = [], []
+    for spec in specs:
+        results, failure = shard_paths(folder, spec)
+        if results.exists():
+            frames.append(pd.read_csv(results))
+            status.append((spec.name, "done", ""))
+        elif failure.exists():
+            status.append((spec.name, "failed", json.loads(failure.read_text())["error"]))
+        else:
+            status.append((spec.name, "missing", "no results file"))
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(rows):
+        rows = rows.sort_values(["scenario", "n", "method", "covariate", "replicate"])
+        rows = rows.reset_index(drop=True)
+    return rows, pd.DataFrame(status, columns=["shard", "state", "message"])

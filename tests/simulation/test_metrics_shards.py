@@ -1,0 +1,122 @@
+"""Simulation metrics against hand computations; sharding is resumable and order-free."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_bcsm.simulation.metrics import REPLICATE_COLUMNS, aggregate_metrics
+from bayes_bcsm.simulation.shards import (
+    collect_shards,
+    plan_shards,
+    replicate_seed,
+    run_shards,
+)
+
+
+def _rows(scenario, truth, estimates, half_width=0.5, selected=None, failed=None):
+    k = len(estimates)
+    return pd.DataFrame(
+        {
+            "scenario": scenario,
+            "n": 78,
+            "method": "m",
+            "covariate": "x",
+            "replicate": np.arange(k),
+            "true_log_hr": truth,
+            "estimate": estimates,
+            "lower": np.asarray(estimates) - half_width,
+            "upper": np.asarray(estimates) + half_width,
+            "selected": selected if selected is not None else np.ones(k, int),
+            "failed": failed if failed is not None else np.zeros(k, int),
+        }
+    )[list(REPLICATE_COLUMNS)]
+
+
+def test_metrics_match_hand_computation():
+    est = np.array([-1.0, -0.5, 0.0, -3.0])
+    out = aggregate_metrics(_rows("calibrated", -0.5, est)).iloc[0]
+    err = est + 0.5
+    assert out["bias"] == pytest.approx(err.mean())
+    assert out["bias_mcse"] == pytest.approx(err.std(ddof=1) / 2)
+    assert out["rmse"] == pytest.approx(np.sqrt(np.mean(err**2)))
+    # intervals [e-0.5, e+0.5] cover -0.5 for e in {-1, -0.5, 0}, not for -3
+    assert out["coverage"] == pytest.approx(0.75)
+    assert out["coverage_mcse"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
+    assert out["mean_width"] == pytest.approx(1.0)
+    # rejects HR = 1 when the interval excludes 0: e = -1 and e = -3
+    assert out["rejection_rate"] == pytest.approx(0.5)
+    assert out["rejection_kind"] == "power"
+    assert out["share_hr_below_0_1"] == pytest.approx(0.25)  # exp(-3) < 0.1
+    assert out["share_hr_above_10"] == 0
+
+
+def test_null_scenario_reports_type_I_error_and_selection_share():
+    est = np.array([0.0, 0.9, 0.1, np.nan])
+    rows = _rows("null", 0.0, est, selected=np.array([1, 1, 1, 0]), failed=np.array([0, 0, 1, 0]))
+    out = aggregate_metrics(rows).iloc[0]
+    assert out["rejection_kind"] == "type_I"
+    assert out["n_failed"] == 1 and out["n_estimated"] == 2
+    assert out["rejection_rate"] == pytest.approx(0.5)  # 0.9 +/- 0.5 excludes 0
+    assert out["selected_share"] == pytest.approx(2 / 3)
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match="lack columns"):
+        aggregate_metrics(pd.DataFrame({"scenario": ["a"]}))
+
+
+def test_plan_shards_covers_every_replicate_once():
+    specs = plan_shards(["calibrated", "null"], [78, 150], replicates=10, shard_size=4)
+    assert len(specs) == 2 * 2 * 3
+    for scenario in ("calibrated", "null"):
+        got = sorted(r for s in specs if s.scenario == scenario and s.n == 78 for r in s.replicates)
+        assert got == list(range(10))
+    with pytest.raises(ValueError, match="must both be positive"):
+        plan_shards(["a"], [78], replicates=0, shard_size=4)
+
+
+def test_replicate_seed_depends_only_on_its_keys():
+    a = np.random.default_rng(replicate_seed(1, "null", 78, 5)).random()
+    b = np.random.default_rng(replicate_seed(1, "null", 78, 5)).random()
+    c = np.random.default_rng(replicate_seed(1, "calibrated", 78, 5)).random()
+    assert a == b and a != c
+
+
+def _work(spec):
+    rng_rows = []
+    for r in spec.replicates:
+        rng = np.random.default_rng(replicate_seed(7, spec.scenario, spec.n, r))
+        e = rng.normal(-0.5, 0.3)
+        rng_rows.append(_rows(spec.scenario, -0.5, np.array([e])).assign(replicate=r))
+    return pd.concat(rng_rows)
+
+
+def test_killed_study_resumes_to_the_same_aggregate(tmp_path):
+    specs = plan_shards(["calibrated"], [78], replicates=12, shard_size=3)
+    full = tmp_path / "full"
+    run_shards(full, specs, _work)
+    expected = aggregate_metrics(collect_shards(full, specs)[0])
+
+    part = tmp_path / "part"
+    calls = []
+
+    def crashing(spec):
+        calls.append(spec.index)
+        if spec.index == 2:
+            raise RuntimeError("killed")
+        return _work(spec)
+
+    status = run_shards(part, specs[:3], crashing)
+    assert list(status["state"]) == ["done", "done", "failed"]
+    _, partial_status = collect_shards(part, specs)
+    assert list(partial_status["state"]) == ["done", "done", "failed", "missing"]
+    assert "killed" in partial_status.loc[2, "message"]
+
+    calls.clear()
+    status = run_shards(part, specs, _work)
+    assert list(status["state"]) == ["skipped", "skipped", "done", "done"]
+    rows, final_status = collect_shards(part, specs)
+    assert set(final_status["state"]) == {"done"}
+    pd.testing.assert_frame_equal(aggregate_metrics(rows), expected)

@@ -1,0 +1,1 @@
+"""Inference: sampling (nutpie, compile once), diagnostics, posterior prediction."""

@@ -1,0 +1,28 @@
+"""Bayesian survival models: functions that take a design and return a PyMC model.
+
+Families (:mod:`~bayes_bcsm.models.weibull`, :mod:`~bayes_bcsm.models.piecewise`) supply
+their hazard functions; :mod:`~bayes_bcsm.models.likelihood` holds the one per-patient
+survival log-likelihood they share.
+"""
+
+from bayes_bcsm.models.base import OBSERVED, SurvivalModel
+from bayes_bcsm.models.missing import MissingDesign, build_design_with_missing
+from bayes_bcsm.models.piecewise import DEFAULT_CUTS_MONTHS, piecewise_cuts, piecewise_model
+from bayes_bcsm.models.priors import BaselineSpec, PriorError, PriorSpec
+from bayes_bcsm.models.weibull import aft_to_ph, exponential_model, weibull_model
+
+__all__ = [
+    "DEFAULT_CUTS_MONTHS",
+    "OBSERVED",
+    "BaselineSpec",
+    "MissingDesign",
+    "PriorError",
+    "PriorSpec",
+    "SurvivalModel",
+    "aft_to_ph",
+    "build_design_with_missing",
+    "exponential_model",
+    "piecewise_cuts",
+    "piecewise_model",
+    "weibull_model",
+]

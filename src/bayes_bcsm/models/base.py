@@ -1,0 +1,178 @@
+"""Shared assembly of a proportional-hazards survival model from a family's baseline.
+
+Every family supplies the baseline log hazard ``log h0(t_i)`` and baseline cumulative
+hazard ``H0(t_i)`` per patient (and its log-HR vector); this module adds the linear
+predictor, the optional marginalisation of a missing covariate and the one observed
+per-patient likelihood (:mod:`bayes_bcsm.models.likelihood`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayes_bcsm.data.design import Design
+from bayes_bcsm.models.likelihood import observe_survival, observe_survival_mixture
+from bayes_bcsm.models.missing import MissingDesign
+from bayes_bcsm.models.priors import BaselineSpec, PriorSpec, log_hr_prior
+
+OBSERVED = "time"
+"""Name of the observed per-patient variable (and of its ``log_likelihood`` entry)."""
+
+__all__ = ["OBSERVED", "SurvivalModel", "assemble"]
+
+
+@dataclass(frozen=True)
+class SurvivalModel:
+    """A built PyMC survival model and what downstream code needs to interpret it.
+
+    Attributes
+    ----------
+    model : pymc.Model
+        The model (data in ``pm.Data`` nodes named as in ``data``).
+    family : {"weibull", "weibull_aft", "exponential", "piecewise"}
+    columns : tuple of str
+        Entries of the ``covariate`` dimension of ``beta`` (the log-HRs).
+    per_natural_unit : tuple of float
+        Factor turning each ``beta`` into a log-HR per natural unit (``1 / scale``).
+    baseline : BaselineSpec
+    prior : PriorSpec
+    cuts_months : tuple of float
+        Interior cut points of the piecewise baseline (empty for other families).
+    n_used, n_events : int
+        Patients and events in the likelihood.
+    rows : str
+        How the rows were selected (complete-case accounting / marginalisation).
+    data : dict of str to ndarray
+        Values of the ``pm.Data`` nodes (used to refit a cached compiled model).
+    missing : MissingDesign or None
+        Set when a covariate is marginalised.
+    """
+
+    model: pm.Model
+    family: str
+    columns: tuple[str, ...]
+    per_natural_unit: tuple[float, ...]
+    baseline: BaselineSpec
+    prior: PriorSpec
+    cuts_months: tuple[float, ...]
+    n_used: int
+    n_events: int
+    rows: str
+    data: Mapping[str, np.ndarray] = field(default_factory=dict)
+    missing: MissingDesign | None = None
+
+    @property
+    def structure(self) -> tuple:
+        """What makes two models share a compiled sampler: family, priors, coordinates
+        (except patients) and data shapes; not the data values."""
+        coords = tuple((k, tuple(map(str, v))) for k, v in self.model.coords.items()
+                       if k != "patient")
+        shapes = tuple((k, np.shape(v)) for k, v in sorted(self.data.items()))
+        variables = tuple(sorted(v.name for v in self.model.free_RVs + self.model.deterministics))
+        return (self.family, self.prior, self.baseline, self.cuts_months, coords, shapes,
+                variables)
+
+
+BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any]]
+"""``(data nodes, n) -> (log h0(t_i), H0(t_i), beta)``; creates the family's parameters."""
+
+
+def assemble(
+    design: Design | MissingDesign,
+    family: str,
+    prior: PriorSpec,
+    baseline: BaselineSpec,
+    build_baseline: BaselineBuilder,
+    extra_data: Mapping[str, tuple[np.ndarray, tuple[str, ...]]] | None = None,
+    extra_coords: Mapping[str, Any] | None = None,
+    cuts_months: tuple[float, ...] = (),
+) -> SurvivalModel:
+    """Build the model: data nodes, family baseline, linear predictor, likelihood.
+
+    Parameters
+    ----------
+    design : Design or MissingDesign
+    family : str
+        Family label recorded on the result.
+    prior : PriorSpec
+        Prior of the log-HRs.
+    baseline : BaselineSpec
+        Prior of the baseline and its time scale.
+    build_baseline : callable
+        See :data:`BaselineBuilder`; called inside the model context.
+    extra_data : mapping, optional
+        Further ``pm.Data`` nodes ``name -> (values, dims)`` (e.g. the exposure matrix).
+    extra_coords : mapping, optional
+        Further coordinates (e.g. ``interval``).
+    cuts_months : tuple of float
+        Recorded on the result.
+
+    Returns
+    -------
+    SurvivalModel
+    """
+    missing = design if isinstance(design, MissingDesign) else None
+    base = missing.design if missing else design
+    columns = missing.all_columns if missing else base.columns
+    per_unit = tuple(base.per_natural_unit()) + ((1.0,) * len(missing.columns) if missing else ())
+    coords: dict[str, Any] = {"patient": np.arange(base.n), "covariate": list(columns)}
+    coords.update(extra_coords or {})
+    data: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {
+        "time_months": (np.asarray(base.time, dtype=float), ("patient",)),
+        "event": (np.asarray(base.event, dtype=float), ("patient",)),
+    }
+    if base.X.shape[1]:
+        data["X"] = (np.asarray(base.X, dtype=float), ("patient", "observed_covariate"))
+        coords["observed_covariate"] = list(base.columns)
+    if missing:
+        coords["level"] = list(missing.levels)
+        coords["level_contrast"] = list(missing.levels[1:])
+        data["level_log_mask"] = (missing.log_mask(), ("patient", "level"))
+        if missing.depends_on:
+            coords["level_predictor"] = list(missing.depends_on)
+            idx = [base.columns.index(c) for c in missing.depends_on]
+            data["level_X"] = (np.asarray(base.X[:, idx], dtype=float),
+                               ("patient", "level_predictor"))
+    data.update(extra_data or {})
+
+    with pm.Model(coords=coords) as model:
+        nodes = {k: pm.Data(k, v, dims=d) for k, (v, d) in data.items()}
+        log_h0, cum_h0, beta = build_baseline(nodes, base.n)
+        p_obs = base.X.shape[1]
+        eta = nodes["X"] @ beta[:p_obs] if p_obs else pt.zeros(base.n)
+        if missing is None:
+            observe_survival(OBSERVED, nodes["time_months"], nodes["event"], log_h0 + eta,
+                             cum_h0 * pt.exp(eta))
+        else:
+            shift = pt.concatenate([pt.zeros(1), beta[p_obs:]])
+            eta_l = eta[:, None] + shift[None, :]
+            a = pm.Normal("level_intercept", 0.0, 1.5, dims="level_contrast")
+            logits = pt.zeros((base.n, len(missing.levels) - 1)) + a[None, :]
+            if missing.depends_on:
+                b = pm.Normal("level_coef", 0.0, 1.0, dims=("level_predictor", "level_contrast"))
+                logits = logits + nodes["level_X"] @ b
+            logits = pt.concatenate([pt.zeros((base.n, 1)), logits], axis=1)
+            log_pi = logits - pt.logsumexp(logits, axis=1, keepdims=True)
+            observe_survival_mixture(OBSERVED, nodes["time_months"], nodes["event"],
+                                     log_h0[:, None] + eta_l, cum_h0[:, None] * pt.exp(eta_l),
+                                     log_pi + nodes["level_log_mask"])
+    return SurvivalModel(
+        model=model, family=family, columns=tuple(columns), per_natural_unit=per_unit,
+        baseline=baseline, prior=prior, cuts_months=tuple(cuts_months), n_used=base.n,
+        n_events=base.n_events, rows=missing.describe() if missing else base.rows.describe(),
+        data={k: v for k, (v, _) in data.items()}, missing=missing,
+    )
+
+
+def covariate_prior(prior: PriorSpec, n: int, name: str = "beta") -> Any:
+    """The log-HR vector in the current model, or ``None`` when there are no covariates."""
+    model = pm.modelcontext(None)
+    if len(model.coords["covariate"]) == 0:
+        return None
+    return log_hr_prior(name, prior, "covariate", n)

@@ -1,0 +1,36 @@
+"""The bundled copy of targets.yaml equals the shared transcription and parses."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+import yaml
+
+from bayes_bcsm.reconstruct.targets import load_targets
+
+from .conftest import SHARED_TARGETS
+
+
+def test_bundled_copy_equals_shared():
+    if not SHARED_TARGETS.is_file():
+        pytest.skip("../shared/paper/targets.yaml not present (CI)")
+    bundled = resources.files("bayes_bcsm.reconstruct").joinpath("targets.yaml").read_text()
+    assert yaml.safe_load(bundled) == yaml.safe_load(SHARED_TARGETS.read_text())
+
+
+def test_parsed_values():
+    t = load_targets()
+    assert (t.n, t.deaths, t.alive) == (78, 48, 30)
+    assert t.survival_at == {6.0: 0.949, 12.0: 0.923, 36.0: 0.694, 60.0: 0.470}
+    assert t.logrank("hormone_therapy").p_value == 0.025
+    assert t.hazard_ratio("hormone_therapy").hr == 0.070
+    assert len([f for f in t.table2 if f.levels]) == 15
+    assert len(t.table2) == 19
+    with pytest.raises(KeyError, match="valid"):
+        t.logrank("nope")
+
+
+def test_load_from_path(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_targets(tmp_path / "missing.yaml")

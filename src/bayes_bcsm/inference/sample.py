@@ -78,6 +78,8 @@ class SamplerSettings:
             raise SamplerError(f"sampler {self.sampler!r} is unknown; valid: {', '.join(SAMPLERS)}")
         if min(self.chains, self.draws) < 1 or self.tune < 0:
             raise SamplerError("chains and draws must be >= 1 and tune >= 0")
+        if self.sampler == "nutpie" and self.tune < 10:
+            raise SamplerError("nutpie needs tune >= 10 (its adaptation windows)")
         if not 0 < self.target_accept < 1:
             raise SamplerError(f"target_accept must be in (0, 1), got {self.target_accept}")
 

@@ -1,0 +1,192 @@
+"""Convergence diagnostics checked against thresholds, each reported pass/fail.
+
+Checks (Vehtari et al. 2021, "Rank-normalization, folding, and localization: an improved
+R-hat", *Bayesian Analysis* 16; Betancourt 2016, "Diagnosing suboptimal cotangent
+disintegrations in Hamiltonian Monte Carlo" for E-BFMI):
+
+- rank-normalised split R-hat <= 1.01 for every parameter;
+- bulk ESS and tail ESS >= 400;
+- no divergent transitions;
+- E-BFMI >= 0.3 in every chain;
+- at most ``max_treedepth_fraction`` of the draws hit the maximum tree depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = [
+    "ConvergenceError",
+    "DiagnosticThresholds",
+    "Diagnostics",
+    "check_convergence",
+]
+
+
+class ConvergenceError(RuntimeError):
+    """A fit failed one or more convergence checks in strict mode."""
+
+
+@dataclass(frozen=True)
+class DiagnosticThresholds:
+    """Pass thresholds.
+
+    Attributes
+    ----------
+    rhat_max : float
+        Largest acceptable rank-normalised R-hat.
+    ess_bulk_min, ess_tail_min : float
+        Smallest acceptable bulk / tail effective sample size (whole fit).
+    divergences_max : int
+        Largest acceptable number of divergent transitions.
+    ebfmi_min : float
+        Smallest acceptable E-BFMI per chain.
+    max_treedepth_fraction : float
+        Largest acceptable fraction of draws that saturated the tree depth.
+    """
+
+    rhat_max: float = 1.01
+    ess_bulk_min: float = 400.0
+    ess_tail_min: float = 400.0
+    divergences_max: int = 0
+    ebfmi_min: float = 0.3
+    max_treedepth_fraction: float = 0.01
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Result of :func:`check_convergence`.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per check: ``check``, ``value`` (worst case), ``threshold``, ``passed``,
+        ``detail`` (the worst parameter / chain).
+    per_parameter : DataFrame
+        R-hat, bulk and tail ESS for every scalar parameter.
+    """
+
+    summary: pd.DataFrame
+    per_parameter: pd.DataFrame
+
+    @property
+    def passed(self) -> bool:
+        """All checks passed."""
+        return bool(self.summary["passed"].all())
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the failed checks."""
+        return list(self.summary.loc[~self.summary["passed"], "check"])
+
+    def describe(self) -> str:
+        """One line per check, ``PASS``/``FAIL``."""
+        lines = []
+        for row in self.summary.itertuples():
+            flag = "PASS" if row.passed else "FAIL"
+            lines.append(f"{flag} {row.check}: {row.value:.4g} (threshold {row.threshold:g}; "
+                         f"{row.detail})")
+        return "\n".join(lines)
+
+
+def _flatten(ds: xr.Dataset, label: str) -> pd.Series:
+    out = {}
+    for name, da in ds.data_vars.items():
+        if da.ndim == 0:
+            out[name] = float(da)
+            continue
+        stacked = da.stack(_k=da.dims)
+        for idx, val in zip(stacked["_k"].values, stacked.values, strict=True):
+            key = idx if isinstance(idx, tuple) else (idx,)
+            out[f"{name}[{', '.join(map(str, key))}]"] = float(val)
+    return pd.Series(out, name=label)
+
+
+def _stat(ss: xr.Dataset, names: Sequence[str]) -> xr.DataArray | None:
+    for n in names:
+        if n in ss:
+            return ss[n]
+    return None
+
+
+def check_convergence(
+    idata: xr.DataTree,
+    thresholds: DiagnosticThresholds | None = None,
+    var_names: Sequence[str] | None = None,
+    strict: bool = False,
+) -> Diagnostics:
+    """Check a fit against convergence thresholds.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        With ``posterior`` and ``sample_stats`` (nutpie or PyMC names).
+    thresholds : DiagnosticThresholds, optional
+    var_names : sequence of str, optional
+        Parameters to check (default: every posterior variable).
+    strict : bool
+        Raise :class:`ConvergenceError` when a check fails.
+
+    Returns
+    -------
+    Diagnostics
+
+    Raises
+    ------
+    ConvergenceError
+        In strict mode, listing every failed check with its value and threshold.
+    """
+    th = thresholds or DiagnosticThresholds()
+    names = list(var_names) if var_names else list(idata["posterior"].data_vars)
+    rhat = _flatten(_as_ds(az.rhat(idata, var_names=names, method="rank")), "r_hat")
+    ess_bulk = _flatten(_as_ds(az.ess(idata, var_names=names, method="bulk")), "ess_bulk")
+    ess_tail = _flatten(_as_ds(az.ess(idata, var_names=names, method="tail")), "ess_tail")
+    per = pd.concat([rhat, ess_bulk, ess_tail], axis=1)
+    per.index.name = "parameter"
+
+    ss = idata["sample_stats"].dataset
+    rows = []
+
+    def add(check: str, value: float, threshold: float, passed: bool, detail: str) -> None:
+        rows.append({"check": check, "value": float(value), "threshold": float(threshold),
+                     "passed": bool(passed), "detail": detail})
+
+    r = per["r_hat"].replace([np.inf], np.nan)
+    worst = per["r_hat"].fillna(np.inf).idxmax()
+    rmax = float(per["r_hat"].fillna(np.inf).max())
+    add("r_hat", rmax, th.rhat_max, rmax <= th.rhat_max and not r.isna().any(), f"worst {worst}")
+    for col, thr in (("ess_bulk", th.ess_bulk_min), ("ess_tail", th.ess_tail_min)):
+        vmin = float(per[col].fillna(0).min())
+        add(col, vmin, thr, vmin >= thr, f"worst {per[col].fillna(0).idxmin()}")
+    div = _stat(ss, ["diverging"])
+    n_div = int(div.sum()) if div is not None else 0
+    add("divergences", n_div, th.divergences_max, n_div <= th.divergences_max,
+        f"{n_div} of {div.size if div is not None else 0} draws")
+    if "energy" in ss:
+        bfmi = np.atleast_1d(_as_ds(az.bfmi(idata))["energy"].values)
+        add("e_bfmi", float(bfmi.min()), th.ebfmi_min, float(bfmi.min()) >= th.ebfmi_min,
+            f"per chain {np.round(bfmi, 3).tolist()}")
+    hit = _stat(ss, ["maxdepth_reached", "reached_max_treedepth"])
+    if hit is not None:
+        frac = float(hit.mean())
+        depth = _stat(ss, ["depth", "tree_depth"])
+        dmax = int(depth.max()) if depth is not None else -1
+        add("tree_depth", frac, th.max_treedepth_fraction, frac <= th.max_treedepth_fraction,
+            f"fraction of draws at max depth; deepest tree {dmax}")
+    diag = Diagnostics(pd.DataFrame(rows), per)
+    if strict and not diag.passed:
+        bad = diag.summary.loc[~diag.summary["passed"]]
+        text = "; ".join(f"{r.check}={r.value:.4g} (threshold {r.threshold:g}, {r.detail})"
+                         for r in bad.itertuples())
+        raise ConvergenceError(f"fit failed convergence checks: {text}")
+    return diag
+
+
+def _as_ds(obj: xr.Dataset | xr.DataTree) -> xr.Dataset:
+    return obj.dataset if isinstance(obj, xr.DataTree) else obj

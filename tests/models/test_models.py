@@ -1,0 +1,196 @@
+"""Model construction, priors, and the exact marginalisation of a missing covariate.
+
+Reference values: closed forms (normal quantiles, the log-F density of Greenland &
+Mansournia 2015, numerical integration) and a brute-force sum over every completion of
+the missing covariate.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+from scipy import integrate, special, stats
+
+from bayes_bcsm.data.design import build_design
+from bayes_bcsm.models import (
+    OBSERVED,
+    BaselineSpec,
+    PriorError,
+    PriorSpec,
+    build_design_with_missing,
+    exponential_model,
+    piecewise_model,
+    weibull_model,
+)
+from bayes_bcsm.models.likelihood import survival_log_density
+from bayes_bcsm.models.priors import log_f_logpdf
+from bayes_bcsm.models.simulate import simulate_frame
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return simulate_frame(np.random.default_rng(5), 40, [0.5, -0.3, 0.2])
+
+
+def _pointwise(sm, point):
+    fn = sm.model.compile_fn(sm.model.logp(vars=[sm.model[OBSERVED]], sum=False)[0])
+    return fn(point)
+
+
+def test_normal_default_prior_mass():
+    """Normal(0, 1): 95 % of prior mass for HR in exp(±1.96) ≈ 1/7 .. 7."""
+    lo, hi = np.exp(stats.norm.ppf([0.025, 0.975]))
+    assert 1 / 7.2 < lo < 1 / 7 and 7 < hi < 7.2
+    assert PriorSpec().scale == 1.0
+
+
+def test_sceptical_prior_tail():
+    spec = PriorSpec(family="sceptical")
+    assert stats.norm(0, spec.sceptical_sd).sf(np.log(2)) == pytest.approx(0.05)
+
+
+def test_log_f_density():
+    """log-F(1,1) integrates to 1 and matches the Beta construction (logit of Beta(1/2, 1/2))."""
+    total, _ = integrate.quad(lambda b: np.exp(log_f_logpdf(b, 1.0)), -60, 60)
+    assert total == pytest.approx(1.0, abs=1e-6)
+    b = np.linspace(-5, 5, 11)
+    u = special.expit(b)
+    via_beta = stats.beta(0.5, 0.5).logpdf(u) + np.log(u * (1 - u))
+    np.testing.assert_allclose(log_f_logpdf(b, 1.0), via_beta, rtol=1e-10)
+
+
+@pytest.mark.parametrize("family", ["normal", "student_t", "sceptical", "log_f", "horseshoe"])
+def test_every_prior_builds(frame, family):
+    design = build_design(frame, ["x1", "x2", "x3"])
+    sm = weibull_model(design, PriorSpec(family=family))
+    assert sm.model["beta"].eval().shape == (3,) or family == "horseshoe"
+    assert tuple(sm.model.coords["covariate"]) == ("x1", "x2", "x3")
+
+
+def test_log_f_prior_logp_matches_closed_form(frame):
+    design = build_design(frame, ["x1"])
+    sm = weibull_model(design, PriorSpec(family="log_f", scale=1.0))
+    value = np.array([0.7])
+    got = pm.logp(sm.model["beta"], value).eval()
+    # pytensor's gammaln/log1pexp are accurate to ~1e-8 relative, hence the tolerance
+    np.testing.assert_allclose(got, log_f_logpdf(value, 1.0), rtol=1e-6)
+
+
+def test_invalid_specs():
+    with pytest.raises(PriorError, match="valid: normal"):
+        PriorSpec(family="laplace")
+    with pytest.raises(PriorError, match="scale"):
+        PriorSpec(scale=0)
+    with pytest.raises(PriorError, match="together"):
+        BaselineSpec(gamma_shape=1.0)
+
+
+def test_model_loglik_is_per_patient_and_matches_formula(frame):
+    """The observed variable gives one value per patient equal to delta log h - H."""
+    design = build_design(frame, ["x1", "x2"])
+    sm = weibull_model(design)
+    point = {"log_alpha": 0.2, "log_lambda": -0.5, "beta": np.array([0.3, -0.1])}
+    got = _pointwise(sm, point)
+    assert got.shape == (design.n,)
+    eta = design.X @ point["beta"]
+    scale = 12.0 * np.exp(-(-0.5 + eta) / np.exp(0.2))
+    dist = stats.weibull_min(c=np.exp(0.2), scale=scale)
+    want = np.where(design.event == 1, dist.logpdf(design.time), dist.logsf(design.time))
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_aft_model_equals_ph_model_pointwise(frame):
+    design = build_design(frame, ["x1", "x2"])
+    aft, ph = weibull_model(design, parametrisation="aft"), weibull_model(design)
+    mu, gamma, la = 3.0, np.array([0.4, -0.2]), 0.25
+    alpha = np.exp(la)
+    ph_point = {"log_alpha": la, "log_lambda": -alpha * (mu - np.log(12.0)),
+                "beta": -alpha * gamma}
+    np.testing.assert_allclose(_pointwise(aft, {"mu": mu, "gamma": gamma, "log_alpha": la}),
+                               _pointwise(ph, ph_point), rtol=1e-10)
+
+
+def test_piecewise_model_pointwise(frame):
+    design = build_design(frame, ["x1"])
+    sm = piecewise_model(design, cuts=(6, 12, 24), baseline_prior="independent")
+    assert list(sm.model.coords["interval"]) == ["[0, 6)", "[6, 12)", "[12, 24)", "[24, inf)"]
+    log_rate = np.log([0.8, 0.6, 0.5, 0.4])
+    got = _pointwise(sm, {"log_rate": log_rate, "beta": np.array([0.3])})
+    edges = np.array([0, 6, 12, 24, np.inf])
+    for i in range(design.n):
+        t, eta = design.time[i], 0.3 * design.X[i, 0]
+        rates = np.exp(log_rate + eta) / 12
+        cum = np.sum(rates * np.clip(t - edges[:-1], 0, np.diff(edges)))
+        k = np.searchsorted(edges, t, side="right") - 1
+        np.testing.assert_allclose(got[i], design.event[i] * np.log(rates[k]) - cum, rtol=1e-10)
+
+
+def test_random_walk_baseline_builds(frame):
+    sm = piecewise_model(build_design(frame, ["x1"]))
+    assert {"log_rate_first", "rw_sigma", "rw_z"} <= {v.name for v in sm.model.free_RVs}
+    assert sm.model["log_rate"].eval().shape == (6,)
+
+
+def test_no_covariate_exponential_with_gamma_prior(frame):
+    design = build_design(frame, [])
+    sm = exponential_model(design, baseline=BaselineSpec(gamma_shape=2.0, gamma_rate=3.0))
+    assert "beta" not in sm.model.named_vars and "rate" in sm.model.named_vars
+
+
+@pytest.mark.parametrize("depends", [(), ("x1",)])
+def test_marginalised_missing_equals_brute_force(depends):
+    """The summed-out likelihood equals the log of the sum over every completion of the
+    missing values (tiny data: 6 patients, 3 with the binary covariate missing)."""
+    frame = pd.DataFrame({
+        "time_months": [3.0, 8.5, 14.0, 2.2, 30.0, 11.0],
+        "event": [1, 0, 1, 1, 0, 1],
+        "x1": [0.3, -1.2, 0.8, 1.5, -0.4, 0.0],
+        "hr": [1.0, np.nan, 0.0, np.nan, 1.0, np.nan],
+    })
+    md = build_design_with_missing(frame, ["x1", "hr"], "hr", depends_on=depends)
+    assert md.n == 6 and md.n_missing == 3
+    assert "hr missing for 3 (marginalised)" in md.describe()
+    sm = weibull_model(md)
+    assert sm.columns == ("x1", "hr") and sm.n_used == 6
+    point = {"log_alpha": 0.1, "log_lambda": -0.4, "beta": np.array([0.5, -0.7]),
+             "level_intercept": np.array([0.3])}
+    if depends:
+        point["level_coef"] = np.array([[0.8]])
+    model_total = _pointwise(sm, point).sum()
+
+    t, d, x = frame["time_months"].to_numpy(), frame["event"].to_numpy(), frame["x1"].to_numpy()
+    obs = frame["hr"].to_numpy()
+    miss = np.flatnonzero(np.isnan(obs))
+    terms = []
+    for completion in itertools.product([0.0, 1.0], repeat=len(miss)):
+        z = obs.copy()
+        z[miss] = completion
+        eta = 0.5 * x - 0.7 * z
+        alpha = np.exp(0.1)
+        logf = survival_log_density(d, np.log(alpha / 12) - 0.4 + (alpha - 1) * np.log(t / 12)
+                                    + eta, np.exp(-0.4 + eta) * (t / 12) ** alpha)
+        logit = 0.3 + (0.8 * x if depends else 0.0)
+        log_p1 = -np.logaddexp(0, -logit)
+        log_p0 = -np.logaddexp(0, logit)
+        terms.append(np.sum(logf + np.where(z == 1, log_p1, log_p0)))
+    np.testing.assert_allclose(model_total, special.logsumexp(terms), rtol=1e-10)
+
+
+def test_missing_design_categorical_and_errors():
+    frame = pd.DataFrame({
+        "time_months": [3.0, 8.5, 14.0, 2.2, 30.0],
+        "event": [1, 0, 1, 1, 0],
+        "grade": pd.Series(["a", "b", None, "c", "a"], dtype=object),
+    })
+    md = build_design_with_missing(frame, ["grade"], "grade", reference={"grade": "b"})
+    assert md.levels == ("b", "a", "c")
+    assert md.columns == ("grade[a]", "grade[c]")
+    np.testing.assert_array_equal(md.codes, [1, 0, -1, 2, 1])
+    mask = md.log_mask()
+    assert np.isneginf(mask[0, [0, 2]]).all() and mask[0, 1] == 0 and (mask[2] == 0).all()
+    with pytest.raises(ValueError, match="not among"):
+        build_design_with_missing(frame, ["grade"], "other")

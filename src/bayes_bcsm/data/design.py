@@ -255,8 +255,8 @@ def _code_term(
         values = values.astype(int)
     if not is_categorical:
         x = values.to_numpy(dtype=float)
-        observed = np.unique(x)
-        if np.all(np.isin(observed, (0.0, 1.0))):
+        if np.all((x == 0.0) | (x == 1.0)):  # O(n) check; np.unique only for 0/1 columns
+            observed = np.unique(x)
             if reference is not None:
                 raise DesignError(f"{name!r} is a 0/1 covariate; it takes no reference level")
             if len(observed) < 2:

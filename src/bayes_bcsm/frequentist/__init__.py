@@ -4,14 +4,30 @@ lifelines and statsmodels serve only as test oracles; nothing here imports them.
 """
 
 from bayes_bcsm.frequentist._validate import SurvivalInputError, as_survival_arrays
+from bayes_bcsm.frequentist.cox import (
+    ChiSquareTest,
+    CoxError,
+    CoxResult,
+    SeparationWarning,
+    concordance_index,
+    cox_ph,
+    cox_ph_design,
+)
 from bayes_bcsm.frequentist.km import KaplanMeierResult, kaplan_meier
 from bayes_bcsm.frequentist.logrank import LogrankResult, logrank_test
 
 __all__ = [
+    "ChiSquareTest",
+    "CoxError",
+    "CoxResult",
     "KaplanMeierResult",
     "LogrankResult",
+    "SeparationWarning",
     "SurvivalInputError",
     "as_survival_arrays",
+    "concordance_index",
+    "cox_ph",
+    "cox_ph_design",
     "kaplan_meier",
     "logrank_test",
 ]

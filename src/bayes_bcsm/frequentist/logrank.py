@@ -56,7 +56,8 @@ class LogrankResult:
         Degrees of freedom (k - 1 for the k-group test when every group has E > 0; 1 for the
         trend test).
     p_value : float
-        Upper-tail chi-square probability of ``statistic`` on ``df``.
+        Upper-tail chi-square probability of ``statistic`` on ``df``; NaN when no test is
+        possible (``df`` = 0: zero variance, e.g. a single event time shared by everyone).
     observed, expected : numpy.ndarray, shape (k,)
         Weighted observed and expected event counts per group (plain counts when rho = 0),
         summed over strata, in the order of ``groups``.

@@ -15,6 +15,7 @@ from bayes_bcsm.frequentist.cox import (
 )
 from bayes_bcsm.frequentist.km import KaplanMeierResult, kaplan_meier
 from bayes_bcsm.frequentist.logrank import LogrankResult, logrank_test
+from bayes_bcsm.frequentist.zph import ZphResult, cox_zph
 
 __all__ = [
     "ChiSquareTest",
@@ -24,10 +25,12 @@ __all__ = [
     "LogrankResult",
     "SeparationWarning",
     "SurvivalInputError",
+    "ZphResult",
     "as_survival_arrays",
     "concordance_index",
     "cox_ph",
     "cox_ph_design",
+    "cox_zph",
     "kaplan_meier",
     "logrank_test",
 ]

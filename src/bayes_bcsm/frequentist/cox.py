@@ -331,6 +331,26 @@ def _breslow_evaluate(engine: _CoxEngine, beta: np.ndarray, derivatives: bool, t
     return loglik, score, info
 
 
+def _event_means(engine: _CoxEngine, beta: np.ndarray) -> np.ndarray:
+    """Risk-set weighted covariate mean per event group (Efron: averaged over the d
+    fractional risk sets), shape (n_event_groups, p); Schoenfeld residuals are x - mean."""
+    X = engine.X
+    w = np.exp(X @ beta - (X @ beta).max())
+    starts, eg = engine.starts, engine.egroups
+    S0 = engine._cum(np.add.reduceat(w, starts))[eg]
+    S1 = engine._cum(np.add.reduceat(w[:, None] * X, starts, axis=0))[eg]
+    if engine.ties == "breslow":
+        return S1 / S0[:, None]
+    wd = w * engine.d
+    D0 = np.add.reduceat(wd, starts)[eg]
+    D1 = np.add.reduceat(wd[:, None] * X, starts, axis=0)[eg]
+    gi, f = engine.efron_group, engine.efron_f
+    a = (S1[gi] - f[:, None] * D1[gi]) / (S0[gi] - f * D0[gi])[:, None]
+    sums = np.zeros((len(eg), X.shape[1]))
+    np.add.at(sums, gi, a)
+    return sums / engine.de[:, None]
+
+
 def _evaluate(engine: _CoxEngine, beta, derivatives=True, time_weights=None, X=None):
     if engine.ties == "breslow":
         return _breslow_evaluate(engine, beta, derivatives, time_weights, X)

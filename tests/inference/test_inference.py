@@ -99,6 +99,15 @@ def test_refit_on_new_data_uses_cache_and_is_fast(weibull_fit):
         assert refit.sample_seconds + refit.compile_seconds < first / 2
 
 
+def test_piecewise_refit_uses_cache(piecewise_fit):
+    new = build_design(simulate_frame(np.random.default_rng(98), 150, [0.0, 0.9]), ["x1", "x2"],
+                       standardize=True)
+    refit = sample(piecewise_model(new, cuts=(6, 12, 24, 36)),
+                   SamplerSettings(chains=2, draws=300, tune=300, seed=1, log_likelihood=False))
+    assert refit.cache_hit
+    assert float(refit.idata["posterior"]["beta"].sel(covariate="x2").mean()) > 0.5
+
+
 def test_conjugate_exponential_matches_gamma_posterior():
     """Exponential, no covariates, rate ~ Gamma(a, b) per year: posterior Gamma(a + d,
     b + sum t / 12) (closed form); mean and sd within 4 MCSE."""

@@ -151,7 +151,9 @@ def _compiled(sm: SurvivalModel) -> tuple[Any, float, bool]:
     if key in _CACHE:
         _STATS["hits"] += 1
         _CACHE.move_to_end(key)
-        return _CACHE[key].with_data(**sm.data), 0.0, True
+        compiled = _CACHE[key]
+        known = {var.name for var in compiled.shared_var_keys}
+        return compiled.with_data(**{k: v for k, v in sm.data.items() if k in known}), 0.0, True
     _STATS["misses"] += 1
     start = _time.perf_counter()
     compiled = nutpie.compile_pymc_model(sm.model)

@@ -279,3 +279,29 @@ def test_agrees_with_lifelines_and_statsmodels(data):
         np.testing.assert_allclose(
             ev["se"].to_numpy()[ok], sm.surv_prob_se[ok], rtol=1e-6, atol=1e-12
         )
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_large_input_paths_agree(tied):
+    """n = 60,000 takes the hashing path when times are tied, the sorting path otherwise.
+
+    Both must equal ``numpy.unique``'s answer; the curve must equal lifelines' (to 1e-6).
+    """
+    from lifelines import KaplanMeierFitter
+
+    from bayes_bcsm.frequentist._ties import distinct_times
+
+    rng = np.random.default_rng(7)
+    t = rng.exponential(100.0, 60_000) + 1e-3
+    if tied:
+        t = np.ceil(t)
+    e = rng.integers(0, 2, t.size)
+    unique, inverse = distinct_times(t)
+    ref_u, ref_i = np.unique(t, return_inverse=True)
+    np.testing.assert_array_equal(unique, ref_u)
+    np.testing.assert_array_equal(inverse, ref_i)
+    km = kaplan_meier(t, e)
+    assert km.table.shape[0] == ref_u.size
+    kmf = KaplanMeierFitter().fit(t, e)
+    ref = kmf.survival_function_.loc[km.time].iloc[:, 0].to_numpy()
+    np.testing.assert_allclose(km.survival, ref, rtol=1e-6, atol=1e-12)

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from bayes_bcsm.frequentist._ties import distinct_times
 from bayes_bcsm.frequentist._validate import (
     SurvivalInputError,
     as_survival_arrays,
@@ -441,16 +442,9 @@ def kaplan_meier(
         time, event = t_in[~miss], e_in[~miss]
     t, e = as_survival_arrays(time, event)
 
-    order = np.argsort(t, kind="stable")
-    ts = t[order]
-    es = e[order]
-    new = np.empty(ts.size, dtype=bool)
-    new[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ut = ts[starts]
-    counts = np.diff(np.append(starts, ts.size))
-    events = np.add.reduceat(es, starts)
+    ut, inv = distinct_times(t)
+    counts = np.bincount(inv, minlength=ut.size)
+    events = np.bincount(inv, weights=e, minlength=ut.size).astype(np.int64)
     at_risk = np.cumsum(counts[::-1])[::-1]
 
     with np.errstate(divide="ignore", invalid="ignore"):

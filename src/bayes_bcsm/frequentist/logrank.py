@@ -35,6 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from bayes_bcsm.frequentist._ties import distinct_times
 from bayes_bcsm.frequentist._validate import (
     SurvivalInputError,
     as_survival_arrays,
@@ -140,7 +141,7 @@ def _stratum_sums(
     t: np.ndarray, e: np.ndarray, g: np.ndarray, k: int, rho: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted O, E (length k) and V (k x k) for one stratum."""
-    ut, inv = np.unique(t, return_inverse=True)
+    ut, inv = distinct_times(t)
     m = ut.size
     cell = inv * k + g
     n_cell = np.bincount(cell, minlength=m * k).reshape(m, k).astype(np.float64)

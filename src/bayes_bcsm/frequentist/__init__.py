@@ -15,6 +15,7 @@ from bayes_bcsm.frequentist.cox import (
 )
 from bayes_bcsm.frequentist.km import KaplanMeierResult, kaplan_meier
 from bayes_bcsm.frequentist.logrank import LogrankResult, logrank_test
+from bayes_bcsm.frequentist.selection import SelectionError, SelectionResult, paper_selection
 from bayes_bcsm.frequentist.zph import ZphResult, cox_zph
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "CoxResult",
     "KaplanMeierResult",
     "LogrankResult",
+    "SelectionError",
+    "SelectionResult",
     "SeparationWarning",
     "SurvivalInputError",
     "ZphResult",
@@ -33,4 +36,5 @@ __all__ = [
     "cox_zph",
     "kaplan_meier",
     "logrank_test",
+    "paper_selection",
 ]

@@ -305,3 +305,59 @@ def test_large_input_paths_agree(tied):
     kmf = KaplanMeierFitter().fit(t, e)
     ref = kmf.survival_function_.loc[km.time].iloc[:, 0].to_numpy()
     np.testing.assert_allclose(km.survival, ref, rtol=1e-6, atol=1e-12)
+
+
+R_TOL = float(np.sqrt(np.finfo(float).eps))  # R: sqrt(.Machine$double.eps)
+
+
+def _findq_scalar(x, y_surv, p, xmax, tol=R_TOL):
+    """Literal port of R survival's ``findq`` (quantile.survfit.R) for one probability."""
+    x = np.concatenate(([0.0], x))
+    y = np.concatenate(([0.0], 1.0 - np.asarray(y_surv, dtype=float)))
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return np.nan
+    # duplicated(y): keep first occurrences, NA counted once
+    seen, keep = set(), []
+    for i, v in enumerate(y):
+        key = "NA" if np.isnan(v) else v
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    x, y = x[keep], y[keep]
+    n = y.size
+
+    def approx_const_f1(knot_x, level):
+        ok = ~np.isnan(knot_x)
+        kx, ky = knot_x[ok], np.arange(n)[ok]
+        o = np.argsort(kx)
+        kx, ky = kx[o], ky[o]
+        if level < kx[0] or level > kx[-1]:
+            return None
+        return ky[np.flatnonzero(kx >= level)[0]]
+
+    i1 = approx_const_f1(y + tol, p)
+    i2 = approx_const_f1(y - tol, p)
+    q = np.nan if i1 is None or i2 is None else (x[i1] + x[i2]) / 2
+    if p == 0:
+        q = x[0]
+    if not np.isnan(y[-1]) and abs(p - y[-1]) < tol:
+        q = np.nan if i1 is None else (x[i1] + xmax) / 2
+    return q
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([1.0, 0.9, 0.75, 0.5, 0.4, 0.25, 0.0, np.nan]), min_size=1, max_size=12
+    ),
+    st.sampled_from([0.1, 0.25, 0.5, 0.6, 0.75, 1.0]),
+)
+def test_vectorised_quantile_rule_equals_r_findq_port(curve, prob):
+    """The one-sort implementation equals a literal port of R's ``findq`` on arbitrary curves
+    (non-monotone like a band, with exact duplicates, NaNs and flats at the quantile)."""
+    from bayes_bcsm.frequentist.km import _r_quantile
+
+    time = np.arange(1.0, len(curve) + 1.0)
+    got = _r_quantile(time, np.asarray(curve), np.array([prob]), xmax=time[-1] + 0.5)[0]
+    want = _findq_scalar(time, curve, prob, xmax=time[-1] + 0.5)
+    assert (np.isnan(got) and np.isnan(want)) or got == want

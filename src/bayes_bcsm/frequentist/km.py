@@ -88,9 +88,13 @@ def _bands(
 
 
 def _r_quantile(
-    time: np.ndarray, curve: np.ndarray, prob: float, xmax: float, tol: float = _R_TOLERANCE
-) -> float:
-    """Time at which a survival curve (or one of its bands) falls to ``1 - prob``.
+    time: np.ndarray,
+    curve: np.ndarray,
+    probs: np.ndarray,
+    xmax: float,
+    tol: float = _R_TOLERANCE,
+) -> np.ndarray:
+    """Times at which a survival curve (or one of its bands) falls to ``1 - probs``.
 
     Reimplements the rule of R's ``quantile.survfit``: the curve is read as a CDF
     ``F = 1 - S`` starting at (0, 0); exact duplicate values (censoring rows) and missing values
@@ -98,35 +102,49 @@ def _r_quantile(
     flat at ``prob`` (within ``tol``), the midpoint of the flat stretch is returned (the usual
     median convention), or the midpoint between its start and the last follow-up time when the
     flat stretch is the end of the curve. NaN when the curve never reaches ``prob``.
+    One stable sort of the curve serves every probability.
     """
+    probs = np.asarray(probs, dtype=float)
+    out = np.full(probs.shape, np.nan)
     x = np.concatenate(([0.0], time))
     y = np.concatenate(([0.0], 1.0 - curve))
-    finite = ~np.isnan(y)
-    if prob == 0.0:
-        return 0.0
-    if not finite.any() or np.max(y[finite]) < prob:
-        return np.nan
-    # drop exact duplicates (keep the first occurrence; all NaNs count as one value)
-    _, first = np.unique(y, return_index=True, equal_nan=True)
-    keep = np.sort(first)
-    x, y = x[keep], y[keep]
-    pos = np.flatnonzero(~np.isnan(y))
-    order = np.argsort(y[pos], kind="stable")
-    knots_pos = pos[order]
-    knots = y[knots_pos]
+    nan = np.isnan(y)
+    if nan.all():
+        return np.where(probs == 0.0, 0.0, out)
+    # one stable sort (NaN last): the first of a run of equal values is its first occurrence,
+    # which is the point R keeps when it drops duplicates
+    order = np.argsort(y, kind="stable")
+    ys = y[order]
+    first = np.empty(ys.size, dtype=bool)
+    first[0] = True
+    first[1:] = ys[1:] != ys[:-1]  # NaN != NaN, so handle NaNs below
+    n_ok = int((~nan).sum())
+    first[n_ok:] = False
+    knots_pos = order[first]
+    knots = ys[first]
+    # the last point R keeps (NaNs count as one value, first NaN kept)
+    last_kept = int(knots_pos.max())
+    if n_ok < y.size:
+        last_kept = max(last_kept, int(order[n_ok]))
+    y_last = y[last_kept]
 
-    def first_at_or_above(level: float) -> int:
-        # R: approx(knots, index, level, method = "constant", f = 1) with rule = 1
-        if level < knots[0] or level > knots[-1]:
-            return -1
-        return int(knots_pos[np.searchsorted(knots, level, side="left")])
+    def first_at_or_above(level: np.ndarray) -> np.ndarray:
+        # R: approx(knots, index, level, method = "constant", f = 1), rule = 1 (NA outside)
+        idx = np.searchsorted(knots, level, side="left")
+        valid = (level >= knots[0]) & (level <= knots[-1])
+        return np.where(valid, knots_pos[np.minimum(idx, knots.size - 1)], -1)
 
-    i1 = first_at_or_above(prob - tol)
-    i2 = first_at_or_above(prob + tol)
-    quant = np.nan if (i1 < 0 or i2 < 0) else 0.5 * (x[i1] + x[i2])
-    if not np.isnan(y[-1]) and abs(prob - y[-1]) < tol:
-        quant = np.nan if i1 < 0 else 0.5 * (x[i1] + xmax)
-    return float(quant)
+    i1 = first_at_or_above(probs - tol)
+    i2 = first_at_or_above(probs + tol)
+    ok = (i1 >= 0) & (i2 >= 0)
+    out[ok] = 0.5 * (x[i1[ok]] + x[i2[ok]])
+    if not np.isnan(y_last):
+        flat_end = np.abs(probs - y_last) < tol
+        out[flat_end] = np.where(i1[flat_end] >= 0, 0.5 * (x[i1[flat_end]] + xmax), np.nan)
+    out[probs == 0.0] = 0.0
+    if knots[-1] < probs.min():  # R: the curve never gets that far -> all NA
+        out[:] = np.nan
+    return out
 
 
 @dataclass(frozen=True)
@@ -192,16 +210,14 @@ class KaplanMeierResult:
             raise ValueError(f"probs must lie in [0, 1], got {p.tolist()}")
         t = self.time
         xmax = float(t[-1])
-        rows = []
-        for pr in p:  # a handful of probabilities, not a loop over event times
-            rows.append(
-                (
-                    _r_quantile(t, self.survival, pr, xmax),
-                    _r_quantile(t, self.table["lower"].to_numpy(), pr, xmax),
-                    _r_quantile(t, self.table["upper"].to_numpy(), pr, xmax),
-                )
-            )
-        out = pd.DataFrame(rows, columns=["time", "lower", "upper"], index=pd.Index(p, name="prob"))
+        out = pd.DataFrame(
+            {
+                "time": _r_quantile(t, self.survival, p, xmax),
+                "lower": _r_quantile(t, self.table["lower"].to_numpy(), p, xmax),
+                "upper": _r_quantile(t, self.table["upper"].to_numpy(), p, xmax),
+            },
+            index=pd.Index(p, name="prob"),
+        )
         return out
 
     @property
@@ -211,7 +227,7 @@ class KaplanMeierResult:
         Smallest time with S(t) <= 0.5, or the midpoint of a flat stretch at exactly 0.5
         (R's ``survfit`` convention).
         """
-        return _r_quantile(self.time, self.survival, 0.5, float(self.time[-1]))
+        return float(_r_quantile(self.time, self.survival, np.array([0.5]), self.time[-1])[0])
 
     def median_se(self) -> float:
         """Large-sample standard error of the median (the rule documented for SPSS).

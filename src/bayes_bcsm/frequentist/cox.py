@@ -203,7 +203,8 @@ class _CoxEngine:
     ) -> None:
         n = len(time)
         s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
-        order = np.lexsort((-time, s))  # stratum ascending, time descending
+        # stratum ascending, time descending, events first within a tied time
+        order = np.lexsort((-event, -time, s))
         self.order = order
         self.t = time[order]
         self.d = event[order].astype(float)
@@ -235,7 +236,17 @@ class _CoxEngine:
         first = np.repeat(np.cumsum(de_int) - de_int, de_int)
         k = np.arange(len(self.efron_group)) - first
         self.efron_f = k / np.repeat(self.de, de_int)
-        self.xd_sum = self.d @ self.X  # sum of covariates over events
+        # events come first in their tie group: rows starts[e] .. starts[e] + d_e - 1
+        ev_rows = (
+            np.repeat(self.starts[self.egroups], self.de.astype(np.int64))
+            + np.arange(int(self.d.sum()))
+            - np.repeat(np.cumsum(self.de.astype(np.int64)) - self.de.astype(np.int64),
+                        self.de.astype(np.int64))
+        )
+        self.event_rows = ev_rows
+        self.event_starts = np.r_[0, np.cumsum(self.de.astype(np.int64))[:-1]]
+        self.X_events = self.X[ev_rows]
+        self.xd_group = np.add.reduceat(self.X_events, self.event_starts, axis=0)
         self.time_group = self.t[self.starts]
 
     # -- cumulative sums within strata (in decreasing-time order) --
@@ -277,23 +288,38 @@ class _CoxEngine:
             loglik -= float(np.sum(np.log(S0[gi] - f * D0[gi])))
             return loglik, np.empty(p), np.empty((p, p))
         S1 = self._cum(np.add.reduceat(w[:, None] * X, starts, axis=0))[eg]
-        D1 = np.add.reduceat(wd[:, None] * X, starts, axis=0)[eg]
+        if X is self.X:
+            Xe = self.X_events
+            xd_group = self.xd_group
+        else:
+            Xe = X[self.event_rows]
+            xd_group = np.add.reduceat(Xe, self.event_starts, axis=0)
+        we = w[self.event_rows]
+        D1 = np.add.reduceat(we[:, None] * Xe, self.event_starts, axis=0)
         tw = np.ones(len(eg)) if time_weights is None else time_weights
         ne = len(eg)
         score = np.zeros(p)
         info = np.zeros((p, p))
-        xd_group = np.add.reduceat(self.d[:, None] * X, starts, axis=0)[eg]
         score += tw @ xd_group
-        # one row per event: its tie group and Efron fraction k/d (no loop over times)
+        # one entry per event: its tie group and Efron fraction f = k/d (no loop over times).
+        # Per event only scalars are formed; with a_k = (S1 - f D1) / den the sums over k
+        # of a_k and a_k a_k^T expand into per-group weights times S1 and D1.
         gi, f = self.efron_group, self.efron_f
         den = S0[gi] - f * D0[gi]
         loglik -= float(np.sum(np.log(den)))
-        a = (S1[gi] - f[:, None] * D1[gi]) / den[:, None]
         twm = tw[gi]
-        score -= twm @ a
-        info -= (a * twm[:, None]).T @ a
-        c = np.bincount(gi, weights=twm / den, minlength=ne)
-        e = np.bincount(gi, weights=twm * f / den, minlength=ne)
+        inv = twm / den
+        inv2 = inv / den
+
+        def per_group(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(gi, weights=weights, minlength=ne)
+
+        c = per_group(inv)  # sum_k tw / den
+        e = per_group(inv * f)  # sum_k tw f / den
+        q0, q1, q2 = per_group(inv2), per_group(inv2 * f), per_group(inv2 * f * f)
+        score -= c @ S1 - e @ D1
+        cross = (S1 * q1[:, None]).T @ D1
+        info -= (S1 * q0[:, None]).T @ S1 - cross - cross.T + (D1 * q2[:, None]).T @ D1
         Cg = np.zeros(len(starts))
         Cg[eg] = c
         Cg = self._revcum(Cg)
@@ -320,7 +346,10 @@ def _breslow_evaluate(engine: _CoxEngine, beta: np.ndarray, derivatives: bool, t
     tw = np.ones(len(eg)) if tw is None else tw
     S1 = engine._cum(np.add.reduceat(w[:, None] * X, starts, axis=0))[eg]
     a = S1 / S0[:, None]
-    xd_group = np.add.reduceat(engine.d[:, None] * X, starts, axis=0)[eg]
+    if X is engine.X:
+        xd_group = engine.xd_group
+    else:
+        xd_group = np.add.reduceat(X[engine.event_rows], engine.event_starts, axis=0)
     score = tw @ xd_group - (tw * de) @ a
     info = -(a * (tw * de)[:, None]).T @ a
     Cg = np.zeros(len(starts))

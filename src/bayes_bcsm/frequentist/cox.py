@@ -453,7 +453,7 @@ def _newton(engine: _CoxEngine, p: int, max_iter: int, tol: float) -> tuple[_Fit
 
 def _check_separation(
     design_X: np.ndarray, event: np.ndarray, columns: Sequence[str], fit: _Fit,
-    variance: np.ndarray, tol: float,
+    variance: np.ndarray, tol: float, indicator: np.ndarray,
 ) -> list[str]:
     """Columns whose coefficient may be infinite (R's rule, plus direct checks)."""
     flagged: list[str] = []
@@ -471,7 +471,7 @@ def _check_separation(
         growing = np.all(np.diff(last, axis=0) > 0.05, axis=0) & (last[-1] > 5)
     # indicator columns with no events in one level
     no_events = np.zeros(p, dtype=bool)
-    for j in range(p):
+    for j in np.flatnonzero(indicator):
         x = design_X[:, j]
         if np.all((x == 0) | (x == 1)):
             hi = x == 1
@@ -616,7 +616,10 @@ def cox_ph_design(
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow while running away
         fit, (ll0, U0, I0) = _newton(engine, p, max_iter, tol)
     variance = _inverse(fit.info)
-    separated = _check_separation(X, event, columns, fit, variance, tol)
+    indicator = np.array(
+        [t.kind != "continuous" for t in design.terms for _ in t.columns], dtype=bool
+    )
+    separated = _check_separation(X, event, columns, fit, variance, tol, indicator)
     if not fit.converged:
         msg = (
             f"Newton-Raphson did not converge in {max_iter} iterations "

@@ -85,6 +85,10 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("covariates.names=[hormone_therapy,shoe_size]", "['shoe_size'] not in the data contract"),
         ("model.cuts_months=[0,12,6]", "strictly increasing"),
         ("seed=-1", "seed=-1"),
+        ("simulation.replicates=0", "simulation.replicates=0"),
+        ("simulation.methods=[cox_table3,magic]", "expected a non-empty subset of"),
+        ("simulation.scenarios=[pessimistic]", "simulation.scenarios=['pessimistic']"),
+        ("simulation.n=[5]", "simulation.n=[5]: expected cohort sizes >= 10"),
     ],
 )
 def test_impossible_values_fail_with_the_key(override, message):

@@ -175,6 +175,37 @@ class CompareConfig:
     psense: bool = False
 
 
+SIMULATION_SCENARIOS = ("calibrated", "null")
+SIMULATION_METHODS = (
+    "cox_table3",
+    "cox_selection",
+    "firth_table3",
+    "weibull_default",
+    "weibull_sceptical",
+    "piecewise_default",
+    "piecewise_sceptical",
+)
+
+
+@dataclass
+class SimulationConfig:
+    """The simulation study (``experiments/simulate.py``).
+
+    ``scenarios``: "calibrated" uses the generator's calibrated true effects, "null" sets the
+    endocrine-therapy effect to HR = 1. ``shard`` selects one shard for a multirun sweep
+    (``-m simulation.shard=range(0,16)``); null runs every shard not yet done, then aggregates.
+    """
+
+    replicates: int = 200
+    n: list[int] = field(default_factory=lambda: [78])
+    scenarios: list[str] = field(default_factory=lambda: list(SIMULATION_SCENARIOS))
+    methods: list[str] = field(default_factory=lambda: list(SIMULATION_METHODS))
+    shard_size: int = 25
+    shard: int | None = None
+    run_dir: str = "outputs/simulation/${experiment_name}"
+    aggregate_only: bool = False
+
+
 @dataclass
 class Config:
     """The whole run configuration."""
@@ -187,6 +218,7 @@ class Config:
     sampler: SamplerConfig = MISSING
     report: ReportConfig = MISSING
     compare: CompareConfig = field(default_factory=CompareConfig)
+    simulation: SimulationConfig = field(default_factory=SimulationConfig)
     seed: int = 20250520
     experiment_name: str = "fit"
     extras: dict[str, Any] = field(default_factory=dict)
@@ -251,11 +283,30 @@ def validate_config(cfg: DictConfig | Config) -> None:
             f"missing.covariate={c.missing.covariate!r} must be one of covariates.names "
             f"{list(c.covariates.names)} when missing.strategy=marginalize"
         )
+    _validate_simulation(c.simulation)
     if c.data.source == DataSource.csv:
         if OmegaConf.is_missing(c.data, "path") or not c.data.path:
             raise ConfigError("data.path is empty: expected a CSV/Parquet file when data=csv")
         if not Path(c.data.path).is_file():
             raise ConfigError(f"data.path={c.data.path}: no such file")
+
+
+def _validate_simulation(sim: DictConfig) -> None:
+    if sim.replicates <= 0:
+        raise ConfigError(f"simulation.replicates={sim.replicates}: expected a positive integer")
+    if sim.shard_size <= 0:
+        raise ConfigError(f"simulation.shard_size={sim.shard_size}: expected a positive integer")
+    if not sim.n or any(n < 10 for n in sim.n):
+        raise ConfigError(f"simulation.n={list(sim.n)}: expected cohort sizes >= 10")
+    for key, valid in (("scenarios", SIMULATION_SCENARIOS), ("methods", SIMULATION_METHODS)):
+        values = list(sim[key])
+        unknown = [v for v in values if v not in valid]
+        if not values or unknown:
+            raise ConfigError(
+                f"simulation.{key}={values}: expected a non-empty subset of {list(valid)}"
+            )
+    if sim.shard is not None and sim.shard < 0:
+        raise ConfigError(f"simulation.shard={sim.shard}: expected a shard index >= 0 or null")
 
 
 def cohort_path(cfg: DictConfig | Config) -> Path:

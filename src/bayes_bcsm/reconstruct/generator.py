@@ -58,9 +58,10 @@ from bayes_bcsm.data.io import validate_cohort
 N_PUBLISHED = 78
 ACCRUAL_MONTHS = 137.0  # July 2010 -> December 2021
 
-#: True log hazard ratios of the generative model (per indicator = 1 vs 0).
-#: Keys name the indicator the generator builds (see :func:`linear_predictor_columns`).
-TRUE_EFFECTS: dict[str, float] = {
+#: Starting log hazard ratios (centre of the calibration search), per indicator = 1 vs 0.
+#: Keys name the indicators the generator builds (see :func:`linear_predictor_columns`).
+#: The calibrated truth is :data:`TRUE_EFFECTS`.
+DEFAULT_EFFECTS: dict[str, float] = {
     "preop_neuro_abc": 1.0,
     "postop_neuro_abc": 0.45,
     "hormone_therapy": -0.85,
@@ -122,7 +123,7 @@ class GeneratorParams:
         columns, larger = stronger dependence).
     """
 
-    effects: dict[str, float] = field(default_factory=lambda: dict(TRUE_EFFECTS))
+    effects: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_EFFECTS))
     baseline_knots_months: tuple[float, ...] = (6.0, 12.0, 36.0, 50.0, 60.0)
     baseline_cumhaz: tuple[float, ...] = (0.0891, 0.1386, 0.7313, 1.5828, 1.7617)
     tail_hazard_per_month: float = 1.0
@@ -172,7 +173,7 @@ class GeneratorParams:
             if key in ("baseline_knots_months", "baseline_cumhaz", "accrual_beta"):
                 value = tuple(float(v) for v in value)
             elif key == "effects":
-                value = {**TRUE_EFFECTS, **{k: float(v) for k, v in value.items()}}
+                value = {**DEFAULT_EFFECTS, **{k: float(v) for k, v in value.items()}}
             kwargs[key] = value
         return cls(**kwargs)
 
@@ -302,6 +303,8 @@ def matched_normal(
     Normal quantiles at plotting positions, skewed by ``z + a (z^2 - 1)`` with ``a`` found by
     bisection when a count below ``threshold`` is required, then standardised.
     """
+    if m < 2:
+        return np.full(m, float(mean))
     z = stats.norm.ppf((np.arange(m) + 0.5) / m)
 
     def make(a: float) -> np.ndarray:
@@ -360,7 +363,7 @@ def _local_search_groups(
         The latent part per patient (best effort when the counts are not reachable).
     """
     n = len(fixed)
-    latent = np.array([rng.choice(o) for o in options], dtype=int)
+    latent = np.array([o[rng.integers(len(o))] for o in options], dtype=int)
     free = np.flatnonzero([len(o) > 1 for o in options])
     targets = np.asarray(targets)
 
@@ -374,7 +377,7 @@ def _local_search_groups(
     while dev > 0 and it < max_iter and len(free):
         it += 1
         i = free[rng.integers(len(free))]
-        new = rng.choice(options[i])
+        new = options[i][rng.integers(len(options[i]))]
         g_new = group(fixed[i] + new)
         if g_new == g[i]:
             latent[i] = new
@@ -611,7 +614,7 @@ def simulate_covariates(
     # KPS six months after surgery
     kps_post = assign_by_rank(
         _expand(scaled_vector(KPS_POST, n)).astype(int),
-        dep * (0.05 * kps_pre - 2.0 * abc_post - 0.5 * visceral) + _noise(rng, n),
+        dep * (0.05 * kps_pre - 0.8 * abc_post - 0.3 * visceral) + _noise(rng, n),
     )
     out["kps_post"] = kps_post
 
@@ -836,8 +839,24 @@ def true_effects(params: GeneratorParams | None = None) -> dict[str, float]:
 
 # Parameters chosen by experiments/calibrate.py (also in data/reconstruction.yaml; a test
 # checks that the two agree).
-CALIBRATED_PARAMS = GeneratorParams()
-CALIBRATED_SEED = 236
+CALIBRATED_PARAMS = GeneratorParams(
+    effects={
+        **DEFAULT_EFFECTS,
+        "preop_neuro_abc": 1.1,
+        "postop_neuro_abc": 0.5,
+        "hormone_therapy": -1.2,
+        "hormone_receptor_positive": -0.9,
+        "visceral_metastasis": 0.5,
+        "solitary_spinal_lesion": 0.0,
+        "radiotherapy": -0.25,
+    },
+    baseline_cumhaz=(0.09423, 0.14896, 0.88771, 2.08922, 2.35521),
+    accrual_beta=(1.0, 0.63),
+    postop_abc_overlap=13,
+)
+CALIBRATED_SEED = 84
+#: True log hazard ratios of the calibrated generator: the known truth for simulation studies.
+TRUE_EFFECTS: dict[str, float] = dict(CALIBRATED_PARAMS.effects)
 
 
 _CSV_DECIMALS = {

@@ -248,6 +248,16 @@ class _CoxEngine:
         self.X_events = self.X[ev_rows]
         self.xd_group = np.add.reduceat(self.X_events, self.event_starts, axis=0)
         self.time_group = self.t[self.starts]
+        self._buffer: np.ndarray | None = None
+
+    def _scaled(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``X * weights[:, None]`` written into a buffer reused across evaluations (fresh
+        n x p allocations cost page faults that dominate at large n)."""
+        if X is not self.X:
+            return X * weights[:, None]
+        if self._buffer is None:
+            self._buffer = np.empty_like(self.X)
+        return np.multiply(X, weights[:, None], out=self._buffer)
 
     # -- cumulative sums within strata (in decreasing-time order) --
     def _cum(self, G: np.ndarray) -> np.ndarray:
@@ -287,7 +297,7 @@ class _CoxEngine:
             gi, f = self.efron_group, self.efron_f
             loglik -= float(np.sum(np.log(S0[gi] - f * D0[gi])))
             return loglik, np.empty(p), np.empty((p, p))
-        S1 = self._cum(np.add.reduceat(w[:, None] * X, starts, axis=0))[eg]
+        S1 = self._cum(np.add.reduceat(self._scaled(X, w), starts, axis=0))[eg]
         if X is self.X:
             Xe = self.X_events
             xd_group = self.xd_group
@@ -326,7 +336,7 @@ class _CoxEngine:
         Eg = np.zeros(len(starts))
         Eg[eg] = e
         rw = w * (Cg[self.gid] - self.d * Eg[self.gid])
-        info += (X * rw[:, None]).T @ X
+        info += self._scaled(X, rw).T @ X
         return loglik, score, info
 
 
@@ -344,7 +354,7 @@ def _breslow_evaluate(engine: _CoxEngine, beta: np.ndarray, derivatives: bool, t
     if not derivatives:
         return loglik, np.empty(p), np.empty((p, p))
     tw = np.ones(len(eg)) if tw is None else tw
-    S1 = engine._cum(np.add.reduceat(w[:, None] * X, starts, axis=0))[eg]
+    S1 = engine._cum(np.add.reduceat(engine._scaled(X, w), starts, axis=0))[eg]
     a = S1 / S0[:, None]
     if X is engine.X:
         xd_group = engine.xd_group
@@ -356,7 +366,7 @@ def _breslow_evaluate(engine: _CoxEngine, beta: np.ndarray, derivatives: bool, t
     Cg[eg] = tw * de / S0
     Cg = engine._revcum(Cg)
     rw = w * Cg[engine.gid]
-    info += (X * rw[:, None]).T @ X
+    info += engine._scaled(X, rw).T @ X
     return loglik, score, info
 
 

@@ -244,6 +244,21 @@ def test_separation_warns_and_names_covariate():
     assert any("separation" in w and "'x'" in w for w in fit.warnings)
 
 
+@pytest.mark.parametrize(("empty_level", "flagged"), [("c", ("g[c]",)), ("a", ("g[b]", "g[c]"))])
+def test_separation_categorical_level_without_events(empty_level, flagged):
+    """A categorical level with no events: its contrast (or, for the reference level, every
+    contrast) is flagged."""
+    rng = np.random.default_rng(3)
+    n = 90
+    g = np.repeat(["a", "b", "c"], n // 3)
+    frame = pd.DataFrame(
+        {"time": rng.exponential(10, n) + 0.1, "event": (g != empty_level).astype(int), "g": g}
+    )
+    with pytest.warns(SeparationWarning):
+        fit = cox_ph(frame, "time", "event", ["g"], reference={"g": "a"})
+    assert set(flagged) <= set(fit.separated)
+
+
 def _efron_loglik_info(b: float, t, d, x) -> tuple[float, float]:
     """Independent single-covariate Efron log partial likelihood and information (loop)."""
     ll = 0.0

@@ -464,6 +464,7 @@ def _newton(engine: _CoxEngine, p: int, max_iter: int, tol: float) -> tuple[_Fit
 def _check_separation(
     design_X: np.ndarray, event: np.ndarray, columns: Sequence[str], fit: _Fit,
     variance: np.ndarray, tol: float, indicator: np.ndarray,
+    categorical_blocks: Sequence[list[int]] = (),
 ) -> list[str]:
     """Columns whose coefficient may be infinite (R's rule, plus direct checks)."""
     flagged: list[str] = []
@@ -488,7 +489,13 @@ def _check_separation(
             if event[hi].sum() == 0 or event[~hi].sum() == 0:
                 no_events[j] = True
     se = np.sqrt(np.clip(np.diag(variance), 0, None))
-    sd = design_X.std(axis=0)
+    sd = np.sqrt(np.einsum("ij,ij->j", design_X, design_X) / len(design_X) - design_X.mean(0) ** 2)
+    # categorical terms: a level (the reference included) with no events
+    for cols in categorical_blocks:
+        block = design_X[:, cols]
+        reference_rows = ~block.any(axis=1)
+        if reference_rows.any() and event[reference_rows].sum() == 0:
+            no_events[cols] = True  # every contrast against an event-free reference
     huge = (np.abs(fit.beta) * sd > 8) & (se * sd > 20)
     for j in range(p):
         if r_rule[j] or growing[j] or no_events[j] or huge[j]:
@@ -629,7 +636,12 @@ def cox_ph_design(
     indicator = np.array(
         [t.kind != "continuous" for t in design.terms for _ in t.columns], dtype=bool
     )
-    separated = _check_separation(X, event, columns, fit, variance, tol, indicator)
+    blocks, j = [], 0
+    for term in design.terms:
+        if term.kind == "categorical":
+            blocks.append(list(range(j, j + len(term.columns))))
+        j += len(term.columns)
+    separated = _check_separation(X, event, columns, fit, variance, tol, indicator, blocks)
     if not fit.converged:
         msg = (
             f"Newton-Raphson did not converge in {max_iter} iterations "

@@ -114,15 +114,24 @@ class ModelConfig:
 
 @dataclass
 class PriorConfig:
-    """Prior on log hazard ratios (per design unit: a binary indicator, or 1 SD of a continuous
-    covariate)."""
+    """Prior on log hazard ratios, per design unit (mirrors ``bayes_bcsm.models.PriorSpec``).
+
+    ``scale``: sd of the normal / scale of Student-t and log-F priors. Sceptical prior:
+    ``P(HR > sceptical_hr) = sceptical_tail``. Horseshoe: ``expected_nonzero`` log-HRs
+    expected away from 0, slab ``slab_scale`` / ``slab_df``, half-t(``global_df``) on tau.
+    """
 
     family: PriorFamily = PriorFamily.normal
     scale: float = 1.0
-    df: float = 3.0
-    global_scale: float = 0.5
+    center: float = 0.0
+    nu: float = 3.0
+    sceptical_hr: float = 2.0
+    sceptical_tail: float = 0.05
+    log_f_m: float = 1.0
+    expected_nonzero: float = 2.0
     slab_scale: float = 2.0
     slab_df: float = 4.0
+    global_df: float = 1.0
 
 
 @dataclass

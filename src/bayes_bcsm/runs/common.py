@@ -15,8 +15,26 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from bayes_bcsm.config import DataSource, cohort_path, resolved_yaml, validate_config
-from bayes_bcsm.data import Cohort, derive_groupings, load_cohort
+from bayes_bcsm.config import (
+    ConfigError,
+    CutMethod,
+    DataSource,
+    ModelFamily,
+    cohort_path,
+    resolved_yaml,
+    validate_config,
+)
+from bayes_bcsm.data import Cohort, Design, derive_groupings, load_cohort
+from bayes_bcsm.inference.sample import SamplerSettings
+from bayes_bcsm.models import (
+    MissingDesign,
+    PriorSpec,
+    SurvivalModel,
+    exponential_model,
+    piecewise_cuts,
+    piecewise_model,
+    weibull_model,
+)
 
 PROVENANCE_PACKAGES = (
     "bayes_bcsm",
@@ -106,3 +124,63 @@ def prepare_run(cfg: DictConfig, output_dir: str | Path) -> RunInputs:
         is_reconstruction=cfg.data.source == DataSource.reconstructed,
         output_dir=output_dir,
     )
+
+
+def prior_spec(cfg: DictConfig) -> PriorSpec:
+    """The configured log-HR prior as a plain :class:`~bayes_bcsm.models.PriorSpec`."""
+    p = cfg.prior
+    return PriorSpec(
+        family=p.family.value,
+        scale=p.scale,
+        center=p.center,
+        nu=p.nu,
+        sceptical_hr=p.sceptical_hr,
+        sceptical_tail=p.sceptical_tail,
+        log_f_m=p.log_f_m,
+        expected_nonzero=p.expected_nonzero,
+        slab_scale=p.slab_scale,
+        slab_df=p.slab_df,
+        global_df=p.global_df,
+    )
+
+
+def sampler_settings(cfg: DictConfig) -> SamplerSettings:
+    """The configured sampler as plain :class:`~bayes_bcsm.inference.sample.SamplerSettings`."""
+    s = cfg.sampler
+    return SamplerSettings(
+        sampler=s.backend.value,
+        chains=s.chains,
+        draws=s.draws,
+        tune=s.tune,
+        target_accept=s.target_accept,
+        seed=int(cfg.seed),
+        progress_bar=s.progress_bar,
+    )
+
+
+def model_for(cfg: DictConfig, design: Design | MissingDesign) -> SurvivalModel:
+    """Build the configured Bayesian model on ``design``.
+
+    Raises
+    ------
+    ConfigError
+        If the configured family is not a Bayesian model (``model=cox``).
+    """
+    family = cfg.model.family
+    prior = prior_spec(cfg)
+    if family == ModelFamily.weibull:
+        return weibull_model(design, prior=prior)
+    if family == ModelFamily.exponential:
+        return exponential_model(design, prior=prior)
+    if family == ModelFamily.piecewise:
+        base = design.design if isinstance(design, MissingDesign) else design
+        if cfg.model.cut_method == CutMethod.quantile:
+            cuts = piecewise_cuts(
+                time=base.time, event=base.event, n_quantile_intervals=cfg.model.n_intervals
+            )
+        else:
+            cuts = piecewise_cuts(cuts=list(cfg.model.cuts_months))
+        return piecewise_model(
+            design, cuts=cuts, prior=prior, baseline_prior=cfg.model.baseline_prior.value
+        )
+    raise ConfigError(f"model.family={family.value} has no Bayesian model")

@@ -1,0 +1,157 @@
+"""Hazard-ratio tables that put published, Cox, Firth and posterior values side by side.
+
+Every table has the columns :data:`HR_COLUMNS`, one row per covariate (design column) and
+source; hazard ratios are per natural unit of the covariate (binary: yes vs no; categorical:
+level vs reference; continuous: one unit of its column, e.g. one year of age).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bayes_bcsm.frequentist.cox import CoxResult
+from bayes_bcsm.reconstruct.targets import Targets
+
+HR_COLUMNS: tuple[str, ...] = (
+    "covariate",  # design column, e.g. "hormone_receptor[positive]"
+    "model",  # source: "published (Hu 2025)", "cox", "firth", "weibull", ...
+    "estimate",  # hazard ratio (posterior median for Bayesian models)
+    "lower",  # interval on the HR scale
+    "upper",
+    "interval",  # what the interval is, e.g. "95% Wald CI", "95% equal-tailed"
+    "hdi_lower",  # Bayesian only: 95% highest-density interval
+    "hdi_upper",
+    "p_hr_below_1",  # Bayesian only: posterior P(HR < 1)
+    "p_value",  # frequentist only
+    "n_used",  # patients in the analysis
+    "n_events",  # events among them
+)
+
+#: Table 3 rows of targets.yaml -> design column of the same covariate.
+TABLE3_DESIGN_COLUMNS: dict[str, str] = {
+    "preop_neuro_dysfunction": "preop_neuro_dysfunction[A-C]",
+    "postop_neuro_dysfunction": "postop_neuro_dysfunction[A-C]",
+    "hormone_receptor_positive": "hormone_receptor[positive]",
+    "hormone_therapy": "hormone_therapy",
+}
+PUBLISHED = "published (Hu 2025)"
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(HR_COLUMNS))
+
+
+def cox_rows(result: CoxResult, model: str = "cox") -> pd.DataFrame:
+    """Rows for a fitted Cox model (Wald or profile CI as the fit reports), per natural unit.
+
+    Parameters
+    ----------
+    result : CoxResult
+        A fit from :func:`bayes_bcsm.frequentist.cox_ph_design`.
+    model : str
+        Label of the source (e.g. "cox", "firth").
+    """
+    factor = result.design.per_natural_unit()
+    level = round(100 * result.conf_level)
+    kind = f"{level}% {'profile-likelihood' if result.ci_method == 'profile' else 'Wald'} CI"
+    ci_log = np.log(result.ci) * factor[:, None]
+    rows = [
+        {
+            "covariate": column,
+            "model": model,
+            "estimate": float(np.exp(result.coef[i] * factor[i])),
+            "lower": float(np.exp(ci_log[i, 0])),
+            "upper": float(np.exp(ci_log[i, 1])),
+            "interval": kind,
+            "p_value": float(result.p_value[i]),
+            "n_used": result.n,
+            "n_events": result.n_events,
+        }
+        for i, column in enumerate(result.columns)
+    ]
+    return _frame(rows)
+
+
+def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Rows for a Bayesian fit from :func:`bayes_bcsm.inference.predictive.hazard_ratio_summary`.
+
+    Parameters
+    ----------
+    hr_summary : DataFrame
+        Indexed by covariate with ``hr_median``, ``eti_lower``, ``eti_upper``,
+        ``hdi_lower``, ``hdi_upper``, ``p_hr_below_1``, ``prob``, ``n_used``, ``n_events``.
+    model : str
+        Label of the model variant.
+    """
+    rows = [
+        {
+            "covariate": covariate,
+            "model": model,
+            "estimate": row.hr_median,
+            "lower": row.eti_lower,
+            "upper": row.eti_upper,
+            "interval": f"{round(100 * row.prob)}% equal-tailed",
+            "hdi_lower": row.hdi_lower,
+            "hdi_upper": row.hdi_upper,
+            "p_hr_below_1": row.p_hr_below_1,
+            "n_used": int(row.n_used),
+            "n_events": int(row.n_events),
+        }
+        for covariate, row in hr_summary.iterrows()
+    ]
+    return _frame(rows)
+
+
+def published_rows(targets: Targets, covariates: list[str] | None = None) -> pd.DataFrame:
+    """The paper's Table 3 aHRs, labelled with the design columns they correspond to.
+
+    Parameters
+    ----------
+    targets : Targets
+        Published figures (:func:`bayes_bcsm.reconstruct.targets.load_targets`).
+    covariates : list of str, optional
+        Keep only these design columns (default: all four Table 3 rows).
+    """
+    rows = []
+    for factor, column in TABLE3_DESIGN_COLUMNS.items():
+        if covariates is not None and column not in covariates:
+            continue
+        target = targets.hazard_ratio(factor)
+        rows.append(
+            {
+                "covariate": column,
+                "model": PUBLISHED,
+                "estimate": target.hr,
+                "lower": target.ci[0],
+                "upper": target.ci[1],
+                "interval": "95% CI as printed (SPSS Cox)",
+                "p_value": target.p_value,
+                "n_used": targets.n,
+                "n_events": targets.deaths,
+            }
+        )
+    return _frame(rows)
+
+
+def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
+    """Wide view for reports: one row per covariate, ``HR (lower-upper)`` per source.
+
+    Bayesian columns add ``P(HR<1)``; frequentist ones add ``P``.
+    """
+
+    def cell(row: pd.Series) -> str:
+        text = f"{row.estimate:.2f} ({row.lower:.2f}-{row.upper:.2f})"
+        if pd.notna(row.p_hr_below_1):
+            text += f"; P(HR<1)={row.p_hr_below_1:.2f}"
+        elif pd.notna(row.p_value):
+            text += f"; P={row.p_value:.3f}"
+        return text
+
+    cells = table.assign(cell=table.apply(cell, axis=1))
+    wide = cells.pivot(index="covariate", columns="model", values="cell")
+    order = list(dict.fromkeys(table["model"]))
+    wide = wide[[m for m in order if m in wide.columns]]
+    wide = wide.reindex(list(dict.fromkeys(table["covariate"]))).fillna("")
+    wide.columns.name = None
+    return wide.reset_index()

@@ -1,0 +1,130 @@
+"""End to end: a quick fit writes every artefact, with the right contents."""
+
+from __future__ import annotations
+
+import json
+
+import arviz as az
+import pandas as pd
+import pytest
+import yaml
+
+from bayes_bcsm.compare import HR_COLUMNS
+from bayes_bcsm.runs.fit import run
+from tests.runs.conftest import compose_config, parse_report
+
+TABLE3 = [
+    "preop_neuro_dysfunction[A-C]",
+    "postop_neuro_dysfunction[A-C]",
+    "hormone_receptor[positive]",
+    "hormone_therapy",
+]
+
+
+@pytest.fixture(scope="module")
+def weibull_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fit")
+    cfg = compose_config(["sampler=quick", "seed=11"])
+    return cfg, run(cfg, out), out
+
+
+def test_artefacts_exist_and_hold_the_fit(weibull_run):
+    _, _, out = weibull_run
+    expected = {
+        "resolved_config.yaml",
+        "provenance.json",
+        "posterior.nc",
+        "summary.csv",
+        "diagnostics.json",
+        "hazard_ratios.csv",
+        "survival.csv",
+        "report.md",
+        "report.html",
+        "forest.png",
+        "survival.png",
+        "ppc_censored.png",
+        "rank.png",
+        "trace.png",
+    }
+    assert expected <= {p.name for p in out.iterdir()}
+
+    resolved = yaml.safe_load((out / "resolved_config.yaml").read_text())
+    assert resolved["seed"] == 11 and resolved["sampler"]["draws"] == 200
+    assert "${" not in (out / "resolved_config.yaml").read_text()
+    versions = json.loads((out / "provenance.json").read_text())["versions"]
+    assert versions["pymc"].startswith("6.") and versions["arviz"].startswith("1.")
+
+    tree = az.from_netcdf(out / "posterior.nc")
+    for group in (
+        "posterior",
+        "sample_stats",
+        "log_likelihood",
+        "posterior_predictive",
+        "observed_data",
+    ):
+        assert group in tree.children, group
+    assert tree["log_likelihood"]["time"].sizes["patient"] == 53
+    assert list(tree["posterior"]["beta"]["covariate"].values) == TABLE3
+
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert {f"beta[{c}]" for c in TABLE3} <= set(summary.index)
+    assert {"r_hat", "ess_bulk", "ess_tail"} <= set(summary.columns)
+
+
+def test_diagnostics_json_reports_each_check(weibull_run):
+    _, _, out = weibull_run
+    record = json.loads((out / "diagnostics.json").read_text())
+    checks = {c["check"]: c for c in record["checks"]}
+    assert {"r_hat", "ess_bulk", "ess_tail", "divergences", "e_bfmi"} <= set(checks)
+    assert checks["r_hat"]["threshold"] == 1.01 and checks["ess_bulk"]["threshold"] == 400
+    assert record["passed"] == all(c["passed"] for c in record["checks"])
+    assert record["n_used"] == 53
+    # 2 x 200 draws cannot reach 400 bulk ESS on every parameter: the run must say so
+    assert record["passed"] is False and "ess_bulk" in record["failed_checks"]
+
+
+def test_hazard_ratio_table_sets_sources_side_by_side(weibull_run):
+    _, variant, out = weibull_run
+    table = pd.read_csv(out / "hazard_ratios.csv")
+    assert list(table.columns) == list(HR_COLUMNS)
+    assert set(table["model"]) == {"published (Hu 2025)", "cox", "firth", "weibull"}
+    for model, group in table.groupby("model"):
+        assert list(group["covariate"]) == TABLE3, model
+    bayes = table[table["model"] == "weibull"]
+    assert bayes["n_used"].eq(53).all() and bayes["n_events"].eq(variant.design.n_events).all()
+    assert bayes["p_hr_below_1"].between(0, 1).all()
+    assert (bayes["lower"] < bayes["estimate"]).all() and (bayes["estimate"] < bayes["upper"]).all()
+    cox = table[table["model"] == "cox"].set_index("covariate")
+    pd.testing.assert_series_equal(
+        cox["estimate"], pd.Series(variant.cox.hazard_ratio, index=cox.index, name="estimate")
+    )
+
+
+def test_html_report_embeds_every_plot_and_table(weibull_run):
+    _, _, out = weibull_run
+    report = parse_report(out / "report.html")
+    assert len(report.images) == 5
+    assert all(src.startswith("data:image/png;base64,") for src in report.images)
+    assert report.tables >= 3  # hazard ratios, diagnostics, survival
+    assert "Diagnostics" in report.headings and "Hazard ratios" in report.headings
+    text = (out / "report.md").read_text()
+    assert "reconstruction" in text and "used 53 of 78 patients" in text
+    assert "FAIL" in text  # the quick sampler's failed ESS is shown, not hidden
+
+
+def test_same_seed_same_numbers(weibull_run, tmp_path):
+    cfg, variant, _ = weibull_run
+    again = run(cfg, tmp_path)
+    pd.testing.assert_frame_equal(again.hazard_ratios, variant.hazard_ratios)
+
+
+def test_cox_only_run_needs_no_sampling(tmp_path):
+    cfg = compose_config(["model=cox"])
+    variant = run(cfg, tmp_path)
+    assert variant.fit is None
+    assert set(pd.read_csv(tmp_path / "hazard_ratios.csv")["model"]) == {
+        "published (Hu 2025)",
+        "cox",
+        "firth",
+    }
+    assert not (tmp_path / "posterior.nc").exists()

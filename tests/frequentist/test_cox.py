@@ -315,6 +315,54 @@ def test_firth_finite_and_matches_bruteforce():
     assert fit.loglik == pytest.approx(top, abs=1e-8)
 
 
+def _efron_multi(beta: np.ndarray, t, d, X) -> tuple[float, np.ndarray]:
+    """Independent multi-covariate Efron log partial likelihood and information (loops)."""
+    ll, info = 0.0, np.zeros((X.shape[1], X.shape[1]))
+    r = np.exp(X @ beta)
+    for u in np.unique(t[d == 1]):
+        dead, risk = (t == u) & (d == 1), t >= u
+        m = dead.sum()
+        ll += X[dead].sum(0) @ beta
+        for k in range(m):
+            f = k / m
+            wts = r * (risk - f * dead)
+            den = wts.sum()
+            a = wts @ X / den
+            ll -= np.log(den)
+            info += (X * wts[:, None]).T @ X / den - np.outer(a, a)
+    return ll, info
+
+
+def test_firth_two_covariates_matches_bruteforce():
+    """Two covariates (separated x, continuous z): the Firth estimate maximises
+    l(b) + 0.5 log det I(b) (brute force: Nelder-Mead on an independent loop implementation)
+    and x's profile limits solve 2 [l*(b_hat) - max_z l*(x, z)] = chi2_1(0.95)."""
+    frame = _separated_frame()
+    t, d = frame["time"].to_numpy(float), frame["event"].to_numpy(float)
+    X = frame[["x", "z"]].to_numpy(float)
+
+    def pen(beta) -> float:
+        ll, info = _efron_multi(np.asarray(beta, float), t, d, X)
+        return ll + 0.5 * np.linalg.slogdet(info)[1]
+
+    best = optimize.minimize(lambda b: -pen(b), [-1.0, 0.0], method="Nelder-Mead",
+                             options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000})
+    top = -best.fun
+
+    def profile(bx: float) -> float:
+        res = optimize.minimize_scalar(lambda bz: -pen([bx, bz]), bounds=(-60, 40),
+                                       method="bounded", options={"xatol": 1e-10})
+        return -res.fun
+
+    crit = 3.841458820694124 / 2
+    lo = optimize.brentq(lambda b: top - profile(b) - crit, best.x[0] - 15, best.x[0])
+    hi = optimize.brentq(lambda b: top - profile(b) - crit, best.x[0], best.x[0] + 15)
+    fit = cox_ph(frame, "time", "event", ["x", "z"], penalty="firth")
+    np.testing.assert_allclose(fit.coef, best.x, atol=1e-5)
+    assert fit.loglik == pytest.approx(top, abs=1e-8)
+    np.testing.assert_allclose(np.log(fit.ci[0]), [lo, hi], atol=1e-4)
+
+
 def test_firth_two_covariates_finite():
     frame = _separated_frame()
     with pytest.warns(SeparationWarning):

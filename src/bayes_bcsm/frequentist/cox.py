@@ -220,12 +220,10 @@ class _CoxEngine:
         gs = self.s[self.starts]
         new_stratum = np.ones(ng, dtype=bool)
         new_stratum[1:] = gs[1:] != gs[:-1]
-        # index of the first group of each group's stratum
-        self.stratum_first = np.maximum.accumulate(np.where(new_stratum, np.arange(ng), 0))
-        self.stratum_last = np.empty(ng, dtype=np.int64)
+        # (first, end) group indices of each stratum
         firsts = np.flatnonzero(new_stratum)
-        lasts = np.r_[firsts[1:] - 1, ng - 1]
-        self.stratum_last = np.repeat(lasts, np.diff(np.r_[firsts, ng]))
+        ends = np.r_[firsts[1:], ng]
+        self.stratum_slices = list(zip(firsts.tolist(), ends.tolist(), strict=True))
         self.dcount = np.add.reduceat(self.d, self.starts)
         self.egroups = np.flatnonzero(self.dcount > 0)  # groups holding events
         self.de = self.dcount[self.egroups]
@@ -260,18 +258,24 @@ class _CoxEngine:
         return np.multiply(X, weights[:, None], out=self._buffer)
 
     # -- cumulative sums within strata (in decreasing-time order) --
+    # Computed per stratum, never as "total minus prefix": the terms span many orders of
+    # magnitude (1 / den is huge late in follow-up), and differences of running totals
+    # would lose precision (it showed as noise in the Firth penalty's log det I).
     def _cum(self, G: np.ndarray) -> np.ndarray:
-        C = np.cumsum(G, axis=0)
-        first = self.stratum_first
-        offset = np.where((first > 0)[(...,) + (None,) * (G.ndim - 1)], C[first - 1], 0.0)
-        return C - offset
+        """Running sum over groups from the latest time to each group, within its stratum."""
+        if len(self.stratum_slices) == 1:
+            return np.cumsum(G, axis=0)
+        out = np.empty_like(G)
+        for a, b in self.stratum_slices:
+            out[a:b] = np.cumsum(G[a:b], axis=0)
+        return out
 
     def _revcum(self, c: np.ndarray) -> np.ndarray:
         """Sum of ``c`` over groups at or after each group (later index) within its stratum."""
-        C = np.cumsum(c)
-        last = self.stratum_last
-        before = np.r_[0.0, C][np.arange(len(c))]
-        return C[last] - before
+        out = np.empty_like(c)
+        for a, b in self.stratum_slices:
+            out[a:b] = np.cumsum(c[a:b][::-1])[::-1]
+        return out
 
     def evaluate(
         self, beta: np.ndarray, derivatives: bool = True, time_weights: np.ndarray | None = None,

@@ -790,7 +790,9 @@ def _firth_maximise(
             return beta, value, True, it
         step = np.zeros_like(beta)
         step[free] = _solve(info[np.ix_(free, free)], grad[free])
-        big = np.max(np.abs(step))
+        big = float(np.max(np.abs(step)))
+        if big < tol:  # the full modified-score step is negligible: converged
+            return beta, value, True, it
         if big > 5:
             step *= 5 / big
         for _ in range(40):
@@ -799,10 +801,10 @@ def _firth_maximise(
             if np.isfinite(nv) and nv >= value - 1e-12:
                 break
             step /= 2
+        else:  # no ascent along the step at rounding level: at the maximum numerically
+            return beta, value, big < 1e-5, it
         beta = nb
         value, grad, info = _penalised(engine, beta)
-        if np.max(np.abs(step)) < tol:
-            return beta, value, True, it
     return beta, value, False, max_iter
 
 

@@ -15,7 +15,7 @@ $(STAMP): $(PY) requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) experiments/fit.py
+	$(PY) experiments/compare.py experiment=bayes_vs_cox
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests experiments benchmarks

@@ -1,0 +1,133 @@
+"""The report of a comparison run: HRs side by side, forest plot, LOO, diagnostics, psense."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import arviz as az
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from bayes_bcsm.compare import side_by_side
+from bayes_bcsm.report.plots import plot_forest, save_figure
+from bayes_bcsm.report.render import RECONSTRUCTION_NOTICE, markdown_table, write_report
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from bayes_bcsm.runs.common import RunInputs
+    from bayes_bcsm.runs.compare import Comparison
+
+
+def diagnostics_overview(comparison: Comparison) -> pd.DataFrame:
+    """One row per Bayesian variant: patients used, each check's value with PASS/FAIL."""
+    rows = []
+    for variant in comparison.variants:
+        if variant.fit is None:
+            continue
+        row = {
+            "variant": variant.label,
+            "n_used": variant.fit.n_used,
+            "n_events": variant.fit.model.n_events,
+        }
+        for check in variant.diagnostics.summary.itertuples():
+            flag = "PASS" if check.passed else "**FAIL**"
+            row[check.check] = f"{check.value:.3g} {flag}"
+        row["overall"] = "PASS" if variant.diagnostics.passed else "**FAIL**"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Comparison) -> list[Path]:
+    """Write the comparison's plots, ``report.md`` and ``report.html`` into the run folder."""
+    out = inputs.output_dir
+    first = comparison.variants[0]
+    lines = [f"# {cfg.experiment_name}: {', '.join(v.label for v in comparison.variants)}", ""]
+    if inputs.is_reconstruction:
+        lines += [RECONSTRUCTION_NOTICE, ""]
+    lines += [
+        "## Data",
+        "",
+        "```",
+        inputs.cohort.accounting.describe(),
+        "```",
+        "",
+        f"Covariates: {', '.join(first.design.columns)}. Cox and Firth baselines: "
+        f"{first.design.rows.describe()}, {first.design.n_events} events.",
+        "",
+    ]
+    for variant in comparison.variants:
+        lines.append(f"- `{variant.label}` ({variant.family}): {variant.rows_description}")
+    lines.append("")
+    for message in first.cox.warnings:
+        lines += [f"> **Cox warning:** {message}", ""]
+
+    lines += [
+        "## Hazard ratios side by side",
+        "",
+        "Published aHR (Table 3), our Cox (Efron; Wald CI) and Firth (profile CI) on the same "
+        "rows, and each Bayesian variant's posterior median HR with its 95% equal-tailed "
+        "interval and posterior P(HR < 1). Per natural unit of each covariate.",
+        "",
+        markdown_table(side_by_side(comparison.hazard_ratios)),
+        "",
+    ]
+    if cfg.report.plots:
+        save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
+        lines += ["![Forest plot of hazard ratios](forest.png)", ""]
+
+    diag = diagnostics_overview(comparison)
+    if len(diag):
+        failed = diag[diag["overall"] != "PASS"]["variant"].tolist()
+        verdict = (
+            "Every variant passed every check."
+            if not failed
+            else (
+                f"**{', '.join(failed)} failed at least one check: do not interpret "
+                "those posteriors as they stand.**"
+            )
+        )
+        lines += [
+            "## Diagnostics",
+            "",
+            "Thresholds: R-hat <= 1.01, bulk and tail ESS >= 400, no divergences, "
+            f"E-BFMI >= 0.3. {verdict}",
+            "",
+            markdown_table(diag),
+            "",
+        ]
+
+    lines += ["## Model comparison (PSIS-LOO)", ""]
+    if comparison.loo is not None:
+        table = comparison.loo.reset_index(names="variant")
+        lines += [markdown_table(table), "", comparison.loo_note, ""]
+        if cfg.report.plots:
+            az.plot_compare(comparison.loo, backend="matplotlib").savefig(
+                out / "loo_compare.png", dpi=100
+            )
+            plt.close("all")
+            lines += ["![LOO comparison](loo_compare.png)", ""]
+    else:
+        lines += [comparison.loo_note, ""]
+
+    if comparison.psense:
+        lines += [
+            "## Prior sensitivity (power scaling)",
+            "",
+            "ArviZ's `psense_summary` (Kallioinen et al. 2023): the sensitivity of each log-HR "
+            "to power-scaling its prior and the likelihood; values above 0.05 are flagged.",
+            "",
+        ]
+        for label, table in comparison.psense.items():
+            lines += [f"### {label}", "", markdown_table(table), ""]
+
+    lines += [
+        "## Files",
+        "",
+        "`hazard_ratios.csv` (all sources), `loo_compare.csv`, and per variant in "
+        "`variants/<variant>/`: `posterior.nc`, `summary.csv`, `diagnostics.json`, "
+        "`hazard_ratios.csv`, `survival.csv` and plots; `resolved_config.yaml`, "
+        "`provenance.json`.",
+    ]
+    return write_report(out, "\n".join(lines), cfg.report.title, cfg.report.html)

@@ -1,0 +1,186 @@
+"""Several variants of one experiment, fitted on the same cohort, in one comparison report.
+
+Each variant is a space-separated override string applied to the run's config, e.g.
+``"model=piecewise"`` (a config-group option: the group is reset to the schema defaults, then
+the option's YAML file is merged, as Hydra does) or ``"prior.scale=0.5"`` (a single key).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import arviz as az
+import pandas as pd
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from bayes_bcsm.config import REPO_ROOT, ConfigError, ModelFamily, validate_config
+from bayes_bcsm.runs.common import RunInputs, prepare_run
+from bayes_bcsm.runs.fit import VariantFit, fit_variant, save_variant
+
+log = logging.getLogger(__name__)
+
+CONF_DIR = REPO_ROOT / "conf"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of a comparison run.
+
+    Attributes
+    ----------
+    variants : list of VariantFit
+        One per variant, in the configured order.
+    hazard_ratios : DataFrame
+        Published, Cox, Firth and every variant's posterior HRs (``HR_COLUMNS``).
+    loo : DataFrame or None
+        ``arviz.compare`` of the Bayesian variants (None when fewer than two, or when they
+        were fitted on different patients, which would make LOO meaningless).
+    loo_note : str
+        Why ``loo`` is None, or what its flags mean.
+    psense : dict of str to DataFrame
+        Power-scaling prior sensitivity per variant (``arviz.psense_summary``), if asked.
+    """
+
+    variants: list[VariantFit]
+    hazard_ratios: pd.DataFrame
+    loo: pd.DataFrame | None
+    loo_note: str
+    psense: dict[str, pd.DataFrame]
+
+
+def variant_slug(overrides: str) -> str:
+    """A folder name for a variant: ``"model=piecewise prior=sceptical"`` ->
+    ``"model-piecewise_prior-sceptical"``."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", overrides.replace("=", "-").replace(" ", "_"))
+
+
+def apply_overrides(cfg: DictConfig, overrides: str) -> DictConfig:
+    """Return a copy of ``cfg`` with the variant's overrides applied.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        The composed base configuration.
+    overrides : str
+        Space-separated ``key=value`` items; ``group=option`` selects ``conf/group/option.yaml``.
+
+    Raises
+    ------
+    ConfigError
+        For an item without ``=``, an unknown group option or key, or an invalid value.
+    """
+    new = cfg.copy()
+    for item in overrides.split():
+        if "=" not in item:
+            raise ConfigError(f"compare.variants item {item!r}: expected key=value")
+        key, value = item.split("=", 1)
+        group_dir = CONF_DIR / key
+        try:
+            if "." not in key and group_dir.is_dir():
+                option = group_dir / f"{value}.yaml"
+                if not option.is_file():
+                    valid = sorted(p.stem for p in group_dir.glob("*.yaml"))
+                    raise ConfigError(
+                        f"compare.variants item {item!r}: no option {value!r} in group "
+                        f"{key!r}; valid: {valid}"
+                    )
+                schema = OmegaConf.structured(OmegaConf.get_type(cfg, key))
+                new[key] = OmegaConf.merge(schema, OmegaConf.load(option))
+            else:
+                OmegaConf.update(new, key, yaml.safe_load(value), merge=False)
+        except ConfigError:
+            raise
+        except Exception as error:
+            raise ConfigError(f"compare.variants item {item!r}: {error}") from error
+    return new
+
+
+def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
+    bayes = [v for v in fits if v.fit is not None]
+    if len(bayes) < 2:
+        return None, "LOO comparison needs at least two Bayesian variants."
+    patients = {tuple(v.fit.model.data["time_months"]) for v in bayes}
+    if len(patients) > 1:
+        return None, (
+            "LOO comparison skipped: the variants were fitted on different patients "
+            "(e.g. complete-case vs marginalised), so their ELPDs are not comparable."
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = az.compare({v.label: v.fit.idata for v in bayes}, round_to="none")
+    note = (
+        f"PSIS-LOO on {bayes[0].fit.n_used} patients. ArviZ flags every difference with "
+        "`N < 100` (column diag_diff): with fewer than 100 observations the normal "
+        "approximation behind `dse` (the standard error of the ELPD difference) is unreliable "
+        "(Sivula et al. 2022), so read small differences as 'no clear preference'."
+    )
+    for w in caught:
+        note += f" ArviZ warned: {w.message}"
+    return table, note
+
+
+def _psense(variant: VariantFit) -> pd.DataFrame:
+    import pymc as pm
+
+    tree = variant.fit.idata.copy()
+    with variant.fit.model.model:
+        tree = pm.stats.compute_log_prior(tree, progressbar=False)
+    return az.psense_summary(tree, var_names=["beta"]).reset_index(names="parameter")
+
+
+def compare_variants(cfg: DictConfig, inputs: RunInputs) -> Comparison:
+    """Fit every variant of ``cfg.compare.variants`` on the loaded cohort.
+
+    Every variant's configuration is validated before the first one is fitted.
+    """
+    variants = list(cfg.compare.variants) or [f"model={cfg.model.family.value}"]
+    configs = [(overrides, apply_overrides(cfg, overrides)) for overrides in variants]
+    for overrides, variant_cfg in configs:
+        try:
+            validate_config(variant_cfg)
+        except ConfigError as error:
+            raise ConfigError(f"compare variant {overrides!r}: {error}") from error
+    fits = [fit_variant(variant_cfg, inputs, overrides) for overrides, variant_cfg in configs]
+    tables = [fits[0].hazard_ratios]
+    for variant in fits[1:]:
+        tables.append(variant.hazard_ratios[variant.hazard_ratios["model"] == variant.label])
+    loo, note = _loo_table(fits)
+    psense = {}
+    if cfg.compare.psense:
+        psense = {v.label: _psense(v) for v in fits if v.fit is not None}
+    return Comparison(fits, pd.concat(tables, ignore_index=True), loo, note, psense)
+
+
+def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
+    """Fit the variants, write each one's artefacts and the comparison report.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        A composed configuration with ``compare.variants``.
+    output_dir : str or Path
+        The run's folder; variant artefacts go to ``variants/<slug>/``.
+    """
+    from bayes_bcsm.report.compare_report import write_compare_report
+
+    if cfg.model.family == ModelFamily.cox and not cfg.compare.variants:
+        raise ConfigError("a comparison needs compare.variants or a Bayesian model family")
+    inputs = prepare_run(cfg, output_dir)
+    log.info(inputs.cohort.accounting.describe())
+    comparison = compare_variants(cfg, inputs)
+    for variant in comparison.variants:
+        save_variant(
+            variant,
+            inputs.output_dir / "variants" / variant_slug(variant.label),
+            plots=cfg.report.plots,
+        )
+    comparison.hazard_ratios.to_csv(inputs.output_dir / "hazard_ratios.csv", index=False)
+    if comparison.loo is not None:
+        comparison.loo.to_csv(inputs.output_dir / "loo_compare.csv")
+    write_compare_report(cfg, inputs, comparison)
+    return comparison

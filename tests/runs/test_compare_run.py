@@ -1,0 +1,102 @@
+"""End to end: comparison runs write one report over several variants."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bayes_bcsm.config import ConfigError
+from bayes_bcsm.runs.compare import apply_overrides, run, variant_slug
+from tests.runs.conftest import compose_config, parse_report
+
+
+@pytest.fixture(scope="module")
+def model_comparison(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    cfg = compose_config(
+        [
+            "experiment=model_comparison",
+            "sampler=quick",
+            "compare.variants=['model=weibull','model=exponential']",
+        ]
+    )
+    return run(cfg, out), out
+
+
+def test_comparison_artefacts(model_comparison):
+    _, out = model_comparison
+    table = pd.read_csv(out / "hazard_ratios.csv")
+    assert set(table["model"]) == {
+        "published (Hu 2025)",
+        "cox",
+        "firth",
+        "model=weibull",
+        "model=exponential",
+    }
+    assert table.groupby("model")["covariate"].count().eq(4).all()
+    for slug in ("model-weibull", "model-exponential"):
+        folder = out / "variants" / slug
+        assert {"posterior.nc", "diagnostics.json", "summary.csv"} <= {
+            p.name for p in folder.iterdir()
+        }
+    loo = pd.read_csv(out / "loo_compare.csv", index_col=0)
+    assert set(loo.index) == {"model=weibull", "model=exponential"}
+    assert "N < 100" in set(loo["diag_diff"].dropna())
+
+
+def test_comparison_report_shows_flags_and_every_table(model_comparison):
+    _, out = model_comparison
+    report = parse_report(out / "report.html")
+    assert report.tables == 3  # HRs side by side, diagnostics, LOO
+    assert len(report.images) == 2  # forest, LOO
+    assert all(src.startswith("data:image/png;base64,") for src in report.images)
+    text = (out / "report.md").read_text()
+    assert "N < 100" in text and "Sivula" in text
+    assert "used 53 of 78 patients" in text
+    # quick sampling cannot pass the ESS threshold: the report must say so
+    assert "**FAIL**" in text and "do not interpret" in text
+
+
+def test_prior_sensitivity_reports_psense(tmp_path):
+    cfg = compose_config(
+        [
+            "experiment=prior_sensitivity",
+            "sampler=quick",
+            "compare.variants=['prior=default','prior=sceptical']",
+        ]
+    )
+    comparison = run(cfg, tmp_path)
+    assert set(comparison.psense) == {"prior=default", "prior=sceptical"}
+    table = comparison.psense["prior=default"]
+    assert {"prior", "likelihood"} <= set(table.columns)
+    assert len(table) == 4
+    assert "Prior sensitivity (power scaling)" in (tmp_path / "report.md").read_text()
+    hr = comparison.hazard_ratios.set_index(["model", "covariate"])["estimate"]
+    # the sceptical prior shrinks the endocrine-therapy HR towards 1
+    assert abs(hr["prior=sceptical", "hormone_therapy"] - 1) < abs(
+        hr["prior=default", "hormone_therapy"] - 1
+    )
+
+
+def test_apply_overrides_resets_the_group_and_sets_keys():
+    cfg = compose_config(["model=piecewise", "model.cuts_months=[0,3,9]"])
+    new = apply_overrides(cfg, "model=weibull prior.scale=0.5")
+    assert new.model.family.value == "weibull"
+    assert list(new.model.cuts_months) == [0, 6, 12, 24, 36, 60]  # schema default again
+    assert new.prior.scale == 0.5 and cfg.prior.scale == 1.0
+    assert variant_slug("model=piecewise prior=sceptical") == "model-piecewise_prior-sceptical"
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        ("model=gompertz", "no option 'gompertz' in group 'model'"),
+        ("modelweibull", "expected key=value"),
+        ("sampler.draws=0", "sampler.draws=0: expected a positive integer"),
+    ],
+)
+def test_bad_variant_fails_before_any_fit(tmp_path, variant, message):
+    cfg = compose_config([f"compare.variants=['model=weibull','{variant}']"])
+    with pytest.raises(ConfigError, match=message):
+        run(cfg, tmp_path)
+    assert not (tmp_path / "variants").exists()

@@ -4,7 +4,7 @@ Usage
 -----
     python experiments/calibrate.py               # reconstruction.yaml -> bcsm_reconstructed.csv
     python experiments/calibrate.py --search      # rerun the search, rewrite both files
-    python experiments/calibrate.py --report DIR  # calibration report (Markdown + PNG) in DIR
+    python experiments/calibrate.py --report DIR  # calibration report (Markdown, HTML, PNG) in DIR
 
 The CSV is a pure function of the YAML (generator parameters + seed), so regeneration is
 bit-identical; ``tests/reconstruct/test_committed_cohort.py`` checks it.
@@ -58,14 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=None, help="write the report to DIR")
     parser.add_argument("--config", type=Path, default=CONFIG)
     parser.add_argument("--out", type=Path, default=COHORT)
-    parser.add_argument("--budget-seconds", type=float, default=180.0)
+    parser.add_argument("--budget-seconds", type=float, default=600.0)
+    parser.add_argument("--seeds", type=int, default=200, help="seeds cached per setting")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
 
     if args.search:
-        from bayes_bcsm.reconstruct.calibrate import search
+        from bayes_bcsm.reconstruct.search import search
 
-        result = search(budget_seconds=args.budget_seconds, workers=args.workers)
+        result = search(budget_seconds=args.budget_seconds, workers=args.workers,
+                        n_seeds=args.seeds)
         write_config(78, result.seed, result.params, {"search": result.summary()}, args.config)
         print(f"chosen seed {result.seed}, loss {result.loss:.3f}; wrote {args.config}")
     args.out.write_text(regenerate(args.config))

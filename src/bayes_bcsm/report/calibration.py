@@ -12,13 +12,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+
+from bayes_bcsm.report.plots import plot_km_curves, save_figure
+from bayes_bcsm.report.render import RECONSTRUCTION_NOTICE, markdown_table, write_report
 
 
-def plot_km_with_targets(km, targets, path: Path) -> Path:
-    """KM curve (steps, 95% band) of the reconstruction with the published S(t) and median.
+def plot_km_with_targets(km, targets) -> Figure:
+    """KM curve (95% band) of the reconstruction with the published S(t) points and median.
 
     Parameters
     ----------
@@ -26,62 +28,31 @@ def plot_km_with_targets(km, targets, path: Path) -> Path:
         From :func:`bayes_bcsm.frequentist.kaplan_meier`.
     targets : Targets
         Published figures (:func:`bayes_bcsm.reconstruct.targets.load_targets`).
-    path : Path
-        PNG file to write.
+
+    Returns
+    -------
+    Figure
+        :func:`bayes_bcsm.report.plots.plot_km_curves` plus the +/- 3-point tolerance of each
+        published point and the published median.
     """
-    table = km.table
-    t = np.concatenate([[0.0], table["time"].to_numpy(float)])
-    s = np.concatenate([[1.0], table["survival"].to_numpy(float)])
-    lo = np.concatenate([[1.0], table["lower"].to_numpy(float)])
-    hi = np.concatenate([[1.0], table["upper"].to_numpy(float)])
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    ax.step(t, s, where="post", color="C0", label="reconstruction (KM)")
-    ax.fill_between(t, lo, hi, step="post", color="C0", alpha=0.15, label="95% band (log)")
-    cens = table[table["censored"] > 0]
-    ax.plot(cens["time"], cens["survival"], "|", color="C0", ms=6)
-    times = sorted(targets.survival_at)
-    ax.plot(times, [targets.survival_at[x] for x in times], "o", color="C3",
-            label="published S(6/12/36/60)")
-    ax.errorbar(times, [targets.survival_at[x] for x in times], yerr=0.03, fmt="none",
-                ecolor="C3", capsize=3, alpha=0.6)
+    points = {float(t): float(s) for t, s in targets.survival_at.items()}
+    fig = plot_km_curves(
+        {"reconstruction (KM, 95% band)": km.table},
+        title="Reconstructed cohort vs published Kaplan-Meier figures",
+        published_points=points,
+        annotation=f"published median {targets.os_median_months:g} months (dashed)",
+    )
+    ax = fig.axes[0]
+    times = sorted(points)
+    ax.errorbar(times, [points[t] for t in times], yerr=0.03, fmt="none", ecolor="k",
+                capsize=3, alpha=0.6)
     ax.axhline(0.5, color="grey", lw=0.6, ls=":")
-    ax.axvline(targets.os_median_months, color="C3", lw=0.8, ls="--",
-               label=f"published median {targets.os_median_months:g} mo")
-    ax.set_xlabel("months since spinal surgery")
-    ax.set_ylabel("overall survival")
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower left", fontsize=8)
-    ax.set_title("Reconstructed cohort vs published Kaplan-Meier figures")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def _fmt(x: object) -> str:
-    if isinstance(x, (bool, np.bool_)):
-        return "yes" if x else "**no**"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    if isinstance(x, (float, np.floating)):
-        if not np.isfinite(x):
-            return "-"
-        if x != 0 and abs(x) < 0.01:
-            return f"{x:.2g}"
-        return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
-    return str(x)
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub Markdown table with compact number formatting."""
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    sep = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join([head, sep, *rows])
+    ax.axvline(targets.os_median_months, color="k", lw=0.8, ls="--")
+    return fig
 
 
 def write_calibration_report(tables: dict, cohort: pd.DataFrame, out_dir: Path) -> Path:
-    """Write ``calibration.md`` and ``km_calibration.png`` into ``out_dir``.
+    """Write ``report.md``, a self-contained ``report.html`` and ``km_calibration.png``.
 
     Parameters
     ----------
@@ -95,23 +66,26 @@ def write_calibration_report(tables: dict, cohort: pd.DataFrame, out_dir: Path) 
     Returns
     -------
     Path
-        The Markdown file.
+        The Markdown file (the HTML file is beside it).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    png = plot_km_with_targets(tables["km"], tables["targets"], out_dir / "km_calibration.png")
+    png = out_dir / "km_calibration.png"
+    save_figure(plot_km_with_targets(tables["km"], tables["targets"]), png)
     comp: pd.DataFrame = tables["comparisons"]
     side = comp[comp["group"] == "table2_p"]
     lines = [
         "# Calibration report: reconstructed cohort vs published figures",
         "",
-        "The bundled cohort is a **reconstruction** generated by `bayes_bcsm.reconstruct` and "
-        "calibrated to the published aggregates of Hu et al. (2025); it is not patient data.",
+        RECONSTRUCTION_NOTICE + " It is generated by `bayes_bcsm.reconstruct` "
+        "(see data/README.md, 'How the reconstruction was made').",
         "",
         f"- patients: {len(cohort)}, deaths: {int(cohort['event'].sum())}",
         f"- calibration loss: {tables['loss']:.2f}",
         f"- figures within tolerance: {int(comp['pass'].sum())} of {len(comp)}",
         f"- log-rank P on the published side of 0.05: {int(side['pass'].sum())} of {len(side)}",
+        "- acceptance criteria of issue 4 not met: "
+        + (", ".join(tables.get("criteria_failed", [])) or "none"),
         f"- reverse Kaplan-Meier median follow-up: {tables['reverse_km_median']:.1f} months "
         "(the table uses the median of observed times, Table 1's reading)",
         "",
@@ -148,6 +122,5 @@ def write_calibration_report(tables: dict, cohort: pd.DataFrame, out_dir: Path) 
             markdown_table(t3),
             "",
         ]
-    md = out_dir / "calibration.md"
-    md.write_text("\n".join(lines))
-    return md
+    written = write_report(out_dir, "\n".join(lines) + "\n", "Calibration report")
+    return written[0]

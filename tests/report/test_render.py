@@ -47,6 +47,7 @@ class _Collector(HTMLParser):
         (True, "yes"),
         (float("nan"), ""),
         (None, ""),
+        (pd.NA, ""),
         ("weibull", "weibull"),
     ],
 )

@@ -36,7 +36,7 @@ def format_number(value: object, digits: int = 3) -> str:
     Floats get ``digits`` significant digits (fixed notation between 1e-3 and 1e4, otherwise
     scientific), integers print as integers, booleans as yes/no, NaN / None as an empty cell.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"

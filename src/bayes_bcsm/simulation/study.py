@@ -182,9 +182,7 @@ class StudySettings:
     priors: Mapping[str, PriorSpec] = field(default_factory=_default_priors)
     piecewise_cuts_months: tuple[float, ...] = (6.0, 12.0, 24.0, 36.0, 60.0)
     baseline_prior: str = "random_walk"
-    sampler: SamplerSettings = field(
-        default_factory=lambda: SamplerSettings(log_likelihood=False)
-    )
+    sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(log_likelihood=False))
     screen_p: float = 0.05
     remove_p: float = 0.10
     rhat_max: float = 1.05
@@ -391,9 +389,7 @@ def _fit_frequentist(
     return dataclasses.replace(est, note=f"{note}; {est.note}" if est.note else note)
 
 
-def _fit_bayesian(
-    method: str, settings: StudySettings, design: Design, seed: int
-) -> _Estimates:
+def _fit_bayesian(method: str, settings: StudySettings, design: Design, seed: int) -> _Estimates:
     model = bayesian_model(settings, method, design)
     fit = sample(model, dataclasses.replace(settings.sampler, seed=seed))
     beta = fit.idata["posterior"]["beta"]
@@ -480,7 +476,7 @@ def simulate_replicate(
 
 
 def run_shard(settings: StudySettings, spec: ShardSpec) -> pd.DataFrame:
-    """All replicates of one shard (the ``work`` of :func:`~bayes_bcsm.simulation.shards.run_shards`).
+    """All replicates of one shard (the ``work`` of :func:`.shards.run_shards`).
 
     Returns
     -------

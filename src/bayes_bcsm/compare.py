@@ -7,7 +7,6 @@ level vs reference; continuous: one unit of its column, e.g. one year of age).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from bayes_bcsm.frequentist.cox import CoxResult
@@ -43,7 +42,9 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def cox_rows(result: CoxResult, model: str = "cox") -> pd.DataFrame:
-    """Rows for a fitted Cox model (Wald or profile CI as the fit reports), per natural unit.
+    """Rows for a fitted Cox model (Wald or profile CI as the fit reports).
+
+    A :class:`CoxResult` is already per natural unit of each covariate.
 
     Parameters
     ----------
@@ -52,17 +53,15 @@ def cox_rows(result: CoxResult, model: str = "cox") -> pd.DataFrame:
     model : str
         Label of the source (e.g. "cox", "firth").
     """
-    factor = result.design.per_natural_unit()
     level = round(100 * result.conf_level)
     kind = f"{level}% {'profile-likelihood' if result.ci_method == 'profile' else 'Wald'} CI"
-    ci_log = np.log(result.ci) * factor[:, None]
     rows = [
         {
             "covariate": column,
             "model": model,
-            "estimate": float(np.exp(result.coef[i] * factor[i])),
-            "lower": float(np.exp(ci_log[i, 0])),
-            "upper": float(np.exp(ci_log[i, 1])),
+            "estimate": float(result.hazard_ratio[i]),
+            "lower": float(result.ci[i, 0]),
+            "upper": float(result.ci[i, 1]),
             "interval": kind,
             "p_value": float(result.p_value[i]),
             "n_used": result.n,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import arviz as az
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -128,3 +129,19 @@ def test_cox_only_run_needs_no_sampling(tmp_path):
         "firth",
     }
     assert not (tmp_path / "posterior.nc").exists()
+
+
+def test_univariate_mode_fits_one_model_per_covariate(tmp_path):
+    cfg = compose_config(
+        ["covariates=univariate", "covariates.names=[hormone_therapy,age_years]", "sampler=quick"]
+    )
+    comparison = run(cfg, tmp_path)
+    assert [v.label for v in comparison.variants] == ["hormone_therapy", "age_years"]
+    assert [v.design.columns for v in comparison.variants] == [("hormone_therapy",), ("age_years",)]
+    table = pd.read_csv(tmp_path / "hazard_ratios.csv")
+    assert set(table["model"]) == {"cox", "firth", "weibull"}  # no adjusted published HRs
+    assert sorted(table["covariate"].unique()) == ["age_years", "hormone_therapy"]
+    age = table[table["covariate"] == "age_years"].set_index("model")
+    # per year of age, not per SD: Bayesian and Cox agree on the scale
+    assert abs(np.log(age.loc["weibull", "estimate"]) - np.log(age.loc["cox", "estimate"])) < 0.05
+    assert (tmp_path / "variants" / "age_years" / "posterior.nc").exists()

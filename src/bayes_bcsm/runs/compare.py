@@ -18,7 +18,8 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from bayes_bcsm.config import REPO_ROOT, ConfigError, ModelFamily, validate_config
+from bayes_bcsm.compare import PUBLISHED
+from bayes_bcsm.config import REPO_ROOT, ConfigError, CovariateMode, validate_config
 from bayes_bcsm.runs.common import RunInputs, prepare_run
 from bayes_bcsm.runs.fit import VariantFit, fit_variant, save_variant
 
@@ -133,27 +134,58 @@ def _psense(variant: VariantFit) -> pd.DataFrame:
     return az.psense_summary(tree, var_names=["beta"]).reset_index(names="parameter")
 
 
-def compare_variants(cfg: DictConfig, inputs: RunInputs) -> Comparison:
-    """Fit every variant of ``cfg.compare.variants`` on the loaded cohort.
+@dataclass(frozen=True)
+class VariantSpec:
+    """One variant to fit: its overrides, its name, and the label of its posterior HR rows."""
 
-    Every variant's configuration is validated before the first one is fitted.
+    overrides: str
+    label: str
+    hr_label: str
+
+
+def planned_variants(cfg: DictConfig) -> list[VariantSpec]:
+    """The variants a run fits.
+
+    ``covariates.mode=univariate`` fits one model per covariate (named after it, HR rows
+    labelled with the model family, so a table shows each covariate's own model); otherwise
+    ``compare.variants`` (or just the configured model).
     """
-    variants = list(cfg.compare.variants) or [f"model={cfg.model.family.value}"]
-    configs = [(overrides, apply_overrides(cfg, overrides)) for overrides in variants]
-    for overrides, variant_cfg in configs:
+    family = cfg.model.family.value
+    if cfg.covariates.mode == CovariateMode.univariate:
+        return [
+            VariantSpec(f"covariates.names=[{name}] covariates.mode=joint", name, family)
+            for name in cfg.covariates.names
+        ]
+    overrides = list(cfg.compare.variants) or [f"model={family}"]
+    return [VariantSpec(o, o, o) for o in overrides]
+
+
+def compare_variants(cfg: DictConfig, inputs: RunInputs) -> Comparison:
+    """Fit every planned variant (:func:`planned_variants`) on the loaded cohort.
+
+    Every variant's configuration is validated before the first one is fitted. Published
+    Table 3 rows are adjusted HRs, so univariate runs leave them out.
+    """
+    specs = planned_variants(cfg)
+    configs = [(spec, apply_overrides(cfg, spec.overrides)) for spec in specs]
+    for spec, variant_cfg in configs:
         try:
             validate_config(variant_cfg)
         except ConfigError as error:
-            raise ConfigError(f"compare variant {overrides!r}: {error}") from error
-    fits = [fit_variant(variant_cfg, inputs, overrides) for overrides, variant_cfg in configs]
-    tables = [fits[0].hazard_ratios]
-    for variant in fits[1:]:
-        tables.append(variant.hazard_ratios[variant.hazard_ratios["model"] == variant.label])
+            raise ConfigError(f"compare variant {spec.overrides!r}: {error}") from error
+    fits = [
+        fit_variant(variant_cfg, inputs, spec.label, hr_label=spec.hr_label)
+        for spec, variant_cfg in configs
+    ]
+    table = pd.concat([v.hazard_ratios for v in fits], ignore_index=True)
+    table = table.drop_duplicates(["covariate", "model"]).reset_index(drop=True)
+    if cfg.covariates.mode == CovariateMode.univariate:
+        table = table[table["model"] != PUBLISHED].reset_index(drop=True)
     loo, note = _loo_table(fits)
     psense = {}
     if cfg.compare.psense:
         psense = {v.label: _psense(v) for v in fits if v.fit is not None}
-    return Comparison(fits, pd.concat(tables, ignore_index=True), loo, note, psense)
+    return Comparison(fits, table, loo, note, psense)
 
 
 def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
@@ -168,8 +200,6 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
     """
     from bayes_bcsm.report.compare_report import write_compare_report
 
-    if cfg.model.family == ModelFamily.cox and not cfg.compare.variants:
-        raise ConfigError("a comparison needs compare.variants or a Bayesian model family")
     inputs = prepare_run(cfg, output_dir)
     log.info(inputs.cohort.accounting.describe())
     comparison = compare_variants(cfg, inputs)

@@ -11,6 +11,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import arviz as az
 import pandas as pd
@@ -18,7 +19,7 @@ import xarray as xr
 from omegaconf import DictConfig
 
 from bayes_bcsm.compare import cox_rows, posterior_rows, published_rows
-from bayes_bcsm.config import MissingStrategy, ModelFamily
+from bayes_bcsm.config import CovariateMode, MissingStrategy, ModelFamily
 from bayes_bcsm.data import Design, build_design
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.inference.diagnostics import Diagnostics, check_convergence
@@ -38,6 +39,9 @@ from bayes_bcsm.runs.common import (
     prepare_run,
     sampler_settings,
 )
+
+if TYPE_CHECKING:
+    from bayes_bcsm.runs.compare import Comparison
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +99,9 @@ def _baselines(design: Design) -> tuple[CoxResult, CoxResult, list[str]]:
     return cox, firth, [str(w.message) for w in caught]
 
 
-def fit_variant(cfg: DictConfig, inputs: RunInputs, label: str) -> VariantFit:
+def fit_variant(
+    cfg: DictConfig, inputs: RunInputs, label: str, hr_label: str | None = None
+) -> VariantFit:
     """Fit one configured model (joint covariate set) and its baselines.
 
     Parameters
@@ -105,7 +111,9 @@ def fit_variant(cfg: DictConfig, inputs: RunInputs, label: str) -> VariantFit:
     inputs : RunInputs
         The loaded cohort.
     label : str
-        Name of the variant in tables and plots.
+        Name of the variant (reports, folders).
+    hr_label : str, optional
+        Label of its posterior rows in the hazard-ratio table (default ``label``).
 
     Returns
     -------
@@ -134,7 +142,7 @@ def fit_variant(cfg: DictConfig, inputs: RunInputs, label: str) -> VariantFit:
             firth,
             None,
             None,
-            pd.concat(tables, ignore_index=True),
+            pd.concat([t for t in tables if len(t)], ignore_index=True),
             None,
             None,
         )
@@ -156,7 +164,7 @@ def fit_variant(cfg: DictConfig, inputs: RunInputs, label: str) -> VariantFit:
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
     hr = hazard_ratio_summary(fit, prob=cfg.report.hdi_prob)
-    tables.append(posterior_rows(hr, label))
+    tables.append(posterior_rows(hr, hr_label or label))
     switched_on = {column: {column: 1.0} for column in survival_model.columns}
     survival = survival_summary(fit, profiles(survival_model, {"reference": {}, **switched_on}))
     predictive = posterior_predictive(fit, seed=int(cfg.seed))
@@ -168,7 +176,7 @@ def fit_variant(cfg: DictConfig, inputs: RunInputs, label: str) -> VariantFit:
         firth,
         fit,
         diagnostics,
-        pd.concat(tables, ignore_index=True),
+        pd.concat([t for t in tables if len(t)], ignore_index=True),
         survival,
         predictive,
     )
@@ -211,8 +219,12 @@ def diagnostics_record(variant: VariantFit) -> dict:
     }
 
 
-def run(cfg: DictConfig, output_dir: str | Path) -> VariantFit:
+def run(cfg: DictConfig, output_dir: str | Path) -> VariantFit | Comparison:
     """Fit the configured model, write every artefact and the report into ``output_dir``.
+
+    With ``covariates.mode=univariate`` every covariate gets a model of its own (as the
+    paper's univariate analysis); that is a comparison run over covariates
+    (:func:`bayes_bcsm.runs.compare.run`) and returns its :class:`Comparison`.
 
     Parameters
     ----------
@@ -223,8 +235,12 @@ def run(cfg: DictConfig, output_dir: str | Path) -> VariantFit:
 
     Returns
     -------
-    VariantFit
+    VariantFit or Comparison
     """
+    if cfg.covariates.mode == CovariateMode.univariate:
+        from bayes_bcsm.runs.compare import run as run_comparison
+
+        return run_comparison(cfg, output_dir)
     inputs = prepare_run(cfg, output_dir)
     log.info(inputs.cohort.accounting.describe())
     variant = fit_variant(cfg, inputs, cfg.model.family.value)

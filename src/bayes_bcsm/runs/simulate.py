@@ -1,0 +1,279 @@
+"""The simulation study run: shards of replicates, aggregation, SBC and the report.
+
+``run(cfg, output_dir)`` is what ``experiments/simulate.py`` calls. The study lives in
+``simulation.run_dir`` (relative to the repository root unless absolute), shared by every
+process of a sweep:
+
+``shards/``
+    One results file per shard (``calibrated_n78_shard0003.csv``), or a ``.failed.json``.
+``study.json``
+    The settings that fix the numbers (seed, replicates, shard size, methods, covariates,
+    priors, sampler); a rerun with different settings in the same folder is refused.
+``replicates.csv``, ``aggregate.csv``, ``shard_status.csv``
+    The merged replicate rows, the operating characteristics and the state of every planned
+    shard ("done", "failed" with its error, "missing").
+``sbc_ranks.csv``, ``sbc_uniformity.csv``
+    Simulation-based calibration of the Bayesian models (computed once, when a run covers
+    every shard, i.e. ``simulation.shard=null``; ``extras.sbc_replicates`` per model, 0 = off).
+``report.md``, ``report.html``, ``*.png``
+    The report (also written, with the tables, into the run's Hydra output folder).
+
+``simulation.shard=k`` runs only the k-th planned shard (for a multirun sweep
+``-m simulation.shard=range(0,16)``); ``null`` runs every shard not yet done;
+``simulation.aggregate_only=true`` runs none. Every call then merges whatever shards exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from bayes_bcsm.config import (
+    REPO_ROOT,
+    ConfigError,
+    ModelConfig,
+    PriorConfig,
+    validate_config,
+)
+from bayes_bcsm.inference.sample import compile_cache_info
+from bayes_bcsm.report.simulation_report import write_simulation_report
+from bayes_bcsm.runs.common import prior_spec, sampler_settings, write_provenance
+from bayes_bcsm.simulation import study
+from bayes_bcsm.simulation.metrics import aggregate_metrics
+from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
+
+log = logging.getLogger(__name__)
+
+CONF_DIR = REPO_ROOT / "conf"
+STUDY_FILE = "study.json"
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """What a simulation run produced.
+
+    Attributes
+    ----------
+    run_dir : Path
+        The study folder (shards, merged tables, report).
+    replicates : DataFrame
+        Merged replicate rows of every finished shard.
+    aggregate : DataFrame
+        Operating characteristics (one row per scenario, n, method, covariate).
+    shard_status : DataFrame
+        Every planned shard: ``shard``, ``state`` ("done", "failed", "missing"), ``message``.
+    run_status : DataFrame
+        What this call did per shard it was responsible for ("done", "skipped", "failed").
+    sbc : dict
+        ``{"ranks": DataFrame, "uniformity": DataFrame, "n_rank_draws": int}`` or empty.
+    seconds : float
+        Wall-clock time of this call.
+    """
+
+    run_dir: Path
+    replicates: pd.DataFrame
+    aggregate: pd.DataFrame
+    shard_status: pd.DataFrame
+    run_status: pd.DataFrame
+    sbc: dict
+    seconds: float
+
+
+def resolve_run_dir(cfg: DictConfig) -> Path:
+    """``simulation.run_dir``, relative to the repository root unless absolute."""
+    path = Path(str(cfg.simulation.run_dir))
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _conf_node(group: str, option: str, schema: type) -> DictConfig:
+    node = OmegaConf.load(CONF_DIR / group / f"{option}.yaml")
+    return OmegaConf.merge(OmegaConf.structured(schema), node)
+
+
+def selection_factors(cfg: DictConfig) -> tuple[str, ...]:
+    """Candidate factors of the selection procedure: ``extras.selection_factors`` if set,
+    else the Table 2 factors of ``conf/covariates/univariate.yaml``."""
+    extras = cfg.get("extras") or {}
+    if extras.get("selection_factors"):
+        return tuple(extras["selection_factors"])
+    return tuple(OmegaConf.load(CONF_DIR / "covariates" / "univariate.yaml").names)
+
+
+def study_settings(cfg: DictConfig) -> study.StudySettings:
+    """Turn the config into the plain :class:`~bayes_bcsm.simulation.study.StudySettings`.
+
+    The Bayesian methods take their priors from ``conf/prior/default.yaml`` and
+    ``conf/prior/sceptical.yaml`` and the piecewise baseline from ``conf/model/piecewise.yaml``
+    (one source of truth with the single-fit runs); the sampler is ``cfg.sampler`` without
+    the per-patient log-likelihood.
+    """
+    priors = {
+        name: prior_spec(OmegaConf.create({"prior": _conf_node("prior", name, PriorConfig)}))
+        for name in ("default", "sceptical")
+    }
+    piecewise = _conf_node("model", "piecewise", ModelConfig)
+    sampler = sampler_settings(cfg)
+    return study.StudySettings(
+        base_seed=int(cfg.seed),
+        methods=tuple(cfg.simulation.methods),
+        covariates=tuple(cfg.covariates.names),
+        selection_factors=selection_factors(cfg),
+        reference=dict(cfg.covariates.reference),
+        standardize=bool(cfg.covariates.standardize),
+        priors=priors,
+        piecewise_cuts_months=tuple(c for c in piecewise.cuts_months if c > 0),
+        baseline_prior=piecewise.baseline_prior.value,
+        sampler=dataclasses.replace(sampler, log_likelihood=False, progress_bar=False),
+    )
+
+
+def _fingerprint(cfg: DictConfig, settings: study.StudySettings) -> dict:
+    s = settings.sampler
+    return {
+        "seed": settings.base_seed,
+        "replicates": int(cfg.simulation.replicates),
+        "shard_size": int(cfg.simulation.shard_size),
+        "methods": list(settings.methods),
+        "covariates": list(settings.covariates),
+        "selection_factors": list(settings.selection_factors),
+        "reference": dict(settings.reference),
+        "priors": {k: repr(v) for k, v in settings.priors.items()},
+        "piecewise_cuts_months": list(settings.piecewise_cuts_months),
+        "sampler": {
+            "sampler": s.sampler,
+            "chains": s.chains,
+            "draws": s.draws,
+            "tune": s.tune,
+            "target_accept": s.target_accept,
+        },
+    }
+
+
+def _check_study_file(run_dir: Path, fingerprint: dict) -> None:
+    path = run_dir / STUDY_FILE
+    if path.exists():
+        saved = json.loads(path.read_text())
+        differ = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
+        if differ:
+            raise ConfigError(
+                f"simulation.run_dir={run_dir} holds a study with other settings ({', '.join(differ)}"
+                f" differ; see {path}); use a new simulation.run_dir or the same settings"
+            )
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(fingerprint, indent=2) + "\n")
+
+
+def _shards_to_run(cfg: DictConfig, specs: list[ShardSpec]) -> list[ShardSpec]:
+    sim = cfg.simulation
+    if sim.aggregate_only:
+        return []
+    if sim.shard is None:
+        return specs
+    if sim.shard >= len(specs):
+        raise ConfigError(
+            f"simulation.shard={sim.shard}: the study has {len(specs)} shards "
+            f"(0 .. {len(specs) - 1})"
+        )
+    return [specs[sim.shard]]
+
+
+def _sbc(cfg: DictConfig, settings: study.StudySettings, run_dir: Path, compute: bool) -> dict:
+    """Load the SBC results of ``run_dir``, computing them first when asked and missing."""
+    ranks_path, unif_path = run_dir / "sbc_ranks.csv", run_dir / "sbc_uniformity.csv"
+    n_rep = int((cfg.get("extras") or {}).get("sbc_replicates", 0))
+    bayesian = [m for m in settings.methods if m in study.BAYESIAN_METHODS]
+    if compute and n_rep > 0 and bayesian and not ranks_path.exists():
+        start = time.perf_counter()
+        results = study.run_study_sbc(settings, int(cfg.simulation.n[0]), n_rep, int(cfg.seed))
+        long, unif = [], []
+        for method, res in results.items():
+            frame = res.ranks.copy()
+            frame.insert(0, "replicate", range(len(frame)))
+            melted = frame.melt(id_vars="replicate", var_name="parameter", value_name="rank")
+            melted.insert(0, "method", method)
+            long.append(melted)
+            u = res.uniformity.reset_index()
+            u.insert(0, "method", method)
+            u["n_rank_draws"] = res.n_rank_draws
+            unif.append(u)
+        pd.concat(unif, ignore_index=True).to_csv(unif_path, index=False)
+        tmp = ranks_path.with_suffix(".csv.tmp")
+        pd.concat(long, ignore_index=True).to_csv(tmp, index=False)
+        tmp.replace(ranks_path)
+        log.info("SBC: %d replicates x %d models in %.1f s", n_rep, len(bayesian),
+                 time.perf_counter() - start)
+    if not (ranks_path.exists() and unif_path.exists()):
+        return {}
+    uniformity = pd.read_csv(unif_path)
+    return {
+        "ranks": pd.read_csv(ranks_path),
+        "uniformity": uniformity,
+        "n_rank_draws": int(uniformity["n_rank_draws"].iloc[0]),
+    }
+
+
+def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
+    """Run the selected shards of the study, merge every finished shard, write the report.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        A composed configuration (``experiment=simulation_study``); validated here.
+    output_dir : str or Path
+        The run's Hydra output folder (provenance, and a copy of the tables and report).
+
+    Returns
+    -------
+    SimulationRun
+
+    Raises
+    ------
+    ConfigError
+        Invalid configuration, a shard index beyond the plan, or a ``run_dir`` that holds a
+        study with other settings.
+    """
+    start = time.perf_counter()
+    validate_config(cfg)
+    output_dir = Path(output_dir)
+    write_provenance(cfg, output_dir)
+    settings = study_settings(cfg)
+    run_dir = resolve_run_dir(cfg)
+    _check_study_file(run_dir, _fingerprint(cfg, settings))
+    sim = cfg.simulation
+    specs = plan_shards(list(sim.scenarios), list(sim.n), int(sim.replicates), int(sim.shard_size))
+    todo = _shards_to_run(cfg, specs)
+    shards_dir = run_dir / "shards"
+    run_status = run_shards(shards_dir, todo, lambda spec: study.run_shard(settings, spec))
+    for row in run_status.itertuples():
+        if row.state == "failed":
+            log.error("shard %s failed: %s", row.shard, row.message)
+    covers_all = sim.shard is None and not sim.aggregate_only
+    sbc = _sbc(cfg, settings, run_dir, compute=covers_all)
+    replicates, shard_status = collect_shards(shards_dir, specs)
+    aggregate = aggregate_metrics(replicates) if len(replicates) else pd.DataFrame()
+    seconds = time.perf_counter() - start
+    result = SimulationRun(run_dir, replicates, aggregate, shard_status, run_status, sbc, seconds)
+    cache = compile_cache_info()
+    timing = {
+        "seconds": seconds,
+        "shards_run": int((run_status["state"] == "done").sum()) if len(run_status) else 0,
+        "compile_cache": {"hits": cache.hits, "misses": cache.misses},
+    }
+    folders = [run_dir] + ([output_dir] if output_dir.resolve() != run_dir.resolve() else [])
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        replicates.to_csv(folder / "replicates.csv", index=False)
+        aggregate.to_csv(folder / "aggregate.csv", index=False)
+        shard_status.to_csv(folder / "shard_status.csv", index=False)
+        write_simulation_report(cfg, result, folder, timing)
+    run_status.to_csv(output_dir / "run_status.csv", index=False)
+    (output_dir / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
+    return result

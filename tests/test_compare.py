@@ -1,0 +1,67 @@
+"""Hazard-ratio tables: each source's numbers arrive unchanged and per natural unit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_bcsm.compare import HR_COLUMNS, cox_rows, published_rows, side_by_side
+from bayes_bcsm.data import build_design
+from bayes_bcsm.frequentist import cox_ph_design
+from bayes_bcsm.reconstruct.targets import load_targets
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(3)
+    n = 300
+    age = rng.normal(55, 10, n)
+    treated = rng.integers(0, 2, n)
+    time = rng.exponential(np.exp(-(0.03 * (age - 55) - 0.7 * treated)) * 20)
+    return pd.DataFrame(
+        {
+            "time_months": time,
+            "event": (rng.random(n) < 0.8).astype(int),
+            "age_years": age,
+            "treated": treated,
+        }
+    )
+
+
+def test_cox_rows_are_per_natural_unit_whatever_the_design_scaling(frame):
+    raw = cox_rows(cox_ph_design(build_design(frame, ["age_years", "treated"])))
+    scaled = cox_rows(
+        cox_ph_design(build_design(frame, ["age_years", "treated"], standardize=True))
+    )
+    assert list(raw.columns) == list(HR_COLUMNS)
+    for column in ("estimate", "lower", "upper", "p_value"):
+        np.testing.assert_allclose(raw[column], scaled[column], rtol=1e-6)
+    # close to the simulated 0.03 per year and -0.7 for treatment
+    assert np.log(raw["estimate"]).tolist() == pytest.approx([0.03, -0.7], abs=0.15)
+
+
+def test_published_rows_are_table3_as_printed():
+    rows = published_rows(load_targets()).set_index("covariate")
+    assert rows.loc["hormone_therapy", ["estimate", "lower", "upper", "p_value"]].tolist() == [
+        0.070,
+        0.007,
+        0.727,
+        0.026,
+    ]
+    assert len(rows) == 4
+
+
+def test_side_by_side_puts_each_source_in_a_column(frame):
+    table = pd.concat(
+        [
+            published_rows(load_targets(), ["hormone_therapy"]),
+            cox_rows(cox_ph_design(build_design(frame, ["treated"]))),
+        ],
+        ignore_index=True,
+    )
+    wide = side_by_side(table)
+    assert list(wide.columns) == ["covariate", "published (Hu 2025)", "cox"]
+    assert wide.set_index("covariate").loc["hormone_therapy", "published (Hu 2025)"] == (
+        "0.07 (0.01-0.73); P=0.026"
+    )

@@ -160,11 +160,14 @@ def _check_study_file(run_dir: Path, fingerprint: dict) -> None:
     path = run_dir / STUDY_FILE
     if path.exists():
         saved = json.loads(path.read_text())
-        differ = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
+        differ = sorted(
+            k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k)
+        )
         if differ:
             raise ConfigError(
-                f"simulation.run_dir={run_dir} holds a study with other settings ({', '.join(differ)}"
-                f" differ; see {path}); use a new simulation.run_dir or the same settings"
+                f"simulation.run_dir={run_dir} holds a study with other settings "
+                f"({', '.join(differ)} differ; see {path}); use a new simulation.run_dir "
+                "or the same settings"
             )
         return
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -208,8 +211,12 @@ def _sbc(cfg: DictConfig, settings: study.StudySettings, run_dir: Path, compute:
         tmp = ranks_path.with_suffix(".csv.tmp")
         pd.concat(long, ignore_index=True).to_csv(tmp, index=False)
         tmp.replace(ranks_path)
-        log.info("SBC: %d replicates x %d models in %.1f s", n_rep, len(bayesian),
-                 time.perf_counter() - start)
+        log.info(
+            "SBC: %d replicates x %d models in %.1f s",
+            n_rep,
+            len(bayesian),
+            time.perf_counter() - start,
+        )
     if not (ranks_path.exists() and unif_path.exists()):
         return {}
     uniformity = pd.read_csv(unif_path)

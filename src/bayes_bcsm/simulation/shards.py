@@ -145,7 +145,8 @@ def collect_shards(
     for spec in specs:
         results, failure = shard_paths(folder, spec)
         if results.exists():
-            frames.append(pd.read_csv(results))
+            # "null" is a scenario name, not a missing value: only empty fields are NaN
+            frames.append(pd.read_csv(results, keep_default_na=False, na_values=[""]))
             status.append((spec.name, "done", ""))
         elif failure.exists():
             status.append((spec.name, "failed", json.loads(failure.read_text())["error"]))

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 import arviz as az
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from bayes_bcsm.data import Design, build_design, derive_groupings
 from bayes_bcsm.frequentist import cox_ph_design, paper_selection
@@ -348,7 +349,12 @@ def _failure(note: str) -> _Estimates:
 
 
 def _cox_estimates(result, penalty_name: str) -> _Estimates:
-    log_ci = np.log(result.ci)
+    if result.ci_method == "wald":  # on the log scale directly: finite even under separation
+        z = stats.norm.ppf(0.5 + result.conf_level / 2)
+        log_ci = np.column_stack([result.coef - z * result.se, result.coef + z * result.se])
+    else:
+        with np.errstate(divide="ignore"):
+            log_ci = np.log(result.ci)
     notes = []
     if result.separated:
         notes.append("separation: " + ", ".join(result.separated))

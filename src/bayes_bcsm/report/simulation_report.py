@@ -1,0 +1,398 @@
+"""Report of the simulation study: tables, figures and a result section generated from numbers.
+
+Nothing here is hand-written conclusion: every sentence of the "Results in plain language"
+section is a template filled with the aggregate's numbers (and says which numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from bayes_bcsm.report.plots import save_figure
+from bayes_bcsm.report.render import RECONSTRUCTION_NOTICE, markdown_table, write_report
+from bayes_bcsm.report.simulation_plots import (
+    plot_metric_by_method,
+    plot_replicate_estimates,
+    plot_sbc_ranks,
+)
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from bayes_bcsm.runs.simulate import SimulationRun
+
+FOCUS = "hormone_therapy"
+"""The design column of the endocrine-therapy effect (the paper's aHR = 0.070)."""
+PAPER_HR = 0.070
+PAPER_CI = (0.007, 0.727)
+
+_TABLE_COLUMNS = [
+    "scenario",
+    "method",
+    "true_log_hr",
+    "n_estimated",
+    "n_failed",
+    "bias",
+    "bias_mcse",
+    "rmse",
+    "coverage",
+    "mean_width",
+    "rejection_rate",
+    "rejection_kind",
+    "share_hr_below_0_1",
+    "share_hr_above_10",
+    "selected_share",
+]
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.0f} %"
+
+
+def _num(x: float, fmt: str = "+.2f") -> str:
+    return "n/a" if x is None or not np.isfinite(x) else format(x, fmt)
+
+
+def _methods_order(frame: pd.DataFrame, methods: Sequence[str]) -> list[str]:
+    present = set(frame["method"]) if len(frame) else set()
+    return [m for m in methods if m in present]
+
+
+def plain_language(
+    aggregate: pd.DataFrame,
+    replicates: pd.DataFrame,
+    shard_status: pd.DataFrame,
+    methods: Sequence[str],
+    covariate: str = FOCUS,
+) -> list[str]:
+    """Sentences (Markdown bullets) summarising the study, filled in from the numbers.
+
+    Parameters
+    ----------
+    aggregate : DataFrame
+        :func:`bayes_bcsm.simulation.metrics.aggregate_metrics` output.
+    replicates : DataFrame
+        Replicate rows (for the share of estimates as extreme as the published one).
+    shard_status : DataFrame
+        State of every planned shard.
+    methods : sequence of str
+        Method order.
+    covariate : str
+        The design column the sentences are about (default: endocrine therapy).
+
+    Returns
+    -------
+    list of str
+    """
+    out: list[str] = []
+    n_done = int((shard_status["state"] == "done").sum())
+    if n_done < len(shard_status):
+        out.append(
+            f"**Provisional:** {n_done} of {len(shard_status)} planned shards are finished "
+            f"({int((shard_status['state'] == 'failed').sum())} failed); the figures below use "
+            "the finished shards only."
+        )
+    if not len(aggregate) or covariate not in set(aggregate["covariate"]):
+        out.append(f"No results for `{covariate}` yet.")
+        return out
+    for n in sorted(aggregate["n"].unique()):
+        agg = aggregate[(aggregate["n"] == n) & (aggregate["covariate"] == covariate)]
+        order = _methods_order(agg, methods)
+        for scenario in ("calibrated", "null"):
+            part = agg[agg["scenario"] == scenario].set_index("method").reindex(order)
+            part = part.dropna(subset=["n_replicates"])
+            if not len(part):
+                continue
+            truth = float(part["true_log_hr"].iloc[0])
+            reps = int(part["n_replicates"].max())
+            kind = "power" if abs(truth) > 1e-12 else "type-I error"
+            per_method = "; ".join(
+                f"`{m}` bias {_num(r.bias)}, coverage {_pct(r.coverage)}, {kind} "
+                f"{_pct(r.rejection_rate)}"
+                for m, r in part.iterrows()
+            )
+            out.append(
+                f"n = {n}, **{scenario}** scenario (true endocrine HR {np.exp(truth):.2f}, "
+                f"{reps} replicates): {per_method}."
+            )
+            est = part.dropna(subset=["rmse"])
+            if len(est):
+                best, worst = est["rmse"].idxmin(), est["rmse"].idxmax()
+                out.append(
+                    f"n = {n}, {scenario}: smallest RMSE of the log-HR `{best}` "
+                    f"({est.loc[best, 'rmse']:.2f}), largest `{worst}` "
+                    f"({est.loc[worst, 'rmse']:.2f})."
+                )
+            low = part[part["coverage"] + 2 * part["coverage_mcse"] < 0.95]
+            out.append(
+                f"n = {n}, {scenario}: 95 % intervals covering the truth less often than 95 % "
+                "(by more than 2 Monte Carlo SE): "
+                + (
+                    ", ".join(f"`{m}` ({_pct(c)})" for m, c in low["coverage"].items())
+                    if len(low)
+                    else "none"
+                )
+                + "."
+            )
+            if kind == "type-I error":
+                high = part[part["rejection_rate"] - 2 * part["rejection_mcse"] > 0.05]
+                out.append(
+                    f"n = {n}, null: type-I error above 5 % by more than 2 Monte Carlo SE: "
+                    + (
+                        ", ".join(f"`{m}` ({_pct(v)})" for m, v in high["rejection_rate"].items())
+                        if len(high)
+                        else "none"
+                    )
+                    + "."
+                )
+            extreme = part["share_hr_below_0_1"] + part["share_hr_above_10"]
+            out.append(
+                f"n = {n}, {scenario}: share of estimated endocrine HRs below 0.1 or above 10: "
+                + ", ".join(f"`{m}` {_pct(v)}" for m, v in extreme.items())
+                + "."
+            )
+            if "cox_selection" in part.index:
+                sel = part.loc["cox_selection"]
+                both = sel["selected_share"] * sel["rejection_rate"]
+                out.append(
+                    f"n = {n}, {scenario}: the paper's selection procedure kept endocrine therapy "
+                    f"in {_pct(sel['selected_share'])} of replicates; it was kept *and* its CI "
+                    f"excluded HR = 1 in {_pct(both)}."
+                )
+            rows = replicates[
+                (replicates["n"] == n)
+                & (replicates["scenario"] == scenario)
+                & (replicates["covariate"] == covariate)
+                & (replicates["failed"] == 0)
+                & (replicates["selected"] == 1)
+            ]
+            shares = {
+                m: float((g["estimate"] <= np.log(PAPER_HR)).mean())
+                for m, g in rows.groupby("method")
+                if len(g)
+            }
+            out.append(
+                f"n = {n}, {scenario}: share of replicates with an estimated endocrine HR as "
+                f"small as the published {PAPER_HR} or smaller: "
+                + ", ".join(f"`{m}` {_pct(shares[m])}" for m in order if m in shares)
+                + "."
+            )
+        failed = aggregate[(aggregate["n"] == n) & (aggregate["n_failed"] > 0)]
+        if len(failed):
+            counts = failed.groupby(["scenario", "method"])["n_failed"].max()
+            out.append(
+                f"n = {n}: failed fits (exception, non-convergence or R-hat above the limit) "
+                + ", ".join(f"`{m}` ({s}) {k}" for (s, m), k in counts.items())
+                + "; they are left out of the metrics."
+            )
+    return out
+
+
+def power_table(aggregate: pd.DataFrame, methods: Sequence[str], covariate: str = FOCUS):
+    """Power (calibrated) and type-I error (null) of ``covariate`` per n and method."""
+    part = aggregate[aggregate["covariate"] == covariate]
+    rows = []
+    for n in sorted(part["n"].unique()):
+        for method in _methods_order(part, methods):
+            row = {"n": n, "method": method}
+            for scenario, label in (("calibrated", "power"), ("null", "type_I_error")):
+                hit = part[
+                    (part["n"] == n) & (part["method"] == method) & (part["scenario"] == scenario)
+                ]
+                if len(hit):
+                    r = hit.iloc[0]
+                    row[label] = r["rejection_rate"]
+                    row[f"{label}_mcse"] = r["rejection_mcse"]
+                    row[f"coverage_{scenario}"] = r["coverage"]
+                    row[f"selected_{scenario}"] = r["selected_share"]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _cost_table(replicates: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    if not len(replicates) or "seconds" not in replicates:
+        return pd.DataFrame()
+    per_fit = replicates.groupby(["scenario", "n", "method", "replicate"])["seconds"].first()
+    table = per_fit.groupby("method").agg(["mean", "median", "max", "count"])
+    table = table.reindex(_methods_order(replicates, methods)).reset_index()
+    table.columns = ["method", "mean_s", "median_s", "max_s", "fits"]
+    return table
+
+
+def write_simulation_report(
+    cfg: DictConfig, result: SimulationRun, folder: Path, timing: dict
+) -> list[Path]:
+    """Draw the figures and write ``report.md`` / ``report.html`` into ``folder``.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        The run's configuration (for the settings it reports).
+    result : SimulationRun
+        The merged results.
+    folder : Path
+        Where the report and its PNGs go.
+    timing : dict
+        ``seconds`` of this call and compile cache statistics.
+
+    Returns
+    -------
+    list of Path
+        The report files written.
+    """
+    sim = cfg.simulation
+    methods = list(sim.methods)
+    agg, reps = result.aggregate, result.replicates
+    lines = [f"# Simulation study: {cfg.experiment_name}", "", RECONSTRUCTION_NOTICE, ""]
+    lines += [
+        "Synthetic cohorts are drawn from the reconstruction's calibrated generator with known "
+        "true effects; each replicate is analysed by every method and the estimates of the Table "
+        "3 covariates are compared with the truth (Morris, White & Crowther 2019).",
+        "",
+        "## Setup",
+        "",
+        f"- replicates per scenario and n: {sim.replicates}; n: {list(sim.n)}; scenarios: "
+        f"{list(sim.scenarios)} (null: endocrine-therapy HR = 1)",
+        f"- methods: {', '.join(f'`{m}`' for m in methods)}",
+        f"- Table 3 covariates: {', '.join(cfg.covariates.names)}",
+        f"- sampler: {cfg.sampler.backend.value}, {cfg.sampler.chains} chains x "
+        f"{cfg.sampler.draws} draws ({cfg.sampler.tune} tuning); seed {cfg.seed}",
+        f"- study folder: `{result.run_dir}`",
+        "",
+        "Estimates are log hazard ratios: Cox/Firth point estimates with Wald (Cox) or profile "
+        "penalised-likelihood (Firth) 95 % CIs; Bayesian posterior medians with 95 % "
+        "equal-tailed intervals. Rejection = the 95 % interval excludes HR = 1 (power when the "
+        "truth is not null, type-I error when it is). The truth is the generator's conditional "
+        "effect; the Table 3 model omits the generator's other covariates, so part of any bias "
+        "is omitted-covariate bias (see `bayes_bcsm.simulation.study`).",
+        "",
+    ]
+    n_done = int((result.shard_status["state"] == "done").sum())
+    lines += [
+        "## Shards",
+        "",
+        f"{n_done} of {len(result.shard_status)} planned shards done.",
+        "",
+    ]
+    not_done = result.shard_status[result.shard_status["state"] != "done"]
+    if len(not_done):
+        lines += [markdown_table(not_done), ""]
+    lines += ["## Results in plain language", ""]
+    lines += [f"- {s}" for s in plain_language(agg, reps, result.shard_status, methods)]
+    lines += [""]
+    if len(agg):
+        lines += [
+            "## Endocrine therapy: power and type-I error",
+            "",
+            markdown_table(power_table(agg, methods)),
+            "",
+        ]
+        images = _figures(cfg, result, folder, methods) if cfg.report.plots else []
+        for name, caption in images:
+            lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+        lines += ["## Operating characteristics per covariate", ""]
+        for n in sorted(agg["n"].unique()):
+            for covariate in dict.fromkeys(agg["covariate"]):
+                part = agg[(agg["n"] == n) & (agg["covariate"] == covariate)]
+                lines += [
+                    f"### {covariate} (n = {n})",
+                    "",
+                    markdown_table(part[_TABLE_COLUMNS]),
+                    "",
+                ]
+    if result.sbc:
+        lines += _sbc_section(result.sbc, folder, cfg.report.plots)
+    cost = _cost_table(reps, methods)
+    lines += ["## Cost", ""]
+    if len(cost):
+        per_rep = float(cost["mean_s"].sum())
+        lines += [
+            f"Mean wall-clock seconds per fit and method (all replicates so far); one replicate "
+            f"(all methods) costs about {per_rep:.2f} s after compilation.",
+            "",
+            markdown_table(cost),
+            "",
+        ]
+    cache = timing.get("compile_cache", {})
+    lines += [
+        f"This call: {timing.get('seconds', float('nan')):.1f} s, "
+        f"{timing.get('shards_run', 0)} shards run; compile cache hits {cache.get('hits', 0)}, "
+        f"compilations {cache.get('misses', 0)}.",
+        "",
+    ]
+    return list(write_report(folder, "\n".join(lines), cfg.experiment_name, cfg.report.html))
+
+
+def _figures(
+    cfg: DictConfig, result: SimulationRun, folder: Path, methods: list[str]
+) -> list[tuple[str, str]]:
+    agg, reps = result.aggregate, result.replicates
+    drawn = []
+    for n in sorted(agg["n"].unique()):
+        part = agg[agg["n"] == n]
+        fig = plot_metric_by_method(
+            part,
+            "coverage",
+            "coverage_mcse",
+            reference=0.95,
+            methods=methods,
+            title=f"Coverage of 95 % intervals (n = {n}); bars: +-1.96 MCSE",
+        )
+        save_figure(fig, folder / f"coverage_n{n}.png")
+        drawn.append((f"coverage_n{n}.png", f"Coverage per method and covariate, n = {n}"))
+        fig = plot_metric_by_method(
+            part,
+            "bias",
+            "bias_mcse",
+            reference=0.0,
+            methods=methods,
+            title=f"Bias of the log-HR (n = {n}); bars: +-1.96 MCSE",
+            xlabel="bias (log HR)",
+        )
+        save_figure(fig, folder / f"bias_n{n}.png")
+        drawn.append((f"bias_n{n}.png", f"Bias of the log-HR per method and covariate, n = {n}"))
+        if FOCUS in set(part["covariate"]):
+            fig = plot_replicate_estimates(
+                reps[reps["n"] == n],
+                FOCUS,
+                methods=methods,
+                paper_log_hr=float(np.log(PAPER_HR)),
+                title=f"Endocrine therapy: replicate estimates (n = {n})",
+            )
+            save_figure(fig, folder / f"estimates_{FOCUS}_n{n}.png")
+            drawn.append(
+                (
+                    f"estimates_{FOCUS}_n{n}.png",
+                    f"Replicate log-HR estimates of endocrine therapy, n = {n} (black: truth, "
+                    f"red: published {PAPER_HR})",
+                )
+            )
+    return drawn
+
+
+def _sbc_section(sbc: dict, folder: Path, plots: bool) -> list[str]:
+    ranks = sbc["ranks"]
+    wide = {
+        method: g.pivot(index="replicate", columns="parameter", values="rank")
+        for method, g in ranks.groupby("method", sort=False)
+    }
+    lines = [
+        "## Simulation-based calibration",
+        "",
+        f"Talts et al. (2018): {ranks['replicate'].nunique()} prior draws per model on the "
+        f"study's Table 3 design; rank of the true log-HR among {sbc['n_rank_draws']} posterior "
+        "draws. Uniform ranks (chi-square P not small) mean the posterior is calibrated.",
+        "",
+        markdown_table(sbc["uniformity"]),
+        "",
+    ]
+    if plots:
+        fig = plot_sbc_ranks(wide, sbc["n_rank_draws"], title="SBC rank histograms")
+        save_figure(fig, folder / "sbc_ranks.png")
+        lines += ["![SBC rank histograms](sbc_ranks.png)", ""]
+    return lines

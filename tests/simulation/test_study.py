@@ -1,0 +1,247 @@
+"""The simulation study end to end: quick configuration, resume after a kill, crashed shards.
+
+One module-scoped uninterrupted run (8 replicates, 2 shards per scenario, sampler=quick,
+n = 78, both scenarios, all seven methods) is the reference the other tests compare with.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import open_dict
+
+from bayes_bcsm.config import SIMULATION_METHODS, SIMULATION_SCENARIOS, ConfigError
+from bayes_bcsm.data import build_design, derive_groupings
+from bayes_bcsm.reconstruct import TRUE_EFFECTS, simulate_cohort
+from bayes_bcsm.runs import simulate as simulate_run
+from bayes_bcsm.simulation import study
+from bayes_bcsm.simulation.metrics import REPLICATE_COLUMNS
+from tests.runs.conftest import compose_config, parse_report
+
+TABLE3 = [
+    "preop_neuro_dysfunction[A-C]",
+    "postop_neuro_dysfunction[A-C]",
+    "hormone_receptor[positive]",
+    "hormone_therapy",
+]
+METRICS = [
+    "bias",
+    "rmse",
+    "coverage",
+    "mean_width",
+    "rejection_rate",
+    "share_hr_below_0_1",
+    "share_hr_above_10",
+    "selected_share",
+]
+DETERMINISTIC = [*REPLICATE_COLUMNS, "note"]  # everything but the wall-clock seconds
+
+
+def read_csv(path):
+    """Read a study table; "null" is a scenario name, only empty fields are missing."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def quick_cfg(run_dir, overrides=(), sbc_replicates=0):
+    """The quick study: 8 replicates in shards of 4, sampler=quick, run folder ``run_dir``."""
+    cfg = compose_config(
+        [
+            "experiment=simulation_study",
+            "sampler=quick",
+            "simulation.replicates=8",
+            "simulation.shard_size=4",
+            f"simulation.run_dir={run_dir}",
+            "report.plots=true",
+            *overrides,
+        ]
+    )
+    with open_dict(cfg):
+        cfg.extras.sbc_replicates = sbc_replicates
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """An uninterrupted quick study (with 10 SBC replicates per Bayesian model)."""
+    root = tmp_path_factory.mktemp("sim")
+    cfg = quick_cfg(root / "study", sbc_replicates=10)
+    return cfg, simulate_run.run(cfg, root / "hydra_out")
+
+
+def test_composed_experiment_matches_the_schema_defaults():
+    cfg = compose_config(["experiment=simulation_study"])
+    assert cfg.experiment_name == "simulation_study"
+    assert cfg.simulation.replicates == 200
+    assert list(cfg.simulation.n) == [78]
+    assert list(cfg.simulation.scenarios) == list(SIMULATION_SCENARIOS)
+    assert list(cfg.simulation.methods) == list(SIMULATION_METHODS)
+    assert study.METHODS == SIMULATION_METHODS and study.SCENARIOS == SIMULATION_SCENARIOS
+
+
+def test_truth_map_follows_the_generator_and_the_null_scenario():
+    frame = derive_groupings(simulate_cohort(78, 1))
+    design = build_design(
+        frame,
+        [
+            "preop_neuro_dysfunction",
+            "postop_neuro_dysfunction",
+            "hormone_receptor",
+            "hormone_therapy",
+        ],
+    )
+    calibrated = study.true_log_hrs(design, "calibrated")
+    assert calibrated == {
+        "preop_neuro_dysfunction[A-C]": TRUE_EFFECTS["preop_neuro_abc"],
+        "postop_neuro_dysfunction[A-C]": TRUE_EFFECTS["postop_neuro_abc"],
+        "hormone_receptor[positive]": TRUE_EFFECTS["hormone_receptor_positive"],
+        "hormone_therapy": TRUE_EFFECTS["hormone_therapy"],
+    }
+    null = study.true_log_hrs(design, "null")
+    assert null["hormone_therapy"] == 0.0
+    assert {k: v for k, v in null.items() if k != "hormone_therapy"} == {
+        k: v for k, v in calibrated.items() if k != "hormone_therapy"
+    }
+    # a reversed reference level negates the effect
+    flipped = build_design(frame, ["hormone_receptor"], reference={"hormone_receptor": "positive"})
+    assert study.true_log_hrs(flipped, "calibrated") == {
+        "hormone_receptor[negative]": -TRUE_EFFECTS["hormone_receptor_positive"]
+    }
+    with pytest.raises(ValueError, match="no true effect"):
+        study.true_log_hrs(build_design(frame, ["tomita_group"]), "calibrated")
+
+
+def test_replicate_cohort_is_seeded_by_scenario_n_and_index():
+    settings = study.StudySettings(base_seed=5, methods=("cox_table3",))
+    a = study.replicate_cohort(settings, "null", 78, 3)
+    pd.testing.assert_frame_equal(a, study.replicate_cohort(settings, "null", 78, 3))
+    other = study.replicate_cohort(settings, "null", 78, 4)
+    assert not a["time_months"].equals(other["time_months"])
+
+
+def test_a_failing_method_is_recorded_not_raised(monkeypatch):
+    settings = study.StudySettings(base_seed=1, methods=("cox_table3", "firth_table3"))
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("singular information")
+
+    monkeypatch.setattr(study, "cox_ph_design", boom)
+    rows = study.simulate_replicate(settings, "calibrated", 78, 0)
+    assert len(rows) == 2 * 4
+    assert (rows["failed"] == 1).all() and rows["estimate"].isna().all()
+    assert rows["note"].str.contains("singular information").all()
+
+
+def test_quick_study_end_to_end(reference_run):
+    cfg, result = reference_run
+    assert cfg.experiment_name == "simulation_study"
+    agg = read_csv(result.run_dir / "aggregate.csv")
+    keys = agg[["scenario", "method", "covariate"]]
+    assert len(agg) == len(SIMULATION_SCENARIOS) * len(SIMULATION_METHODS) * len(TABLE3)
+    assert not keys.duplicated().any()
+    assert set(agg["method"]) == set(SIMULATION_METHODS)
+    assert set(agg["covariate"]) == set(TABLE3)
+    assert set(agg["scenario"]) == set(SIMULATION_SCENARIOS)
+    assert (agg["n"] == 78).all() and (agg["n_replicates"] == 8).all()
+    for column in METRICS:
+        assert column in agg.columns
+    # metrics exist wherever the method estimated the covariate (selection may drop it)
+    always = agg[agg["method"] != "cox_selection"]
+    assert always[["bias", "rmse", "coverage", "mean_width", "rejection_rate"]].notna().all().all()
+    assert (always["selected_share"] == 1).all()
+    assert agg[["coverage", "rejection_rate", "selected_share"]].stack().between(0, 1).all()
+    # the null scenario's endocrine rejection rate is its type-I error
+    ht = agg[agg["covariate"] == "hormone_therapy"].set_index(["scenario", "method"])
+    assert (ht.loc["null", "rejection_kind"] == "type_I").all()
+    assert (ht.loc["calibrated", "rejection_kind"] == "power").all()
+    assert np.allclose(ht.loc["calibrated", "true_log_hr"], TRUE_EFFECTS["hormone_therapy"])
+    # the Bayesian fits reused compiled models: 4 structures, 16 replicates each
+    rows = result.replicates
+    assert (rows["failed"] == 0).mean() > 0.9
+    status = read_csv(result.run_dir / "shard_status.csv")
+    assert len(status) == 4 and (status["state"] == "done").all()
+    # report: Markdown + self-contained HTML + PNGs, SBC included
+    for folder in (result.run_dir, result.run_dir.parent / "hydra_out"):
+        assert (folder / "report.md").exists() and (folder / "aggregate.csv").exists()
+    report = parse_report(result.run_dir / "report.html")
+    assert all(src.startswith("data:image/png;base64,") for src in report.images)
+    assert len(report.images) == 4  # coverage, bias, estimates, SBC ranks
+    assert "Results in plain language" in report.headings
+    assert "Simulation-based calibration" in report.headings
+    text = (result.run_dir / "report.md").read_text()
+    assert "type-I error" in text and "selection procedure kept endocrine therapy" in text
+    for name in ("coverage_n78.png", "bias_n78.png", "sbc_ranks.png"):
+        assert (result.run_dir / name).stat().st_size > 0
+    sbc = read_csv(result.run_dir / "sbc_ranks.csv")
+    assert set(sbc["method"]) == set(study.BAYESIAN_METHODS)
+    assert sbc["rank"].between(0, 99).all()
+
+
+def test_rerun_after_a_kill_completes_only_missing_shards_and_matches(reference_run, tmp_path):
+    _, reference = reference_run
+    shards = sorted((reference.run_dir / "shards").glob("*.csv"))
+    assert len(shards) == 4
+    run_dir = tmp_path / "study"
+    (run_dir / "shards").mkdir(parents=True)
+    shutil.copy(reference.run_dir / "study.json", run_dir / "study.json")
+    # two shards finished before the kill; a third was being written (temporary file only)
+    for done in (shards[0], shards[3]):
+        shutil.copy(done, run_dir / "shards" / done.name)
+    (run_dir / "shards" / (shards[1].stem + ".csv.tmp")).write_text("scenario,n\ncalibr")
+    cfg2 = quick_cfg(run_dir)
+    partial = simulate_run.run(cfg2, tmp_path / "out")
+    states = dict(zip(partial.run_status["shard"], partial.run_status["state"], strict=True))
+    assert states == {
+        shards[0].stem: "skipped",
+        shards[1].stem: "done",
+        shards[2].stem: "done",
+        shards[3].stem: "skipped",
+    }
+    pd.testing.assert_frame_equal(
+        partial.replicates[DETERMINISTIC], reference.replicates[DETERMINISTIC]
+    )
+    pd.testing.assert_frame_equal(
+        read_csv(run_dir / "aggregate.csv"), read_csv(reference.run_dir / "aggregate.csv")
+    )
+
+
+def test_crashed_shard_is_reported_and_aggregation_goes_on(reference_run, tmp_path, monkeypatch):
+    _, reference = reference_run
+    run_dir = tmp_path / "study"
+    (run_dir / "shards").mkdir(parents=True)
+    shutil.copy(reference.run_dir / "study.json", run_dir / "study.json")
+    shards = sorted((reference.run_dir / "shards").glob("*.csv"))
+    for done in shards[1:]:
+        shutil.copy(done, run_dir / "shards" / done.name)
+
+    def crash(settings, spec):
+        raise MemoryError(f"killed while running {spec.name}")
+
+    monkeypatch.setattr(study, "run_shard", crash)
+    result = simulate_run.run(quick_cfg(run_dir), tmp_path / "out")
+    status = read_csv(run_dir / "shard_status.csv").set_index("shard")
+    assert status.loc[shards[0].stem, "state"] == "failed"
+    assert "killed while running" in status.loc[shards[0].stem, "message"]
+    assert (status.drop(index=shards[0].stem)["state"] == "done").all()
+    assert (run_dir / "shards" / f"{shards[0].stem}.failed.json").exists()
+    # the other shards are aggregated; the report says the results are provisional
+    assert len(result.aggregate) and (result.aggregate["n_replicates"] <= 8).all()
+    assert "Provisional" in (run_dir / "report.md").read_text()
+
+
+def test_run_dir_with_other_settings_is_refused(reference_run, tmp_path):
+    _, reference = reference_run
+    run_dir = tmp_path / "study"
+    run_dir.mkdir()
+    shutil.copy(reference.run_dir / "study.json", run_dir / "study.json")
+    with pytest.raises(ConfigError, match="seed"):
+        simulate_run.run(
+            quick_cfg(run_dir, ["seed=7", "simulation.aggregate_only=true"]), tmp_path / "out"
+        )
+
+
+def test_shard_index_beyond_the_plan_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"simulation\.shard=9"):
+        simulate_run.run(quick_cfg(tmp_path / "study", ["simulation.shard=9"]), tmp_path / "out")

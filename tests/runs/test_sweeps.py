@@ -18,11 +18,19 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_multirun_sweep_with_joblib_writes_one_folder_per_combination(tmp_path):
     result = subprocess.run(
         [
-            sys.executable, str(ROOT / "experiments" / "fit.py"), "-m",
-            "hydra/launcher=local", "model=cox", "covariates=paper_table3,full",
-            "seed=1,2", f"hydra.sweep.dir={tmp_path}",
+            sys.executable,
+            str(ROOT / "experiments" / "fit.py"),
+            "-m",
+            "hydra/launcher=local",
+            "model=cox",
+            "covariates=paper_table3,full",
+            "seed=1,2",
+            f"hydra.sweep.dir={tmp_path}",
         ],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     folders = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
@@ -30,7 +38,8 @@ def test_multirun_sweep_with_joblib_writes_one_folder_per_combination(tmp_path):
     # prefix while the job number keeps them apart
     assert len(folders) == 4, folders
     assert {f.split("_", 1)[1] for f in folders} == {
-        "covariates=full,model=cox", "covariates=paper_table3,model=cox"
+        "covariates=full,model=cox",
+        "covariates=paper_table3,model=cox",
     }
     for folder in tmp_path.iterdir():
         if folder.is_dir():

@@ -52,23 +52,35 @@ def test_logrank_sides(frame):
     assert sum(same) >= 15, dict(zip(SIDE_FACTORS, same, strict=True))
 
 
-def test_group_medians(frame):
-    """Not yet met for every group: 9 of the 32 printed group medians miss (see the report).
+#: Printed group medians the reconstruction is allowed to miss, by name, each with the reason
+#: documented in data/README.md ("How close it is"). Empty: every printed median is met.
+MEDIAN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
-    The acceptance criterion (every group median within max(25 %, 6 months)) is recorded in
-    issue 4 as open; this test pins the current fidelity so that it cannot silently degrade.
-    """
-    misses = []
+
+def _group_median_rows():
     for factor in SIDE_FACTORS:
-        column, labels = FACTORS[factor]
         for level in TARGETS.logrank(factor).levels:
-            med = group_median(frame, column, labels[level.level])
-            tol = max(0.25 * level.median_months, 6.0)
-            if not (np.isfinite(med) and abs(med - level.median_months) <= tol):
-                misses.append((factor, level.level, level.median_months, med))
-    n_groups = sum(len(TARGETS.logrank(f).levels) for f in SIDE_FACTORS)
-    assert n_groups == 32
-    assert len(misses) <= 9, misses
+            yield factor, level
+
+
+def test_every_printed_group_median_is_counted():
+    assert sum(1 for _ in _group_median_rows()) == 32
+
+
+@pytest.mark.parametrize(
+    ("factor", "level"),
+    [(f, lv.level) for f, lv in _group_median_rows()],
+)
+def test_group_median(frame, factor, level):
+    """Issue 4: every printed group median within max(25 %, 6 months) of Table 2's."""
+    if (factor, level) in MEDIAN_EXCEPTIONS:
+        pytest.xfail(MEDIAN_EXCEPTIONS[(factor, level)])
+    column, labels = FACTORS[factor]
+    published = next(lv for lv in TARGETS.logrank(factor).levels if lv.level == level)
+    med = group_median(frame, column, labels[level])
+    tol = max(0.25 * published.median_months, 6.0)
+    assert np.isfinite(med), f"{factor}={level}: median not reached"
+    assert abs(med - published.median_months) <= tol, (med, published.median_months, tol)
 
 
 def test_selection_keeps_hormone_therapy(frame):

@@ -35,7 +35,7 @@ TARGETS = load_targets()
 SURVIVAL_GROUPS = ("cohort", "km", "followup", "table2_p", "table2_median")
 
 
-@pytest.mark.parametrize("seed", [1, 2, 5])
+@pytest.mark.parametrize("seed", [0, 3, 167])
 def test_fast_score_matches_full_comparison(seed):
     params = CALIBRATED_PARAMS
     draws = cohort_draws(seed, params, TARGETS)

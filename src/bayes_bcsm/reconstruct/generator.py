@@ -868,20 +868,31 @@ def true_effects(params: GeneratorParams | None = None) -> dict[str, float]:
 # checks that the two agree).
 CALIBRATED_PARAMS = GeneratorParams(
     effects={
-        **DEFAULT_EFFECTS,
-        "preop_neuro_abc": 1.1,
-        "postop_neuro_abc": 0.5,
-        "hormone_therapy": -1.2,
-        "hormone_receptor_positive": -0.9,
-        "visceral_metastasis": 0.5,
-        "solitary_spinal_lesion": 0.0,
-        "radiotherapy": -0.25,
+        "preop_neuro_abc": 0.55,
+        "postop_neuro_abc": 1.35,
+        "hormone_therapy": -1.35,
+        "hormone_receptor_positive": -1.5,
+        "visceral_metastasis": 0.65,
+        "solitary_spinal_lesion": -0.75,
+        "radiotherapy": -0.8,
+        "chemo_or_targeted": -0.6,
+        "age_over_50": -0.2,
+        "breast_surgery_history": 0.5,
+        "low_invasive_pathology": 0.05,
+        "palliative_surgery": 0.2,
+        "tes": 1.2,
+        "kps_post_lt70": -0.2,
+        "her2_positive": 0.5,
+        "ki67_high": 0.45,
     },
-    baseline_cumhaz=(0.09423, 0.14896, 0.88771, 2.08922, 2.35521),
-    accrual_beta=(1.0, 0.63),
-    postop_abc_overlap=13,
+    baseline_cumhaz=(0.14286, 0.23329, 1.66096, 4.39574, 5.04423),
+    tail_hazard_per_month=0.246,
+    accrual_beta=(0.92, 0.73),
+    postop_abc_overlap=8,
+    hr_positive_untested=0.9,
+    ht_untested_weight=2.0,
 )
-CALIBRATED_SEED = 84
+CALIBRATED_SEED = 167
 #: True log hazard ratios of the calibrated generator: the known truth for simulation studies.
 TRUE_EFFECTS: dict[str, float] = dict(CALIBRATED_PARAMS.effects)
 

@@ -5,23 +5,8 @@
 ``'compare.variants=["model=weibull","model=exponential prior=sceptical"]'``.
 """
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
-
-from bayes_bcsm.config import register_configs
 from bayes_bcsm.runs.compare import run
-
-register_configs()
-
-
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> None:
-    """Fit every variant; the comparison report lands in Hydra's output folder."""
-    output_dir = HydraConfig.get().runtime.output_dir
-    run(cfg, output_dir)
-    print(f"report: {output_dir}/report.html")
-
+from bayes_bcsm.runs.entry import hydra_entry
 
 if __name__ == "__main__":
-    main()
+    hydra_entry(run)()

@@ -1,22 +1,7 @@
 """One model fit and its report: ``python experiments/fit.py model=piecewise prior=sceptical``."""
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
-
-from bayes_bcsm.config import register_configs
+from bayes_bcsm.runs.entry import hydra_entry
 from bayes_bcsm.runs.fit import run
 
-register_configs()
-
-
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> None:
-    """Fit the configured model; the report lands in Hydra's output folder."""
-    output_dir = HydraConfig.get().runtime.output_dir
-    run(cfg, output_dir)
-    print(f"report: {output_dir}/report.html")
-
-
 if __name__ == "__main__":
-    main()
+    hydra_entry(run)()

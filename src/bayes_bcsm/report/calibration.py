@@ -44,8 +44,9 @@ def plot_km_with_targets(km, targets) -> Figure:
     )
     ax = fig.axes[0]
     times = sorted(points)
-    ax.errorbar(times, [points[t] for t in times], yerr=0.03, fmt="none", ecolor="k",
-                capsize=3, alpha=0.6)
+    ax.errorbar(
+        times, [points[t] for t in times], yerr=0.03, fmt="none", ecolor="k", capsize=3, alpha=0.6
+    )
     ax.axhline(0.5, color="grey", lw=0.6, ls=":")
     ax.axvline(targets.os_median_months, color="k", lw=0.8, ls="--")
     return fig

@@ -11,7 +11,7 @@ import pandas as pd
 
 from bayes_bcsm.compare import side_by_side
 from bayes_bcsm.report.plots import plot_forest, save_figure
-from bayes_bcsm.report.render import RECONSTRUCTION_NOTICE, markdown_table, write_report
+from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -43,16 +43,12 @@ def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Compari
     """Write the comparison's plots, ``report.md`` and ``report.html`` into the run folder."""
     out = inputs.output_dir
     first = comparison.variants[0]
-    lines = [f"# {cfg.experiment_name}: {', '.join(v.label for v in comparison.variants)}", ""]
-    if inputs.is_reconstruction:
-        lines += [RECONSTRUCTION_NOTICE, ""]
-    lines += [
-        "## Data",
-        "",
-        "```",
+    lines = report_opening(
+        f"{cfg.experiment_name}: {', '.join(v.label for v in comparison.variants)}",
+        inputs.is_reconstruction,
         inputs.cohort.accounting.describe(),
-        "```",
-        "",
+    )
+    lines += [
         f"Covariates: {', '.join(first.design.columns)}. Cox and Firth baselines: "
         f"{first.design.rows.describe()}, {first.design.n_events} events.",
         "",

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from bayes_bcsm.inference.predictive import profiles, survival_curves
 from bayes_bcsm.report.plots import plot_forest, save_figure
-from bayes_bcsm.report.render import RECONSTRUCTION_NOTICE, markdown_table, write_report
+from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -99,16 +99,12 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
 
 def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) -> list[Path]:
     """Write ``report.md`` and ``report.html`` of one fit into the run folder."""
-    lines = [f"# {cfg.report.title}: {variant.label}", ""]
-    if inputs.is_reconstruction:
-        lines += [RECONSTRUCTION_NOTICE, ""]
-    lines += [
-        "## Data",
-        "",
-        "```",
+    lines = report_opening(
+        f"{cfg.report.title}: {variant.label}",
+        inputs.is_reconstruction,
         inputs.cohort.accounting.describe(),
-        "```",
-        "",
+    )
+    lines += [
         f"Cox and Firth baselines: {variant.design.rows.describe()} "
         f"({variant.design.n_events} events).",
         "",

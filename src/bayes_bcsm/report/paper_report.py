@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bayes_bcsm.compare import side_by_side
 from bayes_bcsm.paper import FIGURES, km_by, logrank_by
 from bayes_bcsm.report.plots import plot_km_curves, save_figure
-from bayes_bcsm.report.render import RECONSTRUCTION_NOTICE, markdown_table, write_report
+from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -53,16 +53,12 @@ def write_paper_report(
     factors = t2.drop_duplicates("factor")
     same_side = int(factors["same_side_of_0.05"].sum())
     selection = result.table3.selection
-    lines = ["# Paper reproduction: Hu et al. (2025), Tables 2-3 and Figs 1-3", ""]
-    if inputs.is_reconstruction:
-        lines += [RECONSTRUCTION_NOTICE, ""]
-    lines += [
-        "## Data",
-        "",
-        "```",
+    lines = report_opening(
+        "Paper reproduction: Hu et al. (2025), Tables 2-3 and Figs 1-3",
+        inputs.is_reconstruction,
         inputs.cohort.accounting.describe(),
-        "```",
-        "",
+    )
+    lines += [
         "## Table 2: univariate Kaplan-Meier medians and log-rank tests",
         "",
         "Medians in months; the CI is estimate +/- 1.96 SE (SPSS's rule, as the paper printed). "

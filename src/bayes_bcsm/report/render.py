@@ -30,6 +30,14 @@ code { background: #f5f5f5; padding: 0 0.2rem; }
 """
 
 
+def report_opening(title: str, is_reconstruction: bool, accounting: str) -> list[str]:
+    """The first lines of every run report: title, the data notice, and the cohort accounting."""
+    lines = [f"# {title}", ""]
+    if is_reconstruction:
+        lines += [RECONSTRUCTION_NOTICE, ""]
+    return [*lines, "## Data", "", "```", accounting, "```", ""]
+
+
 def format_number(value: object, digits: int = 3) -> str:
     """Format a cell for a report table.
 

@@ -133,18 +133,15 @@ def fit_variant(
         cox_rows(cox, "cox"),
         cox_rows(firth, "firth"),
     ]
+    baselines = {"label": label, "family": family, "design": design, "cox": cox, "firth": firth}
     if cfg.model.family == ModelFamily.cox:
         return VariantFit(
-            label,
-            family,
-            design,
-            cox,
-            firth,
-            None,
-            None,
-            pd.concat([t for t in tables if len(t)], ignore_index=True),
-            None,
-            None,
+            **baselines,
+            fit=None,
+            diagnostics=None,
+            hazard_ratios=_stack(tables),
+            survival=None,
+            predictive=None,
         )
 
     if cfg.missing.strategy == MissingStrategy.marginalize:
@@ -169,17 +166,18 @@ def fit_variant(
     survival = survival_summary(fit, profiles(survival_model, {"reference": {}, **switched_on}))
     predictive = posterior_predictive(fit, seed=int(cfg.seed))
     return VariantFit(
-        label,
-        family,
-        design,
-        cox,
-        firth,
-        fit,
-        diagnostics,
-        pd.concat([t for t in tables if len(t)], ignore_index=True),
-        survival,
-        predictive,
+        **baselines,
+        fit=fit,
+        diagnostics=diagnostics,
+        hazard_ratios=_stack(tables),
+        survival=survival,
+        predictive=predictive,
     )
+
+
+def _stack(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate hazard-ratio tables, skipping empty ones (e.g. no published row applies)."""
+    return pd.concat([t for t in tables if len(t)], ignore_index=True)
 
 
 def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[str, Path]:

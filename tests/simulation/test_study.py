@@ -157,6 +157,13 @@ def test_quick_study_end_to_end(reference_run):
     assert (ht.loc["null", "rejection_kind"] == "type_I").all()
     assert (ht.loc["calibrated", "rejection_kind"] == "power").all()
     assert np.allclose(ht.loc["calibrated", "true_log_hr"], TRUE_EFFECTS["hormone_therapy"])
+    # the procedure's rejection rate counts a covariate dropped by selection as not rejected
+    overall = ht["rejection_rate_overall"]
+    assert np.allclose(overall, ht["rejection_rate"] * ht["selected_share"], equal_nan=True)
+    assert np.allclose(
+        overall.drop(index="cox_selection", level="method"),
+        ht["rejection_rate"].drop(index="cox_selection", level="method"),
+    )
     # the Bayesian fits reused compiled models: 4 structures, 16 replicates each
     rows = result.replicates
     assert (rows["failed"] == 0).mean() > 0.9

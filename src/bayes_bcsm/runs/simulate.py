@@ -193,7 +193,8 @@ def _sbc(cfg: DictConfig, settings: study.StudySettings, run_dir: Path, compute:
     ranks_path, unif_path = run_dir / "sbc_ranks.csv", run_dir / "sbc_uniformity.csv"
     n_rep = int((cfg.get("extras") or {}).get("sbc_replicates", 0))
     bayesian = [m for m in settings.methods if m in study.BAYESIAN_METHODS]
-    if compute and n_rep > 0 and bayesian and not ranks_path.exists():
+    stale = ranks_path.exists() and pd.read_csv(ranks_path)["replicate"].nunique() != n_rep
+    if compute and n_rep > 0 and bayesian and (stale or not ranks_path.exists()):
         start = time.perf_counter()
         results = study.run_study_sbc(settings, int(cfg.simulation.n[0]), n_rep, int(cfg.seed))
         long, unif = [], []
@@ -265,7 +266,11 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     covers_all = sim.shard is None and not sim.aggregate_only
     sbc = _sbc(cfg, settings, run_dir, compute=covers_all)
     replicates, shard_status = collect_shards(shards_dir, specs)
-    aggregate = aggregate_metrics(replicates) if len(replicates) else pd.DataFrame()
+    aggregate = (
+        study.add_overall_rejection(aggregate_metrics(replicates))
+        if len(replicates)
+        else pd.DataFrame()
+    )
     seconds = time.perf_counter() - start
     result = SimulationRun(run_dir, replicates, aggregate, shard_status, run_status, sbc, seconds)
     cache = compile_cache_info()

@@ -8,7 +8,8 @@ process of a sweep:
     One results file per shard (``calibrated_n78_shard0003.csv``), or a ``.failed.json``.
 ``study.json``
     The settings that fix the numbers (seed, replicates, shard size, methods, covariates,
-    priors, sampler); a rerun with different settings in the same folder is refused.
+    priors, sampler, the generator's parameters); a rerun with different settings in the
+    same folder is refused.
 ``replicates.csv``, ``aggregate.csv``, ``shard_status.csv``
     The merged replicate rows, the operating characteristics and the state of every planned
     shard ("done", "failed" with its error, "missing").
@@ -43,6 +44,7 @@ from bayes_bcsm.config import (
     validate_config,
 )
 from bayes_bcsm.inference.sample import compile_cache_info
+from bayes_bcsm.reconstruct import CALIBRATED_PARAMS
 from bayes_bcsm.report.simulation_report import write_simulation_report
 from bayes_bcsm.runs.common import prior_spec, sampler_settings, write_provenance
 from bayes_bcsm.simulation import study
@@ -146,6 +148,10 @@ def _fingerprint(cfg: DictConfig, settings: study.StudySettings) -> dict:
         "reference": dict(settings.reference),
         "priors": {k: repr(v) for k, v in settings.priors.items()},
         "piecewise_cuts_months": list(settings.piecewise_cuts_months),
+        # the generator's parameters (true effects, baseline): a recalibration invalidates shards
+        "generator": json.loads(
+            json.dumps((settings.generator_params or CALIBRATED_PARAMS).to_dict())
+        ),
         "sampler": {
             "sampler": s.sampler,
             "chains": s.chains,

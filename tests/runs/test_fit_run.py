@@ -42,6 +42,8 @@ def test_artefacts_exist_and_hold_the_fit(weibull_run):
         "report.md",
         "report.html",
         "forest.png",
+        "loo.json",
+        "loo_pareto_k.png",
         "survival.png",
         "ppc_censored.png",
         "rank.png",
@@ -70,6 +72,15 @@ def test_artefacts_exist_and_hold_the_fit(weibull_run):
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     assert {f"beta[{c}]" for c in TABLE3} <= set(summary.index)
     assert {"r_hat", "ess_bulk", "ess_tail"} <= set(summary.columns)
+
+
+def test_loo_json_matches_arviz(weibull_run):
+    _, _, out = weibull_run
+    record = json.loads((out / "loo.json").read_text())
+    loo = az.loo(az.from_netcdf(out / "posterior.nc"))
+    assert record["elpd_loo"] == pytest.approx(float(loo.elpd))
+    assert record["n_patients"] == 53
+    assert record["n_pareto_k_above_threshold"] == int((loo.pareto_k > loo.good_k).sum())
 
 
 def test_diagnostics_json_reports_each_check(weibull_run):
@@ -104,7 +115,7 @@ def test_hazard_ratio_table_sets_sources_side_by_side(weibull_run):
 def test_html_report_embeds_every_plot_and_table(weibull_run):
     _, _, out = weibull_run
     report = parse_report(out / "report.html")
-    assert len(report.images) == 5
+    assert len(report.images) == 6
     assert all(src.startswith("data:image/png;base64,") for src in report.images)
     assert report.tables >= 3  # hazard ratios, diagnostics, survival
     assert "Diagnostics" in report.headings and "Hazard ratios" in report.headings

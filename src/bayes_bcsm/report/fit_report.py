@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bayes_bcsm.inference.loo import loo_summary
 from bayes_bcsm.inference.predictive import profiles, survival_curves
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -70,6 +71,9 @@ def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     paths["forest_plot"] = folder / "forest.png"
     save_figure(plot_posterior_survival(variant), folder / "survival.png")
     paths["survival_plot"] = folder / "survival.png"
+    paths["loo_plot"] = _save_collection(
+        az.plot_khat(variant.loo, backend="matplotlib"), folder / "loo_pareto_k.png"
+    )
     return paths
 
 
@@ -143,6 +147,14 @@ def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) ->
         "",
         markdown_table(variant.survival.drop(columns=["prob"])),
         "",
+        "## Leave-one-out cross-validation (PSIS-LOO)",
+        "",
+        markdown_table(pd.DataFrame([loo_summary(variant.loo)])),
+        "",
+        f"Pareto k above {variant.loo.good_k:.2f} marks patients whose LOO estimate is "
+        "unreliable (Vehtari et al. 2024); compare families with `experiments/compare.py "
+        "experiment=model_comparison`.",
+        "",
     ]
     if cfg.report.plots:
         lines += [
@@ -154,6 +166,8 @@ def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) ->
             "",
             "![Kaplan-Meier of the data against posterior predictive curves](ppc_censored.png)",
             "",
+            "![Pareto k per patient (PSIS-LOO)](loo_pareto_k.png)",
+            "",
             "![Rank plots](rank.png)",
             "",
             "![Trace plots](trace.png)",
@@ -163,6 +177,7 @@ def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) ->
         "## Files",
         "",
         "`posterior.nc` (DataTree: `arviz.from_netcdf`), `summary.csv`, `diagnostics.json`, "
-        "`hazard_ratios.csv`, `survival.csv`, `resolved_config.yaml`, `provenance.json`.",
+        "`hazard_ratios.csv`, `survival.csv`, `loo.json`, `resolved_config.yaml`, "
+        "`provenance.json`.",
     ]
     return write_report(inputs.output_dir, "\n".join(lines), cfg.report.title, cfg.report.html)

@@ -11,7 +11,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import arviz as az
 import pandas as pd
@@ -23,6 +23,7 @@ from bayes_bcsm.config import CovariateMode, MissingStrategy, ModelFamily
 from bayes_bcsm.data import Design, build_design
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.inference.diagnostics import Diagnostics, check_convergence
+from bayes_bcsm.inference.loo import loo_summary, psis_loo
 from bayes_bcsm.inference.predictive import (
     hazard_ratio_summary,
     posterior_predictive,
@@ -71,6 +72,8 @@ class VariantFit:
         covariate switched on.
     predictive : DataTree or None
         Posterior predictive event times for ``arviz.plot_ppc_censored``.
+    loo : ELPDData or None
+        PSIS-LOO of the fit (one term per patient).
     """
 
     label: str
@@ -83,6 +86,7 @@ class VariantFit:
     hazard_ratios: pd.DataFrame
     survival: pd.DataFrame | None
     predictive: xr.DataTree | None
+    loo: Any = None
 
     @property
     def rows_description(self) -> str:
@@ -172,6 +176,7 @@ def fit_variant(
         hazard_ratios=_stack(tables),
         survival=survival,
         predictive=predictive,
+        loo=psis_loo(fit.idata),
     )
 
 
@@ -197,6 +202,8 @@ def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[
     paths["diagnostics"].write_text(json.dumps(diagnostics_record(variant), indent=2) + "\n")
     paths["survival"] = folder / "survival.csv"
     variant.survival.to_csv(paths["survival"], index=False)
+    paths["loo"] = folder / "loo.json"
+    paths["loo"].write_text(json.dumps(loo_summary(variant.loo), indent=2) + "\n")
     if plots:
         paths.update(write_fit_artefacts(variant, folder))
     return paths

@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.search:
         from bayes_bcsm.reconstruct.search import search
 
-        result = search(budget_seconds=args.budget_seconds, workers=args.workers,
-                        n_seeds=args.seeds)
+        result = search(
+            budget_seconds=args.budget_seconds, workers=args.workers, n_seeds=args.seeds
+        )
         write_config(78, result.seed, result.params, {"search": result.summary()}, args.config)
         print(f"chosen seed {result.seed}, loss {result.loss:.3f}; wrote {args.config}")
     args.out.write_text(regenerate(args.config))

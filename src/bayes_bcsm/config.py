@@ -16,13 +16,13 @@ import itertools
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_COHORT = REPO_ROOT / "data" / "bcsm_reconstructed.csv"
@@ -184,16 +184,8 @@ class CompareConfig:
     psense: bool = False
 
 
-SIMULATION_SCENARIOS = ("calibrated", "null")
-SIMULATION_METHODS = (
-    "cox_table3",
-    "cox_selection",
-    "firth_table3",
-    "weibull_default",
-    "weibull_sceptical",
-    "piecewise_default",
-    "piecewise_sceptical",
-)
+SIMULATION_SCENARIOS = SCENARIOS
+SIMULATION_METHODS = METHODS
 
 
 @dataclass
@@ -203,6 +195,9 @@ class SimulationConfig:
     ``scenarios``: "calibrated" uses the generator's calibrated true effects, "null" sets the
     endocrine-therapy effect to HR = 1. ``shard`` selects one shard for a multirun sweep
     (``-m simulation.shard=range(0,16)``); null runs every shard not yet done, then aggregates.
+    ``sbc_replicates``: simulation-based calibration replicates per Bayesian model (0 = off).
+    ``selection_factors``: candidates of the paper's selection procedure (empty = the Table 2
+    factors of ``conf/covariates/univariate.yaml``).
     """
 
     replicates: int = 200
@@ -213,6 +208,8 @@ class SimulationConfig:
     shard: int | None = None
     run_dir: str = "outputs/simulation/${experiment_name}"
     aggregate_only: bool = False
+    sbc_replicates: int = 100
+    selection_factors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -230,7 +227,6 @@ class Config:
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     seed: int = 20250520
     experiment_name: str = "fit"
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def register_configs() -> None:
@@ -314,6 +310,14 @@ def _validate_simulation(sim: DictConfig) -> None:
             raise ConfigError(
                 f"simulation.{key}={values}: expected a non-empty subset of {list(valid)}"
             )
+    if sim.sbc_replicates < 0:
+        raise ConfigError(f"simulation.sbc_replicates={sim.sbc_replicates}: expected >= 0")
+    unknown = [f for f in sim.selection_factors if f not in KNOWN_COVARIATES]
+    if unknown:
+        raise ConfigError(
+            f"simulation.selection_factors: {unknown} not in the data contract; valid: "
+            + ", ".join(sorted(KNOWN_COVARIATES))
+        )
     if sim.shard is not None and sim.shard < 0:
         raise ConfigError(f"simulation.shard={sim.shard}: expected a shard index >= 0 or null")
 

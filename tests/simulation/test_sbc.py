@@ -21,16 +21,16 @@ N_REPLICATES = 100
 
 @pytest.fixture(scope="module")
 def template():
-    return build_design(simulate_frame(np.random.default_rng(78), 78, [0.5, -0.3]),
-                        ["x1", "x2"])
+    return build_design(simulate_frame(np.random.default_rng(78), 78, [0.5, -0.3]), ["x1", "x2"])
 
 
 def test_rank_uniformity_detects_non_uniform_ranks():
     import pandas as pd
 
     rng = np.random.default_rng(0)
-    ranks = pd.DataFrame({"uniform": rng.integers(0, 100, 500),
-                          "skewed": np.minimum(rng.integers(0, 100, 500), 50)})
+    ranks = pd.DataFrame(
+        {"uniform": rng.integers(0, 100, 500), "skewed": np.minimum(rng.integers(0, 100, 500), 50)}
+    )
     table = rank_uniformity(ranks, 99)
     assert table.loc["uniform", "p_value"] > 0.01 > table.loc["skewed", "p_value"]
 
@@ -44,13 +44,23 @@ def _check(result):
 
 @pytest.mark.slow
 def test_sbc_weibull(template):
-    res = run_sbc(template, weibull_model, N_REPLICATES, seed=2024,
-                  parameters=("beta", "log_alpha", "log_lambda"))
+    res = run_sbc(
+        template,
+        weibull_model,
+        N_REPLICATES,
+        seed=2024,
+        parameters=("beta", "log_alpha", "log_lambda"),
+    )
     _check(res)
 
 
 @pytest.mark.slow
 def test_sbc_piecewise(template):
-    res = run_sbc(template, lambda d: piecewise_model(d, cuts=(6, 12, 24, 36)), N_REPLICATES,
-                  seed=2025, parameters=("beta", "log_rate"))
+    res = run_sbc(
+        template,
+        lambda d: piecewise_model(d, cuts=(6, 12, 24, 36)),
+        N_REPLICATES,
+        seed=2025,
+        parameters=("beta", "log_rate"),
+    )
     _check(res)

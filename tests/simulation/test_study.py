@@ -11,7 +11,6 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from omegaconf import open_dict
 
 from bayes_bcsm.config import SIMULATION_METHODS, SIMULATION_SCENARIOS, ConfigError
 from bayes_bcsm.data import build_design, derive_groupings
@@ -54,12 +53,11 @@ def quick_cfg(run_dir, overrides=(), sbc_replicates=0):
             "simulation.replicates=8",
             "simulation.shard_size=4",
             f"simulation.run_dir={run_dir}",
+            f"simulation.sbc_replicates={sbc_replicates}",
             "report.plots=true",
             *overrides,
         ]
     )
-    with open_dict(cfg):
-        cfg.extras.sbc_replicates = sbc_replicates
     return cfg
 
 

@@ -15,7 +15,7 @@ process of a sweep:
     shard ("done", "failed" with its error, "missing").
 ``sbc_ranks.csv``, ``sbc_uniformity.csv``
     Simulation-based calibration of the Bayesian models (computed once, when a run covers
-    every shard, i.e. ``simulation.shard=null``; ``extras.sbc_replicates`` per model, 0 = off).
+    every shard, i.e. ``simulation.shard=null``; ``simulation.sbc_replicates`` per model, 0 = off).
 ``report.md``, ``report.html``, ``*.png``
     The report (also written, with the tables, into the run's Hydra output folder).
 
@@ -100,11 +100,10 @@ def _conf_node(group: str, option: str, schema: type) -> DictConfig:
 
 
 def selection_factors(cfg: DictConfig) -> tuple[str, ...]:
-    """Candidate factors of the selection procedure: ``extras.selection_factors`` if set,
+    """Candidate factors of the selection procedure: ``simulation.selection_factors`` if set,
     else the Table 2 factors of ``conf/covariates/univariate.yaml``."""
-    extras = cfg.get("extras") or {}
-    if extras.get("selection_factors"):
-        return tuple(extras["selection_factors"])
+    if cfg.simulation.selection_factors:
+        return tuple(cfg.simulation.selection_factors)
     return tuple(OmegaConf.load(CONF_DIR / "covariates" / "univariate.yaml").names)
 
 
@@ -197,7 +196,7 @@ def _shards_to_run(cfg: DictConfig, specs: list[ShardSpec]) -> list[ShardSpec]:
 def _sbc(cfg: DictConfig, settings: study.StudySettings, run_dir: Path, compute: bool) -> dict:
     """Load the SBC results of ``run_dir``, computing them first when asked and missing."""
     ranks_path, unif_path = run_dir / "sbc_ranks.csv", run_dir / "sbc_uniformity.csv"
-    n_rep = int((cfg.get("extras") or {}).get("sbc_replicates", 0))
+    n_rep = int(cfg.simulation.sbc_replicates)
     bayesian = [m for m in settings.methods if m in study.BAYESIAN_METHODS]
     stale = ranks_path.exists() and pd.read_csv(ranks_path)["replicate"].nunique() != n_rep
     if compute and n_rep > 0 and bayesian and (stale or not ranks_path.exists()):

@@ -117,14 +117,16 @@ def run_sbc(
     -------
     SBCResult
     """
-    settings = settings or SamplerSettings(chains=2, draws=500, tune=500, seed=seed,
-                                           log_likelihood=False)
+    settings = settings or SamplerSettings(
+        chains=2, draws=500, tune=500, seed=seed, log_likelihood=False
+    )
     rng = np.random.default_rng(seed)
     template_model = build(template)
     names = [v.name for v in template_model.model.free_RVs + template_model.model.deterministics]
     with template_model.model:
-        prior = pm.sample_prior_predictive(draws=n_replicates, var_names=names,
-                                           random_seed=int(rng.integers(2**31)))
+        prior = pm.sample_prior_predictive(
+            draws=n_replicates, var_names=names, random_seed=int(rng.integers(2**31))
+        )
     prior_ds = prior["prior"].dataset
     rows = []
     for r in range(n_replicates):
@@ -142,8 +144,11 @@ def run_sbc(
             thinned = draws[idx]
             true = truth[name].isel(chain=0, draw=0).values
             ranks = (thinned < true).sum(axis=0)
-            labels = ([name] if np.ndim(true) == 0
-                      else [f"{name}[{c}]" for c in post[name].coords[post[name].dims[-1]].values])
+            labels = (
+                [name]
+                if np.ndim(true) == 0
+                else [f"{name}[{c}]" for c in post[name].coords[post[name].dims[-1]].values]
+            )
             for lab, rk in zip(labels, np.atleast_1d(ranks), strict=True):
                 row[lab] = int(rk)
         rows.append(row)

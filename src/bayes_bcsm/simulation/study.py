@@ -66,6 +66,7 @@ from bayes_bcsm.frequentist import cox_ph_design, paper_selection
 from bayes_bcsm.inference.sample import SamplerSettings, sample
 from bayes_bcsm.models import PriorSpec, SurvivalModel, piecewise_model, weibull_model
 from bayes_bcsm.reconstruct import GeneratorParams, simulate_cohort, true_effects
+from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, METHODS, SCENARIOS
 from bayes_bcsm.simulation.metrics import REPLICATE_COLUMNS
 from bayes_bcsm.simulation.shards import ShardSpec, replicate_seed
 
@@ -87,23 +88,6 @@ __all__ = [
     "true_log_hrs",
 ]
 
-SCENARIOS: tuple[str, ...] = ("calibrated", "null")
-METHODS: tuple[str, ...] = (
-    "cox_table3",
-    "cox_selection",
-    "firth_table3",
-    "weibull_default",
-    "weibull_sceptical",
-    "piecewise_default",
-    "piecewise_sceptical",
-)
-#: Bayesian methods: name -> (model family, prior name in ``StudySettings.priors``).
-BAYESIAN_METHODS: dict[str, tuple[str, str]] = {
-    "weibull_default": ("weibull", "default"),
-    "weibull_sceptical": ("weibull", "sceptical"),
-    "piecewise_default": ("piecewise", "default"),
-    "piecewise_sceptical": ("piecewise", "sceptical"),
-}
 #: Columns written beside :data:`REPLICATE_COLUMNS`: wall-clock seconds of the method's fit on
 #: the replicate (shared by its covariate rows) and a short note (failure reason, separation).
 EXTRA_COLUMNS: tuple[str, ...] = ("seconds", "note")

@@ -114,3 +114,17 @@ def test_marginalize_needs_the_covariate_in_the_set():
 
 def test_seed_zero_is_a_seed():
     validate_config(_compose(["seed=0"]))
+
+
+def test_prior_config_mirrors_prior_spec_and_every_option_builds():
+    from dataclasses import fields
+
+    from bayes_bcsm.config import PriorConfig
+    from bayes_bcsm.models import PriorSpec
+    from bayes_bcsm.runs.common import prior_spec
+
+    assert [f.name for f in fields(PriorConfig)] == [f.name for f in fields(PriorSpec)]
+    for option in sorted(p.stem for p in (Path(CONF) / "prior").glob("*.yaml")):
+        spec = prior_spec(_compose([f"prior={option}"]))
+        assert isinstance(spec, PriorSpec)
+    assert prior_spec(_compose(["prior=vague"])).scale == 10.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
 
@@ -127,21 +127,12 @@ def prepare_run(cfg: DictConfig, output_dir: str | Path) -> RunInputs:
 
 
 def prior_spec(cfg: DictConfig) -> PriorSpec:
-    """The configured log-HR prior as a plain :class:`~bayes_bcsm.models.PriorSpec`."""
-    p = cfg.prior
-    return PriorSpec(
-        family=p.family.value,
-        scale=p.scale,
-        center=p.center,
-        nu=p.nu,
-        sceptical_hr=p.sceptical_hr,
-        sceptical_tail=p.sceptical_tail,
-        log_f_m=p.log_f_m,
-        expected_nonzero=p.expected_nonzero,
-        slab_scale=p.slab_scale,
-        slab_df=p.slab_df,
-        global_df=p.global_df,
-    )
+    """The configured log-HR prior as a plain :class:`~bayes_bcsm.models.PriorSpec`.
+
+    ``PriorConfig`` mirrors ``PriorSpec`` field for field (the family as an enum).
+    """
+    values = {f.name: cfg.prior[f.name] for f in fields(PriorSpec) if f.name != "family"}
+    return PriorSpec(family=cfg.prior.family.value, **values)
 
 
 def sampler_settings(cfg: DictConfig) -> SamplerSettings:

@@ -115,7 +115,8 @@ def piecewise_model(
     Returns
     -------
     SurvivalModel
-        Free parameters ``log_rate`` (independent) or ``log_rate_first``, ``rw_sigma``,
+        Free parameters ``log_rate`` (independent) or ``log_rate_mean`` (mean log rate over
+        the intervals), ``rw_sigma``,
         ``rw_z`` (random walk); deterministic ``log_rate`` (dims ``interval``).
     """
     prior = prior or PriorSpec()
@@ -133,11 +134,14 @@ def piecewise_model(
             log_rate = pm.Normal("log_rate", baseline.log_rate_mu, baseline.log_rate_sd,
                                  dims="interval")
         else:
-            first = pm.Normal("log_rate_first", baseline.log_rate_mu, baseline.log_rate_sd)
+            # Anchored at its mean over the intervals, not at the first interval: early
+            # intervals often hold no death (none before 10.5 months in the cohort), and a
+            # walk anchored there is identified by its prior alone (divergent transitions).
+            level = pm.Normal("log_rate_mean", baseline.log_rate_mu, baseline.log_rate_sd)
             sigma = pm.HalfNormal("rw_sigma", baseline.rw_sd)
             z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
-            steps = pt.concatenate([pt.zeros(1), pt.cumsum(sigma * z)])
-            log_rate = pm.Deterministic("log_rate", first + steps, dims="interval")
+            walk = pt.concatenate([pt.zeros(1), pt.cumsum(sigma * z)])
+            log_rate = pm.Deterministic("log_rate", level + walk - walk.mean(), dims="interval")
         beta = covariate_prior(prior, n)
         return (piecewise_log_hazard(nodes["interval_onehot"], log_rate, 0.0, s),
                 piecewise_cumulative_hazard(nodes["exposure"], log_rate, 0.0, s), beta)

@@ -40,9 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayes_bcsm.data.design import DesignError
 from bayes_bcsm.data.groupings import derive_groupings
-from bayes_bcsm.frequentist.cox import cox_ph
+from bayes_bcsm.frequentist.cox import CoxError, cox_ph
 from bayes_bcsm.frequentist.km import kaplan_meier
+from bayes_bcsm.frequentist.selection import SelectionError, paper_selection
 from bayes_bcsm.reconstruct.targets import Targets, load_targets
 
 #: Table 2 factor -> (column of ``derive_groupings(cohort)``, {published label: cohort value}).
@@ -85,6 +87,10 @@ TABLE3_COLUMNS = {
     "hormone_receptor_positive": "hormone_receptor_positive",
     "hormone_therapy": "hormone_therapy",
 }
+
+#: Errors that mean "this candidate cohort cannot be fitted" (e.g. a covariate with a single
+#: observed level); anything else is a bug and propagates.
+UNFITTABLE = (CoxError, DesignError, SelectionError)
 
 P_TOLERANCE_DECADES = 0.5
 WEIGHTS = {"count": 100.0, "km": 3.0, "followup": 2.0, "logrank": 1.0, "median": 2.0, "hr": 1.0}
@@ -222,7 +228,7 @@ def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comp
     try:
         fit = table3_model(frame)
         hr = dict(zip(fit.columns, fit.hazard_ratio, strict=True))
-    except Exception:
+    except UNFITTABLE:  # a candidate cohort the model cannot be fitted on scores as a miss
         hr = {}
     for factor, column in TABLE3_COLUMNS.items():
         target = targets.hazard_ratio(factor)
@@ -250,22 +256,15 @@ def selection_hormone_therapy(frame: pd.DataFrame) -> tuple[float, float]:
     :func:`bayes_bcsm.frequentist.selection.paper_selection`.
     """
     try:
-        from bayes_bcsm.frequentist.selection import paper_selection
-    except ImportError:  # selection not available: the full Table 3 model stands in
-        paper_selection = None
-    try:
-        if paper_selection is None:
-            final = table3_model(frame)
-        else:
-            sel = paper_selection(frame, "time_months", "event", list(TABLE3_COLUMNS.values()))
-            final = sel.final
-        cols = list(final.columns)
-        if "hormone_therapy" not in cols:
-            return float("nan"), float("nan")
-        i = cols.index("hormone_therapy")
-        return float(final.hazard_ratio[i]), float(final.p_value[i])
-    except Exception:
+        final = paper_selection(
+            frame, "time_months", "event", list(TABLE3_COLUMNS.values())
+        ).final
+    except UNFITTABLE:  # scored as "not kept"
         return float("nan"), float("nan")
+    if final is None or "hormone_therapy" not in final.columns:
+        return float("nan"), float("nan")
+    i = list(final.columns).index("hormone_therapy")
+    return float(final.hazard_ratio[i]), float(final.p_value[i])
 
 
 def table1_comparisons(cohort: pd.DataFrame, targets: Targets) -> list[Comparison]:
@@ -378,7 +377,7 @@ def calibration_report_tables(cohort: pd.DataFrame, targets: Targets | None = No
     frame = analysis_frame(cohort)
     try:
         fit = table3_model(frame)
-    except Exception:
+    except UNFITTABLE:
         fit = None
     return {
         "comparisons": comparison_table(comps),

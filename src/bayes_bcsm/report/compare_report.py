@@ -48,15 +48,23 @@ def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Compari
         inputs.is_reconstruction,
         inputs.cohort.accounting.describe(),
     )
-    lines += [
-        f"Covariates: {', '.join(first.design.columns)}. Cox and Firth baselines: "
-        f"{first.design.rows.describe()}, {first.design.n_events} events.",
-        "",
-    ]
+    if len({v.design.columns for v in comparison.variants}) == 1:
+        lines += [
+            f"Covariates: {', '.join(first.design.columns)}. Cox and Firth baselines: "
+            f"{first.design.rows.describe()}, {first.design.n_events} events.",
+            "",
+        ]
+    else:
+        lines += [
+            "Each variant has its own covariates; its Cox and Firth baselines use the same "
+            "patients as its Bayesian model (complete cases of its covariates):",
+            "",
+        ]
     for variant in comparison.variants:
         lines.append(f"- `{variant.label}` ({variant.family}): {variant.rows_description}")
     lines.append("")
-    for message in first.cox.warnings:
+    warnings = dict.fromkeys(m for v in comparison.variants for m in v.cox.warnings)
+    for message in warnings:
         lines += [f"> **Cox warning:** {message}", ""]
 
     lines += [

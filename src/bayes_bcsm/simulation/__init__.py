@@ -1,0 +1,1 @@
+"""Simulation studies: replicate cohorts, operating characteristics, sharding, SBC."""

@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_TIMES_MONTHS",
     "hazard_ratio_summary",
     "median_survival",
+    "one_at_a_time_profiles",
     "posterior_predictive",
     "prior_predictive",
     "profiles",
@@ -113,6 +114,14 @@ def profiles(sm: SurvivalModel, rows: Mapping[str, Mapping[str, float]] | None =
             frame.loc[name, col] = float(val)
     frame.index.name = "profile"
     return frame
+
+
+def one_at_a_time_profiles(sm: SurvivalModel) -> pd.DataFrame:
+    """The reference profile plus one profile per design column switched on (value 1).
+
+    Used for survival summaries and curves "by covariate".
+    """
+    return profiles(sm, {"reference": {}, **{c: {c: 1.0} for c in sm.columns}})
 
 
 def _profile_eta(fit: Fit, prof: pd.DataFrame) -> np.ndarray:

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayes_bcsm.inference.loo import loo_summary
-from bayes_bcsm.inference.predictive import profiles, survival_curves
+from bayes_bcsm.inference.predictive import one_at_a_time_profiles, survival_curves
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 
@@ -28,7 +28,7 @@ CURVE_TIMES_MONTHS = np.linspace(0.5, 120.0, 120)
 def plot_posterior_survival(variant: VariantFit) -> Figure:
     """Posterior median S(t) with 95 % bands: reference profile and each covariate switched on."""
     sm = variant.fit.model
-    prof = profiles(sm, {"reference": {}, **{c: {c: 1.0} for c in sm.columns}})
+    prof = one_at_a_time_profiles(sm)
     curves = survival_curves(variant.fit, prof, CURVE_TIMES_MONTHS)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name in prof.index:

@@ -26,8 +26,8 @@ from bayes_bcsm.inference.diagnostics import Diagnostics, check_convergence
 from bayes_bcsm.inference.loo import loo_summary, psis_loo
 from bayes_bcsm.inference.predictive import (
     hazard_ratio_summary,
+    one_at_a_time_profiles,
     posterior_predictive,
-    profiles,
     survival_summary,
 )
 from bayes_bcsm.inference.sample import Fit, sample
@@ -166,8 +166,7 @@ def fit_variant(
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
     hr = hazard_ratio_summary(fit, prob=cfg.report.hdi_prob)
     tables.append(posterior_rows(hr, hr_label or label))
-    switched_on = {column: {column: 1.0} for column in survival_model.columns}
-    survival = survival_summary(fit, profiles(survival_model, {"reference": {}, **switched_on}))
+    survival = survival_summary(fit, one_at_a_time_profiles(survival_model))
     predictive = posterior_predictive(fit, seed=int(cfg.seed))
     return VariantFit(
         **baselines,

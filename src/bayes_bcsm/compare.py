@@ -11,6 +11,7 @@ import pandas as pd
 
 from bayes_bcsm.frequentist.cox import CoxResult
 from bayes_bcsm.reconstruct.targets import Targets
+from bayes_bcsm.reinterpret import PrintedEstimate, Reinterpretation
 
 HR_COLUMNS: tuple[str, ...] = (
     "covariate",  # design column, e.g. "hormone_receptor[positive]"
@@ -131,6 +132,89 @@ def published_rows(targets: Targets, covariates: list[str] | None = None) -> pd.
             }
         )
     return _frame(rows)
+
+
+def published_estimates(targets: Targets) -> tuple[PrintedEstimate, ...]:
+    """The paper's Table 3 aHRs as printed estimates, named by their design columns."""
+    return tuple(
+        PrintedEstimate(column, target.hr, target.ci[0], target.ci[1])
+        for column, target in (
+            (column, targets.hazard_ratio(factor))
+            for factor, column in TABLE3_DESIGN_COLUMNS.items()
+        )
+    )
+
+
+def summary_level_label(prior: str) -> str:
+    """Source label of the printed aHRs re-read under ``prior`` (a summary-level posterior)."""
+    return f"published, re-read ({prior} prior)"
+
+
+def summary_level_rows(
+    result: Reinterpretation, prior: str, n_used: int, n_events: int
+) -> pd.DataFrame:
+    """Rows for the summary-level posteriors of printed estimates under one prior of the grid.
+
+    Parameters
+    ----------
+    result : Reinterpretation
+        From :func:`bayes_bcsm.reinterpret.reinterpret`, estimates named by design column.
+    prior : str
+        Name of the prior in ``result.priors``.
+    n_used, n_events : int
+        Patients and events of the publication the estimates come from.
+    """
+    level = round(100 * result.level)
+    rows = []
+    for estimate in result.estimates:
+        post = result.posterior(estimate.name, prior)
+        rows.append(
+            {
+                "covariate": estimate.name,
+                "model": summary_level_label(prior),
+                "estimate": post.median_hr,
+                "lower": post.lower,
+                "upper": post.upper,
+                "interval": f"{level}% equal-tailed (normal likelihood from the printed CI)",
+                "p_hr_below_1": post.prob_hr_below(1.0),
+                "n_used": n_used,
+                "n_events": n_events,
+            }
+        )
+    return _frame(rows)
+
+
+def agreement(table: pd.DataFrame, reference: str, others: list[str]) -> pd.DataFrame:
+    """Whether each source's interval overlaps the ``reference`` source's, per covariate.
+
+    Returns one row per covariate present in both and source in ``others``: ``covariate,
+    model, estimate, lower, upper, p_hr_below_1, p_value``, the reference's ``ref_estimate,
+    ref_lower, ref_upper``, ``overlap`` (the two intervals share a point) and ``ratio``
+    (estimate / reference estimate).
+    """
+    ref = table[table["model"] == reference].set_index("covariate")
+    rows = []
+    for row in table[table["model"].isin(others)].itertuples():
+        if row.covariate not in ref.index:
+            continue
+        r = ref.loc[row.covariate]
+        rows.append(
+            {
+                "covariate": row.covariate,
+                "model": row.model,
+                "estimate": row.estimate,
+                "lower": row.lower,
+                "upper": row.upper,
+                "p_hr_below_1": row.p_hr_below_1,
+                "p_value": row.p_value,
+                "ref_estimate": r.estimate,
+                "ref_lower": r.lower,
+                "ref_upper": r.upper,
+                "overlap": bool(row.lower <= r.upper and r.lower <= row.upper),
+                "ratio": row.estimate / r.estimate,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def side_by_side(table: pd.DataFrame) -> pd.DataFrame:

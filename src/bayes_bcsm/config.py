@@ -22,6 +22,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -213,6 +214,51 @@ class SimulationConfig:
 
 
 @dataclass
+class EstimateConfig:
+    """A printed hazard ratio to re-read: ``name``, ``hr``, ``lower``, ``upper`` (HR scale) and
+    the level of the printed interval."""
+
+    name: str = MISSING
+    hr: float = MISSING
+    lower: float = MISSING
+    upper: float = MISSING
+    ci_level: float = 0.95
+
+
+@dataclass
+class UserPriorConfig:
+    """A user's own normal prior on the log-HR: prior median HR ``mean_hr`` and SD ``sd_log``."""
+
+    name: str = MISSING
+    mean_hr: float = MISSING
+    sd_log: float = MISSING
+
+
+@dataclass
+class ReinterpretConfig:
+    """Summary-level re-reading of printed hazard ratios (``bayes_bcsm.reinterpret``).
+
+    ``estimates``: empty = the paper's printed Table 3 aHRs. The prior grid is every
+    ``centres`` x ``strengths`` (tail probability beyond ``meaningful_hr``; see
+    ``bayes_bcsm.reinterpret.priors``) plus ``priors`` (user priors); ``default_prior`` is the
+    one reports put beside the patient-level posteriors. ``true_hrs``: design-analysis grid.
+    """
+
+    estimates: list[EstimateConfig] = field(default_factory=list)
+    meaningful_hr: float = 0.5
+    centres: list[str] = field(default_factory=lambda: ["neutral", "optimistic", "pessimistic"])
+    strengths: dict[str, float] = field(
+        default_factory=lambda: {"weak": 0.25, "moderate": 0.10, "strong": 0.025}
+    )
+    priors: list[UserPriorConfig] = field(default_factory=list)
+    default_prior: str = "moderate neutral"
+    thresholds: list[float] = field(default_factory=lambda: [1.0, 0.8, 0.5])
+    true_hrs: list[float] = field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    alpha: float = 0.05
+    level: float = 0.95
+
+
+@dataclass
 class Config:
     """The whole run configuration."""
 
@@ -225,6 +271,7 @@ class Config:
     report: ReportConfig = MISSING
     compare: CompareConfig = field(default_factory=CompareConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    reinterpret: ReinterpretConfig = MISSING
     seed: int = 20250520
     experiment_name: str = "fit"
 
@@ -289,6 +336,7 @@ def validate_config(cfg: DictConfig | Config) -> None:
             f"{list(c.covariates.names)} when missing.strategy=marginalize"
         )
     _validate_simulation(c.simulation)
+    reinterpret_settings(c)
     if c.data.source == DataSource.csv:
         if OmegaConf.is_missing(c.data, "path") or not c.data.path:
             raise ConfigError("data.path is empty: expected a CSV/Parquet file when data=csv")
@@ -320,6 +368,77 @@ def _validate_simulation(sim: DictConfig) -> None:
         )
     if sim.shard is not None and sim.shard < 0:
         raise ConfigError(f"simulation.shard={sim.shard}: expected a shard index >= 0 or null")
+
+
+@dataclass(frozen=True)
+class ReinterpretSettings:
+    """The ``reinterpret`` section parsed into library objects (see :class:`ReinterpretConfig`).
+
+    ``estimates`` is empty when the paper's printed Table 3 aHRs are to be re-read.
+    """
+
+    estimates: tuple[PrintedEstimate, ...]
+    priors: tuple[NamedPrior, ...]
+    default_prior: str
+    thresholds: tuple[float, ...]
+    true_hrs: tuple[float, ...]
+    alpha: float
+    level: float
+
+
+def reinterpret_settings(cfg: DictConfig | Config) -> ReinterpretSettings:
+    """Parse and check ``cfg.reinterpret``, naming the offending key.
+
+    Raises
+    ------
+    ConfigError
+        E.g. ``reinterpret.estimates[1] (name 'x'): expected lower < hr < upper ...``.
+    """
+    section = cfg.reinterpret
+    estimates = []
+    for i, item in enumerate(section.estimates):
+        try:
+            estimates.append(
+                PrintedEstimate(
+                    str(item.name),
+                    float(item.hr),
+                    float(item.lower),
+                    float(item.upper),
+                    float(item.ci_level),
+                )
+            )
+        except ReinterpretError as error:
+            raise ConfigError(f"reinterpret.estimates[{i}]: {error}") from error
+    try:
+        priors = prior_grid(section.meaningful_hr, dict(section.strengths), list(section.centres))
+    except ReinterpretError as error:
+        raise ConfigError(f"reinterpret (meaningful_hr / strengths / centres): {error}") from error
+    for i, item in enumerate(section.priors):
+        try:
+            priors.append(NamedPrior(str(item.name), float(item.mean_hr), float(item.sd_log)))
+        except ReinterpretError as error:
+            raise ConfigError(f"reinterpret.priors[{i}]: {error}") from error
+    names = [p.name for p in priors]
+    if section.default_prior not in names:
+        raise ConfigError(
+            f"reinterpret.default_prior={section.default_prior!r}: expected one of {names}"
+        )
+    for key in ("thresholds", "true_hrs"):
+        values = [float(v) for v in section[key]]
+        if not values or any(not v > 0 for v in values):
+            raise ConfigError(f"reinterpret.{key}={values}: expected hazard ratios > 0")
+    for key in ("alpha", "level"):
+        if not 0 < section[key] < 1:
+            raise ConfigError(f"reinterpret.{key}={section[key]}: expected a value in (0, 1)")
+    return ReinterpretSettings(
+        tuple(estimates),
+        tuple(priors),
+        section.default_prior,
+        tuple(float(v) for v in section.thresholds),
+        tuple(float(v) for v in section.true_hrs),
+        float(section.alpha),
+        float(section.level),
+    )
 
 
 def cohort_path(cfg: DictConfig | Config) -> Path:

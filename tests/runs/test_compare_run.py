@@ -28,6 +28,7 @@ def test_comparison_artefacts(model_comparison):
     table = pd.read_csv(out / "hazard_ratios.csv")
     assert set(table["model"]) == {
         "published (Hu 2025)",
+        "published, re-read (moderate neutral prior)",
         "cox",
         "firth",
         "model=weibull",
@@ -47,8 +48,12 @@ def test_comparison_artefacts(model_comparison):
 def test_comparison_report_shows_flags_and_every_table(model_comparison):
     _, out = model_comparison
     report = parse_report(out / "report.html")
-    assert report.tables == 3  # HRs side by side, diagnostics, LOO
-    assert len(report.images) == 2  # forest, LOO
+    # HRs side by side; re-analysis: prior grid, 4 posterior tables, credibility, design;
+    # diagnostics; LOO
+    assert report.tables == 10
+    # forest; re-analysis: 4 density grids, sensitivity, design; LOO
+    assert len(report.images) == 8
+    assert "Printed results beside the patient-level posteriors" in report.headings
     assert all(src.startswith("data:image/png;base64,") for src in report.images)
     text = (out / "report.md").read_text()
     assert "N < 100" in text and "Sivula" in text

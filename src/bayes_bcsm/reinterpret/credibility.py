@@ -127,8 +127,10 @@ def credibility(lower: float, upper: float) -> Credibility:
     if lo <= 0 <= up:
         al = advocacy_limit(lower, upper)
         reason = (
-            f"the interval includes 1, so the advocacy limit applies: the result supports an "
-            f"effect only if prior evidence already supports HRs beyond {al:.3g}"
+            "the interval includes 1, so the advocacy limit applies: it is credible evidence of "
+            f"{'benefit' if al < 1 else 'harm'} only if prior evidence already supports HRs as "
+            f"{'small' if al < 1 else 'large'} as {al:.3g} "
+            f"(a prior 95% interval from 1 to {al:.3g})"
         )
         return Credibility(False, math.nan, al, centre, reason)
     sl = sceptical_limit(lower, upper)

@@ -44,7 +44,7 @@ class NamedPrior:
     Attributes
     ----------
     name : str
-        Label in tables and plots, e.g. ``"neutral, moderate"``.
+        Label in tables and plots, e.g. ``"moderate neutral"``.
     mean_hr : float
         Prior median hazard ratio (``exp`` of the prior mean of the log-HR).
     sd_log : float
@@ -119,7 +119,7 @@ def prior_grid(
         raise ReinterpretError(f"prior centres {unknown}: expected some of {list(CENTRES)}")
     return [
         NamedPrior(
-            f"{centre}, {strength}",
+            f"{strength} {centre}",
             centre_hr[centre],
             strength_sd(meaningful_hr, tail),
             centre,
@@ -132,7 +132,7 @@ def prior_grid(
 
 #: The default prior of :func:`bayes_bcsm.reinterpret.reanalyse`: neutral, moderate strength.
 DEFAULT_PRIOR = NamedPrior(
-    "neutral, moderate",
+    "moderate neutral",
     1.0,
     strength_sd(DEFAULT_MEANINGFUL_HR, DEFAULT_STRENGTHS["moderate"]),
     "neutral",

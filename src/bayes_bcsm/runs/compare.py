@@ -18,8 +18,16 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from bayes_bcsm.compare import PUBLISHED
-from bayes_bcsm.config import REPO_ROOT, ConfigError, CovariateMode, validate_config
+from bayes_bcsm.compare import PUBLISHED, published_estimates, summary_level_rows
+from bayes_bcsm.config import (
+    REPO_ROOT,
+    ConfigError,
+    CovariateMode,
+    reinterpret_settings,
+    validate_config,
+)
+from bayes_bcsm.reconstruct.targets import load_targets
+from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.runs.common import RunInputs, prepare_run
 from bayes_bcsm.runs.fit import VariantFit, fit_variant, save_variant
 
@@ -45,6 +53,11 @@ class Comparison:
         Why ``loo`` is None, or what its flags mean.
     psense : dict of str to DataFrame
         Power-scaling prior sensitivity per variant (``arviz.psense_summary``), if asked.
+    reinterpretation : Reinterpretation or None
+        The printed Table 3 aHRs of the covariates in the table re-read under the
+        ``reinterpret`` prior grid (None when the table has no published rows).
+    default_prior : str
+        The prior whose summary-level posteriors are in ``hazard_ratios``.
     """
 
     variants: list[VariantFit]
@@ -52,6 +65,8 @@ class Comparison:
     loo: pd.DataFrame | None
     loo_note: str
     psense: dict[str, pd.DataFrame]
+    reinterpretation: Reinterpretation | None = None
+    default_prior: str = ""
 
 
 def variant_slug(overrides: str) -> str:
@@ -185,7 +200,34 @@ def compare_variants(cfg: DictConfig, inputs: RunInputs) -> Comparison:
     psense = {}
     if cfg.compare.psense:
         psense = {v.label: _psense(v) for v in fits if v.fit is not None}
-    return Comparison(fits, table, loo, note, psense)
+    reinterpretation, table = _with_printed_reread(cfg, table)
+    default_prior = reinterpret_settings(cfg).default_prior
+    return Comparison(fits, table, loo, note, psense, reinterpretation, default_prior)
+
+
+def _with_printed_reread(
+    cfg: DictConfig, table: pd.DataFrame
+) -> tuple[Reinterpretation | None, pd.DataFrame]:
+    """Re-read the printed aHRs present in ``table`` under the prior grid; add the default
+    prior's summary-level posteriors to the table, right after the published rows."""
+    published = table[table["model"] == PUBLISHED]
+    if published.empty:
+        return None, table
+    settings = reinterpret_settings(cfg)
+    targets = load_targets()
+    estimates = [e for e in published_estimates(targets) if e.name in set(published["covariate"])]
+    result = reinterpret(
+        estimates,
+        settings.priors,
+        thresholds=settings.thresholds,
+        true_hrs=settings.true_hrs,
+        alpha=settings.alpha,
+        level=settings.level,
+    )
+    rows = summary_level_rows(result, settings.default_prior, targets.n, targets.deaths)
+    is_published = table["model"] == PUBLISHED
+    table = pd.concat([table[is_published], rows, table[~is_published]], ignore_index=True)
+    return result, table
 
 
 def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:

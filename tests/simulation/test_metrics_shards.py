@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_bcsm.simulation.metrics import REPLICATE_COLUMNS, aggregate_metrics
+from bayes_bcsm.simulation.metrics import (
+    REPLICATE_COLUMNS,
+    add_design_analysis,
+    aggregate_metrics,
+)
 from bayes_bcsm.simulation.shards import (
     collect_shards,
     plan_shards,
@@ -120,3 +124,30 @@ def test_killed_study_resumes_to_the_same_aggregate(tmp_path):
     rows, final_status = collect_shards(part, specs)
     assert set(final_status["state"]) == {"done"}
     pd.testing.assert_frame_equal(aggregate_metrics(rows), expected)
+
+
+def test_empirical_type_s_and_exaggeration_by_hand():
+    """Significant (interval excludes 0): e = -1, -3 and +0.8; truth -0.5."""
+    est = np.array([-1.0, -0.5, 0.0, -3.0, 0.8])
+    out = aggregate_metrics(_rows("calibrated", -0.5, est, half_width=0.5)).iloc[0]
+    assert out["type_s"] == pytest.approx(1 / 3)
+    ratios = np.array([1.0, 3.0, 0.8]) / 0.5
+    assert out["exaggeration"] == pytest.approx(ratios.mean())
+    assert out["exaggeration_mcse"] == pytest.approx(ratios.std(ddof=1) / np.sqrt(3))
+    assert out["interval_se"] == pytest.approx(0.5 / 1.959963984540054)
+
+
+def test_closed_form_design_matches_a_large_normal_replicate_set():
+    """Replicates drawn as N(truth, se^2) with Wald intervals: the empirical power, type S and
+    exaggeration agree with add_design_analysis' closed form within 4 MCSE."""
+    rng = np.random.default_rng(7)
+    truth, se = np.log(0.6), 0.5
+    est = rng.normal(truth, se, 200_000)
+    rows = _rows("calibrated", truth, est, half_width=1.959963984540054 * se)
+    out = add_design_analysis(aggregate_metrics(rows)).iloc[0]
+    power_mcse = np.sqrt(out["design_power"] * (1 - out["design_power"]) / len(est))
+    assert out["rejection_rate"] == pytest.approx(out["design_power"], abs=4 * power_mcse)
+    assert out["type_s"] == pytest.approx(out["design_type_s"], abs=4 * out["type_s_mcse"])
+    assert out["exaggeration"] == pytest.approx(
+        out["design_exaggeration"], abs=4 * out["exaggeration_mcse"]
+    )

@@ -175,6 +175,8 @@ def test_quick_study_end_to_end(reference_run):
     assert len(report.images) == 4  # coverage, bias, estimates, SBC ranks
     assert "Results in plain language" in report.headings
     assert "Simulation-based calibration" in report.headings
+    assert "Design analysis: closed form against the replicates" in report.headings
+    assert ht.loc["calibrated", "design_exaggeration"].notna().all()
     text = (result.run_dir / "report.md").read_text()
     assert "type-I error" in text and "selection procedure kept endocrine therapy" in text
     for name in ("coverage_n78.png", "bias_n78.png", "sbc_ranks.png"):

@@ -14,7 +14,7 @@ from bayes_bcsm.reinterpret import Reinterpretation
 
 
 def _hr_ticks(ax, lo: float, hi: float) -> None:
-    ticks = [t for t in (0.01, 0.03, 0.1, 0.3, 0.5, 1, 2, 3, 10, 30) if lo <= math.log(t) <= hi]
+    ticks = [t for t in (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30) if lo <= math.log(t) <= hi]
     ax.set_xticks([math.log(t) for t in ticks])
     ax.set_xticklabels([f"{t:g}" for t in ticks])
 

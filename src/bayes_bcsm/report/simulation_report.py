@@ -222,6 +222,30 @@ def power_table(aggregate: pd.DataFrame, methods: Sequence[str], covariate: str 
     return pd.DataFrame(rows)
 
 
+def design_table(aggregate: pd.DataFrame, methods: Sequence[str], covariate: str = FOCUS):
+    """Empirical power / type S / exaggeration of ``covariate`` beside the closed form at the
+    replicates' own SE, non-null scenarios only."""
+    part = aggregate[(aggregate["covariate"] == covariate) & aggregate["type_s"].notna()]
+    order = {m: i for i, m in enumerate(_methods_order(part, methods))}
+    part = part.assign(_order=part["method"].map(order)).sort_values(["scenario", "n", "_order"])
+    return pd.DataFrame(
+        {
+            "scenario": part["scenario"],
+            "n": part["n"],
+            "method": part["method"],
+            "true HR": np.exp(part["true_log_hr"]),
+            "SE (log HR)": part["interval_se"],
+            "power": part["rejection_rate"],
+            "power (closed form)": part["design_power"],
+            "type S": part["type_s"],
+            "type S (closed form)": part["design_type_s"],
+            "exaggeration": part["exaggeration"],
+            "exaggeration MCSE": part["exaggeration_mcse"],
+            "exaggeration (closed form)": part["design_exaggeration"],
+        }
+    ).reset_index(drop=True)
+
+
 def _cost_table(replicates: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     if not len(replicates) or "seconds" not in replicates:
         return pd.DataFrame()
@@ -309,6 +333,22 @@ def write_simulation_report(
             markdown_table(power_table(agg, methods)),
             "",
         ]
+        design = design_table(agg, methods)
+        if len(design):
+            lines += [
+                "## Design analysis: closed form against the replicates",
+                "",
+                'Among the replicates whose 95 % interval excludes HR = 1 ("significant"): '
+                "the share with the wrong sign (type S) and the mean |log HR estimate| / |true "
+                "log HR| (exaggeration ratio), beside what the closed-form design analysis of "
+                "Gelman & Carlin (2014) predicts for an estimate with the replicates' median "
+                "SE (`bayes_bcsm.reinterpret.design_analysis`, the same function that reads the "
+                "printed aHRs). `power` is among the replicates that estimated the covariate. "
+                "The truth is the generator's conditional effect.",
+                "",
+                markdown_table(design),
+                "",
+            ]
         images = _figures(cfg, result, folder, methods) if cfg.report.plots else []
         for name, caption in images:
             lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+
+from bayes_bcsm.reinterpret import design_analysis
 
 REPLICATE_COLUMNS: tuple[str, ...] = (
     "scenario",  # e.g. "calibrated", "null"
@@ -49,7 +52,11 @@ def aggregate_metrics(replicates: pd.DataFrame, null_tol: float = 1e-12) -> pd.D
         ``n_estimated``, ``true_log_hr``, ``bias``, ``bias_mcse``, ``rmse``, ``coverage``,
         ``coverage_mcse``, ``mean_width``, ``rejection_rate``, ``rejection_mcse``,
         ``rejection_kind`` ("power" or "type_I"), ``share_hr_below_0_1``,
-        ``share_hr_above_10``, ``selected_share``. Widths and biases are on the log-HR scale.
+        ``share_hr_above_10``, ``selected_share``, and the empirical design analysis among
+        the *significant* estimates (interval excluding 0): ``type_s`` (share with the wrong
+        sign), ``exaggeration`` (mean |estimate| / |truth|; NaN under a null truth), their
+        MCSEs, and ``interval_se`` (median interval half-width / z_0.975, the SE a closed-form
+        design analysis at the same n would use). Widths and biases are on the log-HR scale.
 
     Raises
     ------
@@ -85,6 +92,10 @@ def _metrics(group: pd.DataFrame, null_tol: float) -> dict[str, float]:
 
     coverage = share(covered)
     rejection = share(rejected)
+    significant = est[rejected]
+    wrong_sign = np.sign(significant) != np.sign(truth)
+    ratio = np.abs(significant) / abs(truth) if abs(truth) >= null_tol else np.full(0, np.nan)
+    m = len(significant)
     return {
         "n_replicates": int(group["replicate"].nunique()),
         "n_failed": int((group["failed"] == 1).sum()),
@@ -102,4 +113,44 @@ def _metrics(group: pd.DataFrame, null_tol: float) -> dict[str, float]:
         "share_hr_below_0_1": share(est < np.log(0.1)),
         "share_hr_above_10": share(est > np.log(10.0)),
         "selected_share": share(ok["selected"].to_numpy(float) == 1),
+        "type_s": share(wrong_sign) if abs(truth) >= null_tol else np.nan,
+        "type_s_mcse": share_mcse(share(wrong_sign), m) if abs(truth) >= null_tol else np.nan,
+        "exaggeration": float(ratio.mean()) if len(ratio) else np.nan,
+        "exaggeration_mcse": float(ratio.std(ddof=1) / np.sqrt(m)) if len(ratio) > 1 else np.nan,
+        "interval_se": float(np.median((hi - lo) / (2 * _Z975))) if k else np.nan,
     }
+
+
+_Z975 = float(stats.norm.ppf(0.975))
+
+
+def add_design_analysis(aggregate: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Add the closed-form design analysis (Gelman & Carlin 2014) at each row's truth and SE.
+
+    Parameters
+    ----------
+    aggregate : DataFrame
+        Output of :func:`aggregate_metrics` (``true_log_hr``, ``interval_se``).
+    alpha : float
+        Two-sided significance level (0.05 matches the 95 % intervals of the replicates).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``design_power``, ``design_type_s``, ``design_exaggeration``: what
+        :func:`bayes_bcsm.reinterpret.design_analysis` predicts for an estimate with SE
+        ``interval_se`` of a true log-HR ``true_log_hr``, beside the replicates' empirical
+        ``rejection_rate``, ``type_s`` and ``exaggeration``.
+    """
+    out = aggregate.copy()
+    results = [
+        design_analysis(float(np.exp(t)), se, alpha) if np.isfinite(se) and se > 0 else None
+        for t, se in zip(out["true_log_hr"], out["interval_se"], strict=True)
+    ]
+    for column, attribute in (
+        ("design_power", "power"),
+        ("design_type_s", "type_s"),
+        ("design_exaggeration", "exaggeration"),
+    ):
+        out[column] = [getattr(r, attribute) if r else np.nan for r in results]
+    return out

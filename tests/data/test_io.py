@@ -155,3 +155,63 @@ def test_generated_bad_numeric_cells_are_rejected_where_invalid(column, row, bad
     with pytest.raises(CohortValidationError) as info:
         validate_cohort(frame, first_data_line=2)
     assert any(p.column == column.name and p.row == row + 2 for p in info.value.problems)
+
+
+def _problems(path) -> str:
+    with pytest.raises(CohortValidationError) as info:
+        load_cohort(path)
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+def test_latin1_file_is_named_with_an_encoding_hint(valid_frame, tmp_path):
+    valid_frame.loc[0, "pathology"] = "idc"
+    valid_frame["site"] = ["Zürich", "a", "b", "c"]
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(valid_frame.to_csv(index=False).encode("latin-1"))
+    assert "not UTF-8" in _problems(path) and "iconv" in _problems(path)
+
+
+def test_utf8_with_byte_order_mark_is_read(valid_frame, tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(valid_frame.to_csv(index=False).encode("utf-8-sig"))
+    assert list(load_cohort(path).frame["patient_id"]) == ["P001", "P002", "P003", "P004"]
+
+
+def test_semicolon_file_gets_a_delimiter_hint(valid_frame, tmp_path):
+    path = tmp_path / "semicolon.csv"
+    valid_frame.to_csv(path, index=False, sep=";")
+    text = _problems(path)
+    assert "semicolon-separated" in text and "required column is missing" not in text
+
+
+def test_ragged_rows_are_named_by_line(valid_frame, tmp_path):
+    path = tmp_path / "ragged.csv"
+    lines = valid_frame.to_csv(index=False).splitlines()
+    lines[2] += ",extra"  # line 3 of the file: one field too many
+    lines[4] = lines[4].rsplit(",", 1)[0]  # line 5: one field short
+    path.write_text("\n".join(lines) + "\n")
+    text = _problems(path)
+    assert "row 3: line 3 has 37 fields, the header has 36" in text
+    assert "row 5: line 5 has 35 fields" in text
+
+
+def test_duplicated_header_is_named(valid_frame, tmp_path):
+    path = tmp_path / "dup.csv"
+    lines = valid_frame.to_csv(index=False).splitlines()
+    lines = [line + "," + line.rsplit(",", 1)[1] for line in lines]  # event twice
+    path.write_text("\n".join(lines) + "\n")
+    text = _problems(path)
+    assert "column 'event': the header names this column 2 times (columns 36, 37)" in text
+
+
+def test_implausible_time_is_rejected(valid_frame, write_csv):
+    valid_frame.loc[1, "time_months"] = "1e308"
+    text = str(_error(valid_frame, write_csv))
+    assert "row 3" in text and "'time_months'" in text and "<= 1200" in text
+
+
+def test_one_patient_and_no_event_files_are_refused(valid_frame, write_csv):
+    assert "needs at least 2 patients" in str(_error(valid_frame.iloc[:1], write_csv))
+    no_events = valid_frame.assign(event="0")
+    assert "no patient has event = 1" in str(_error(no_events, write_csv))

@@ -78,6 +78,11 @@ class ColumnSpec:
         return text
 
 
+#: Longest plausible follow-up (months): 100 years. A larger time is a data-entry or unit error
+#: (e.g. days or a sentinel such as 1e308) that would silently distort every estimate.
+MAX_PLAUSIBLE_TIME_MONTHS = 1200.0
+
+
 def _binary(name: str, description: str) -> ColumnSpec:
     return ColumnSpec(name, "binary", description)
 
@@ -231,6 +236,7 @@ COHORT_COLUMNS: tuple[ColumnSpec, ...] = (
         "months",
         minimum=0,
         exclusive_minimum=True,
+        maximum=MAX_PLAUSIBLE_TIME_MONTHS,
     ),
     _binary("event", "1 = died (event), 0 = alive at last follow-up (censored)."),
 )

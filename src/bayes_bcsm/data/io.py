@@ -8,6 +8,8 @@ raises :class:`CohortValidationError` listing what is wrong.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,12 +141,7 @@ def load_cohort(path: str | Path) -> Cohort:
         raise FileNotFoundError(f"cohort file not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except pd.errors.EmptyDataError:
-            raise CohortValidationError(
-                str(path), [CohortProblem("the file is empty (expected a header and rows)")]
-            ) from None
+        raw = read_csv_text(path)
         first_data_line = 2
     elif suffix in (".parquet", ".pq"):
         raw = pd.read_parquet(path)
@@ -155,6 +152,85 @@ def load_cohort(path: str | Path) -> Cohort:
             [CohortProblem(f"unsupported file type {suffix!r} (expected .csv or .parquet)")],
         )
     return validate_cohort(raw, source=str(path), first_data_line=first_data_line)
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """Read a comma-separated UTF-8 file as strings, after checking its format.
+
+    Checked before parsing, each reported with the file name and a hint: the encoding (UTF-8,
+    with or without a byte-order mark), the delimiter (a header that splits on ``;`` or tabs
+    but not on commas), duplicated header names, and rows with more or fewer fields than the
+    header (line numbers as in a text editor).
+
+    Raises
+    ------
+    CohortValidationError
+        For an empty file or any of the format problems above.
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        snippet = data[max(error.start - 20, 0) : error.start + 20]
+        raise CohortValidationError(
+            str(path),
+            [
+                CohortProblem(
+                    f"the file is not UTF-8 text (byte {error.start}: {data[error.start]:#04x} "
+                    f"near {snippet!r}); save it as UTF-8 (e.g. 'CSV UTF-8' in Excel, or "
+                    "`iconv -f latin1 -t utf-8 in.csv > out.csv`)"
+                )
+            ],
+        ) from None
+    records = [
+        (line, row)
+        for line, row in enumerate(csv.reader(io.StringIO(text), skipinitialspace=True), 1)
+        if row
+    ]
+    if not records:
+        raise CohortValidationError(
+            str(path), [CohortProblem("the file is empty (expected a header and rows)")]
+        )
+    header = [h.strip() for h in records[0][1]]
+    problems = _header_problems(header)
+    problems += [
+        CohortProblem(
+            f"line {line} has {len(row)} fields, the header has {len(header)} (a stray or "
+            "missing comma, or an unquoted comma inside a value?)",
+            row=line,
+        )
+        for line, row in records[1:]
+        if len(row) != len(header)
+    ]
+    if problems:
+        raise CohortValidationError(str(path), problems)
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+
+
+def _header_problems(header: list[str]) -> list[CohortProblem]:
+    """Delimiter and duplicate-name problems of a CSV header."""
+    if len(header) == 1:
+        for delimiter, name in ((";", "semicolon"), ("\t", "tab")):
+            if len(header[0].split(delimiter)) > 1:
+                return [
+                    CohortProblem(
+                        f"the header has a single column but {len(header[0].split(delimiter))} "
+                        f"{name}-separated names: the file looks {name}-separated; expected "
+                        "commas (re-export as comma-separated CSV)"
+                    )
+                ]
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(header, 1):
+        seen.setdefault(name, []).append(position)
+    return [
+        CohortProblem(
+            f"the header names this column {len(positions)} times (columns "
+            f"{', '.join(map(str, positions))}); expected each column once",
+            column=name,
+        )
+        for name, positions in seen.items()
+        if len(positions) > 1
+    ]
 
 
 def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line: int = 1) -> Cohort:
@@ -200,6 +276,8 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line:
         typed[spec.name] = series
         problems.extend(column_problems)
     problems.sort(key=lambda p: p.row or 0)
+    if not problems:
+        problems = _too_small(typed)
     if problems:
         raise CohortValidationError(source, problems)
 
@@ -214,6 +292,30 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line:
     }
     accounting = CohortAccounting(source, len(raw), len(frame), extra, missing)
     return Cohort(frame, accounting)
+
+
+MIN_PATIENTS = 2
+
+
+def _too_small(typed: dict[str, pd.Series]) -> list[CohortProblem]:
+    """A cohort no survival analysis can use: fewer than two patients or no event."""
+    n = len(typed["time_months"])
+    if n < MIN_PATIENTS:
+        return [
+            CohortProblem(
+                f"the file has {n} patient row; a survival analysis needs at least "
+                f"{MIN_PATIENTS} patients (and at least one event)"
+            )
+        ]
+    if int(typed["event"].sum()) == 0:
+        return [
+            CohortProblem(
+                f"no patient has event = 1 among {n}: hazard ratios cannot be estimated "
+                "without events (is the event column coded 1 = died?)",
+                column="event",
+            )
+        ]
+    return []
 
 
 def _as_text(value: object) -> str | None:

@@ -151,7 +151,11 @@ def load_cohort(path: str | Path) -> Cohort:
             str(path),
             [CohortProblem(f"unsupported file type {suffix!r} (expected .csv or .parquet)")],
         )
-    return validate_cohort(raw, source=str(path), first_data_line=first_data_line)
+    cohort = validate_cohort(raw, source=str(path), first_data_line=first_data_line)
+    problems = _too_small(cohort.frame)
+    if problems:
+        raise CohortValidationError(str(path), problems)
+    return cohort
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
@@ -276,8 +280,6 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line:
         typed[spec.name] = series
         problems.extend(column_problems)
     problems.sort(key=lambda p: p.row or 0)
-    if not problems:
-        problems = _too_small(typed)
     if problems:
         raise CohortValidationError(source, problems)
 
@@ -297,9 +299,9 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line:
 MIN_PATIENTS = 2
 
 
-def _too_small(typed: dict[str, pd.Series]) -> list[CohortProblem]:
-    """A cohort no survival analysis can use: fewer than two patients or no event."""
-    n = len(typed["time_months"])
+def _too_small(frame: pd.DataFrame) -> list[CohortProblem]:
+    """A cohort file no survival analysis can use: fewer than two patients or no event."""
+    n = len(frame)
     if n < MIN_PATIENTS:
         return [
             CohortProblem(
@@ -307,7 +309,7 @@ def _too_small(typed: dict[str, pd.Series]) -> list[CohortProblem]:
                 f"{MIN_PATIENTS} patients (and at least one event)"
             )
         ]
-    if int(typed["event"].sum()) == 0:
+    if int(frame["event"].sum()) == 0:
         return [
             CohortProblem(
                 f"no patient has event = 1 among {n}: hazard ratios cannot be estimated "

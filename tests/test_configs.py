@@ -81,7 +81,7 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("sampler.draws=-5", "sampler.draws=-5: expected a positive integer"),
         ("sampler.chains=0", "sampler.chains=0: expected a positive integer"),
         ("sampler.target_accept=1.2", "sampler.target_accept=1.2"),
-        ("prior.scale=0", "prior.scale=0.0: expected a positive number"),
+        ("prior.scale=0", "prior.scale=0.0: prior scale must be > 0"),
         ("covariates.names=[hormone_therapy,shoe_size]", "['shoe_size'] not in the data contract"),
         ("model.cuts_months=[0,12,6]", "strictly increasing"),
         ("seed=-1", "seed=-1"),
@@ -89,12 +89,34 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("simulation.methods=[cox_table3,magic]", "expected a non-empty subset of"),
         ("simulation.scenarios=[pessimistic]", "simulation.scenarios=['pessimistic']"),
         ("simulation.n=[5]", "simulation.n=[5]: expected cohort sizes >= 10"),
+        ("sampler.tune=5", "sampler.tune=5: nutpie needs tune >= 10"),
+        ("prior.nu=0", "prior.nu=0.0: prior nu must be > 0"),
+        ("report.hdi_prob=1.5", "report.hdi_prob=1.5: expected a value in (0, 1)"),
+        ("+sampler.drawz=10", "unknown config key(s) ['sampler.drawz']"),
+        ("+shoe_size=10", "unknown config key(s) ['shoe_size']"),
+        ("covariates.names=[event]", "['event'] identify patients or define the outcome"),
+        ("covariates.names=[patient_id]", "['patient_id'] identify patients"),
+        ("covariates.names=[time_months,hormone_therapy]", "['time_months'] identify"),
     ],
 )
 def test_impossible_values_fail_with_the_key(override, message):
     cfg = _compose([override])
     with pytest.raises(ConfigError) as info:
         validate_config(cfg)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["prior=sceptical", "prior.sceptical_tail=0.7"], "prior.sceptical_tail=0.7"),
+        (["model=piecewise", "model.cuts_months=[]"], "a piecewise model needs 0 and at least"),
+        (["sampler=pymc", "sampler.chains=0"], "sampler.chains=0"),
+    ],
+)
+def test_combined_overrides_fail_with_the_key(overrides, message):
+    with pytest.raises(ConfigError) as info:
+        validate_config(_compose(overrides))
     assert message in str(info.value)
 
 

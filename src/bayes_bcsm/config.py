@@ -12,7 +12,9 @@ library code, which never reads a config.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import typing
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -22,6 +24,8 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
+from bayes_bcsm.models.priors import PriorError, PriorSpec
 from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
@@ -281,7 +285,32 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
 
 
-KNOWN_COVARIATES: frozenset[str] = frozenset(REQUIRED_COLUMNS) | frozenset(DERIVED_GROUPINGS)
+#: Columns with a role of their own that can never be a covariate: id, time, event.
+ROLE_COLUMNS: frozenset[str] = frozenset({"patient_id", "time_months", "event"})
+KNOWN_COVARIATES: frozenset[str] = (
+    frozenset(REQUIRED_COLUMNS) | frozenset(DERIVED_GROUPINGS)
+) - ROLE_COLUMNS
+
+
+def unknown_keys(node: DictConfig, schema: type | None = None, prefix: str = "") -> list[str]:
+    """Keys of ``node`` that the schema dataclass does not define (full dotted names).
+
+    Hydra's ``+key=value`` adds a key even to a structured config; this finds every such key
+    (e.g. ``sampler.drawz``) so that no route lets an unknown key through silently. Free-form
+    mappings of the schema (``dict`` fields such as ``covariates.reference``) are not descended.
+    """
+    schema = schema or Config
+    hints = typing.get_type_hints(schema)
+    found = []
+    for key in node.keys():
+        name = f"{prefix}{key}"
+        if key not in hints:
+            found.append(name)
+            continue
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind) and isinstance(node[key], DictConfig):
+            found += unknown_keys(node[key], kind, f"{name}.")
+    return found
 
 
 def validate_config(cfg: DictConfig | Config) -> None:
@@ -298,6 +327,12 @@ def validate_config(cfg: DictConfig | Config) -> None:
         Naming the first offending key, its value and what was expected.
     """
     c = cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg)
+    extra = [k for k in unknown_keys(c) if k != "hydra"]
+    if extra:
+        raise ConfigError(
+            f"unknown config key(s) {extra}: not in the schema (a typo, or a '+' override "
+            "that added a key nothing reads); see conf/ for the valid keys"
+        )
     for key in ("chains", "draws", "tune"):
         value = c.sampler[key]
         if value is None or value <= 0:
@@ -308,8 +343,10 @@ def validate_config(cfg: DictConfig | Config) -> None:
         )
     if c.seed is None or c.seed < 0:
         raise ConfigError(f"seed={c.seed}: expected a non-negative integer (0 is a seed)")
-    if c.prior.scale <= 0:
-        raise ConfigError(f"prior.scale={c.prior.scale}: expected a positive number")
+    sampler_settings(c)
+    prior_spec(c)
+    if not 0 < c.report.hdi_prob < 1:
+        raise ConfigError(f"report.hdi_prob={c.report.hdi_prob}: expected a value in (0, 1)")
     if c.model.n_intervals < 1:
         raise ConfigError(f"model.n_intervals={c.model.n_intervals}: expected >= 1")
     cuts = list(c.model.cuts_months)
@@ -317,8 +354,23 @@ def validate_config(cfg: DictConfig | Config) -> None:
         raise ConfigError(
             f"model.cuts_months={cuts}: expected strictly increasing cut points starting at 0"
         )
+    if (
+        c.model.family == ModelFamily.piecewise
+        and c.model.cut_method == CutMethod.fixed
+        and len(cuts) < 2
+    ):
+        raise ConfigError(
+            f"model.cuts_months={cuts}: a piecewise model needs 0 and at least one more cut "
+            "point (one interval is the exponential model: use model=exponential)"
+        )
     if not c.covariates.names:
         raise ConfigError("covariates.names is empty: expected at least one covariate")
+    roles = [n for n in c.covariates.names if n in ROLE_COLUMNS]
+    if roles:
+        raise ConfigError(
+            f"covariates.names: {roles} identify patients or define the outcome (id, time, "
+            "event) and cannot be covariates"
+        )
     unknown = [n for n in c.covariates.names if n not in KNOWN_COVARIATES]
     if unknown:
         raise ConfigError(
@@ -368,6 +420,56 @@ def _validate_simulation(sim: DictConfig) -> None:
         )
     if sim.shard is not None and sim.shard < 0:
         raise ConfigError(f"simulation.shard={sim.shard}: expected a shard index >= 0 or null")
+
+
+def prior_spec(cfg: DictConfig | Config) -> PriorSpec:
+    """The configured log-HR prior as a plain :class:`~bayes_bcsm.models.PriorSpec`.
+
+    ``PriorConfig`` mirrors ``PriorSpec`` field for field (the family as an enum).
+
+    Raises
+    ------
+    ConfigError
+        Naming the ``prior.*`` key(s) the prior's own check rejected (e.g. ``prior.nu``).
+    """
+    values = {f.name: cfg.prior[f.name] for f in dataclasses.fields(PriorSpec)}
+    values["family"] = cfg.prior.family.value
+    try:
+        return PriorSpec(**values)
+    except PriorError as error:
+        keys = ", ".join(f"prior.{f}={values[f]}" for f in error.fields) or "prior"
+        raise ConfigError(f"{keys}: {error}") from error
+
+
+#: SamplerSettings field -> config key.
+_SAMPLER_KEYS = {"sampler": "sampler.backend", "seed": "seed"}
+
+
+def sampler_settings(cfg: DictConfig | Config) -> SamplerSettings:
+    """The configured sampler as plain :class:`~bayes_bcsm.inference.sample.SamplerSettings`.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key the sampler's own check rejected (e.g. ``sampler.tune=5``).
+    """
+    s = cfg.sampler
+    values = {
+        "sampler": s.backend.value,
+        "chains": s.chains,
+        "draws": s.draws,
+        "tune": s.tune,
+        "target_accept": s.target_accept,
+        "seed": int(cfg.seed),
+        "progress_bar": s.progress_bar,
+    }
+    try:
+        return SamplerSettings(**values)
+    except SamplerError as error:
+        keys = ", ".join(
+            f"{_SAMPLER_KEYS.get(f, f'sampler.{f}')}={values[f]}" for f in error.fields
+        )
+        raise ConfigError(f"{keys or 'sampler'}: {error}") from error
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,17 @@ __all__ = [
 
 
 class SamplerError(ValueError):
-    """Invalid sampler settings."""
+    """Invalid sampler settings.
+
+    Attributes
+    ----------
+    fields : tuple of str
+        The :class:`SamplerSettings` fields at fault (so a config layer can name its keys).
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -75,13 +85,18 @@ class SamplerSettings:
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
-            raise SamplerError(f"sampler {self.sampler!r} is unknown; valid: {', '.join(SAMPLERS)}")
-        if min(self.chains, self.draws) < 1 or self.tune < 0:
-            raise SamplerError("chains and draws must be >= 1 and tune >= 0")
+            raise SamplerError(
+                f"sampler {self.sampler!r} is unknown; valid: {', '.join(SAMPLERS)}", ("sampler",)
+            )
+        for key, low in (("chains", 1), ("draws", 1), ("tune", 0)):
+            if getattr(self, key) < low:
+                raise SamplerError(f"{key} must be >= {low}, got {getattr(self, key)}", (key,))
         if self.sampler == "nutpie" and self.tune < 10:
-            raise SamplerError("nutpie needs tune >= 10 (its adaptation windows)")
+            raise SamplerError("nutpie needs tune >= 10 (its adaptation windows)", ("tune",))
         if not 0 < self.target_accept < 1:
-            raise SamplerError(f"target_accept must be in (0, 1), got {self.target_accept}")
+            raise SamplerError(
+                f"target_accept must be in (0, 1), got {self.target_accept}", ("target_accept",)
+            )
 
 
 @dataclass(frozen=True)
@@ -115,8 +130,10 @@ class Fit:
 
     def describe(self) -> str:
         """One line: family, rows used, sampler."""
-        return (f"{self.model.family}: {self.model.rows}; {self.settings.sampler} "
-                f"{self.settings.chains}x{self.settings.draws} draws")
+        return (
+            f"{self.model.family}: {self.model.rows}; {self.settings.sampler} "
+            f"{self.settings.chains}x{self.settings.draws} draws"
+        )
 
 
 @dataclass(frozen=True)
@@ -172,8 +189,13 @@ def _data_groups(sm: SurvivalModel) -> dict[str, xr.Dataset]:
     for name, value in sm.data.items():
         d = dims.get(name, tuple(f"{name}_dim_{i}" for i in range(np.ndim(value))))
         const[name] = xr.DataArray(value, dims=d, coords={k: coords[k] for k in d if k in coords})
-    observed = xr.Dataset({OBSERVED: xr.DataArray(sm.data["time_months"], dims=("patient",),
-                                                  coords={"patient": coords["patient"]})})
+    observed = xr.Dataset(
+        {
+            OBSERVED: xr.DataArray(
+                sm.data["time_months"], dims=("patient",), coords={"patient": coords["patient"]}
+            )
+        }
+    )
     return {"observed_data": observed, "constant_data": xr.Dataset(const)}
 
 
@@ -204,9 +226,15 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
         compiled, compile_seconds, hit = _compiled(sm)
         start = _time.perf_counter()
         idata = nutpie.sample(
-            compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains,
-            cores=settings.cores, seed=settings.seed, progress_bar=settings.progress_bar,
-            save_warmup=False, target_accept=settings.target_accept,
+            compiled,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=settings.cores,
+            seed=settings.seed,
+            progress_bar=settings.progress_bar,
+            save_warmup=False,
+            target_accept=settings.target_accept,
             maxdepth=settings.max_treedepth,
         )
         for name, ds in _data_groups(sm).items():
@@ -216,14 +244,18 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
         start = _time.perf_counter()
         with sm.model:
             idata = pm.sample(
-                draws=settings.draws, tune=settings.tune, chains=settings.chains,
-                cores=settings.cores or 1, random_seed=settings.seed,
-                target_accept=settings.target_accept, progressbar=settings.progress_bar,
-                nuts_sampler="pymc", compute_convergence_checks=False,
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                cores=settings.cores or 1,
+                random_seed=settings.seed,
+                target_accept=settings.target_accept,
+                progressbar=settings.progress_bar,
+                nuts_sampler="pymc",
+                compute_convergence_checks=False,
                 nuts={"max_treedepth": settings.max_treedepth},
             )
     if settings.log_likelihood and "log_likelihood" not in idata.children:
-        pm.compute_log_likelihood(idata, model=sm.model, var_names=[OBSERVED],
-                                  progressbar=False)
+        pm.compute_log_likelihood(idata, model=sm.model, var_names=[OBSERVED], progressbar=False)
     sample_seconds = _time.perf_counter() - start
     return Fit(idata, sm, settings, compile_seconds, sample_seconds, hit)

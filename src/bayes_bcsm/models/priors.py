@@ -57,7 +57,17 @@ __all__ = [
 
 
 class PriorError(ValueError):
-    """An invalid prior specification (unknown family, non-positive scale, ...)."""
+    """An invalid prior specification (unknown family, non-positive scale, ...).
+
+    Attributes
+    ----------
+    fields : tuple of str
+        The :class:`PriorSpec` fields at fault (so a config layer can name its keys).
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -101,14 +111,25 @@ class PriorSpec:
     def __post_init__(self) -> None:
         if self.family not in PRIOR_FAMILIES:
             raise PriorError(
-                f"prior family {self.family!r} is unknown; valid: {', '.join(PRIOR_FAMILIES)}"
+                f"prior family {self.family!r} is unknown; valid: {', '.join(PRIOR_FAMILIES)}",
+                ("family",),
             )
-        for key in ("scale", "nu", "log_f_m", "slab_scale", "slab_df", "global_df",
-                    "expected_nonzero"):
+        for key in (
+            "scale",
+            "nu",
+            "log_f_m",
+            "slab_scale",
+            "slab_df",
+            "global_df",
+            "expected_nonzero",
+        ):
             if not getattr(self, key) > 0:
-                raise PriorError(f"prior {key} must be > 0, got {getattr(self, key)!r}")
+                raise PriorError(f"prior {key} must be > 0, got {getattr(self, key)!r}", (key,))
         if not (self.sceptical_hr > 1 and 0 < self.sceptical_tail < 0.5):
-            raise PriorError("sceptical prior needs sceptical_hr > 1 and 0 < sceptical_tail < 0.5")
+            raise PriorError(
+                "sceptical prior needs sceptical_hr > 1 and 0 < sceptical_tail < 0.5",
+                ("sceptical_hr", "sceptical_tail"),
+            )
 
     @property
     def sceptical_sd(self) -> float:
@@ -174,8 +195,7 @@ def log_f_logpdf(x: np.ndarray, m: float = 1.0, scale: float = 1.0) -> np.ndarra
     ndarray
     """
     z = np.asarray(x, dtype=float) / scale
-    return (m / 2 * z - m * np.logaddexp(0.0, z) - special.betaln(m / 2, m / 2)
-            - np.log(scale))
+    return m / 2 * z - m * np.logaddexp(0.0, z) - special.betaln(m / 2, m / 2) - np.log(scale)
 
 
 def _log_f_logp(value: Any, m: Any, scale: Any) -> Any:
@@ -184,8 +204,9 @@ def _log_f_logp(value: Any, m: Any, scale: Any) -> Any:
     return m / 2 * z - m * pt.log1pexp(z) - log_beta - pt.log(scale)
 
 
-def _log_f_random(m: Any, scale: Any, rng: np.random.Generator | None = None,
-                  size: Any = None) -> np.ndarray:
+def _log_f_random(
+    m: Any, scale: Any, rng: np.random.Generator | None = None, size: Any = None
+) -> np.ndarray:
     u = rng.beta(m / 2, m / 2, size=size)
     return scale * special.logit(u)
 
@@ -217,15 +238,17 @@ def log_hr_prior(name: str, spec: PriorSpec, dims: str, n_obs: int) -> Any:
     if spec.family == "sceptical":
         return pm.Normal(name, 0.0, spec.sceptical_sd, dims=dims)
     if spec.family == "log_f":
-        return pm.CustomDist(name, spec.log_f_m, spec.scale, logp=_log_f_logp,
-                             random=_log_f_random, dims=dims)
+        return pm.CustomDist(
+            name, spec.log_f_m, spec.scale, logp=_log_f_logp, random=_log_f_random, dims=dims
+        )
     # regularised horseshoe
     p0 = min(spec.expected_nonzero, max(p - 1, 1) * 0.999)
     tau0 = p0 / max(p - p0, 1e-3) / np.sqrt(n_obs)
     tau = pm.HalfStudentT(f"{name}_tau", nu=spec.global_df, sigma=tau0)
     lam = pm.HalfCauchy(f"{name}_lambda", 1.0, dims=dims)
-    c2 = pm.InverseGamma(f"{name}_c2", alpha=spec.slab_df / 2,
-                         beta=spec.slab_df * spec.slab_scale**2 / 2)
+    c2 = pm.InverseGamma(
+        f"{name}_c2", alpha=spec.slab_df / 2, beta=spec.slab_df * spec.slab_scale**2 / 2
+    )
     lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
     z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
     return pm.Deterministic(name, z * tau * lam_tilde, dims=dims)

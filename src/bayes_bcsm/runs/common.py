@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -21,14 +21,13 @@ from bayes_bcsm.config import (
     DataSource,
     ModelFamily,
     cohort_path,
+    prior_spec,
     resolved_yaml,
     validate_config,
 )
 from bayes_bcsm.data import Cohort, Design, derive_groupings, load_cohort
-from bayes_bcsm.inference.sample import SamplerSettings
 from bayes_bcsm.models import (
     MissingDesign,
-    PriorSpec,
     SurvivalModel,
     exponential_model,
     piecewise_cuts,
@@ -123,29 +122,6 @@ def prepare_run(cfg: DictConfig, output_dir: str | Path) -> RunInputs:
         frame=derive_groupings(cohort.frame),
         is_reconstruction=cfg.data.source == DataSource.reconstructed,
         output_dir=output_dir,
-    )
-
-
-def prior_spec(cfg: DictConfig) -> PriorSpec:
-    """The configured log-HR prior as a plain :class:`~bayes_bcsm.models.PriorSpec`.
-
-    ``PriorConfig`` mirrors ``PriorSpec`` field for field (the family as an enum).
-    """
-    values = {f.name: cfg.prior[f.name] for f in fields(PriorSpec) if f.name != "family"}
-    return PriorSpec(family=cfg.prior.family.value, **values)
-
-
-def sampler_settings(cfg: DictConfig) -> SamplerSettings:
-    """The configured sampler as plain :class:`~bayes_bcsm.inference.sample.SamplerSettings`."""
-    s = cfg.sampler
-    return SamplerSettings(
-        sampler=s.backend.value,
-        chains=s.chains,
-        draws=s.draws,
-        tune=s.tune,
-        target_accept=s.target_accept,
-        seed=int(cfg.seed),
-        progress_bar=s.progress_bar,
     )
 
 

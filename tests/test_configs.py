@@ -141,9 +141,8 @@ def test_seed_zero_is_a_seed():
 def test_prior_config_mirrors_prior_spec_and_every_option_builds():
     from dataclasses import fields
 
-    from bayes_bcsm.config import PriorConfig
+    from bayes_bcsm.config import PriorConfig, prior_spec
     from bayes_bcsm.models import PriorSpec
-    from bayes_bcsm.runs.common import prior_spec
 
     assert [f.name for f in fields(PriorConfig)] == [f.name for f in fields(PriorSpec)]
     for option in sorted(p.stem for p in (Path(CONF) / "prior").glob("*.yaml")):

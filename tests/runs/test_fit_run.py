@@ -156,3 +156,18 @@ def test_univariate_mode_fits_one_model_per_covariate(tmp_path):
     # per year of age, not per SD: Bayesian and Cox agree on the scale
     assert abs(np.log(age.loc["weibull", "estimate"]) - np.log(age.loc["cox", "estimate"])) < 0.05
     assert (tmp_path / "variants" / "age_years" / "posterior.nc").exists()
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def test_one_chain_writes_strict_json(tmp_path):
+    """R-hat is undefined with one chain; the JSON files must still be RFC 8259 (no NaN /
+    Infinity), e.g. for browsers and jq (hostile-input audit, case 8)."""
+    cfg = compose_config(["sampler=quick", "sampler.chains=1", "report.plots=false"])
+    run(cfg, tmp_path)
+    for name in ("diagnostics.json", "loo.json", "provenance.json"):
+        json.loads((tmp_path / name).read_text(), parse_constant=_refuse_constant)
+    report = (tmp_path / "report.md").read_text()
+    assert "FAIL" in report

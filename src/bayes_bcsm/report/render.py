@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -28,6 +29,29 @@ td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; }
 code { background: #f5f5f5; padding: 0 0.2rem; }
 """
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def strict_json(value: object, indent: int | None = 2) -> str:
+    """``value`` as strict JSON (RFC 8259): NaN and infinities become ``null``.
+
+    Python's ``json`` writes ``NaN`` / ``Infinity`` by default, which strict parsers (browsers,
+    ``jq``, most other languages) reject; every JSON file a run writes goes through here.
+    """
+    return json.dumps(_finite(value), indent=indent, allow_nan=False) + "\n"
 
 
 def report_opening(title: str, is_reconstruction: bool, accounting: str) -> list[str]:

@@ -6,7 +6,6 @@ plain objects (a validated cohort frame, a design) to the library.
 
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import dataclass
 from importlib import metadata
@@ -34,6 +33,7 @@ from bayes_bcsm.models import (
     piecewise_model,
     weibull_model,
 )
+from bayes_bcsm.report.render import strict_json
 
 PROVENANCE_PACKAGES = (
     "bayes_bcsm",
@@ -90,7 +90,7 @@ def write_provenance(cfg: DictConfig, output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "resolved_config.yaml").write_text(resolved_yaml(cfg))
     (output_dir / "provenance.json").write_text(
-        json.dumps({"versions": package_versions(), "seed": int(cfg.seed)}, indent=2) + "\n"
+        strict_json({"versions": package_versions(), "seed": int(cfg.seed)})
     )
 
 

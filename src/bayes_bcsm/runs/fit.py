@@ -6,7 +6,6 @@ computing and returns a :class:`VariantFit` that the comparison run reuses.
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import xarray as xr
 from omegaconf import DictConfig
 
 from bayes_bcsm.compare import cox_rows, posterior_rows, published_rows
-from bayes_bcsm.config import CovariateMode, MissingStrategy, ModelFamily
+from bayes_bcsm.config import CovariateMode, MissingStrategy, ModelFamily, sampler_settings
 from bayes_bcsm.data import Design, build_design
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.inference.diagnostics import Diagnostics, check_convergence
@@ -34,12 +33,8 @@ from bayes_bcsm.inference.sample import Fit, sample
 from bayes_bcsm.models import build_design_with_missing
 from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.report.fit_report import write_fit_artefacts, write_fit_report
-from bayes_bcsm.runs.common import (
-    RunInputs,
-    model_for,
-    prepare_run,
-    sampler_settings,
-)
+from bayes_bcsm.report.render import strict_json
+from bayes_bcsm.runs.common import RunInputs, model_for, prepare_run
 
 if TYPE_CHECKING:
     from bayes_bcsm.runs.compare import Comparison
@@ -198,11 +193,11 @@ def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[
     paths["summary"] = folder / "summary.csv"
     az.summary(variant.fit.idata, ci_prob=0.95).to_csv(paths["summary"])
     paths["diagnostics"] = folder / "diagnostics.json"
-    paths["diagnostics"].write_text(json.dumps(diagnostics_record(variant), indent=2) + "\n")
+    paths["diagnostics"].write_text(strict_json(diagnostics_record(variant)))
     paths["survival"] = folder / "survival.csv"
     variant.survival.to_csv(paths["survival"], index=False)
     paths["loo"] = folder / "loo.json"
-    paths["loo"].write_text(json.dumps(loo_summary(variant.loo), indent=2) + "\n")
+    paths["loo"].write_text(strict_json(loo_summary(variant.loo)))
     if plots:
         paths.update(write_fit_artefacts(variant, folder))
     return paths

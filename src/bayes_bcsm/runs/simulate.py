@@ -41,12 +41,15 @@ from bayes_bcsm.config import (
     ConfigError,
     ModelConfig,
     PriorConfig,
+    prior_spec,
+    sampler_settings,
     validate_config,
 )
 from bayes_bcsm.inference.sample import compile_cache_info
 from bayes_bcsm.reconstruct import CALIBRATED_PARAMS
+from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.report.simulation_report import write_simulation_report
-from bayes_bcsm.runs.common import prior_spec, sampler_settings, write_provenance
+from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.simulation import study
 from bayes_bcsm.simulation.metrics import add_design_analysis, aggregate_metrics
 from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
@@ -165,6 +168,7 @@ def _check_study_file(run_dir: Path, fingerprint: dict) -> None:
     path = run_dir / STUDY_FILE
     if path.exists():
         saved = json.loads(path.read_text())
+        fingerprint = json.loads(strict_json(fingerprint))  # compare as stored
         differ = sorted(
             k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k)
         )
@@ -176,7 +180,7 @@ def _check_study_file(run_dir: Path, fingerprint: dict) -> None:
             )
         return
     run_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(fingerprint, indent=2) + "\n")
+    path.write_text(strict_json(fingerprint))
 
 
 def _shards_to_run(cfg: DictConfig, specs: list[ShardSpec]) -> list[ShardSpec]:
@@ -292,5 +296,5 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
         shard_status.to_csv(folder / "shard_status.csv", index=False)
         write_simulation_report(cfg, result, folder, timing)
     run_status.to_csv(output_dir / "run_status.csv", index=False)
-    (output_dir / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
+    (output_dir / "timing.json").write_text(strict_json(timing))
     return result

@@ -91,6 +91,7 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("simulation.n=[5]", "simulation.n=[5]: expected cohort sizes >= 10"),
         ("sampler.tune=5", "sampler.tune=5: nutpie needs tune >= 10"),
         ("prior.nu=0", "prior.nu=0.0: prior nu must be > 0"),
+        ("data.path=my.csv", "data.path=my.csv is set but data=reconstructed"),
         ("report.hdi_prob=1.5", "report.hdi_prob=1.5: expected a value in (0, 1)"),
         ("+sampler.drawz=10", "unknown config key(s) ['sampler.drawz']"),
         ("+shoe_size=10", "unknown config key(s) ['shoe_size']"),

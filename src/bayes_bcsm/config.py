@@ -389,6 +389,11 @@ def validate_config(cfg: DictConfig | Config) -> None:
         )
     _validate_simulation(c.simulation)
     reinterpret_settings(c)
+    if c.data.source == DataSource.reconstructed and c.data.path:
+        raise ConfigError(
+            f"data.path={c.data.path} is set but data=reconstructed would analyse the bundled "
+            "cohort instead: add data=csv to analyse your file"
+        )
     if c.data.source == DataSource.csv:
         if OmegaConf.is_missing(c.data, "path") or not c.data.path:
             raise ConfigError("data.path is empty: expected a CSV/Parquet file when data=csv")

@@ -105,3 +105,46 @@ def test_bad_variant_fails_before_any_fit(tmp_path, variant, message):
     with pytest.raises(ConfigError, match=message):
         run(cfg, tmp_path)
     assert not (tmp_path / "variants").exists()
+
+
+def test_killed_comparison_keeps_its_finished_variant(tmp_path):
+    """Fault injection: SIGKILL a comparison once its first variant is on disk; that variant's
+    posterior and summary survive and load (nothing waits for the last variant)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import arviz as az
+
+    script = Path(__file__).resolve().parents[2] / "experiments" / "compare.py"
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            "experiment=model_comparison",
+            "sampler=quick",
+            "report.plots=false",
+            "compare.variants=['model=weibull','model=piecewise']",
+            f"hydra.run.dir={out}",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    first = out / "variants" / "model-weibull"
+    deadline = time.monotonic() + 300
+    while not (first / "diagnostics.json").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "the first variant never reached the disk"
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (out / "report.md").exists(), "the run finished before it could be killed"
+    tree = az.from_netcdf(first / "posterior.nc")
+    assert "beta" in tree.posterior
+    summary = pd.read_csv(first / "summary.csv", index_col=0)
+    assert any(name.startswith("beta") for name in summary.index)

@@ -175,11 +175,13 @@ def planned_variants(cfg: DictConfig) -> list[VariantSpec]:
     return [VariantSpec(o, o, o) for o in overrides]
 
 
-def compare_variants(cfg: DictConfig, inputs: RunInputs) -> Comparison:
+def compare_variants(cfg: DictConfig, inputs: RunInputs, plots: bool = True) -> Comparison:
     """Fit every planned variant (:func:`planned_variants`) on the loaded cohort.
 
-    Every variant's configuration is validated before the first one is fitted. Published
-    Table 3 rows are adjusted HRs, so univariate runs leave them out.
+    Every variant's configuration is validated before the first one is fitted, and each
+    variant is saved to ``variants/<slug>/`` as soon as it is fitted (its posterior right
+    after sampling), so a failure in a later variant loses no earlier one. Published Table 3
+    rows are adjusted HRs, so univariate runs leave them out.
     """
     specs = planned_variants(cfg)
     configs = [(spec, apply_overrides(cfg, spec.overrides)) for spec in specs]
@@ -188,10 +190,12 @@ def compare_variants(cfg: DictConfig, inputs: RunInputs) -> Comparison:
             validate_config(variant_cfg)
         except ConfigError as error:
             raise ConfigError(f"compare variant {spec.overrides!r}: {error}") from error
-    fits = [
-        fit_variant(variant_cfg, inputs, spec.label, hr_label=spec.hr_label)
-        for spec, variant_cfg in configs
-    ]
+    fits = []
+    for spec, variant_cfg in configs:
+        folder = inputs.output_dir / "variants" / variant_slug(spec.label)
+        variant = fit_variant(variant_cfg, inputs, spec.label, spec.hr_label, folder)
+        save_variant(variant, folder, plots=plots)
+        fits.append(variant)
     table = pd.concat([v.hazard_ratios for v in fits], ignore_index=True)
     table = table.drop_duplicates(["covariate", "model"]).reset_index(drop=True)
     if cfg.covariates.mode == CovariateMode.univariate:
@@ -244,13 +248,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
 
     inputs = prepare_run(cfg, output_dir)
     log.info(inputs.cohort.accounting.describe())
-    comparison = compare_variants(cfg, inputs)
-    for variant in comparison.variants:
-        save_variant(
-            variant,
-            inputs.output_dir / "variants" / variant_slug(variant.label),
-            plots=cfg.report.plots,
-        )
+    comparison = compare_variants(cfg, inputs, plots=cfg.report.plots)
     comparison.hazard_ratios.to_csv(inputs.output_dir / "hazard_ratios.csv", index=False)
     if comparison.loo is not None:
         comparison.loo.to_csv(inputs.output_dir / "loo_compare.csv")

@@ -99,9 +99,17 @@ def _baselines(design: Design) -> tuple[CoxResult, CoxResult, list[str]]:
 
 
 def fit_variant(
-    cfg: DictConfig, inputs: RunInputs, label: str, hr_label: str | None = None
+    cfg: DictConfig,
+    inputs: RunInputs,
+    label: str,
+    hr_label: str | None = None,
+    folder: Path | None = None,
 ) -> VariantFit:
     """Fit one configured model (joint covariate set) and its baselines.
+
+    With ``folder``, what exists is saved as soon as it exists, so a later failure loses
+    nothing already computed: the baselines' ``hazard_ratios.csv`` before sampling, the
+    posterior ``posterior.nc`` right after it (:func:`save_variant` completes the folder).
 
     Parameters
     ----------
@@ -113,6 +121,8 @@ def fit_variant(
         Name of the variant (reports, folders).
     hr_label : str, optional
         Label of its posterior rows in the hazard-ratio table (default ``label``).
+    folder : Path, optional
+        Where to save the variant's results as they appear.
 
     Returns
     -------
@@ -133,6 +143,9 @@ def fit_variant(
         cox_rows(firth, "firth"),
     ]
     baselines = {"label": label, "family": family, "design": design, "cox": cox, "firth": firth}
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        _stack(tables).to_csv(folder / "hazard_ratios.csv", index=False)
     if cfg.model.family == ModelFamily.cox:
         return VariantFit(
             **baselines,
@@ -156,6 +169,8 @@ def fit_variant(
     survival_model = model_for(cfg, model_design)
     log.info("fitting %s: %s", label, survival_model.rows)
     fit = sample(survival_model, sampler_settings(cfg))
+    if folder is not None:
+        fit.idata.to_netcdf(folder / "posterior.nc")
     diagnostics = check_convergence(fit.idata, strict=cfg.sampler.strict)
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
@@ -242,7 +257,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> VariantFit | Comparison:
         return run_comparison(cfg, output_dir)
     inputs = prepare_run(cfg, output_dir)
     log.info(inputs.cohort.accounting.describe())
-    variant = fit_variant(cfg, inputs, cfg.model.family.value)
+    variant = fit_variant(cfg, inputs, cfg.model.family.value, folder=inputs.output_dir)
     save_variant(variant, inputs.output_dir, plots=cfg.report.plots)
     write_fit_report(cfg, inputs, variant)
     return variant

@@ -27,6 +27,7 @@ from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
 from bayes_bcsm.models.priors import PriorError, PriorSpec
 from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
+from bayes_bcsm.results import ReportSettings
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -425,6 +426,17 @@ def _validate_simulation(sim: DictConfig) -> None:
         )
     if sim.shard is not None and sim.shard < 0:
         raise ConfigError(f"simulation.shard={sim.shard}: expected a shard index >= 0 or null")
+
+
+def report_settings(cfg: DictConfig | Config) -> ReportSettings:
+    """What the run's report needs: ``report.*`` and the experiment name."""
+    return ReportSettings(
+        experiment_name=str(cfg.experiment_name),
+        title=str(cfg.report.title),
+        html=bool(cfg.report.html),
+        plots=bool(cfg.report.plots),
+        hdi_prob=float(cfg.report.hdi_prob),
+    )
 
 
 def prior_spec(cfg: DictConfig | Config) -> PriorSpec:

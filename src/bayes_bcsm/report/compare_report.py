@@ -9,16 +9,13 @@ import arviz as az
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bayes_bcsm.compare import PUBLISHED, agreement, side_by_side, summary_level_label
+from bayes_bcsm.compare import side_by_side
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from bayes_bcsm.runs.common import RunInputs
-    from bayes_bcsm.runs.compare import Comparison
+    from bayes_bcsm.results import Comparison, ReportSettings, RunInputs
 
 
 def diagnostics_overview(comparison: Comparison) -> pd.DataFrame:
@@ -52,12 +49,7 @@ CALIBRATION_NOTE = (
 def printed_vs_patient_level(comparison: Comparison) -> list[str]:
     """One sentence per Table 3 covariate: the printed aHR re-read (summary level) against each
     Bayesian variant's posterior on the cohort and our Cox fit, with where they diverge."""
-    table = comparison.hazard_ratios
-    reference = summary_level_label(comparison.default_prior)
-    bayes = table.loc[table["p_hr_below_1"].notna() & (table["model"] != reference), "model"]
-    bayes = list(dict.fromkeys(bayes))
-    compared = agreement(table, reference, [*bayes, "cox"])
-    printed = agreement(table, PUBLISHED, ["cox"])
+    compared, printed = comparison.printed_vs_posteriors, comparison.printed_vs_cox
     lines = []
     for covariate, rows in compared.groupby("covariate", sort=False):
         first = rows.iloc[0]
@@ -86,12 +78,14 @@ def printed_vs_patient_level(comparison: Comparison) -> list[str]:
     return lines
 
 
-def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Comparison) -> list[Path]:
+def write_compare_report(
+    settings: ReportSettings, inputs: RunInputs, comparison: Comparison
+) -> list[Path]:
     """Write the comparison's plots, ``report.md`` and ``report.html`` into the run folder."""
     out = inputs.output_dir
     first = comparison.variants[0]
     lines = report_opening(
-        f"{cfg.experiment_name}: {', '.join(v.label for v in comparison.variants)}",
+        f"{settings.experiment_name}: {', '.join(v.label for v in comparison.variants)}",
         inputs.is_reconstruction,
         inputs.cohort.accounting.describe(),
     )
@@ -124,7 +118,7 @@ def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Compari
         markdown_table(side_by_side(comparison.hazard_ratios)),
         "",
     ]
-    if cfg.report.plots:
+    if settings.plots:
         save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
         lines += ["![Forest plot of hazard ratios](forest.png)", ""]
 
@@ -141,7 +135,7 @@ def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Compari
             CALIBRATION_NOTE if inputs.is_reconstruction else "",
             "",
             *reinterpretation_lines(
-                comparison.reinterpretation, comparison.default_prior, out, cfg.report.plots
+                comparison.reinterpretation, comparison.default_prior, out, settings.plots
             ),
         ]
 
@@ -170,7 +164,7 @@ def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Compari
     if comparison.loo is not None:
         table = comparison.loo.reset_index(names="variant")
         lines += [markdown_table(table), "", comparison.loo_note, ""]
-        if cfg.report.plots:
+        if settings.plots:
             az.plot_compare(comparison.loo, backend="matplotlib").savefig(
                 out / "loo_compare.png", dpi=100
             )
@@ -198,4 +192,4 @@ def write_compare_report(cfg: DictConfig, inputs: RunInputs, comparison: Compari
         "`hazard_ratios.csv`, `survival.csv` and plots; `resolved_config.yaml`, "
         "`provenance.json`.",
     ]
-    return write_report(out, "\n".join(lines), cfg.report.title, cfg.report.html)
+    return write_report(out, "\n".join(lines), settings.title, settings.html)

@@ -11,27 +11,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bayes_bcsm.inference.loo import loo_summary
-from bayes_bcsm.inference.predictive import one_at_a_time_profiles, survival_curves
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
+from bayes_bcsm.results import CURVE_TIMES_MONTHS
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from bayes_bcsm.runs.common import RunInputs
-    from bayes_bcsm.runs.fit import VariantFit
-
-CURVE_TIMES_MONTHS = np.linspace(0.5, 120.0, 120)
+    from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 
 
 def plot_posterior_survival(variant: VariantFit) -> Figure:
     """Posterior median S(t) with 95 % bands: reference profile and each covariate switched on."""
-    sm = variant.fit.model
-    prof = one_at_a_time_profiles(sm)
-    curves = survival_curves(variant.fit, prof, CURVE_TIMES_MONTHS)
+    curves = variant.survival_curves
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for name in prof.index:
+    for name in curves["profile"].values:
         da = curves.sel(profile=name)
         median = da.median(("chain", "draw")).values
         lo, hi = da.quantile([0.025, 0.975], dim=("chain", "draw")).values
@@ -101,10 +93,12 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
     return hazard_ratios[columns]
 
 
-def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) -> list[Path]:
+def write_fit_report(
+    settings: ReportSettings, inputs: RunInputs, variant: VariantFit
+) -> list[Path]:
     """Write ``report.md`` and ``report.html`` of one fit into the run folder."""
     lines = report_opening(
-        f"{cfg.report.title}: {variant.label}",
+        f"{settings.title}: {variant.label}",
         inputs.is_reconstruction,
         inputs.cohort.accounting.describe(),
     )
@@ -127,7 +121,7 @@ def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) ->
         "",
     ]
     if variant.fit is None:
-        return write_report(inputs.output_dir, "\n".join(lines), cfg.report.title, cfg.report.html)
+        return write_report(inputs.output_dir, "\n".join(lines), settings.title, settings.html)
     verdict = (
         "all checks passed"
         if variant.diagnostics.passed
@@ -149,14 +143,14 @@ def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) ->
         "",
         "## Leave-one-out cross-validation (PSIS-LOO)",
         "",
-        markdown_table(pd.DataFrame([loo_summary(variant.loo)])),
+        markdown_table(pd.DataFrame([variant.loo_summary])),
         "",
         f"Pareto k above {variant.loo.good_k:.2f} marks patients whose LOO estimate is "
         "unreliable (Vehtari et al. 2024); compare families with `experiments/compare.py "
         "experiment=model_comparison`.",
         "",
     ]
-    if cfg.report.plots:
+    if settings.plots:
         lines += [
             "## Plots",
             "",
@@ -180,4 +174,4 @@ def write_fit_report(cfg: DictConfig, inputs: RunInputs, variant: VariantFit) ->
         "`hazard_ratios.csv`, `survival.csv`, `loo.json`, `resolved_config.yaml`, "
         "`provenance.json`.",
     ]
-    return write_report(inputs.output_dir, "\n".join(lines), cfg.report.title, cfg.report.html)
+    return write_report(inputs.output_dir, "\n".join(lines), settings.title, settings.html)

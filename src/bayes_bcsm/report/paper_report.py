@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from omegaconf import DictConfig
 
     from bayes_bcsm.reconstruct.targets import Targets
-    from bayes_bcsm.runs.common import RunInputs
+    from bayes_bcsm.results import RunInputs
     from bayes_bcsm.runs.reproduce import Reproduction
 
 

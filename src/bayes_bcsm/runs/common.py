@@ -7,11 +7,9 @@ plain objects (a validated cohort frame, a design) to the library.
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
 from omegaconf import DictConfig
 
 from bayes_bcsm.config import (
@@ -24,7 +22,7 @@ from bayes_bcsm.config import (
     resolved_yaml,
     validate_config,
 )
-from bayes_bcsm.data import Cohort, Design, derive_groupings, load_cohort
+from bayes_bcsm.data import Design, derive_groupings, load_cohort
 from bayes_bcsm.models import (
     MissingDesign,
     SurvivalModel,
@@ -34,6 +32,7 @@ from bayes_bcsm.models import (
     weibull_model,
 )
 from bayes_bcsm.report.render import strict_json
+from bayes_bcsm.results import RunInputs
 
 PROVENANCE_PACKAGES = (
     "bayes_bcsm",
@@ -50,28 +49,6 @@ PROVENANCE_PACKAGES = (
     "pandas",
     "matplotlib",
 )
-
-
-@dataclass(frozen=True)
-class RunInputs:
-    """A validated cohort ready for analysis.
-
-    Attributes
-    ----------
-    cohort : Cohort
-        The loaded cohort with its accounting.
-    frame : DataFrame
-        The cohort frame with the derived groupings added.
-    is_reconstruction : bool
-        True for the bundled reconstructed cohort (reports say so).
-    output_dir : Path
-        The run's folder.
-    """
-
-    cohort: Cohort
-    frame: pd.DataFrame
-    is_reconstruction: bool
-    output_dir: Path
 
 
 def package_versions() -> dict[str, str]:

@@ -18,55 +18,31 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from bayes_bcsm.compare import PUBLISHED, published_estimates, summary_level_rows
+from bayes_bcsm.compare import (
+    PUBLISHED,
+    agreement,
+    published_estimates,
+    summary_level_label,
+    summary_level_rows,
+)
 from bayes_bcsm.config import (
     REPO_ROOT,
     ConfigError,
     CovariateMode,
     reinterpret_settings,
+    report_settings,
     validate_config,
 )
 from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
-from bayes_bcsm.runs.common import RunInputs, prepare_run
-from bayes_bcsm.runs.fit import VariantFit, fit_variant, save_variant
+from bayes_bcsm.report.compare_report import write_compare_report
+from bayes_bcsm.results import Comparison, RunInputs, VariantFit
+from bayes_bcsm.runs.common import prepare_run
+from bayes_bcsm.runs.variant import fit_variant, save_variant
 
 log = logging.getLogger(__name__)
 
 CONF_DIR = REPO_ROOT / "conf"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The result of a comparison run.
-
-    Attributes
-    ----------
-    variants : list of VariantFit
-        One per variant, in the configured order.
-    hazard_ratios : DataFrame
-        Published, Cox, Firth and every variant's posterior HRs (``HR_COLUMNS``).
-    loo : DataFrame or None
-        ``arviz.compare`` of the Bayesian variants (None when fewer than two, or when they
-        were fitted on different patients, which would make LOO meaningless).
-    loo_note : str
-        Why ``loo`` is None, or what its flags mean.
-    psense : dict of str to DataFrame
-        Power-scaling prior sensitivity per variant (``arviz.psense_summary``), if asked.
-    reinterpretation : Reinterpretation or None
-        The printed Table 3 aHRs of the covariates in the table re-read under the
-        ``reinterpret`` prior grid (None when the table has no published rows).
-    default_prior : str
-        The prior whose summary-level posteriors are in ``hazard_ratios``.
-    """
-
-    variants: list[VariantFit]
-    hazard_ratios: pd.DataFrame
-    loo: pd.DataFrame | None
-    loo_note: str
-    psense: dict[str, pd.DataFrame]
-    reinterpretation: Reinterpretation | None = None
-    default_prior: str = ""
 
 
 def variant_slug(overrides: str) -> str:
@@ -206,7 +182,25 @@ def compare_variants(cfg: DictConfig, inputs: RunInputs, plots: bool = True) -> 
         psense = {v.label: _psense(v) for v in fits if v.fit is not None}
     reinterpretation, table = _with_printed_reread(cfg, table)
     default_prior = reinterpret_settings(cfg).default_prior
-    return Comparison(fits, table, loo, note, psense, reinterpretation, default_prior)
+    printed_vs_posteriors = printed_vs_cox = None
+    if reinterpretation is not None:
+        reference = summary_level_label(default_prior)
+        estimated = table.loc[table["p_hr_below_1"].notna() & (table["model"] != reference)]
+        printed_vs_posteriors = agreement(
+            table, reference, [*dict.fromkeys(estimated["model"]), "cox"]
+        )
+        printed_vs_cox = agreement(table, PUBLISHED, ["cox"])
+    return Comparison(
+        fits,
+        table,
+        loo,
+        note,
+        psense,
+        reinterpretation,
+        default_prior,
+        printed_vs_posteriors,
+        printed_vs_cox,
+    )
 
 
 def _with_printed_reread(
@@ -244,13 +238,11 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
     output_dir : str or Path
         The run's folder; variant artefacts go to ``variants/<slug>/``.
     """
-    from bayes_bcsm.report.compare_report import write_compare_report
-
     inputs = prepare_run(cfg, output_dir)
     log.info(inputs.cohort.accounting.describe())
     comparison = compare_variants(cfg, inputs, plots=cfg.report.plots)
     comparison.hazard_ratios.to_csv(inputs.output_dir / "hazard_ratios.csv", index=False)
     if comparison.loo is not None:
         comparison.loo.to_csv(inputs.output_dir / "loo_compare.csv")
-    write_compare_report(cfg, inputs, comparison)
+    write_compare_report(report_settings(cfg), inputs, comparison)
     return comparison

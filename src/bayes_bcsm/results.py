@@ -1,0 +1,165 @@
+"""The results runs produce and reports read: plain frozen dataclasses, no behaviour.
+
+The flow is runs -> report -> results -> library: runs compute these, reports only draw and
+write them, and neither imports the other's internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayes_bcsm.data import Cohort, Design
+from bayes_bcsm.frequentist import CoxResult
+from bayes_bcsm.inference.diagnostics import Diagnostics
+from bayes_bcsm.inference.sample import Fit
+from bayes_bcsm.reinterpret import Reinterpretation
+
+#: Times (months) at which posterior survival curves are drawn in fit reports.
+CURVE_TIMES_MONTHS = np.linspace(0.5, 120.0, 120)
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What a run's report needs from the configuration.
+
+    Attributes
+    ----------
+    experiment_name : str
+        Name of the experiment (report headings).
+    title : str
+        Report title.
+    html : bool
+        Also write the self-contained ``report.html``.
+    plots : bool
+        Draw figures.
+    hdi_prob : float
+        Probability of the posterior intervals.
+    """
+
+    experiment_name: str = "fit"
+    title: str = "bayes_bcsm run"
+    html: bool = True
+    plots: bool = True
+    hdi_prob: float = 0.95
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """A validated cohort ready for analysis.
+
+    Attributes
+    ----------
+    cohort : Cohort
+        The loaded cohort with its accounting.
+    frame : DataFrame
+        The cohort frame with the derived groupings added.
+    is_reconstruction : bool
+        True for the bundled reconstructed cohort (reports say so).
+    output_dir : Path
+        The run's folder.
+    """
+
+    cohort: Cohort
+    frame: pd.DataFrame
+    is_reconstruction: bool
+    output_dir: Path
+
+
+@dataclass(frozen=True)
+class VariantFit:
+    """Everything one configuration produced.
+
+    Attributes
+    ----------
+    label : str
+        Variant name (e.g. ``"weibull"`` or ``"prior=sceptical"``).
+    family : str
+        Model family.
+    design : Design
+        The complete-case design (what the Cox baselines used).
+    cox, firth : CoxResult
+        Frequentist baselines on the same rows and covariates.
+    fit : Fit or None
+        The Bayesian fit (None for ``model=cox``).
+    diagnostics : Diagnostics or None
+        Convergence checks of ``fit``.
+    hazard_ratios : DataFrame
+        :data:`bayes_bcsm.compare.HR_COLUMNS` rows: published, Cox, Firth, posterior.
+    survival : DataFrame or None
+        Posterior median survival and S(6/12/36/60) for the reference profile and each
+        covariate switched on.
+    predictive : DataTree or None
+        Posterior predictive event times for ``arviz.plot_ppc_censored``.
+    loo : ELPDData or None
+        PSIS-LOO of the fit (one term per patient).
+    survival_curves : DataArray or None
+        Posterior draws of S(t | x) on ``CURVE_TIMES_MONTHS`` for the reference profile and
+        each covariate switched on (dims ``chain, draw, profile, time``).
+    loo_summary : dict or None
+        ELPD, its SE, ``p_loo`` and Pareto-k counts (``inference.loo.loo_summary``).
+    """
+
+    label: str
+    family: str
+    design: Design
+    cox: CoxResult
+    firth: CoxResult
+    hazard_ratios: pd.DataFrame
+    fit: Fit | None = None
+    diagnostics: Diagnostics | None = None
+    survival: pd.DataFrame | None = None
+    predictive: xr.DataTree | None = None
+    loo: Any = None
+    survival_curves: xr.DataArray | None = None
+    loo_summary: dict[str, float | int] | None = None
+
+    @property
+    def rows_description(self) -> str:
+        """How many patients the Bayesian model used (or the Cox model, for model=cox)."""
+        return self.fit.model.rows if self.fit is not None else self.design.rows.describe()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of a comparison run.
+
+    Attributes
+    ----------
+    variants : list of VariantFit
+        One per variant, in the configured order.
+    hazard_ratios : DataFrame
+        Published, Cox, Firth and every variant's posterior HRs (``HR_COLUMNS``).
+    loo : DataFrame or None
+        ``arviz.compare`` of the Bayesian variants (None when fewer than two, or when they
+        were fitted on different patients, which would make LOO meaningless).
+    loo_note : str
+        Why ``loo`` is None, or what its flags mean.
+    psense : dict of str to DataFrame
+        Power-scaling prior sensitivity per variant (``arviz.psense_summary``), if asked.
+    reinterpretation : Reinterpretation or None
+        The printed Table 3 aHRs of the covariates in the table re-read under the
+        ``reinterpret`` prior grid (None when the table has no published rows).
+    default_prior : str
+        The prior whose summary-level posteriors are in ``hazard_ratios``.
+    printed_vs_posteriors : DataFrame or None
+        :func:`bayes_bcsm.compare.agreement` of every Bayesian variant and Cox against the
+        summary-level posterior of the printed aHR (None without published rows).
+    printed_vs_cox : DataFrame or None
+        Our Cox fit against the printed aHR itself.
+    """
+
+    variants: list[VariantFit]
+    hazard_ratios: pd.DataFrame
+    loo: pd.DataFrame | None
+    loo_note: str
+    psense: dict[str, pd.DataFrame]
+    reinterpretation: Reinterpretation | None = None
+    default_prior: str = ""
+    printed_vs_posteriors: pd.DataFrame | None = None
+    printed_vs_cox: pd.DataFrame | None = None

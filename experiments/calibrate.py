@@ -19,10 +19,10 @@ from pathlib import Path
 import yaml
 
 from bayes_bcsm.reconstruct.generator import GeneratorParams, format_cohort_csv, simulate_cohort
+from bayes_bcsm.resources import bundled_cohort, reconstruction_config
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "data" / "reconstruction.yaml"
-COHORT = ROOT / "data" / "bcsm_reconstructed.csv"
+CONFIG = reconstruction_config()
+COHORT = bundled_cohort()
 
 HEADER = """\
 # Generating config of data/bcsm_reconstructed.csv (a RECONSTRUCTION calibrated to the published

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from bayes_bcsm.data import derive_groupings, load_cohort
+from bayes_bcsm.resources import bundled_cohort, reconstruction_config
 
 ROOT = Path(__file__).resolve().parents[2]
-COHORT_CSV = ROOT / "data" / "bcsm_reconstructed.csv"
-CONFIG_YAML = ROOT / "data" / "reconstruction.yaml"
+COHORT_CSV = bundled_cohort()
+CONFIG_YAML = reconstruction_config()
 SHARED_TARGETS = ROOT.parent / "shared" / "paper" / "targets.yaml"
 
 

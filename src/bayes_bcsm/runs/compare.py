@@ -19,13 +19,12 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from bayes_bcsm.compare import PUBLISHED
-from bayes_bcsm.config import REPO_ROOT, ConfigError, CovariateMode, validate_config
+from bayes_bcsm.config import ConfigError, CovariateMode, validate_config
+from bayes_bcsm.resources import conf_dir
 from bayes_bcsm.runs.common import RunInputs, prepare_run
 from bayes_bcsm.runs.fit import VariantFit, fit_variant, save_variant
 
 log = logging.getLogger(__name__)
-
-CONF_DIR = REPO_ROOT / "conf"
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def apply_overrides(cfg: DictConfig, overrides: str) -> DictConfig:
         if "=" not in item:
             raise ConfigError(f"compare.variants item {item!r}: expected key=value")
         key, value = item.split("=", 1)
-        group_dir = CONF_DIR / key
+        group_dir = conf_dir() / key
         try:
             if "." not in key and group_dir.is_dir():
                 option = group_dir / f"{value}.yaml"

@@ -22,13 +22,14 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.errors import BayesBcsmUserError
 from bayes_bcsm.resources import bundled_cohort, user_path
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
 BUNDLED_COHORT = bundled_cohort()
 
 
-class ConfigError(ValueError):
+class ConfigError(BayesBcsmUserError, ValueError):
     """A configuration that cannot run; the message names the key and what was expected."""
 
 

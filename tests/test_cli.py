@@ -177,3 +177,18 @@ def test_calibrate_regenerates_the_bundled_cohort(tmp_path):
     result = run_cli(["calibrate", "--out", "cohort.csv"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "cohort.csv").read_text() == bundled_cohort().read_text()
+
+
+def test_relative_user_paths_resolve_against_the_working_directory(tmp_path, monkeypatch):
+    """``data.path`` and ``simulation.run_dir`` are the user's paths: relative to where the
+    command runs (outside a Hydra run: the working directory), never to the package."""
+    from bayes_bcsm.config import cohort_path
+    from bayes_bcsm.runs.simulate import resolve_run_dir
+    from tests.runs.conftest import compose_config
+
+    monkeypatch.chdir(tmp_path)
+    cfg = compose_config(["data=csv", "data.path=sub/cohort.csv", "simulation.run_dir=study"])
+    assert cohort_path(cfg) == tmp_path / "sub" / "cohort.csv"
+    assert resolve_run_dir(cfg) == tmp_path / "study"
+    absolute = compose_config([f"simulation.run_dir={tmp_path / 'elsewhere'}"])
+    assert resolve_run_dir(absolute) == tmp_path / "elsewhere"

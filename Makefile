@@ -1,5 +1,8 @@
 # Two commands on a fresh clone: `make run` and `make test`. Each creates .venv when missing.
+# `make run ARGS="data=csv data.path=cohort.csv"` passes Hydra overrides on (after the experiment, so
+# they win); `make calibrate ARGS="--report docs/calibration"` passes calibrate's flags.
 VENV := .venv
+ARGS ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
@@ -15,7 +18,7 @@ $(STAMP): $(PY) requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) experiments/compare.py experiment=bayes_vs_cox
+	$(PY) -m bayes_bcsm compare experiment=bayes_vs_cox $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests experiments benchmarks
@@ -31,7 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 calibrate: $(STAMP)
-	$(PY) experiments/calibrate.py
+	$(PY) -m bayes_bcsm calibrate $(ARGS)
 
 # Refresh the lock: a clean venv, the project's runtime + test extras, then freeze.
 lock:

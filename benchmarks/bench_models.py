@@ -50,8 +50,9 @@ from bayes_bcsm.data import build_design, derive_groupings, load_cohort
 from bayes_bcsm.data.design import Design, DesignError
 from bayes_bcsm.inference.sample import SamplerSettings, clear_compile_cache, sample
 from bayes_bcsm.models import BaselineSpec, PriorSpec, weibull_model
+from bayes_bcsm.resources import bundled_cohort
 
-COHORT = Path(__file__).resolve().parents[1] / "data" / "bcsm_reconstructed.csv"
+COHORT = bundled_cohort()
 TABLE3 = ["preop_neuro_dysfunction", "postop_neuro_dysfunction", "hormone_receptor",
           "hormone_therapy"]
 PARAMS = ["log_alpha", "log_lambda", "beta"]

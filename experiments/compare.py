@@ -2,11 +2,13 @@
 
 ``python experiments/compare.py experiment=bayes_vs_cox`` (what ``make run`` does), or
 ``experiment=model_comparison`` / ``experiment=prior_sensitivity``, or your own variants:
-``'compare.variants=["model=weibull","model=exponential prior=sceptical"]'``.
+``'compare.variants=["model=weibull","model=exponential prior=sceptical"]'``. The same as
+``bayes-bcsm compare ...`` (:mod:`bayes_bcsm.cli`).
 """
 
-from bayes_bcsm.runs.compare import run
-from bayes_bcsm.runs.entry import hydra_entry
+import sys
+
+from bayes_bcsm.cli import main
 
 if __name__ == "__main__":
-    hydra_entry(run)()
+    sys.exit(main(["compare", *sys.argv[1:]]))

@@ -1,7 +1,11 @@
-"""One model fit and its report: ``python experiments/fit.py model=piecewise prior=sceptical``."""
+"""One model fit and its report: ``python experiments/fit.py model=piecewise prior=sceptical``.
 
-from bayes_bcsm.runs.entry import hydra_entry
-from bayes_bcsm.runs.fit import run
+The same as ``bayes-bcsm fit ...`` (:mod:`bayes_bcsm.cli`).
+"""
+
+import sys
+
+from bayes_bcsm.cli import main
 
 if __name__ == "__main__":
-    hydra_entry(run)()
+    sys.exit(main(["fit", *sys.argv[1:]]))

@@ -1,13 +1,13 @@
-"""Re-read printed hazard ratios the Bayesian way (no patient data needed).
+"""Printed hazard ratios re-read the Bayesian way: ``python experiments/reinterpret.py``.
 
-``python experiments/reinterpret.py`` re-reads the paper's Table 3 aHRs; any published HR::
-
-    python experiments/reinterpret.py \
-        'reinterpret.estimates=[{name: x, hr: 0.75, lower: 0.55, upper: 1.02}]'
+Re-reads the paper's Table 3 aHRs unless estimates are given, e.g.
+``'reinterpret.estimates=[{name: x, hr: 0.75, lower: 0.55, upper: 1.02}]'``. The same as
+``bayes-bcsm reinterpret ...`` (:mod:`bayes_bcsm.cli`).
 """
 
-from bayes_bcsm.runs.entry import hydra_entry
-from bayes_bcsm.runs.reinterpret import run
+import sys
+
+from bayes_bcsm.cli import main
 
 if __name__ == "__main__":
-    hydra_entry(run)()
+    sys.exit(main(["reinterpret", *sys.argv[1:]]))

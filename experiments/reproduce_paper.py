@@ -1,14 +1,13 @@
 """Tables 2 and 3 and Figs 1-3 of the paper recomputed: ``python experiments/reproduce_paper.py``.
 
-Runs the ``paper_reproduction`` experiment unless another is given on the command line.
+Runs the ``paper_reproduction`` experiment unless another is given on the command line (the
+``reproduce`` primary config selects it as the default). The same as ``bayes-bcsm reproduce ...``
+(:mod:`bayes_bcsm.cli`).
 """
 
 import sys
 
-from bayes_bcsm.runs.entry import hydra_entry
-from bayes_bcsm.runs.reproduce import run
+from bayes_bcsm.cli import main
 
 if __name__ == "__main__":
-    if not any(arg.startswith("experiment=") for arg in sys.argv[1:]):
-        sys.argv.append("experiment=paper_reproduction")
-    hydra_entry(run)()
+    sys.exit(main(["reproduce", *sys.argv[1:]]))

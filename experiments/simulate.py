@@ -2,11 +2,13 @@
 
 Sharded over replicates: ``-m hydra/launcher=local experiment=simulation_study
 simulation.shard=range(0,16)`` runs one shard per job; a final run without ``-m`` (or
-``simulation.aggregate_only=true``) merges whatever shards exist and writes the report.
+``simulation.aggregate_only=true``) merges whatever shards exist and writes the report. The same
+as ``bayes-bcsm simulate ...`` (:mod:`bayes_bcsm.cli`).
 """
 
-from bayes_bcsm.runs.entry import hydra_entry
-from bayes_bcsm.runs.simulate import run
+import sys
+
+from bayes_bcsm.cli import main
 
 if __name__ == "__main__":
-    hydra_entry(run)()
+    sys.exit(main(["simulate", *sys.argv[1:]]))

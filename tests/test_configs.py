@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra import compose, initialize_config_module
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 from omegaconf.errors import ValidationError
 
 from bayes_bcsm.config import ConfigError, register_configs, validate_config
+from bayes_bcsm.resources import CONF_PACKAGE, conf_dir
 
-CONF = str(Path(__file__).resolve().parents[1] / "conf")
-EXPERIMENTS = sorted(p.stem for p in (Path(CONF) / "experiment").glob("*.yaml"))
+CONF = conf_dir()
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
 
 def _compose(overrides: list[str]):
     register_configs()
-    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
         return compose(config_name="config", overrides=overrides)
 
 
@@ -48,10 +48,10 @@ def test_experiments_cover_the_required_presets():
     "group", ["data", "model", "prior", "covariates", "missing", "sampler", "report"]
 )
 def test_every_group_option_composes(group):
-    for option in sorted(p.stem for p in (Path(CONF) / group).glob("*.yaml")):
+    for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
         overrides = [f"{group}={option}"]
         if (group, option) == ("data", "csv"):
-            overrides.append(f"data.path={Path(CONF) / 'config.yaml'}")
+            overrides.append(f"data.path={CONF / 'config.yaml'}")
         if (group, option) == ("missing", "marginalize"):
             pass  # hormone_receptor is in the default covariate set
         validate_config(_compose(overrides))
@@ -146,7 +146,7 @@ def test_prior_config_mirrors_prior_spec_and_every_option_builds():
     from bayes_bcsm.models import PriorSpec
 
     assert [f.name for f in fields(PriorConfig)] == [f.name for f in fields(PriorSpec)]
-    for option in sorted(p.stem for p in (Path(CONF) / "prior").glob("*.yaml")):
+    for option in sorted(p.stem for p in (CONF / "prior").glob("*.yaml")):
         spec = prior_spec(_compose([f"prior={option}"]))
         assert isinstance(spec, PriorSpec)
     assert prior_spec(_compose(["prior=vague"])).scale == 10.0

@@ -24,17 +24,18 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.errors import BayesBcsmUserError
 from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
 from bayes_bcsm.models.priors import PriorError, PriorSpec
 from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
+from bayes_bcsm.resources import bundled_cohort, user_path
 from bayes_bcsm.results import ReportSettings
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BUNDLED_COHORT = REPO_ROOT / "data" / "bcsm_reconstructed.csv"
+BUNDLED_COHORT = bundled_cohort()
 
 
-class ConfigError(ValueError):
+class ConfigError(BayesBcsmUserError, ValueError):
     """A configuration that cannot run; the message names the key and what was expected."""
 
 
@@ -398,8 +399,8 @@ def validate_config(cfg: DictConfig | Config) -> None:
     if c.data.source == DataSource.csv:
         if OmegaConf.is_missing(c.data, "path") or not c.data.path:
             raise ConfigError("data.path is empty: expected a CSV/Parquet file when data=csv")
-        if not Path(c.data.path).is_file():
-            raise ConfigError(f"data.path={c.data.path}: no such file")
+        if not user_path(c.data.path).is_file():
+            raise ConfigError(f"data.path={c.data.path}: no such file{_resolved(c.data.path)}")
 
 
 def _validate_simulation(sim: DictConfig) -> None:
@@ -558,12 +559,18 @@ def reinterpret_settings(cfg: DictConfig | Config) -> ReinterpretSettings:
         float(section.alpha),
         float(section.level),
     )
+def _resolved(path: str) -> str:
+    """`` (looked for /abs/path)`` for a relative path, else nothing."""
+    return "" if Path(path).is_absolute() else f" (looked for {user_path(path)})"
 
 
 def cohort_path(cfg: DictConfig | Config) -> Path:
-    """The cohort file a run reads: the bundled reconstruction or ``data.path``."""
+    """The cohort file a run reads: the bundled reconstruction or ``data.path``.
+
+    A relative ``data.path`` is relative to the folder the command was run from.
+    """
     if cfg.data.source == DataSource.csv:
-        return Path(cfg.data.path)
+        return user_path(cfg.data.path)
     return BUNDLED_COHORT
 
 

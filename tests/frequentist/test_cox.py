@@ -1,8 +1,9 @@
 """Cox PH: R reference figures, oracles (lifelines, statsmodels) on random data, separation, Firth.
 
-R figures are from ``/work/shared/reference/r_survival_lung.md`` (R ``survival`` printouts and
-[calc] values that agree with R where R prints them). Lung data: ``lifelines.datasets.load_lung()``
-(R's ``lung`` with status 0/1; ``sex`` 1/2 enters as a numeric covariate as in R).
+R figures are from ``tests/reference/r_survival_lung.md`` (R ``survival`` printouts, the calls in
+``tests/reference/r_survival_lung.R``, and [calc] values that agree with R where R prints them).
+Lung data: ``lifelines.datasets.load_lung()`` (R's ``lung`` with status 0/1; ``sex`` 1/2 enters
+as a numeric covariate as in R).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Kaplan-Meier: R ``survfit`` figures on ``lung``, closed forms, lifelines / statsmodels oracles.
 
-R figures come from /work/shared/reference/r_survival_lung.md (R ``survival``). R prints
-medians and limits as observed times (integers on ``lung``), so those are compared exactly
-(relative error 1e-9); the restricted mean is printed to 15 digits and compared to 1e-9.
+R figures come from ``tests/reference/r_survival_lung.md`` (R ``survival``; the calls are in
+``tests/reference/r_survival_lung.R``). R prints medians and limits as observed times (integers
+on ``lung``), so those are compared exactly (relative error 1e-9); the restricted mean is printed
+to 15 digits and compared to 1e-9.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Log-rank / G-rho tests: R ``survdiff`` figures on ``lung``, closed forms, lifelines oracle.
 
-R figures come from /work/shared/reference/r_survival_lung.md (R ``survival``), printed to 15
-significant digits, so they are compared to a relative error of 1e-10; the small exact checks
-are printed to 6 digits (relative error 1e-5).
+R figures come from ``tests/reference/r_survival_lung.md`` (R ``survival``; the calls are in
+``tests/reference/r_survival_lung.R``), printed to 15 significant digits, so they are compared to
+a relative error of 1e-10; the small exact checks are printed to 6 digits (relative error 1e-5).
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ the walk is now anchored at its mean over the intervals (``log_rate_mean``).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import arviz as az
 import numpy as np
 import pytest
@@ -25,8 +23,9 @@ from bayes_bcsm.data import build_design, derive_groupings, load_cohort
 from bayes_bcsm.inference.diagnostics import check_convergence
 from bayes_bcsm.inference.sample import Fit, SamplerSettings, sample
 from bayes_bcsm.models import piecewise_model, weibull_model
+from bayes_bcsm.resources import bundled_cohort
 
-COHORT = Path(__file__).resolve().parents[2] / "data" / "bcsm_reconstructed.csv"
+COHORT = bundled_cohort()
 TABLE3 = ["preop_neuro_dysfunction", "postop_neuro_dysfunction", "hormone_receptor",
           "hormone_therapy"]
 N_COMPLETE = 53

@@ -11,18 +11,19 @@ import pytest
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS, CALIBRATED_SEED
 from bayes_bcsm.reconstruct.targets import load_targets
+from bayes_bcsm.runs.calibrate import read_config, regenerate
 
 from .conftest import COHORT_CSV, CONFIG_YAML
 
 T1 = load_targets().table1
 
 
-def test_regeneration_is_bit_identical(calibrate_script):
-    assert calibrate_script.regenerate(CONFIG_YAML) == COHORT_CSV.read_text()
+def test_regeneration_is_bit_identical():
+    assert regenerate(CONFIG_YAML) == COHORT_CSV.read_text()
 
 
-def test_config_matches_package_constants(calibrate_script):
-    n, seed, params, _ = calibrate_script.read_config(CONFIG_YAML)
+def test_config_matches_package_constants():
+    n, seed, params, _ = read_config(CONFIG_YAML)
     assert n == 78
     assert seed == CALIBRATED_SEED
     assert params == CALIBRATED_PARAMS

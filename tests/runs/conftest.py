@@ -5,17 +5,16 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
+from hydra import compose, initialize_config_module
 
 from bayes_bcsm.config import register_configs
-
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
+from bayes_bcsm.resources import CONF_PACKAGE
 
 
 def compose_config(overrides: list[str]):
-    """Compose ``conf/config.yaml`` with overrides (Hydra's compose API)."""
+    """Compose the packaged ``conf/config.yaml`` with overrides (Hydra's compose API)."""
     register_configs()
-    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
         return compose(config_name="config", overrides=overrides)
 
 

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from hydra import compose, initialize_config_dir
+from hydra import compose, initialize_config_module
 
 from bayes_bcsm.config import register_configs
-from tests.runs.conftest import CONF
+from bayes_bcsm.resources import CONF_PACKAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def test_multirun_sweep_with_joblib_writes_one_folder_per_combination(tmp_path):
 
 def test_slurm_launcher_config_composes():
     register_configs()
-    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
         cfg = compose(
             config_name="config", overrides=["hydra/launcher=slurm"], return_hydra_config=True
         )

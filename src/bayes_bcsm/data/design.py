@@ -15,10 +15,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from bayes_bcsm.errors import BayesBcsmUserError
+
 TermKind = Literal["binary", "categorical", "continuous"]
 
 
-class DesignError(ValueError):
+class DesignError(BayesBcsmUserError, ValueError):
     """A covariate request that cannot be turned into a design (unknown column, bad level, ...)."""
 
 

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.data.contract import COHORT_COLUMNS, REQUIRED_COLUMNS, ColumnSpec
+from bayes_bcsm.errors import BayesBcsmUserError
 
 MAX_PROBLEMS_SHOWN = 20
 
 
-class CohortValidationError(ValueError):
+class CohortValidationError(BayesBcsmUserError, ValueError):
     """A cohort file does not follow the data contract.
 
     Attributes

@@ -1,7 +1,7 @@
 """The published figures of Hu et al. (2025) as typed objects.
 
-``targets.yaml`` (beside this module) is a copy of the project's transcription
-``../shared/paper/targets.yaml``; :func:`parse_targets` turns its mapping into
+``targets.yaml`` (beside this module, shipped in the package) is the project's transcription of
+the paper's printed figures; :func:`parse_targets` turns its mapping into
 :class:`Targets`. Reading the file is the only I/O here (:func:`load_targets`), kept apart
 from parsing so computation code can take a :class:`Targets` object.
 """
@@ -173,7 +173,7 @@ def load_targets(path: str | Path | None = None) -> Targets:
     Parameters
     ----------
     path : str or Path, optional
-        Another targets file (e.g. ``../shared/paper/targets.yaml``).
+        Another targets file (e.g. an edited transcription).
     """
     if path is None:
         text = resources.files("bayes_bcsm.reconstruct").joinpath(BUNDLED_TARGETS).read_text()

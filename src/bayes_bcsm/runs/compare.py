@@ -26,7 +26,6 @@ from bayes_bcsm.compare import (
     summary_level_rows,
 )
 from bayes_bcsm.config import (
-    REPO_ROOT,
     ConfigError,
     CovariateMode,
     reinterpret_settings,
@@ -36,13 +35,12 @@ from bayes_bcsm.config import (
 from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.report.compare_report import write_compare_report
+from bayes_bcsm.resources import conf_dir
 from bayes_bcsm.results import Comparison, RunInputs, VariantFit
 from bayes_bcsm.runs.common import prepare_run
 from bayes_bcsm.runs.variant import fit_variant, save_variant
 
 log = logging.getLogger(__name__)
-
-CONF_DIR = REPO_ROOT / "conf"
 
 
 def variant_slug(overrides: str) -> str:
@@ -71,7 +69,7 @@ def apply_overrides(cfg: DictConfig, overrides: str) -> DictConfig:
         if "=" not in item:
             raise ConfigError(f"compare.variants item {item!r}: expected key=value")
         key, value = item.split("=", 1)
-        group_dir = CONF_DIR / key
+        group_dir = conf_dir() / key
         try:
             if "." not in key and group_dir.is_dir():
                 option = group_dir / f"{value}.yaml"

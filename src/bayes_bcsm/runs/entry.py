@@ -1,31 +1,127 @@
-"""The one way experiments become command-line programs (thin ``@hydra.main`` wrappers)."""
+"""The one way runs become command-line programs: a thin Hydra application over a ``run``.
+
+``python -m bayes_bcsm <command>``, the ``bayes-bcsm`` console script and the scripts in
+``experiments/`` all go through :func:`hydra_entry`: Hydra parses the command line (overrides,
+``-m`` sweeps, ``--cfg job``), composes the packaged configs (``pkg://bayes_bcsm.conf``) and calls
+``run(cfg, output_dir)`` with its output folder. An error the user caused
+(:class:`~bayes_bcsm.errors.BayesBcsmUserError`: a bad override, a bad data file) is printed as its
+message alone on stderr with exit status 1; ``HYDRA_FULL_ERROR=1`` shows the traceback instead.
+Hydra's own override and composition errors are reported the same way by Hydra.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
-import hydra
+from hydra import version
+from hydra._internal.utils import _run_hydra, get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from bayes_bcsm.config import REPO_ROOT, register_configs
+from bayes_bcsm.config import register_configs
+from bayes_bcsm.errors import BayesBcsmUserError
+from bayes_bcsm.resources import CONF_SEARCH_PATH
 
-CONF_DIR = REPO_ROOT / "conf"
+REPORT_FILES = ("report.html", "report.md")
+"""What a run's report is called, preferred first (``report.html=false`` writes only the .md)."""
 
 
-def hydra_entry(run: Callable[[DictConfig, Path], object]) -> Callable[[], None]:
-    """Wrap ``run(cfg, output_dir)`` as a Hydra application over ``conf/config.yaml``.
+def full_error_requested() -> bool:
+    """True when ``HYDRA_FULL_ERROR=1``: show tracebacks of user errors too (as Hydra does)."""
+    return os.environ.get("HYDRA_FULL_ERROR") == "1"
 
-    The returned function parses Hydra's command line (overrides, ``-m`` sweeps), calls
-    ``run`` with Hydra's output folder, and prints where the report is.
+
+def exit_with_message(error: BaseException) -> NoReturn:
+    """Print ``error``'s message alone on stderr and exit with status 1.
+
+    Raises
+    ------
+    SystemExit
+        Always, with code 1.
+    """
+    print(str(error), file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def _stamps(folder: Path) -> dict[Path, int]:
+    """Modification times of the report files already in ``folder``."""
+    paths = (folder / name for name in REPORT_FILES)
+    return {p: p.stat().st_mtime_ns for p in paths if p.is_file()}
+
+
+def written_report(folder: Path, before: dict[Path, int]) -> Path | None:
+    """The report a run wrote into ``folder``: new, or changed since ``before`` (else None).
+
+    Parameters
+    ----------
+    folder : Path
+        The run's output folder.
+    before : dict of Path to int
+        Report files present before the run and their modification times (ns).
+
+    Returns
+    -------
+    Path or None
+        ``report.html`` if written, else ``report.md`` if written, else None.
+    """
+    after = _stamps(folder)
+    for path, stamp in after.items():
+        if before.get(path) != stamp:
+            return path
+    return None
+
+
+def hydra_entry(
+    run: Callable[[DictConfig, Path], object], config_name: str = "config"
+) -> Callable[[Sequence[str] | None], None]:
+    """Wrap ``run(cfg, output_dir)`` as a Hydra application over the packaged configs.
+
+    Parameters
+    ----------
+    run : callable
+        ``run(cfg, output_dir)``; its return value is ignored.
+    config_name : str
+        The primary config in ``bayes_bcsm/conf`` (``config``; ``reproduce`` selects the
+        ``paper_reproduction`` experiment by default).
+
+    Returns
+    -------
+    callable
+        ``main(argv=None)``: parses ``argv`` (``sys.argv[1:]`` when None) as Hydra's command line,
+        runs, and prints ``report: <path>`` when the run wrote a report.
     """
     register_configs()
 
-    @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-    def main(cfg: DictConfig) -> None:
+    def task(cfg: DictConfig) -> None:
         output_dir = Path(HydraConfig.get().runtime.output_dir)
-        run(cfg, output_dir)
-        print(f"report: {output_dir / 'report.html'}")
+        before = _stamps(output_dir)
+        try:
+            run(cfg, output_dir)
+        except BayesBcsmUserError as error:
+            if full_error_requested():
+                raise
+            exit_with_message(error)
+        report = written_report(output_dir, before)
+        if report is not None:
+            print(f"report: {report}")
+
+    def main(argv: Sequence[str] | None = None) -> None:
+        # What @hydra.main does, except that the command line is ``argv`` rather than
+        # sys.argv (so `bayes-bcsm fit ...` needs no sys.argv surgery). hydra-core is pinned
+        # to 1.3, whose private _run_hydra this is.
+        version.setbase("1.3")
+        parser = get_args_parser()
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        _run_hydra(
+            args=args,
+            args_parser=parser,
+            task_function=task,
+            config_path=CONF_SEARCH_PATH,
+            config_name=config_name,
+        )
 
     return main

@@ -1,8 +1,8 @@
 """The simulation study run: shards of replicates, aggregation, SBC and the report.
 
 ``run(cfg, output_dir)`` is what ``experiments/simulate.py`` calls. The study lives in
-``simulation.run_dir`` (relative to the repository root unless absolute), shared by every
-process of a sweep:
+``simulation.run_dir`` (relative to the folder the command was run from unless absolute),
+shared by every process of a sweep:
 
 ``shards/``
     One results file per shard (``calibrated_n78_shard0003.csv``), or a ``.failed.json``.
@@ -37,7 +37,6 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from bayes_bcsm.config import (
-    REPO_ROOT,
     ConfigError,
     ModelConfig,
     PriorConfig,
@@ -49,6 +48,7 @@ from bayes_bcsm.inference.sample import compile_cache_info
 from bayes_bcsm.reconstruct import CALIBRATED_PARAMS
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.report.simulation_report import write_simulation_report
+from bayes_bcsm.resources import conf_dir, user_path
 from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.simulation import study
 from bayes_bcsm.simulation.metrics import add_design_analysis, aggregate_metrics
@@ -56,7 +56,6 @@ from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards,
 
 log = logging.getLogger(__name__)
 
-CONF_DIR = REPO_ROOT / "conf"
 STUDY_FILE = "study.json"
 
 
@@ -92,13 +91,12 @@ class SimulationRun:
 
 
 def resolve_run_dir(cfg: DictConfig) -> Path:
-    """``simulation.run_dir``, relative to the repository root unless absolute."""
-    path = Path(str(cfg.simulation.run_dir))
-    return path if path.is_absolute() else REPO_ROOT / path
+    """``simulation.run_dir``, relative to the folder the command was run from unless absolute."""
+    return user_path(str(cfg.simulation.run_dir))
 
 
 def _conf_node(group: str, option: str, schema: type) -> DictConfig:
-    node = OmegaConf.load(CONF_DIR / group / f"{option}.yaml")
+    node = OmegaConf.load(conf_dir() / group / f"{option}.yaml")
     return OmegaConf.merge(OmegaConf.structured(schema), node)
 
 
@@ -107,7 +105,7 @@ def selection_factors(cfg: DictConfig) -> tuple[str, ...]:
     else the Table 2 factors of ``conf/covariates/univariate.yaml``."""
     if cfg.simulation.selection_factors:
         return tuple(cfg.simulation.selection_factors)
-    return tuple(OmegaConf.load(CONF_DIR / "covariates" / "univariate.yaml").names)
+    return tuple(OmegaConf.load(conf_dir() / "covariates" / "univariate.yaml").names)
 
 
 def study_settings(cfg: DictConfig) -> study.StudySettings:

@@ -1,0 +1,194 @@
+"""The command line: ``python -m bayes_bcsm <command>``, user errors, logging, the report line.
+
+Every test runs the program in a subprocess from ``tmp_path`` (not the checkout), as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+
+from bayes_bcsm.config import register_configs
+from bayes_bcsm.resources import CONF_PACKAGE, bundled_cohort
+from bayes_bcsm.runs.entry import written_report
+
+
+def run_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 300):
+    """``python -m bayes_bcsm *args`` in ``cwd``; HYDRA_FULL_ERROR unset unless ``env`` sets it."""
+    environ = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bayes_bcsm", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environ,
+        timeout=timeout,
+    )
+
+
+def run_python(code: str, cwd: Path, timeout: int = 120):
+    """Run a Python snippet in ``cwd`` (for entry-point behaviour with a stand-in ``run``)."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def test_usage_and_unknown_command(tmp_path):
+    result = run_cli([], tmp_path)
+    assert result.returncode == 2
+    assert "usage: bayes-bcsm <command>" in result.stderr
+    result = run_cli(["--help"], tmp_path)
+    assert result.returncode == 0
+    for command in ("fit", "compare", "reproduce", "simulate", "calibrate"):
+        assert command in result.stdout
+    result = run_cli(["fitt"], tmp_path)
+    assert result.returncode == 2
+    assert "unknown command 'fitt'" in result.stderr
+
+
+def test_fit_from_another_folder_with_a_relative_data_path(tmp_path):
+    """A relative ``data.path`` is relative to where the command runs; the log is named after
+    the experiment; the report line names the report written."""
+    (tmp_path / "cohort.csv").write_text(bundled_cohort().read_text())
+    result = run_cli(["fit", "model=cox", "data=csv", "data.path=cohort.csv",
+                      "hydra.run.dir=out"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "out"
+    assert (out / "report.html").is_file() and (out / "hazard_ratios.csv").is_file()
+    assert f"report: {out / 'report.html'}" in result.stdout
+    assert (out / "fit.log").is_file() and not (out / "entry.log").exists()
+    assert str(tmp_path / "cohort.csv") in (out / "fit.log").read_text()
+    assert "Traceback" not in result.stderr
+
+
+BAD_COHORT = "patient_id,age_years\np1,abc\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fit", "sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
+        (["fit", "data=csv", "data.path=bad.csv"], "problem(s) with the cohort data"),
+        (["fit", "data=csv", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
+        (["fit", "model=gompertz"], "Could not find 'model/gompertz'"),
+        (["fit", "sampler.draws=abc"], "Value 'abc' of type 'str' could not be converted"),
+        (["compare", "nokey=1"], "Could not override 'nokey'"),
+        (["reproduce", "covariates.names=[shoe_size]"], "['shoe_size'] not in the data contract"),
+        (["simulate", "simulation.n=[5]"], "simulation.n=[5]: expected cohort sizes >= 10"),
+        (["calibrate", "--config", "bad.yaml"], "bad.yaml: missing key 'n'"),
+    ],
+)
+def test_user_errors_print_the_message_alone(tmp_path, args, message):
+    (tmp_path / "bad.csv").write_text(BAD_COHORT)
+    (tmp_path / "bad.yaml").write_text("seed: 1\n")
+    result = run_cli([*args, "hydra.run.dir=out"] if args[0] != "calibrate" else args, tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "report:" not in result.stdout
+
+
+def test_full_error_shows_the_traceback(tmp_path):
+    result = run_cli(["fit", "sampler.draws=0", "hydra.run.dir=out"], tmp_path,
+                     env={"HYDRA_FULL_ERROR": "1"})
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "ConfigError" in result.stderr
+
+
+def test_report_line_only_when_a_report_was_written(tmp_path):
+    code = """
+        import sys
+        from bayes_bcsm.runs.entry import hydra_entry
+
+        def run(cfg, output_dir):
+            if cfg.report.html:  # stands in for "this run writes a report"
+                (output_dir / "report.md").write_text("# report")
+
+        hydra_entry(run)(sys.argv[1:])
+    """
+    silent = run_python(code.replace("sys.argv[1:]", "['report.html=false', 'hydra.run.dir=a']"),
+                        tmp_path)
+    assert silent.returncode == 0, silent.stderr
+    assert "report:" not in silent.stdout
+    loud = run_python(code.replace("sys.argv[1:]", "['hydra.run.dir=b']"), tmp_path)
+    assert loud.returncode == 0, loud.stderr
+    assert f"report: {tmp_path / 'b' / 'report.md'}" in loud.stdout
+
+
+def test_written_report_ignores_an_old_report(tmp_path):
+    (tmp_path / "report.html").write_text("old")
+    before = {tmp_path / "report.html": (tmp_path / "report.html").stat().st_mtime_ns}
+    assert written_report(tmp_path, before) is None
+    (tmp_path / "report.md").write_text("new")
+    assert written_report(tmp_path, before) == tmp_path / "report.md"
+
+
+def test_console_logging_is_quiet_and_single(tmp_path):
+    """Package INFO reaches the console once; pymc's own handler does not print it twice;
+    pytensor's compiler INFO lines and library INFO stay out; the log file has the package's
+    lines and is named after the experiment."""
+    code = """
+        import logging
+        import pymc  # attaches its own console handler at import, as in a real run
+        from bayes_bcsm.runs.entry import hydra_entry
+
+        def run(cfg, output_dir):
+            logging.getLogger("bayes_bcsm.runs.fit").info("package-info")
+            logging.getLogger("pymc.sampling.mcmc").info("pymc-info")
+            logging.getLogger("pymc.sampling.mcmc").warning("pymc-warning")
+            logging.getLogger("pytensor.link.c.cmodule").info("g++ -march=native flags")
+            logging.getLogger("arviz").info("arviz-info")
+
+        hydra_entry(run)(["hydra.run.dir=out", "experiment_name=quiet_check"])
+    """
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    console = result.stdout + result.stderr
+    assert console.count("package-info") == 1
+    assert console.count("pymc-warning") == 1
+    for hidden in ("pymc-info", "g++", "arviz-info"):
+        assert hidden not in console
+    log = (tmp_path / "out" / "quiet_check.log").read_text()
+    assert "package-info" in log and "g++" not in log
+
+
+def test_reproduce_defaults_to_the_paper_experiment():
+    register_configs()
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
+        assert compose(config_name="reproduce").experiment_name == "paper_reproduction"
+        other = compose(config_name="reproduce", overrides=["experiment=bayes_vs_cox"])
+        assert other.experiment_name == "bayes_vs_cox"
+        cfg = compose(config_name="config", return_hydra_config=True)
+        assert cfg.hydra.job.name == cfg.experiment_name == "fit"
+
+
+def test_calibrate_regenerates_the_bundled_cohort(tmp_path):
+    result = run_cli(["calibrate", "--out", "cohort.csv"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cohort.csv").read_text() == bundled_cohort().read_text()
+
+
+def test_relative_user_paths_resolve_against_the_working_directory(tmp_path, monkeypatch):
+    """``data.path`` and ``simulation.run_dir`` are the user's paths: relative to where the
+    command runs (outside a Hydra run: the working directory), never to the package."""
+    from bayes_bcsm.config import cohort_path
+    from bayes_bcsm.runs.simulate import resolve_run_dir
+    from tests.runs.conftest import compose_config
+
+    monkeypatch.chdir(tmp_path)
+    cfg = compose_config(["data=csv", "data.path=sub/cohort.csv", "simulation.run_dir=study"])
+    assert cohort_path(cfg) == tmp_path / "sub" / "cohort.csv"
+    assert resolve_run_dir(cfg) == tmp_path / "study"
+    absolute = compose_config([f"simulation.run_dir={tmp_path / 'elsewhere'}"])
+    assert resolve_run_dir(absolute) == tmp_path / "elsewhere"

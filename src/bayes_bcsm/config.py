@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import typing
 from dataclasses import dataclass, field
 from enum import Enum
@@ -283,8 +284,15 @@ class Config:
 
 
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore (idempotent)."""
+    """Register the schema with Hydra's ConfigStore and the ``run_id`` resolver (idempotent).
+
+    ``${run_id:}`` is ``p<process id>``: the default run folder
+    ``outputs/<date>/<time>_<experiment>_p<pid>`` cannot be shared by two runs started in the
+    same second, since no two live processes share a process id.
+    """
     ConfigStore.instance().store(name="base_config", node=Config)
+    if not OmegaConf.has_resolver("run_id"):
+        OmegaConf.register_new_resolver("run_id", lambda: f"p{os.getpid()}", use_cache=True)
 
 
 #: Columns with a role of their own that can never be a covariate: id, time, event.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -92,11 +94,36 @@ def test_apply_overrides_resets_the_group_and_sets_keys():
     assert variant_slug("model=piecewise prior=sceptical") == "model-piecewise_prior-sceptical"
 
 
+def test_variants_speak_hydras_override_grammar():
+    cfg = compose_config([])
+    new = apply_overrides(
+        cfg, "prior=sceptical prior.sceptical_tail=0.1 covariates.names=[hormone_therapy,age_years]"
+    )
+    assert new.prior.family.value == "sceptical" and new.prior.sceptical_tail == 0.1
+    assert list(new.covariates.names) == ["hormone_therapy", "age_years"]
+    quoted = apply_overrides(cfg, "'report.title=two words'")
+    assert quoted.report.title == "two words"
+
+
 @pytest.mark.parametrize(
     ("variant", "message"),
     [
-        ("model=gompertz", "no option 'gompertz' in group 'model'"),
-        ("modelweibull", "expected key=value"),
+        ("+sampler.drawz=10", "are not allowed in variants"),
+        ("experiment=bayes_vs_cox", "cannot select another experiment"),
+        ("sampler.drawz=10", "no key 'sampler.drawz'"),
+        ("prior.scale=abc", "could not be converted"),
+    ],
+)
+def test_variant_items_outside_the_schema_are_refused(variant, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        apply_overrides(compose_config([]), variant)
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        ("model=gompertz", "Could not find 'model/gompertz'"),
+        ("modelweibull", "Error parsing override 'modelweibull'"),
         ("sampler.draws=0", "sampler.draws=0: expected a positive integer"),
     ],
 )

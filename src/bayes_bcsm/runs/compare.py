@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
 import pandas as pd
-import yaml
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
 from bayes_bcsm.compare import (
@@ -35,7 +38,7 @@ from bayes_bcsm.config import (
 from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.report.compare_report import write_compare_report
-from bayes_bcsm.resources import conf_dir
+from bayes_bcsm.resources import CONF_PACKAGE, conf_dir
 from bayes_bcsm.results import Comparison, RunInputs, VariantFit
 from bayes_bcsm.runs.common import prepare_run
 from bayes_bcsm.runs.variant import fit_variant, save_variant
@@ -49,45 +52,67 @@ def variant_slug(overrides: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", overrides.replace("=", "-").replace(" ", "_"))
 
 
+def _compose_group(group: str, option: str) -> DictConfig:
+    """The ``group`` node of the packaged config composed by Hydra with ``group=option``."""
+    overrides = [f"{group}={option}"]
+    if GlobalHydra.instance().is_initialized():  # inside a running Hydra application
+        return compose(config_name="config", overrides=overrides)[group]
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)[group]
+
+
 def apply_overrides(cfg: DictConfig, overrides: str) -> DictConfig:
-    """Return a copy of ``cfg`` with the variant's overrides applied.
+    """Return a copy of ``cfg`` with the variant's overrides applied, the Hydra way.
+
+    The string is split like a shell command line (quote an item that contains spaces) and
+    parsed with Hydra's override grammar, so lists, dicts and quoting work as on the command
+    line: ``"model=piecewise prior.scale=0.5 covariates.names=[hormone_therapy,age_years]"``.
+    A ``group=option`` item replaces the whole group by the option as Hydra composes it; a
+    ``key=value`` item sets one key of the schema.
 
     Parameters
     ----------
     cfg : DictConfig
         The composed base configuration.
     overrides : str
-        Space-separated ``key=value`` items; ``group=option`` selects ``conf/group/option.yaml``.
+        The variant's override items.
 
     Raises
     ------
     ConfigError
-        For an item without ``=``, an unknown group option or key, or an invalid value.
+        Naming the item: unparsable, an unknown group option or key, ``+``/``~`` items (a
+        variant changes the schema's keys, it does not add or delete them), ``experiment=``
+        (a variant is a change to the run's experiment, not another one), or an invalid value.
     """
+    where = f"compare.variants item {overrides!r}"
+    try:
+        parsed = OverridesParser.create().parse_overrides(shlex.split(overrides))
+    except Exception as error:
+        raise ConfigError(f"{where}: {error}") from error
     new = cfg.copy()
-    for item in overrides.split():
-        if "=" not in item:
-            raise ConfigError(f"compare.variants item {item!r}: expected key=value")
-        key, value = item.split("=", 1)
-        group_dir = conf_dir() / key
+    for item in parsed:
+        key = item.key_or_group
+        text = item.input_line
+        if item.is_add() or item.is_delete() or item.is_force_add():
+            raise ConfigError(f"{where}: {text!r}: '+', '++' and '~' are not allowed in variants")
+        if key == "experiment":
+            raise ConfigError(f"{where}: {text!r}: a variant cannot select another experiment")
         try:
-            if "." not in key and group_dir.is_dir():
-                option = group_dir / f"{value}.yaml"
-                if not option.is_file():
-                    valid = sorted(p.stem for p in group_dir.glob("*.yaml"))
-                    raise ConfigError(
-                        f"compare.variants item {item!r}: no option {value!r} in group "
-                        f"{key!r}; valid: {valid}"
-                    )
+            if "." not in key and (conf_dir() / key).is_dir():
                 schema = OmegaConf.structured(OmegaConf.get_type(cfg, key))
-                new[key] = OmegaConf.merge(schema, OmegaConf.load(option))
+                new[key] = OmegaConf.merge(schema, _compose_group(key, str(item.value())))
             else:
-                OmegaConf.update(new, key, yaml.safe_load(value), merge=False)
+                if OmegaConf.select(cfg, key, default=_ABSENT) is _ABSENT:
+                    raise ConfigError(f"{where}: {text!r}: no key {key!r} in the schema")
+                OmegaConf.update(new, key, item.value(), merge=False)
         except ConfigError:
             raise
         except Exception as error:
-            raise ConfigError(f"compare.variants item {item!r}: {error}") from error
+            raise ConfigError(f"{where}: {text!r}: {error}") from error
     return new
+
+
+_ABSENT = object()
 
 
 def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:

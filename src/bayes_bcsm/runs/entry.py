@@ -12,8 +12,12 @@ Hydra's own override and composition errors are reported the same way by Hydra.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,7 +26,7 @@ from hydra._internal.utils import _run_hydra, get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from bayes_bcsm.config import register_configs
+from bayes_bcsm.config import ConfigError, register_configs
 from bayes_bcsm.errors import BayesBcsmUserError
 from bayes_bcsm.resources import CONF_SEARCH_PATH
 
@@ -75,6 +79,52 @@ def written_report(folder: Path, before: dict[Path, int]) -> Path | None:
     return None
 
 
+ERROR_FILE = "error.txt"
+"""Written into a run's folder when the run fails: the message and the traceback."""
+RUN_MARKER = "resolved_config.yaml"
+"""Present in a folder that already holds a run's results."""
+
+
+@contextmanager
+def scratch_tempdir() -> Iterator[Path]:
+    """Point :mod:`tempfile` at a private folder for the duration, then delete it.
+
+    PyTensor's numba back end writes each compiled function's source to a temporary file and
+    never removes it (about a dozen per fit); with this, nothing is left in ``$TMPDIR``.
+    """
+    previous = tempfile.tempdir
+    folder = Path(tempfile.mkdtemp(prefix="bayes_bcsm-"))
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def refuse_used_folder(output_dir: Path) -> None:
+    """Refuse to write a run into a folder that already holds another run's results.
+
+    Raises
+    ------
+    ConfigError
+        Naming the folder, when it has a ``resolved_config.yaml``.
+    """
+    if (output_dir / RUN_MARKER).exists():
+        raise ConfigError(
+            f"hydra.run.dir={output_dir} already holds a run's results ({RUN_MARKER}); "
+            "choose a new folder rather than overwrite them"
+        )
+
+
+def record_failure(output_dir: Path, error: BaseException) -> Path:
+    """Write the error's message and traceback into ``output_dir/error.txt``; return its path."""
+    path = output_dir / ERROR_FILE
+    text = "".join(traceback.format_exception(error))
+    path.write_text(f"{type(error).__name__}: {error}\n\n{text}")
+    return path
+
+
 def hydra_entry(
     run: Callable[[DictConfig, Path], object], config_name: str = "config"
 ) -> Callable[[Sequence[str] | None], None]:
@@ -100,11 +150,20 @@ def hydra_entry(
         output_dir = Path(HydraConfig.get().runtime.output_dir)
         before = _stamps(output_dir)
         try:
-            run(cfg, output_dir)
+            refuse_used_folder(output_dir)
+        except ConfigError as error:  # not our folder: record nothing in it
+            exit_with_message(error)
+        try:
+            with scratch_tempdir():
+                run(cfg, output_dir)
         except BayesBcsmUserError as error:
+            record_failure(output_dir, error)
             if full_error_requested():
                 raise
             exit_with_message(error)
+        except BaseException as error:
+            record_failure(output_dir, error)
+            raise
         report = written_report(output_dir, before)
         if report is not None:
             print(f"report: {report}")

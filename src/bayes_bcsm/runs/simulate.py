@@ -38,8 +38,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from bayes_bcsm.config import (
     ConfigError,
-    ModelConfig,
-    PriorConfig,
+    CutMethod,
     prior_spec,
     sampler_settings,
     validate_config,
@@ -95,11 +94,6 @@ def resolve_run_dir(cfg: DictConfig) -> Path:
     return user_path(str(cfg.simulation.run_dir))
 
 
-def _conf_node(group: str, option: str, schema: type) -> DictConfig:
-    node = OmegaConf.load(conf_dir() / group / f"{option}.yaml")
-    return OmegaConf.merge(OmegaConf.structured(schema), node)
-
-
 def selection_factors(cfg: DictConfig) -> tuple[str, ...]:
     """Candidate factors of the selection procedure: ``simulation.selection_factors`` if set,
     else the Table 2 factors of ``conf/covariates/univariate.yaml``."""
@@ -111,16 +105,30 @@ def selection_factors(cfg: DictConfig) -> tuple[str, ...]:
 def study_settings(cfg: DictConfig) -> study.StudySettings:
     """Turn the config into the plain :class:`~bayes_bcsm.simulation.study.StudySettings`.
 
-    The Bayesian methods take their priors from ``conf/prior/default.yaml`` and
-    ``conf/prior/sceptical.yaml`` and the piecewise baseline from ``conf/model/piecewise.yaml``
-    (one source of truth with the single-fit runs); the sampler is ``cfg.sampler`` without
-    the per-patient log-likelihood.
+    The Bayesian methods take their priors and the piecewise baseline from the run's own
+    config, so ``prior=...``, ``prior.*`` and ``model.*`` overrides given to the study take
+    effect: ``*_default`` methods use the configured prior (``prior=default``, Normal(0, 1),
+    unless overridden), ``*_sceptical`` methods the same prior with ``family=sceptical`` (so
+    ``prior.sceptical_hr`` / ``prior.sceptical_tail`` apply), and the piecewise methods
+    ``model.cuts_months`` / ``model.baseline_prior`` (fixed cuts; ``model.cut_method=quantile``
+    is refused: the study's replicates need one fixed design). The sampler is ``cfg.sampler``
+    without the per-patient log-likelihood.
+
+    Raises
+    ------
+    ConfigError
+        For ``model.cut_method=quantile``.
     """
+    if cfg.model.cut_method == CutMethod.quantile:
+        raise ConfigError(
+            "model.cut_method=quantile: the simulation study needs fixed cut points "
+            "(model.cuts_months) shared by every replicate"
+        )
+    configured = prior_spec(cfg)
     priors = {
-        name: prior_spec(OmegaConf.create({"prior": _conf_node("prior", name, PriorConfig)}))
-        for name in ("default", "sceptical")
+        "default": configured,
+        "sceptical": dataclasses.replace(configured, family="sceptical"),
     }
-    piecewise = _conf_node("model", "piecewise", ModelConfig)
     sampler = sampler_settings(cfg)
     return study.StudySettings(
         base_seed=int(cfg.seed),
@@ -130,8 +138,8 @@ def study_settings(cfg: DictConfig) -> study.StudySettings:
         reference=dict(cfg.covariates.reference),
         standardize=bool(cfg.covariates.standardize),
         priors=priors,
-        piecewise_cuts_months=tuple(c for c in piecewise.cuts_months if c > 0),
-        baseline_prior=piecewise.baseline_prior.value,
+        piecewise_cuts_months=tuple(c for c in cfg.model.cuts_months if c > 0),
+        baseline_prior=cfg.model.baseline_prior.value,
         sampler=dataclasses.replace(sampler, log_likelihood=False, progress_bar=False),
     )
 

@@ -27,6 +27,7 @@ from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.errors import BayesBcsmUserError
 from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
+from bayes_bcsm.models.piecewise import DEFAULT_CUTS_MONTHS
 from bayes_bcsm.models.priors import PriorError, PriorSpec
 from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
 from bayes_bcsm.resources import bundled_cohort, user_path
@@ -115,7 +116,7 @@ class ModelConfig:
 
     family: ModelFamily = ModelFamily.weibull
     cut_method: CutMethod = CutMethod.fixed
-    cuts_months: list[float] = field(default_factory=lambda: [0.0, 6.0, 12.0, 24.0, 36.0, 60.0])
+    cuts_months: list[float] = field(default_factory=lambda: [0.0, *DEFAULT_CUTS_MONTHS])
     n_intervals: int = 6
     baseline_prior: BaselinePrior = BaselinePrior.random_walk
 
@@ -146,7 +147,6 @@ class PriorConfig:
 class CovariatesConfig:
     """Which covariates enter the model, how, and their reference levels."""
 
-    name: str = "paper_table3"
     mode: CovariateMode = CovariateMode.joint
     names: list[str] = field(default_factory=list)
     reference: dict[str, str] = field(default_factory=dict)
@@ -161,16 +161,20 @@ class MissingConfig:
     covariate: str = "hormone_receptor"
 
 
+_SAMPLER_DEFAULTS = SamplerSettings()
+_DEFAULT_BACKEND = SamplerBackend(_SAMPLER_DEFAULTS.sampler)
+
+
 @dataclass
 class SamplerConfig:
-    """MCMC settings and the diagnostic policy."""
+    """MCMC settings and the diagnostic policy (defaults: the library's ``SamplerSettings``)."""
 
-    backend: SamplerBackend = SamplerBackend.nutpie
-    chains: int = 4
-    draws: int = 1000
-    tune: int = 1000
-    target_accept: float = 0.9
-    progress_bar: bool = True
+    backend: SamplerBackend = _DEFAULT_BACKEND
+    chains: int = _SAMPLER_DEFAULTS.chains
+    draws: int = _SAMPLER_DEFAULTS.draws
+    tune: int = _SAMPLER_DEFAULTS.tune
+    target_accept: float = _SAMPLER_DEFAULTS.target_accept
+    progress_bar: bool = _SAMPLER_DEFAULTS.progress_bar
     strict: bool = False
 
 
@@ -279,8 +283,8 @@ class Config:
     compare: CompareConfig = field(default_factory=CompareConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     reinterpret: ReinterpretConfig = MISSING
-    seed: int = 20250520
-    experiment_name: str = "fit"
+    seed: int = MISSING  # set in conf/config.yaml (one home)
+    experiment_name: str = MISSING
 
 
 def register_configs() -> None:

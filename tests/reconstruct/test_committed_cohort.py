@@ -6,11 +6,18 @@ Expected values are the published counts of Hu et al. (2025), Table 1 (as transc
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
-from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS, CALIBRATED_SEED
-from bayes_bcsm.reconstruct.targets import load_targets
+from bayes_bcsm.reconstruct.generator import (
+    CALIBRATED_PARAMS,
+    CALIBRATED_SEED,
+    RECONSTRUCTION_CONFIG,
+    read_reconstruction_config,
+)
+from bayes_bcsm.study import load_targets
 
 from .conftest import COHORT_CSV, CONFIG_YAML
 
@@ -26,6 +33,19 @@ def test_config_matches_package_constants(calibrate_script):
     assert n == 78
     assert seed == CALIBRATED_SEED
     assert params == CALIBRATED_PARAMS
+
+
+def test_committed_config_is_the_packaged_one():
+    """The package loads its calibrated parameters from its own reconstruction.yaml; the copy
+    beside the CSV (read and written by experiments/calibrate.py) must be the same file."""
+    packaged = resources.files("bayes_bcsm.reconstruct").joinpath(RECONSTRUCTION_CONFIG)
+    assert CONFIG_YAML.read_bytes() == packaged.read_bytes(), (
+        f"{CONFIG_YAML} differs from src/bayes_bcsm/reconstruct/{RECONSTRUCTION_CONFIG}: after "
+        "`experiments/calibrate.py --search`, copy data/reconstruction.yaml there"
+    )
+    committed = read_reconstruction_config(CONFIG_YAML)
+    assert committed.n == 78
+    assert (committed.seed, committed.params) == (CALIBRATED_SEED, CALIBRATED_PARAMS)
 
 
 def test_shape_and_columns(committed):

@@ -32,7 +32,6 @@ from bayes_bcsm.inference.predictive import (
 )
 from bayes_bcsm.inference.sample import Fit, sample
 from bayes_bcsm.models import build_design_with_missing
-from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.report.fit_report import write_fit_artefacts, write_fit_report
 from bayes_bcsm.runs.common import (
     RunInputs,
@@ -40,6 +39,7 @@ from bayes_bcsm.runs.common import (
     prepare_run,
     sampler_settings,
 )
+from bayes_bcsm.study import load_targets
 
 if TYPE_CHECKING:
     from bayes_bcsm.runs.compare import Comparison

@@ -7,15 +7,14 @@ from importlib import resources
 import pytest
 import yaml
 
-from bayes_bcsm.reconstruct.targets import load_targets
-
-from .conftest import SHARED_TARGETS
+from bayes_bcsm.study import load_targets
+from tests.reconstruct.conftest import SHARED_TARGETS
 
 
 def test_bundled_copy_equals_shared():
     if not SHARED_TARGETS.is_file():
         pytest.skip("../shared/paper/targets.yaml not present (CI)")
-    bundled = resources.files("bayes_bcsm.reconstruct").joinpath("targets.yaml").read_text()
+    bundled = resources.files("bayes_bcsm.study").joinpath("targets.yaml").read_text()
     assert yaml.safe_load(bundled) == yaml.safe_load(SHARED_TARGETS.read_text())
 
 

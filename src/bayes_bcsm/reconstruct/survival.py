@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bayes_bcsm.study import bundled_targets
+
 if TYPE_CHECKING:
     from bayes_bcsm.reconstruct.generator import GeneratorParams
 
@@ -29,10 +31,19 @@ __all__ = [
     "survival_from_draws",
 ]
 
-ACCRUAL_MONTHS = 137.0  # July 2010 -> December 2021
+#: Length of accrual (months), from the first to the last month of surgery in the targets
+#: (July 2010 -> December 2021).
+ACCRUAL_MONTHS: float = bundled_targets().accrual_months
 
 def linear_predictor_columns(cov: pd.DataFrame) -> pd.DataFrame:
-    """The 0/1 indicators the true effects act on (one column per key of ``TRUE_EFFECTS``)."""
+    """The 0/1 indicators the true effects act on (one column per key of ``TRUE_EFFECTS``).
+
+    Computed from the generator's own columns, latent ones included (``_hr_latent_positive``:
+    the receptor status of untested patients too), so they are not the cohort's observed
+    indicators. The names of those with an observable counterpart are the ``indicator`` of the
+    study's records (:data:`bayes_bcsm.study.GENERATOR_FACTORS`, the Table 3 rows among them);
+    ``tests/study/test_factors.py`` checks that every record names a column here.
+    """
     surg = cov["surgery_type"].astype(str)
     return pd.DataFrame(
         {

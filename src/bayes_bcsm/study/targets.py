@@ -76,6 +76,8 @@ class Targets:
         Multivariable Cox results.
     inconsistencies : tuple of str
         The paper's own contradictions, as listed in the file.
+    accrual : tuple of str or None
+        First and last month of surgery (``"YYYY-MM"``), as the abstract prints them.
     """
 
     n: int
@@ -90,6 +92,21 @@ class Targets:
     table2: tuple[LogrankTarget, ...]
     table3: tuple[HazardRatioTarget, ...]
     inconsistencies: tuple[str, ...] = field(default=())
+    accrual: tuple[str, str] | None = None
+
+    @property
+    def accrual_months(self) -> float:
+        """Months from the first to the last month of accrual (e.g. 2010-07 -> 2021-12: 137).
+
+        Raises
+        ------
+        TargetsError
+            When the targets give no accrual period.
+        """
+        if self.accrual is None:
+            raise TargetsError("targets: missing key cohort.accrual")
+        (y0, m0), (y1, m1) = (map(int, month.split("-")) for month in self.accrual)
+        return float(12 * (y1 - y0) + (m1 - m0))
 
     def logrank(self, factor: str) -> LogrankTarget:
         """The Table 2 entry of ``factor`` (``KeyError`` lists the valid names)."""
@@ -165,7 +182,14 @@ def parse_targets(raw: Mapping) -> Targets:
         table2=tuple(table2),
         table3=tuple(table3),
         inconsistencies=tuple(raw.get("inconsistencies") or ()),
+        accrual=_accrual(cohort.get("accrual")),
     )
+
+
+def _accrual(entry: Mapping | None) -> tuple[str, str] | None:
+    if entry is None:
+        return None
+    return str(_get(entry, "first", "cohort.accrual")), str(_get(entry, "last", "cohort.accrual"))
 
 
 def load_targets(path: str | Path | None = None) -> Targets:

@@ -9,7 +9,7 @@ import pytest
 from bayes_bcsm.compare import HR_COLUMNS, cox_rows, published_rows, side_by_side
 from bayes_bcsm.data import build_design
 from bayes_bcsm.frequentist import cox_ph_design
-from bayes_bcsm.reconstruct.targets import load_targets
+from bayes_bcsm.study import load_targets
 
 
 @pytest.fixture

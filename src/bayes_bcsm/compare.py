@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from bayes_bcsm.frequentist.cox import CoxResult
-from bayes_bcsm.reconstruct.targets import Targets
 from bayes_bcsm.reinterpret import PrintedEstimate, Reinterpretation
+from bayes_bcsm.study import TABLE3_FACTORS, Targets
 
 HR_COLUMNS: tuple[str, ...] = (
     "covariate",  # design column, e.g. "hormone_receptor[positive]"
@@ -28,13 +28,6 @@ HR_COLUMNS: tuple[str, ...] = (
     "n_events",  # events among them
 )
 
-#: Table 3 rows of targets.yaml -> design column of the same covariate.
-TABLE3_DESIGN_COLUMNS: dict[str, str] = {
-    "preop_neuro_dysfunction": "preop_neuro_dysfunction[A-C]",
-    "postop_neuro_dysfunction": "postop_neuro_dysfunction[A-C]",
-    "hormone_receptor_positive": "hormone_receptor[positive]",
-    "hormone_therapy": "hormone_therapy",
-}
 PUBLISHED = "published (Hu 2025)"
 
 
@@ -109,15 +102,17 @@ def published_rows(targets: Targets, covariates: list[str] | None = None) -> pd.
     Parameters
     ----------
     targets : Targets
-        Published figures (:func:`bayes_bcsm.reconstruct.targets.load_targets`).
+        Published figures (:func:`bayes_bcsm.study.load_targets`); rows follow
+        :data:`bayes_bcsm.study.TABLE3_FACTORS`.
     covariates : list of str, optional
         Keep only these design columns (default: all four Table 3 rows).
     """
     rows = []
-    for factor, column in TABLE3_DESIGN_COLUMNS.items():
+    for factor in TABLE3_FACTORS:
+        column = factor.design_column
         if covariates is not None and column not in covariates:
             continue
-        target = targets.hazard_ratio(factor)
+        target = targets.hazard_ratio(factor.table3)
         rows.append(
             {
                 "covariate": column,
@@ -136,13 +131,13 @@ def published_rows(targets: Targets, covariates: list[str] | None = None) -> pd.
 
 def published_estimates(targets: Targets) -> tuple[PrintedEstimate, ...]:
     """The paper's Table 3 aHRs as printed estimates, named by their design columns."""
-    return tuple(
-        PrintedEstimate(column, target.hr, target.ci[0], target.ci[1])
-        for column, target in (
-            (column, targets.hazard_ratio(factor))
-            for factor, column in TABLE3_DESIGN_COLUMNS.items()
+    estimates = []
+    for factor in TABLE3_FACTORS:
+        target = targets.hazard_ratio(factor.table3)
+        estimates.append(
+            PrintedEstimate(factor.design_column, target.hr, target.ci[0], target.ci[1])
         )
-    )
+    return tuple(estimates)
 
 
 def summary_level_label(prior: str) -> str:

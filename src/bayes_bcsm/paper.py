@@ -23,7 +23,7 @@ from bayes_bcsm.frequentist import (
     paper_selection,
 )
 from bayes_bcsm.reconstruct.calibrate import FACTORS
-from bayes_bcsm.reconstruct.targets import Targets
+from bayes_bcsm.study import Targets
 
 #: The paper's figures: panel -> (cohort column or None for the whole cohort, target factor).
 FIGURES: dict[str, tuple[str | None, str | None]] = {

@@ -20,7 +20,7 @@ from bayes_bcsm.reconstruct.calibrate import (
     logrank_p,
     selection_hormone_therapy,
 )
-from bayes_bcsm.reconstruct.targets import load_targets
+from bayes_bcsm.study import load_targets
 
 TARGETS = load_targets()
 

@@ -10,8 +10,8 @@ import pytest
 
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS, CALIBRATED_SEED
-from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.runs.calibrate import read_config, regenerate
+from bayes_bcsm.study import load_targets
 
 from .conftest import COHORT_CSV, CONFIG_YAML
 

@@ -12,12 +12,11 @@ from bayes_bcsm.reconstruct.generator import (
     CALIBRATED_PARAMS,
     TRUE_EFFECTS,
     GeneratorParams,
-    choose_exact,
     format_cohort_csv,
-    scaled_vector,
     simulate_cohort,
     true_effects,
 )
+from bayes_bcsm.reconstruct.sampling import choose_exact, scaled_vector
 
 
 @pytest.fixture(scope="module")

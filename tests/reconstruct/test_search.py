@@ -19,17 +19,16 @@ from bayes_bcsm.reconstruct.calibrate import (
     comparison_table,
     total_loss,
 )
+from bayes_bcsm.reconstruct.fast_score import cohort_draws, fast_score, published_figures
 from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS, simulate_cohort
 from bayes_bcsm.reconstruct.search import (
-    cohort_draws,
-    fast_score,
     params_to_vector,
-    published_figures,
     reference_indicators,
     solved,
+    survival_points,
     vector_to_params,
 )
-from bayes_bcsm.reconstruct.targets import load_targets
+from bayes_bcsm.study import load_targets
 
 TARGETS = load_targets()
 SURVIVAL_GROUPS = ("cohort", "km", "followup", "table2_p", "table2_median")
@@ -56,6 +55,19 @@ def test_fast_score_matches_full_comparison(seed):
     assert fast.deaths == int(cohort["event"].sum())
     survival_part = [c for c in comps if c.group in SURVIVAL_GROUPS]
     assert fast.loss == pytest.approx(total_loss(survival_part), rel=1e-9)
+
+
+def test_survival_points_come_from_the_targets():
+    """The baseline is solved through the printed KM points and S(median) = 0.5."""
+    knots = CALIBRATED_PARAMS.baseline_knots_months
+    points = survival_points(TARGETS, knots)
+    expected = [
+        0.5 if k == TARGETS.os_median_months else TARGETS.survival_at[k] for k in knots
+    ]
+    assert list(points) == expected
+    assert points[knots.index(TARGETS.os_median_months)] == 0.5
+    with pytest.raises(ValueError, match="no published survival at 7 months"):
+        survival_points(TARGETS, (7.0,))
 
 
 def test_params_vector_round_trip():

@@ -16,7 +16,7 @@ from bayes_bcsm.config import SIMULATION_METHODS, SIMULATION_SCENARIOS, ConfigEr
 from bayes_bcsm.data import build_design, derive_groupings
 from bayes_bcsm.reconstruct import TRUE_EFFECTS, simulate_cohort
 from bayes_bcsm.runs import simulate as simulate_run
-from bayes_bcsm.simulation import study
+from bayes_bcsm.simulation import estimators, study
 from bayes_bcsm.simulation.metrics import REPLICATE_COLUMNS
 from tests.runs.conftest import compose_config, parse_report
 
@@ -125,7 +125,7 @@ def test_a_failing_method_is_recorded_not_raised(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("singular information")
 
-    monkeypatch.setattr(study, "cox_ph_design", boom)
+    monkeypatch.setattr(estimators, "cox_ph_design", boom)
     rows = study.simulate_replicate(settings, "calibrated", 78, 0)
     assert len(rows) == 2 * 4
     assert (rows["failed"] == 1).all() and rows["estimate"].isna().all()

@@ -4,12 +4,12 @@ lifelines and statsmodels serve only as test oracles; nothing here imports them.
 """
 
 from bayes_bcsm.frequentist._validate import SurvivalInputError, as_survival_arrays
+from bayes_bcsm.frequentist.concordance import concordance_index
 from bayes_bcsm.frequentist.cox import (
     ChiSquareTest,
     CoxError,
     CoxResult,
     SeparationWarning,
-    concordance_index,
     cox_ph,
     cox_ph_design,
 )

@@ -22,14 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bayes_bcsm.frequentist.cox import (
-    CoxError,
-    CoxResult,
-    _CoxEngine,
-    _evaluate,
-    _event_means,
-    _inverse,
-)
+from bayes_bcsm.frequentist._partial_likelihood import CoxEngine, evaluate, event_means, inverse
+from bayes_bcsm.frequentist.cox import CoxError, CoxResult
 
 Transform = Literal["km", "identity", "rank", "log"]
 
@@ -64,9 +58,9 @@ class ZphResult:
 
 def _km_left(time: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Kaplan-Meier survival just before each time in ``at`` (left-continuous)."""
-    times, inverse = np.unique(time, return_inverse=True)
-    deaths = np.bincount(inverse, weights=event)
-    counts = np.bincount(inverse)
+    times, time_index = np.unique(time, return_inverse=True)
+    deaths = np.bincount(time_index, weights=event)
+    counts = np.bincount(time_index)
     at_risk = counts[::-1].cumsum()[::-1]
     surv = np.cumprod(1.0 - deaths / at_risk)
     idx = np.searchsorted(times, at, side="left")  # number of distinct times < at
@@ -114,7 +108,7 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", terms: bool = True) -> 
     X = np.asarray(design.X, float)
     p = X.shape[1]
     beta = fit.coef / design.per_natural_unit()  # back to the design scale
-    engine = _CoxEngine(time, event, X, fit.strata, fit.ties)  # type: ignore[arg-type]
+    engine = CoxEngine(time, event, X, fit.strata, fit.ties)  # type: ignore[arg-type]
     # transformed time per event group (groups sorted by stratum, then decreasing time)
     t_group = engine.time_group[engine.egroups]
     if transform == "km":
@@ -129,9 +123,9 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", terms: bool = True) -> 
         g_group = np.add.reduceat(ranks, np.r_[0, np.cumsum(engine.de.astype(np.int64))[:-1]])
         g_group = g_group / engine.de
     g_centred = g_group - np.sum(g_group * engine.de) / engine.de.sum()
-    _, _, i11 = _evaluate(engine, beta)
-    _, u2, i12 = _evaluate(engine, beta, time_weights=g_centred)
-    _, _, i22 = _evaluate(engine, beta, time_weights=g_centred**2)
+    _, _, i11 = evaluate(engine, beta)
+    _, u2, i12 = evaluate(engine, beta, time_weights=g_centred)
+    _, _, i22 = evaluate(engine, beta, time_weights=g_centred**2)
     imat = np.block([[i11, i12], [i12.T, i22]])
     if terms:
         groups: list[tuple[str, list[int]]] = []
@@ -154,12 +148,12 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", terms: bool = True) -> 
     rows.append(("GLOBAL", chisq, p, float(stats.chi2.sf(chisq, p))))
     table = pd.DataFrame(rows, columns=["term", "chisq", "df", "p"])
     # scaled Schoenfeld residuals, one row per event
-    means = _event_means(engine, beta)
+    means = event_means(engine, beta)
     d = engine.d
     resid = (engine.X - means[np.searchsorted(engine.egroups, engine.gid)])[d == 1]
     # each event row's group; rows are in engine order
     gi = np.searchsorted(engine.egroups, engine.gid[d == 1])
-    variance = _inverse(i11)
+    variance = inverse(i11)
     scaled = resid @ variance * d.sum() + beta
     factor = design.per_natural_unit()
     residuals = pd.DataFrame(scaled * factor, columns=list(design.columns))

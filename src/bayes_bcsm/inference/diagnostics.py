@@ -26,6 +26,7 @@ __all__ = [
     "DiagnosticThresholds",
     "Diagnostics",
     "check_convergence",
+    "rank_rhat",
 ]
 
 
@@ -115,6 +116,25 @@ def _stat(ss: xr.Dataset, names: Sequence[str]) -> xr.DataArray | None:
     return None
 
 
+def rank_rhat(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> pd.Series:
+    """Rank-normalised split R-hat of every scalar parameter (Vehtari et al. 2021).
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        With a ``posterior`` group.
+    var_names : sequence of str, optional
+        Variables (default: every posterior variable).
+
+    Returns
+    -------
+    Series
+        Named ``r_hat``, indexed by parameter (``beta[hormone_therapy]``, ...).
+    """
+    names = list(var_names) if var_names else list(idata["posterior"].data_vars)
+    return _flatten(_as_ds(az.rhat(idata, var_names=names, method="rank")), "r_hat")
+
+
 def check_convergence(
     idata: xr.DataTree,
     thresholds: DiagnosticThresholds | None = None,
@@ -144,7 +164,7 @@ def check_convergence(
     """
     th = thresholds or DiagnosticThresholds()
     names = list(var_names) if var_names else list(idata["posterior"].data_vars)
-    rhat = _flatten(_as_ds(az.rhat(idata, var_names=names, method="rank")), "r_hat")
+    rhat = rank_rhat(idata, names)
     ess_bulk = _flatten(_as_ds(az.ess(idata, var_names=names, method="bulk")), "ess_bulk")
     ess_tail = _flatten(_as_ds(az.ess(idata, var_names=names, method="tail")), "ess_tail")
     per = pd.concat([rhat, ess_bulk, ess_tail], axis=1)

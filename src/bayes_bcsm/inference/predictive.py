@@ -2,12 +2,8 @@
 
 Everything here works from the posterior draws of a :class:`~bayes_bcsm.inference.sample.Fit`
 and the family's closed-form hazard (numpy), so it needs no recompilation and is the same
-for every family:
-
-- Weibull / exponential: ``S(t | x) = exp(-lambda (t / s)^alpha e^eta)``, median
-  ``s (log 2 / (lambda e^eta))^(1 / alpha)``;
-- piecewise exponential: ``S(t | x) = exp(-e^eta H0(t))`` with ``H0`` piecewise linear,
-  median by inverting ``H0`` exactly.
+for every family: the baseline parameters, cumulative hazard, median and event-time sampler
+of each family come from the model-family registry (:func:`bayes_bcsm.models.model_family`).
 """
 
 from __future__ import annotations
@@ -22,21 +18,18 @@ import xarray as xr
 
 from bayes_bcsm.inference.sample import Fit
 from bayes_bcsm.models.base import OBSERVED, SurvivalModel
-from bayes_bcsm.models.likelihood import exposure_matrix
-from bayes_bcsm.models.simulate import (
-    piecewise_inverse_cumulative_hazard,
-    piecewise_times,
-    weibull_times,
-)
+from bayes_bcsm.models.families import model_family
 
 DEFAULT_TIMES_MONTHS: tuple[float, ...] = (6.0, 12.0, 36.0, 60.0)
 
 __all__ = [
     "DEFAULT_TIMES_MONTHS",
     "hazard_ratio_summary",
+    "log_hazard_ratio_draws",
     "median_survival",
     "one_at_a_time_profiles",
     "posterior_predictive",
+    "predict_times",
     "prior_predictive",
     "profiles",
     "survival_curves",
@@ -47,15 +40,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- helpers
 def _baseline_draws(sm: SurvivalModel, post: xr.Dataset) -> dict[str, np.ndarray]:
     """Baseline parameters as arrays with leading (chain, draw) dims."""
-    fam = sm.family
-    if fam == "piecewise":
-        return {"log_rate": post["log_rate"].transpose("chain", "draw", "interval").values}
-    if fam == "weibull_aft":
-        return {"log_alpha": post["log_alpha"].values, "log_lambda": post["log_lambda_ph"].values}
-    if fam == "weibull":
-        return {"log_alpha": post["log_alpha"].values, "log_lambda": post["log_lambda"].values}
-    return {"log_alpha": np.zeros_like(post["log_lambda"].values),
-            "log_lambda": post["log_lambda"].values}
+    return model_family(sm.family).baseline(post)
 
 
 def _beta_draws(sm: SurvivalModel, post: xr.Dataset) -> np.ndarray:
@@ -63,28 +48,6 @@ def _beta_draws(sm: SurvivalModel, post: xr.Dataset) -> np.ndarray:
         c, d = post.sizes["chain"], post.sizes["draw"]
         return np.zeros((c, d, 0))
     return post["beta"].transpose("chain", "draw", "covariate").values
-
-
-def _cum_hazard(sm: SurvivalModel, base: Mapping[str, np.ndarray], eta: np.ndarray,
-                times: np.ndarray) -> np.ndarray:
-    """``H(t | eta)`` with shape (chain, draw, m, T) for eta of shape (chain, draw, m)."""
-    s = sm.baseline.time_scale_months
-    times = np.asarray(times, dtype=float)
-    if sm.family == "piecewise":
-        expo = exposure_matrix(times, sm.cuts_months) / s  # (T, K)
-        h0 = np.exp(base["log_rate"]) @ expo.T  # (c, d, T)
-        return np.exp(eta)[..., None] * h0[:, :, None, :]
-    la, ll = base["log_alpha"][..., None, None], base["log_lambda"][..., None, None]
-    return np.exp(ll + eta[..., None] + np.exp(la) * np.log(times / s))
-
-
-def _median(sm: SurvivalModel, base: Mapping[str, np.ndarray], eta: np.ndarray) -> np.ndarray:
-    s = sm.baseline.time_scale_months
-    if sm.family == "piecewise":
-        target = np.log(2.0) * np.exp(-eta)  # (c, d, m)
-        return piecewise_inverse_cumulative_hazard(target, base["log_rate"], sm.cuts_months, s)
-    la, ll = base["log_alpha"][..., None], base["log_lambda"][..., None]
-    return s * np.exp((np.log(np.log(2.0)) - ll - eta) / np.exp(la))
 
 
 def profiles(sm: SurvivalModel, rows: Mapping[str, Mapping[str, float]] | None = None
@@ -153,7 +116,8 @@ def survival_curves(
     post = fit.idata["posterior"].dataset
     times = np.asarray(times_months, dtype=float)
     base = _baseline_draws(fit.model, post)
-    surv = np.exp(-_cum_hazard(fit.model, base, _profile_eta(fit, prof), times))
+    family = model_family(fit.model.family)
+    surv = np.exp(-family.cumulative_hazard(fit.model, base, _profile_eta(fit, prof), times))
     return xr.DataArray(surv, dims=("chain", "draw", "profile", "time_months"),
                         coords={"chain": post["chain"].values, "draw": post["draw"].values,
                                 "profile": list(prof.index), "time_months": times},
@@ -165,7 +129,7 @@ def median_survival(fit: Fit, prof: pd.DataFrame) -> xr.DataArray:
     ``(chain, draw, profile)``."""
     post = fit.idata["posterior"].dataset
     base = _baseline_draws(fit.model, post)
-    med = _median(fit.model, base, _profile_eta(fit, prof))
+    med = model_family(fit.model.family).median(fit.model, base, _profile_eta(fit, prof))
     return xr.DataArray(med, dims=("chain", "draw", "profile"),
                         coords={"chain": post["chain"].values, "draw": post["draw"].values,
                                 "profile": list(prof.index)}, name="median_survival_months")
@@ -199,6 +163,23 @@ def survival_summary(
     return pd.DataFrame(rows)
 
 
+def log_hazard_ratio_draws(fit: Fit) -> xr.DataArray:
+    """Posterior draws of the log hazard ratios, per natural unit of each covariate.
+
+    Continuous covariates standardised in the design are converted with the recorded scale
+    (``log HR = beta / scale``).
+
+    Returns
+    -------
+    DataArray
+        Dims ``(chain, draw, covariate)``.
+    """
+    beta = fit.idata["posterior"]["beta"]
+    factor = xr.DataArray(np.asarray(fit.model.per_natural_unit), dims="covariate",
+                          coords={"covariate": beta["covariate"].values})
+    return beta * factor
+
+
 def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
     """Posterior hazard ratios per covariate, per natural unit.
 
@@ -222,10 +203,7 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
         ``n_used``, ``n_events``.
     """
     sm = fit.model
-    beta = fit.idata["posterior"]["beta"]
-    factor = xr.DataArray(np.asarray(sm.per_natural_unit), dims="covariate",
-                          coords={"covariate": beta["covariate"].values})
-    log_hr = beta * factor
+    log_hr = log_hazard_ratio_draws(fit)
     hr = np.exp(log_hr)
     eti = az.eti(hr, prob=prob)
     hdi = az.hdi(hr, prob=prob)
@@ -275,13 +253,24 @@ def _patient_eta(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator) 
     return eta + np.take_along_axis(shift, level, axis=-1)
 
 
-def _predict_times(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
+def predict_times(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
+    """Event times (months) for every patient of ``sm``, one per (chain, draw) of ``post``.
+
+    Parameters
+    ----------
+    sm : SurvivalModel
+    post : xarray.Dataset
+        Posterior or prior draws (dims ``chain``, ``draw``).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray
+        Shape ``(chain, draw, patient)``; a marginalised covariate is drawn where missing.
+    """
     eta = _patient_eta(sm, post, rng)
     base = _baseline_draws(sm, post)
-    s = sm.baseline.time_scale_months
-    if sm.family == "piecewise":
-        return piecewise_times(rng, base["log_rate"], sm.cuts_months, eta, s)
-    return weibull_times(rng, base["log_alpha"][..., None], base["log_lambda"][..., None], eta, s)
+    return model_family(sm.family).sample_times(rng, sm, base, eta)
 
 
 def _ppc_tree(sm: SurvivalModel, group: str, times: np.ndarray, chains: np.ndarray,
@@ -317,7 +306,7 @@ def posterior_predictive(fit: Fit, seed: int | np.random.Generator) -> xr.DataTr
     """
     rng = np.random.default_rng(seed)
     post = fit.idata["posterior"].dataset
-    times = _predict_times(fit.model, post, rng)
+    times = predict_times(fit.model, post, rng)
     return _ppc_tree(fit.model, "posterior_predictive", times, post["chain"].values,
                      post["draw"].values)
 
@@ -342,7 +331,7 @@ def prior_predictive(sm: SurvivalModel, draws: int, seed: int) -> xr.DataTree:
         prior = pm.sample_prior_predictive(draws=draws, var_names=names, random_seed=seed)
     prior_ds = prior["prior"].dataset
     rng = np.random.default_rng(seed)
-    times = _predict_times(sm, prior_ds, rng)
+    times = predict_times(sm, prior_ds, rng)
     tree = _ppc_tree(sm, "prior_predictive", times, prior_ds["chain"].values,
                      prior_ds["draw"].values)
     tree["prior"] = xr.DataTree(prior_ds)

@@ -45,48 +45,15 @@ from bayes_bcsm.data.groupings import derive_groupings
 from bayes_bcsm.frequentist.cox import CoxError, cox_ph
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.frequentist.selection import SelectionError, paper_selection
-from bayes_bcsm.reconstruct.targets import Targets, load_targets
+from bayes_bcsm.study import TABLE2_FACTORS, TABLE3_FACTORS, Targets, load_targets
 
-#: Table 2 factor -> (column of ``derive_groupings(cohort)``, {published label: cohort value}).
+#: Table 2 factor -> (column of ``derive_groupings(cohort)``, {published label: cohort value}),
+#: a view of the study's records :data:`bayes_bcsm.study.TABLE2_FACTORS`.
 FACTORS: dict[str, tuple[str, dict[str, object]]] = {
-    "age": ("age_group", {"<=50": "<=50", ">50": ">50"}),
-    "breast_surgery_history": ("breast_surgery_history", {"yes": 1, "no": 0}),
-    "preop_neuro_dysfunction": (
-        "preop_neuro_dysfunction", {"yes (ASIA A-C)": "A-C", "no (ASIA D-E)": "D-E"}
-    ),
-    "solitary_lesion": ("solitary_spinal_lesion", {"yes": 1, "no": 0}),
-    "visceral_metastasis": ("visceral_metastasis", {"yes": 1, "no": 0}),
-    "surgical_method": (
-        "surgery_group", {"tes": "tes", "debulking": "debulking", "palliative": "palliative"}
-    ),
-    "postop_neuro_dysfunction": (
-        "postop_neuro_dysfunction", {"yes (ASIA A-C)": "A-C", "no (ASIA D-E)": "D-E"}
-    ),
-    "pathology_group": (
-        "pathology_group", {"invasive": "invasive", "low-invasive": "low-invasive"}
-    ),
-    "kps_post": ("kps_post_group", {">=70": ">=70", "<70": "<70"}),
-    "radiotherapy": ("radiotherapy", {"yes": 1, "no": 0}),
-    "hormone_therapy": ("hormone_therapy", {"yes": 1, "no": 0}),
-    "chemo_or_targeted": ("chemo_or_targeted", {"yes": 1, "no": 0}),
-    "hormone_receptor": ("hormone_receptor", {"positive": "positive", "negative": "negative"}),
-    "her2": ("her2", {"positive": "positive", "negative": "negative"}),
-    "ki67": ("ki67", {">40%": ">40", "10-40%": "10-40", "<10%": "<10"}),
-    "tomita_group": ("tomita_group", {}),
-    "tokuhashi_group": ("tokuhashi_group", {}),
-    "tes_vs_non_tes": ("tes_vs_non_tes", {}),
-    "excision_vs_palliative": ("excision_vs_palliative", {}),
+    f.target: (f.cohort_column, dict(f.labels)) for f in TABLE2_FACTORS
 }
 #: The 17 factors of the "same side of 0.05" criterion: Table 2's 15 plus Tomita and Tokuhashi.
 SIDE_FACTORS = tuple(list(FACTORS)[:17])
-
-#: Table 3 factor -> column of the analysis frame (see :func:`analysis_frame`).
-TABLE3_COLUMNS = {
-    "preop_neuro_dysfunction": "preop_neuro_abc",
-    "postop_neuro_dysfunction": "postop_neuro_abc",
-    "hormone_receptor_positive": "hormone_receptor_positive",
-    "hormone_therapy": "hormone_therapy",
-}
 
 #: Errors that mean "this candidate cohort cannot be fitted" (e.g. a covariate with a single
 #: observed level); anything else is a bug and propagates.
@@ -119,14 +86,27 @@ class Comparison:
 
 
 def analysis_frame(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The cohort with derived groupings and 0/1 indicators used by Table 3."""
+    """The cohort with derived groupings and the 0/1 indicators used by Table 3.
+
+    One column per record of :data:`bayes_bcsm.study.TABLE3_FACTORS`, named by its
+    ``indicator``: 1 where the cohort column takes the record's level (or is 1), 0 elsewhere,
+    missing where the cohort column is missing (then the column is float).
+    """
     g = derive_groupings(cohort)
-    g["preop_neuro_abc"] = (g["preop_neuro_dysfunction"] == "A-C").astype(int)
-    g["postop_neuro_abc"] = (g["postop_neuro_dysfunction"] == "A-C").astype(int)
-    hr = g["hormone_receptor"].astype(object)
-    g["hormone_receptor_positive"] = hr.map({"positive": 1.0, "negative": 0.0}).astype(float)
-    g["hormone_therapy"] = g["hormone_therapy"].astype(int)
+    for factor in TABLE3_FACTORS:
+        values = g[factor.cohort_column]
+        if factor.level is None:
+            g[factor.indicator] = values.astype(int)
+            continue
+        values = values.astype(object)
+        indicator = (values == factor.level).astype(int)
+        known = values.notna()
+        g[factor.indicator] = indicator if known.all() else indicator.where(known).astype(float)
     return g
+
+
+def _table3_indicators() -> list[str]:
+    return [f.indicator for f in TABLE3_FACTORS]
 
 
 def _levels(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +199,7 @@ def logrank_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Compariso
 
 def table3_model(frame: pd.DataFrame):
     """Cox model with the four Table 3 covariates (complete cases, Efron ties)."""
-    return cox_ph(frame, "time_months", "event", list(TABLE3_COLUMNS.values()))
+    return cox_ph(frame, "time_months", "event", _table3_indicators())
 
 
 def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comparison]:
@@ -230,7 +210,8 @@ def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comp
         hr = dict(zip(fit.columns, fit.hazard_ratio, strict=True))
     except UNFITTABLE:  # a candidate cohort the model cannot be fitted on scores as a miss
         hr = {}
-    for factor, column in TABLE3_COLUMNS.items():
+    for record in TABLE3_FACTORS:
+        factor, column = record.table3, record.indicator
         target = targets.hazard_ratio(factor)
         se = (np.log(target.ci[1]) - np.log(target.ci[0])) / (2 * 1.959964)
         value = float(hr.get(column, np.nan))
@@ -240,11 +221,13 @@ def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comp
                               WEIGHTS["hr"]))
     ht_hr, ht_p = selection_hormone_therapy(frame)
     ok = bool(np.isfinite(ht_hr) and ht_hr < 0.5 and ht_p < 0.05)
-    out.append(Comparison("table3", "selection keeps hormone_therapy: aHR", 0.070, ht_hr,
-                          abs(np.log(ht_hr / 0.070)) if ht_hr > 0 else np.inf, np.log(0.5 / 0.07),
-                          ok, 3.0))
-    out.append(Comparison("table3", "selection keeps hormone_therapy: P", 0.026, ht_p,
-                          abs(np.log10(ht_p / 0.026)) if ht_p > 0 else np.inf, 1.0, ok, 1.0))
+    pub = targets.hazard_ratio("hormone_therapy")
+    out.append(Comparison("table3", "selection keeps hormone_therapy: aHR", pub.hr, ht_hr,
+                          abs(np.log(ht_hr / pub.hr)) if ht_hr > 0 else np.inf,
+                          np.log(0.5 / pub.hr), ok, 3.0))
+    out.append(Comparison("table3", "selection keeps hormone_therapy: P", pub.p_value, ht_p,
+                          abs(np.log10(ht_p / pub.p_value)) if ht_p > 0 else np.inf, 1.0, ok,
+                          1.0))
     return out
 
 
@@ -256,9 +239,7 @@ def selection_hormone_therapy(frame: pd.DataFrame) -> tuple[float, float]:
     :func:`bayes_bcsm.frequentist.selection.paper_selection`.
     """
     try:
-        final = paper_selection(
-            frame, "time_months", "event", list(TABLE3_COLUMNS.values())
-        ).final
+        final = paper_selection(frame, "time_months", "event", _table3_indicators()).final
     except UNFITTABLE:  # scored as "not kept"
         return float("nan"), float("nan")
     if final is None or "hormone_therapy" not in final.columns:

@@ -1,22 +1,9 @@
-"""Fast calibration search: cached seeded draws, vectorised survival loss, search + hill-climb.
+"""The calibration search: random search over the generator's parameters, hill-climb, final scoring.
 
-Why it is fast
---------------
-For a fixed seed, :func:`bayes_bcsm.reconstruct.generator.simulate_cohort` consumes its random
-stream in a fixed order: the covariates first (they depend only on the *covariate* parameters
-``postop_abc_overlap``, ``hr_positive_untested``, ``ht_untested_weight``, ``dependence``), then
-the unit exponentials of the event times, then the accrual dates. So one seed's covariates, the
-0/1 indicator matrix of the linear predictor, the Table 2 group memberships and the
-exponentials are computed **once** (:func:`cohort_draws`); a survival-parameter set (log hazard
-ratios, baseline, accrual shape, tail hazard) then only costs ``eta = X beta``, one Beta draw,
-:func:`~bayes_bcsm.reconstruct.generator.survival_from_draws` and the survival part of the loss,
-evaluated for every Table 2 level at once on matrices (:func:`fast_score`): Kaplan-Meier curves
-by cumulative products over the time-sorted cohort, R's median rule, the k-group log-rank
-statistic from at-risk / death matrices. About a millisecond per cohort instead of ~0.2 s. The
-result is identical to what :func:`simulate_cohort` draws with the same seed and parameters (a
-test checks it); ties of observed times are handled exactly for the Kaplan-Meier curves (events
-before censorings) and approximately (one death at a time) in the log-rank statistics, which is
-why the finalists are re-scored by :func:`bayes_bcsm.reconstruct.calibrate.compare`.
+Each candidate (seed, parameters) is scored by the vectorised survival loss of
+:mod:`bayes_bcsm.reconstruct.fast_score` (about a millisecond per cohort, from one seed's
+cached draws); the finalists are re-scored with the full loss of
+:mod:`bayes_bcsm.reconstruct.calibrate`.
 
 The search
 ----------
@@ -34,6 +21,7 @@ The search
    all, or fails the fewest.
 """
 
+
 from __future__ import annotations
 
 import heapq
@@ -44,35 +32,60 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc
 
-from bayes_bcsm.data.contract import REQUIRED_COLUMNS
-from bayes_bcsm.data.io import validate_cohort
-from bayes_bcsm.reconstruct.calibrate import (
-    FACTORS,
-    P_TOLERANCE_DECADES,
-    WEIGHTS,
-    analysis_frame,
-    compare,
-    criteria_failures,
-    total_loss,
+from bayes_bcsm.reconstruct.calibrate import compare, criteria_failures, total_loss
+from bayes_bcsm.reconstruct.covariates import N_PUBLISHED, simulate_covariates
+from bayes_bcsm.reconstruct.fast_score import (
+    EFFECT_NAMES,
+    cohort_draws,
+    fast_score,
+    published_figures,
 )
 from bayes_bcsm.reconstruct.generator import (
-    ACCRUAL_MONTHS,
     CALIBRATED_PARAMS,
-    DEFAULT_EFFECTS,
     GeneratorParams,
-    linear_predictor_columns,
     simulate_cohort,
-    simulate_covariates,
-    solve_baseline,
-    survival_from_draws,
 )
-from bayes_bcsm.reconstruct.targets import Targets, load_targets
+from bayes_bcsm.reconstruct.survival import linear_predictor_columns, solve_baseline
+from bayes_bcsm.study import Targets, bundled_targets, load_targets
 
-EFFECT_NAMES = tuple(DEFAULT_EFFECTS)
-_R_TOL = float(np.sqrt(np.finfo(float).eps))
-SURVIVAL_POINTS = (0.949, 0.923, 0.694, 0.50, 0.470)
+__all__ = [
+    "COVARIATE_GRID",
+    "SEARCH_SPACE",
+    "SearchResult",
+    "params_to_vector",
+    "reference_indicators",
+    "search",
+    "solved",
+    "survival_points",
+    "vector_to_params",
+]
+
+
+def survival_points(targets: Targets, knots_months: Sequence[float]) -> tuple[float, ...]:
+    """The published population survival at each baseline knot.
+
+    Each knot must be a time at which the paper prints the Kaplan-Meier survival, or its
+    median overall survival (where the survival is 0.5).
+
+    Raises
+    ------
+    ValueError
+        For a knot with no published survival.
+    """
+    out = []
+    for knot in knots_months:
+        if float(knot) in targets.survival_at:
+            out.append(targets.survival_at[float(knot)])
+        elif float(knot) == targets.os_median_months:
+            out.append(0.5)
+        else:
+            raise ValueError(
+                f"no published survival at {knot:g} months; knots must be among "
+                f"{sorted(targets.survival_at)} or the median {targets.os_median_months:g}"
+            )
+    return tuple(out)
+
 
 #: Survival parameters of the search: name -> (low, high) of a uniform draw. Effect names are
 #: log hazard ratios (see ``TRUE_EFFECTS``); ``accrual_a`` / ``accrual_b`` the Beta shape of the
@@ -106,239 +119,6 @@ COVARIATE_GRID: tuple[tuple[int, float, float], ...] = tuple(
 )
 
 
-# ---------------------------------------------------------------- cached draws of one seed
-@dataclass(frozen=True)
-class CohortDraws:
-    """What one seed's cohort contributes independently of the survival parameters.
-
-    Attributes
-    ----------
-    seed : int
-    x : ndarray, shape (n, p)
-        0/1 indicators of the linear predictor, columns :data:`EFFECT_NAMES`.
-    unit_exp : ndarray, shape (n,)
-        Unit exponentials of the event times.
-    accrual_state : dict
-        Bit-generator state just before the accrual draw.
-    levels : ndarray, shape (L, n)
-        Membership (0/1) of every level of every factor of :data:`FACTORS` (missing rows in none),
-        plus a last row of ones (the whole cohort).
-    factor_rows : tuple of (int, int)
-        Rows ``[a, b)`` of ``levels`` of each factor, in :data:`FACTORS` order.
-    median_rows : ndarray of int
-        Row of ``levels`` of each published group median (order of :func:`published_figures`).
-    """
-
-    seed: int
-    x: np.ndarray
-    unit_exp: np.ndarray
-    accrual_state: dict
-    levels: np.ndarray
-    factor_rows: tuple[tuple[int, int], ...]
-    median_rows: np.ndarray
-
-
-def cohort_draws(seed: int, params: GeneratorParams, targets: Targets, n: int = 78) -> CohortDraws:
-    """Cache the survival-independent part of ``simulate_cohort(n, seed, params=params)``."""
-    rng = np.random.default_rng(seed)
-    cov = simulate_covariates(n, rng, params)
-    x = linear_predictor_columns(cov)[list(EFFECT_NAMES)].to_numpy(dtype=float)
-    unit_exp = rng.exponential(size=n)
-    state = rng.bit_generator.state
-    frame = cov.copy()
-    frame["time_months"] = 1.0
-    frame["event"] = 0
-    frame["patient_id"] = [f"R{i + 1:03d}" for i in range(n)]
-    typed = validate_cohort(frame[list(REQUIRED_COLUMNS)], source="cohort_draws").frame
-    groups = analysis_frame(typed)
-    rows, factor_rows, index = [], [], {}
-    for factor, (column, _) in FACTORS.items():
-        values = groups[column].astype(object)
-        known = values.notna().to_numpy()
-        labels = sorted({str(v) for v in values[known]})
-        start = len(rows)
-        for label in labels:
-            index[(factor, label)] = len(rows)
-            rows.append((values.astype(str).to_numpy() == label) & known)
-        factor_rows.append((start, len(rows)))
-    rows.append(np.ones(n, dtype=bool))
-    median_rows = []
-    for factor, level, _, _ in _median_specs(targets):
-        value = str(FACTORS[factor][1][level])
-        median_rows.append(index.get((factor, value), len(rows) - 1))
-    return CohortDraws(
-        seed=int(seed),
-        x=x,
-        unit_exp=unit_exp,
-        accrual_state=state,
-        levels=np.asarray(rows, dtype=float),
-        factor_rows=tuple(factor_rows),
-        median_rows=np.asarray(median_rows, dtype=int),
-    )
-
-
-def _median_specs(targets: Targets) -> list[tuple[str, str, float, float]]:
-    out = []
-    for factor in FACTORS:
-        for level in targets.logrank(factor).levels:
-            pub = float(level.median_months)
-            out.append((factor, level.level, pub, max(0.25 * pub, 6.0)))
-    return out
-
-
-# ---------------------------------------------------------------- the fast survival loss
-@dataclass(frozen=True)
-class FastScore:
-    """Survival figures of one cohort and their loss (same scales as the full loss).
-
-    ``km`` holds S(6), S(12), S(36), S(60) (%) and the median; ``followup`` the median and IQR
-    of observed times; ``p`` the log-rank P per factor of :data:`FACTORS`; ``medians`` the
-    group medians in the order of the published ones; ``deaths``.
-    """
-
-    loss: float
-    km: np.ndarray
-    followup: np.ndarray
-    p: np.ndarray
-    medians: np.ndarray
-    deaths: int
-    n_median_fail: int
-    n_side_fail: int
-
-
-@dataclass(frozen=True)
-class _Published:
-    km: np.ndarray
-    followup: np.ndarray
-    p: np.ndarray
-    p_weight: np.ndarray
-    median_pub: np.ndarray
-    median_tol: np.ndarray
-    side_mask: np.ndarray
-    deaths: int
-
-
-def published_figures(targets: Targets) -> _Published:
-    """The published values the fast loss compares with (arrays in a fixed order)."""
-    km = np.array([targets.survival_at[t] * 100 for t in sorted(targets.survival_at)]
-                  + [targets.os_median_months])
-    p = np.array([targets.logrank(f).p_value for f in FACTORS])
-    specs = _median_specs(targets)
-    side = np.zeros(len(FACTORS), dtype=bool)
-    side[:17] = True
-    return _Published(
-        km=km,
-        followup=np.array([targets.followup_median_months, targets.followup_iqr_months]),
-        p=p,
-        p_weight=WEIGHTS["logrank"] * np.where(p < 0.05, 2.0, 1.0),
-        median_pub=np.array([s[2] for s in specs]),
-        median_tol=np.array([s[3] for s in specs]),
-        side_mask=side,
-        deaths=int(targets.deaths),
-    )
-
-
-def _terms(weight, distance, tol, passed):
-    distance = np.asarray(distance, dtype=float)
-    finite = np.isfinite(distance)
-    scaled = np.where(finite, distance / tol, 0.0)
-    return np.where(finite, weight * (scaled**2 + np.where(passed, 0.0, 4.0)), weight * 16.0)
-
-
-def fast_score(draws: CohortDraws, params: GeneratorParams, pub: _Published) -> FastScore:
-    """Survival part of the calibration loss for ``simulate_cohort(78, draws.seed, params)``."""
-    beta = np.array([params.effects[k] for k in EFFECT_NAMES])
-    eta = draws.x @ beta
-    gen = np.random.Generator(np.random.PCG64())
-    gen.bit_generator.state = draws.accrual_state
-    a, b = params.accrual_beta
-    entry = gen.beta(a, b, size=len(eta)) * ACCRUAL_MONTHS
-    time_m, event, _ = survival_from_draws(eta, draws.unit_exp, entry, params)
-    order = np.lexsort((-event, time_m))  # time ascending, events before censorings
-    t = time_m[order]
-    ev = event[order].astype(float)
-    member = draws.levels[:, order]
-    risk = np.cumsum(member[:, ::-1], axis=1)[:, ::-1]
-    deaths = member * ev
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(risk > 0, deaths / np.maximum(risk, 1.0), 0.0)
-    surv = np.cumprod(1.0 - hazard, axis=1)
-
-    # medians (R rule) for the published groups and the whole cohort
-    rows = np.concatenate([draws.median_rows, [len(draws.levels) - 1]])
-    f = 1.0 - surv[rows]
-    ge1 = f >= 0.5 - _R_TOL
-    ge2 = f >= 0.5 + _R_TOL
-    has1, has2 = ge1.any(axis=1), ge2.any(axis=1)
-    i1, i2 = ge1.argmax(axis=1), ge2.argmax(axis=1)
-    xmax = np.max(np.where(member[rows] > 0, t, -np.inf), axis=1)
-    med = np.where(has2, 0.5 * (t[i1] + t[i2]), 0.5 * (t[i1] + xmax))
-    med = np.where(has1, med, np.nan)
-    # flat at exactly 0.5 with a later drop: R's midpoint (covered by has2); not flat: t[i1]
-    medians, os_median = med[:-1], med[-1]
-
-    s_all = surv[-1]
-    idx = np.searchsorted(t, np.array([6.0, 12.0, 36.0, 60.0]), side="right") - 1
-    km = np.append(np.where(idx >= 0, s_all[np.maximum(idx, 0)], 1.0) * 100, os_median)
-
-    # follow-up median / IQR (percentiles by the Weibull plotting position, as np.percentile)
-    n = len(t)
-    q = np.array([0.25, 0.5, 0.75]) * (n + 1) - 1
-    lo = np.clip(np.floor(q).astype(int), 0, n - 1)
-    hi = np.clip(lo + 1, 0, n - 1)
-    qv = t[lo] + (q - np.floor(q)) * (t[hi] - t[lo])
-    followup = np.array([qv[1], qv[2] - qv[0]])
-
-    # log-rank (one death at a time) per factor
-    p_values = np.full(len(draws.factor_rows), np.nan)
-    stats, dfs = [], []
-    for j, (r0, r1) in enumerate(draws.factor_rows):
-        if r1 - r0 < 2:
-            continue
-        rk = risk[r0:r1]
-        dk = deaths[r0:r1]
-        nj = rk.sum(axis=0)
-        keep = dk.sum(axis=0) > 0
-        rk, dk, nj = rk[:, keep], dk[:, keep], nj[keep]
-        p = rk / nj
-        c = (nj > 1).astype(float)
-        o_e = dk.sum(axis=1) - p.sum(axis=1)
-        var = np.diag(p @ c) - (p * c) @ p.T
-        if r1 - r0 == 2:
-            stat = o_e[0] ** 2 / var[0, 0] if var[0, 0] > 0 else 0.0
-        else:
-            stat = float(o_e @ np.linalg.pinv(var, hermitian=True) @ o_e)
-        stats.append(stat)
-        dfs.append(r1 - r0 - 1)
-        p_values[j] = np.nan  # filled below
-    valid = [j for j, (r0, r1) in enumerate(draws.factor_rows) if r1 - r0 >= 2]
-    p_values[valid] = chdtrc(np.array(dfs, dtype=float), np.array(stats))
-
-    loss, n_med_fail, n_side_fail = _fast_loss(km, followup, p_values, medians,
-                                               int(event.sum()), pub)
-    return FastScore(loss, km, followup, p_values, medians, int(event.sum()), n_med_fail,
-                     n_side_fail)
-
-
-def _fast_loss(km, followup, p_values, medians, deaths, pub: _Published):
-    terms = []
-    d_deaths = abs(deaths - pub.deaths)
-    terms.append(WEIGHTS["count"] * (d_deaths**2 + (4.0 if d_deaths else 0.0)))
-    d = np.abs(km - pub.km)
-    terms.append(_terms(WEIGHTS["km"], d, 3.0, d <= 3.0).sum())
-    d = np.abs(followup - pub.followup)
-    terms.append(_terms(WEIGHTS["followup"], d[0], 3.0, d[0] <= 3.0))
-    terms.append(_terms(WEIGHTS["followup"] / 2, d[1], 8.0, d[1] <= 8.0))
-    finite = np.isfinite(p_values)
-    d = np.where(finite, np.abs(np.log10(np.maximum(p_values, 1e-12)) - np.log10(pub.p)), np.inf)
-    side = finite & ((p_values < 0.05) == (pub.p < 0.05))
-    terms.append(_terms(pub.p_weight, d, P_TOLERANCE_DECADES, side).sum())
-    d = np.abs(medians - pub.median_pub)
-    ok = np.isfinite(d) & (d <= pub.median_tol)
-    terms.append(_terms(WEIGHTS["median"], d, pub.median_tol, ok).sum())
-    return float(sum(terms)), int((~ok).sum()), int((~side[pub.side_mask]).sum())
-
-
 # ---------------------------------------------------------------- parameter sets
 def reference_indicators(params: GeneratorParams, n_reference: int = 3000,
                          seed: int = 20250520) -> np.ndarray:
@@ -350,7 +130,8 @@ def reference_indicators(params: GeneratorParams, n_reference: int = 3000,
 def solved(params: GeneratorParams, x_reference: np.ndarray) -> GeneratorParams:
     """``params`` with the baseline solved through the published KM points (rounded to 1e-5)."""
     beta = np.array([params.effects[k] for k in EFFECT_NAMES])
-    h = solve_baseline(x_reference @ beta, params.baseline_knots_months, SURVIVAL_POINTS)
+    points = survival_points(bundled_targets(), params.baseline_knots_months)
+    h = solve_baseline(x_reference @ beta, params.baseline_knots_months, points)
     return replace(params, baseline_cumhaz=tuple(round(v, 5) for v in h))
 
 
@@ -540,7 +321,7 @@ def search(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for fast, s, p in finalists:
-            cohort = simulate_cohort(78, s, params=p)
+            cohort = simulate_cohort(N_PUBLISHED, s, params=p)
             comps = compare(cohort, targets)
             failed = criteria_failures(cohort, targets)
             loss = total_loss(comps)

@@ -27,7 +27,7 @@ def plot_km_with_targets(km, targets) -> Figure:
     km : KaplanMeierResult
         From :func:`bayes_bcsm.frequentist.kaplan_meier`.
     targets : Targets
-        Published figures (:func:`bayes_bcsm.reconstruct.targets.load_targets`).
+        Published figures (:func:`bayes_bcsm.study.load_targets`).
 
     Returns
     -------

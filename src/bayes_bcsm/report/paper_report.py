@@ -13,9 +13,9 @@ from bayes_bcsm.report.render import markdown_table, report_opening, write_repor
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from bayes_bcsm.reconstruct.targets import Targets
     from bayes_bcsm.results import RunInputs
     from bayes_bcsm.runs.reproduce import Reproduction
+    from bayes_bcsm.study import Targets
 
 
 def draw_figures(inputs: RunInputs, targets: Targets, folder: Path) -> list[tuple[str, str]]:

@@ -20,16 +20,17 @@ from bayes_bcsm.report.simulation_plots import (
     plot_replicate_estimates,
     plot_sbc_ranks,
 )
+from bayes_bcsm.study import bundled_targets, table3_factor
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
     from bayes_bcsm.runs.simulate import SimulationRun
 
-FOCUS = "hormone_therapy"
-"""The design column of the endocrine-therapy effect (the paper's aHR = 0.070)."""
-PAPER_HR = 0.070
-PAPER_CI = (0.007, 0.727)
+FOCUS = table3_factor("hormone_therapy").design_column
+"""The design column of the endocrine-therapy effect (the paper's headline aHR)."""
+PAPER_HR = bundled_targets().hazard_ratio("hormone_therapy").hr
+"""The published aHR of endocrine therapy (Table 3 of ``targets.yaml``)."""
 
 _TABLE_COLUMNS = [
     "scenario",

@@ -23,8 +23,12 @@ from pathlib import Path
 
 import yaml
 
-from bayes_bcsm.errors import BayesBcsmUserError
-from bayes_bcsm.reconstruct.generator import GeneratorParams, format_cohort_csv, simulate_cohort
+from bayes_bcsm.reconstruct.generator import (
+    GeneratorParams,
+    format_cohort_csv,
+    read_reconstruction_config,
+    simulate_cohort,
+)
 from bayes_bcsm.resources import bundled_cohort, reconstruction_config
 
 HEADER = """\
@@ -35,42 +39,11 @@ HEADER = """\
 """
 
 
-class ReconstructionConfigError(BayesBcsmUserError, ValueError):
-    """A reconstruction config without a key the generator needs (``n``, ``seed``, ``params``)."""
-
-
 def read_config(path: Path | None = None) -> tuple[int, int, GeneratorParams, dict]:
-    """Read a reconstruction config.
-
-    Parameters
-    ----------
-    path : Path, optional
-        The YAML file; the packaged ``reconstruction.yaml`` by default.
-
-    Returns
-    -------
-    n : int
-        Cohort size.
-    seed : int
-        The generator's seed.
-    params : GeneratorParams
-        The calibrated generator parameters.
-    raw : dict
-        The whole mapping (including the search summary).
-
-    Raises
-    ------
-    ReconstructionConfigError
-        If ``n``, ``seed`` or ``params`` is missing.
-    """
-    path = reconstruction_config() if path is None else Path(path)
-    raw = yaml.safe_load(path.read_text())
-    try:
-        return int(raw["n"]), int(raw["seed"]), GeneratorParams.from_dict(raw["params"]), raw
-    except KeyError as err:
-        raise ReconstructionConfigError(
-            f"{path}: missing key {err} (expected n, seed, params)"
-        ) from None
+    """``(n, seed, params, extra)`` of a reconstruction config (the bundled one by default;
+    :func:`bayes_bcsm.reconstruct.generator.read_reconstruction_config`)."""
+    config = read_reconstruction_config(path)
+    return config.n, config.seed, config.params, config.extra
 
 
 def write_config(

@@ -16,7 +16,6 @@ from bayes_bcsm.config import (
     ConfigError,
     CutMethod,
     DataSource,
-    ModelFamily,
     cohort_path,
     prior_spec,
     resolved_yaml,
@@ -24,12 +23,11 @@ from bayes_bcsm.config import (
 )
 from bayes_bcsm.data import Design, derive_groupings, load_cohort
 from bayes_bcsm.models import (
+    FAMILIES,
     MissingDesign,
     SurvivalModel,
-    exponential_model,
+    model_family,
     piecewise_cuts,
-    piecewise_model,
-    weibull_model,
 )
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import RunInputs
@@ -103,7 +101,7 @@ def prepare_run(cfg: DictConfig, output_dir: str | Path) -> RunInputs:
 
 
 def model_for(cfg: DictConfig, design: Design | MissingDesign) -> SurvivalModel:
-    """Build the configured Bayesian model on ``design``.
+    """Build the configured Bayesian model on ``design`` (through the model-family registry).
 
     Raises
     ------
@@ -112,19 +110,18 @@ def model_for(cfg: DictConfig, design: Design | MissingDesign) -> SurvivalModel:
     """
     family = cfg.model.family
     prior = prior_spec(cfg)
-    if family == ModelFamily.weibull:
-        return weibull_model(design, prior=prior)
-    if family == ModelFamily.exponential:
-        return exponential_model(design, prior=prior)
-    if family == ModelFamily.piecewise:
+    if family.value not in FAMILIES:
+        raise ConfigError(f"model.family={family.value} has no Bayesian model")
+    entry = model_family(family.value)
+    options = {}
+    if "cuts" in entry.options:
         base = design.design if isinstance(design, MissingDesign) else design
         if cfg.model.cut_method == CutMethod.quantile:
-            cuts = piecewise_cuts(
+            options["cuts"] = piecewise_cuts(
                 time=base.time, event=base.event, n_quantile_intervals=cfg.model.n_intervals
             )
         else:
-            cuts = piecewise_cuts(cuts=list(cfg.model.cuts_months))
-        return piecewise_model(
-            design, cuts=cuts, prior=prior, baseline_prior=cfg.model.baseline_prior.value
-        )
-    raise ConfigError(f"model.family={family.value} has no Bayesian model")
+            options["cuts"] = piecewise_cuts(cuts=list(cfg.model.cuts_months))
+    if "baseline_prior" in entry.options:
+        options["baseline_prior"] = cfg.model.baseline_prior.value
+    return entry.build(design, prior=prior, **options)

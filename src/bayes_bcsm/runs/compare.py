@@ -35,13 +35,13 @@ from bayes_bcsm.config import (
     report_settings,
     validate_config,
 )
-from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.report.compare_report import write_compare_report
 from bayes_bcsm.resources import CONF_PACKAGE, conf_dir
 from bayes_bcsm.results import Comparison, RunInputs, VariantFit
 from bayes_bcsm.runs.common import prepare_run
 from bayes_bcsm.runs.variant import fit_variant, save_variant
+from bayes_bcsm.study import load_targets
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from omegaconf import DictConfig
 
 from bayes_bcsm.compare import published_estimates
 from bayes_bcsm.config import ReinterpretSettings, reinterpret_settings, validate_config
-from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.runs.common import write_provenance
+from bayes_bcsm.study import load_targets
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from bayes_bcsm.paper import Table3, table2, table3
-from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.report.paper_report import write_paper_report
 from bayes_bcsm.runs.common import prepare_run
+from bayes_bcsm.study import load_targets
 
 log = logging.getLogger(__name__)
 

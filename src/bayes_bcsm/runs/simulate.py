@@ -50,7 +50,11 @@ from bayes_bcsm.report.simulation_report import write_simulation_report
 from bayes_bcsm.resources import conf_dir, user_path
 from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.simulation import study
-from bayes_bcsm.simulation.metrics import add_design_analysis, aggregate_metrics
+from bayes_bcsm.simulation.metrics import (
+    add_design_analysis,
+    add_overall_rejection,
+    aggregate_metrics,
+)
 from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
 
 log = logging.getLogger(__name__)
@@ -282,7 +286,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     sbc = _sbc(cfg, settings, run_dir, compute=covers_all)
     replicates, shard_status = collect_shards(shards_dir, specs)
     aggregate = (
-        add_design_analysis(study.add_overall_rejection(aggregate_metrics(replicates)))
+        add_design_analysis(add_overall_rejection(aggregate_metrics(replicates)))
         if len(replicates)
         else pd.DataFrame()
     )

@@ -30,11 +30,11 @@ from bayes_bcsm.inference.predictive import (
 )
 from bayes_bcsm.inference.sample import sample
 from bayes_bcsm.models import build_design_with_missing
-from bayes_bcsm.reconstruct.targets import load_targets
 from bayes_bcsm.report.fit_report import write_fit_artefacts
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import CURVE_TIMES_MONTHS, RunInputs, VariantFit
 from bayes_bcsm.runs.common import model_for
+from bayes_bcsm.study import load_targets
 
 log = logging.getLogger(__name__)
 

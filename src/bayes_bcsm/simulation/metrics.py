@@ -154,3 +154,31 @@ def add_design_analysis(aggregate: pd.DataFrame, alpha: float = 0.05) -> pd.Data
     ):
         out[column] = [getattr(r, attribute) if r else np.nan for r in results]
     return out
+
+
+def add_overall_rejection(aggregate: pd.DataFrame) -> pd.DataFrame:
+    """Add the rejection rate of the whole procedure, selection included.
+
+    :func:`~bayes_bcsm.simulation.metrics.aggregate_metrics` computes ``rejection_rate``
+    among the replicates that *estimated* the covariate: for ``cox_selection`` that is
+    conditional on the covariate having been selected. A covariate dropped by backward
+    elimination was found "not significant", so the procedure's power / type-I error is
+    ``rejection_rate x selected_share``; for methods without selection the two agree.
+
+    Parameters
+    ----------
+    aggregate : DataFrame
+        Output of :func:`~bayes_bcsm.simulation.metrics.aggregate_metrics`.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``rejection_rate_overall`` and ``rejection_overall_mcse`` (binomial MCSE
+        over the replicates that did not fail).
+    """
+    out = aggregate.copy()
+    p = out["rejection_rate"] * out["selected_share"]
+    m = (out["n_replicates"] - out["n_failed"]).clip(lower=1)
+    out["rejection_rate_overall"] = p
+    out["rejection_overall_mcse"] = np.sqrt(p * (1 - p) / m)
+    return out

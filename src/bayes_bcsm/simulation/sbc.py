@@ -23,7 +23,7 @@ import pymc as pm
 from scipy import stats
 
 from bayes_bcsm.data.design import Design
-from bayes_bcsm.inference.predictive import _predict_times
+from bayes_bcsm.inference.predictive import predict_times
 from bayes_bcsm.inference.sample import SamplerSettings, sample
 from bayes_bcsm.models.base import SurvivalModel
 from bayes_bcsm.models.simulate import censor
@@ -131,7 +131,7 @@ def run_sbc(
     rows = []
     for r in range(n_replicates):
         truth = prior_ds.isel(draw=[r])
-        t = _predict_times(template_model, truth, rng)[0, 0]
+        t = predict_times(template_model, truth, rng)[0, 0]
         time, event = censor(rng, t, max_follow_up_months, censoring_rate_per_month)
         time = np.maximum(time, np.finfo(float).tiny)
         design = dataclasses.replace(template, time=time, event=event)

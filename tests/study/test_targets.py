@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bayes_bcsm.reconstruct.targets import load_targets
+from bayes_bcsm.study import load_targets
 
 
 def test_parsed_values():
@@ -22,3 +22,10 @@ def test_parsed_values():
 def test_load_from_path(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_targets(tmp_path / "missing.yaml")
+
+
+def test_accrual_months():
+    """2010-07 -> 2021-12 as printed in the abstract: 11 years and 5 months."""
+    t = load_targets()
+    assert t.accrual == ("2010-07", "2021-12")
+    assert t.accrual_months == 137.0

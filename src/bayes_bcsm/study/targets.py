@@ -1,15 +1,16 @@
 """The published figures of Hu et al. (2025) as typed objects.
 
-``targets.yaml`` (beside this module, shipped in the package) is the project's transcription of
-the paper's printed figures; :func:`parse_targets` turns its mapping into
-:class:`Targets`. Reading the file is the only I/O here (:func:`load_targets`), kept apart
-from parsing so computation code can take a :class:`Targets` object.
+``targets.yaml`` (beside this module) is the package's one transcription of the paper's
+printed figures; :func:`parse_targets` turns its mapping into :class:`Targets`. Reading the
+file is the only I/O here (:func:`load_targets`, :func:`bundled_targets`), kept apart from
+parsing so computation code can take a :class:`Targets` object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -75,6 +76,8 @@ class Targets:
         Multivariable Cox results.
     inconsistencies : tuple of str
         The paper's own contradictions, as listed in the file.
+    accrual : tuple of str or None
+        First and last month of surgery (``"YYYY-MM"``), as the abstract prints them.
     """
 
     n: int
@@ -89,6 +92,21 @@ class Targets:
     table2: tuple[LogrankTarget, ...]
     table3: tuple[HazardRatioTarget, ...]
     inconsistencies: tuple[str, ...] = field(default=())
+    accrual: tuple[str, str] | None = None
+
+    @property
+    def accrual_months(self) -> float:
+        """Months from the first to the last month of accrual (e.g. 2010-07 -> 2021-12: 137).
+
+        Raises
+        ------
+        TargetsError
+            When the targets give no accrual period.
+        """
+        if self.accrual is None:
+            raise TargetsError("targets: missing key cohort.accrual")
+        (y0, m0), (y1, m1) = (map(int, month.split("-")) for month in self.accrual)
+        return float(12 * (y1 - y0) + (m1 - m0))
 
     def logrank(self, factor: str) -> LogrankTarget:
         """The Table 2 entry of ``factor`` (``KeyError`` lists the valid names)."""
@@ -164,7 +182,14 @@ def parse_targets(raw: Mapping) -> Targets:
         table2=tuple(table2),
         table3=tuple(table3),
         inconsistencies=tuple(raw.get("inconsistencies") or ()),
+        accrual=_accrual(cohort.get("accrual")),
     )
+
+
+def _accrual(entry: Mapping | None) -> tuple[str, str] | None:
+    if entry is None:
+        return None
+    return str(_get(entry, "first", "cohort.accrual")), str(_get(entry, "last", "cohort.accrual"))
 
 
 def load_targets(path: str | Path | None = None) -> Targets:
@@ -173,11 +198,11 @@ def load_targets(path: str | Path | None = None) -> Targets:
     Parameters
     ----------
     path : str or Path, optional
-        Another targets file (e.g. an edited transcription).
+        Another targets file (e.g. ``../shared/paper/targets.yaml``).
     """
     if path is None:
-        text = resources.files("bayes_bcsm.reconstruct").joinpath(BUNDLED_TARGETS).read_text()
-        source = f"bayes_bcsm/reconstruct/{BUNDLED_TARGETS}"
+        text = resources.files("bayes_bcsm.study").joinpath(BUNDLED_TARGETS).read_text()
+        source = f"bayes_bcsm/study/{BUNDLED_TARGETS}"
     else:
         path = Path(path)
         if not path.is_file():
@@ -187,3 +212,13 @@ def load_targets(path: str | Path | None = None) -> Targets:
     if not isinstance(raw, Mapping):
         raise TargetsError(f"{source}: expected a mapping at the top level")
     return parse_targets(raw)
+
+
+@cache
+def bundled_targets() -> Targets:
+    """The bundled targets, read once per process (shared: do not modify the object).
+
+    For the package's own module-level use (the generator's count vectors, the calibration
+    search, report labels); call :func:`load_targets` for a private copy.
+    """
+    return load_targets()

@@ -1,0 +1,98 @@
+"""The model-family registry: lookup, numpy hazards against closed forms, medians, samplers.
+
+Expected values: the Weibull survival function of :func:`scipy.stats.weibull_min` (shape
+``alpha``, scale ``s (lambda e^eta)^(-1/alpha)``), and the defining property of a median,
+``H(median) = log 2``.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bayes_bcsm.models import FAMILIES, UnknownFamilyError, model_family
+from bayes_bcsm.models.priors import BaselineSpec
+from bayes_bcsm.models.simulate import piecewise_times, weibull_times
+
+S = 12.0
+CUTS = (6.0, 12.0, 24.0)
+
+
+def _model(family: str) -> SimpleNamespace:
+    """The two attributes the numpy side reads from a SurvivalModel."""
+    return SimpleNamespace(
+        family=family, baseline=BaselineSpec(time_scale_months=S), cuts_months=CUTS
+    )
+
+
+def test_unknown_family_lists_the_valid_ones():
+    with pytest.raises(UnknownFamilyError, match="valid: exponential, piecewise, weibull"):
+        model_family("cox")
+    assert set(FAMILIES) == {"weibull", "weibull_aft", "exponential", "piecewise"}
+
+
+def test_weibull_cumulative_hazard_matches_scipy():
+    rng = np.random.default_rng(1)
+    la, ll = rng.normal(0, 0.3, (2, 3)), rng.normal(-1, 0.3, (2, 3))
+    eta = rng.normal(0, 0.5, (2, 3, 4))
+    times = np.array([1.0, 6.0, 30.0])
+    H = model_family("weibull").cumulative_hazard(
+        _model("weibull"), {"log_alpha": la, "log_lambda": ll}, eta, times
+    )
+    alpha = np.exp(la)[..., None, None]
+    scale = S * np.exp(-(ll[..., None, None] + eta[..., None]) / alpha)
+    expected = -stats.weibull_min.logsf(times, alpha, scale=scale)
+    np.testing.assert_allclose(H, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["weibull", "piecewise"])
+def test_median_has_cumulative_hazard_log2(family):
+    rng = np.random.default_rng(2)
+    base = (
+        {"log_rate": rng.normal(-1, 0.5, (2, 3, len(CUTS) + 1))}
+        if family == "piecewise"
+        else {"log_alpha": rng.normal(0, 0.3, (2, 3)), "log_lambda": rng.normal(-1, 0.3, (2, 3))}
+    )
+    eta = rng.normal(0, 0.5, (2, 3, 4))
+    entry, sm = model_family(family), _model(family)
+    med = entry.median(sm, base, eta)
+    for c in range(2):
+        for d in range(3):
+            for m in range(4):
+                one = {k: v[c : c + 1, d : d + 1] for k, v in base.items()}
+                h = entry.cumulative_hazard(
+                    sm, one, eta[c : c + 1, d : d + 1, m : m + 1], np.array([med[c, d, m]])
+                )
+                assert h.item() == pytest.approx(np.log(2.0), rel=1e-10)
+
+
+def test_samplers_are_the_models_inversion_samplers():
+    rng = np.random.default_rng(3)
+    eta = rng.normal(0, 0.5, (2, 3, 4))
+    weibull = {"log_alpha": rng.normal(0, 0.3, (2, 3)), "log_lambda": rng.normal(-1, 0.3, (2, 3))}
+    got = model_family("weibull").sample_times(
+        np.random.default_rng(9), _model("weibull"), weibull, eta
+    )
+    want = weibull_times(
+        np.random.default_rng(9),
+        weibull["log_alpha"][..., None],
+        weibull["log_lambda"][..., None],
+        eta,
+        S,
+    )
+    np.testing.assert_array_equal(got, want)
+    rate = {"log_rate": rng.normal(-1, 0.5, (2, 3, len(CUTS) + 1))}
+    got = model_family("piecewise").sample_times(
+        np.random.default_rng(9), _model("piecewise"), rate, eta
+    )
+    want = piecewise_times(np.random.default_rng(9), rate["log_rate"], CUTS, eta, S)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_select_options_keeps_what_the_builder_takes():
+    available = {"cuts": CUTS, "baseline_prior": "independent"}
+    assert model_family("weibull").select_options(available) == {}
+    assert model_family("piecewise").select_options(available) == available

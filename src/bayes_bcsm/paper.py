@@ -47,6 +47,65 @@ def _groups(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list]:
     return known, levels
 
 
+@dataclass(frozen=True)
+class KaplanMeierFigure:
+    """The data of one of the paper's Kaplan-Meier figures, recomputed on the cohort.
+
+    Attributes
+    ----------
+    name : str
+        File stem, e.g. ``"fig2a_surgical_method"``.
+    caption : str
+        Caption for the report.
+    curves : dict of str to DataFrame
+        Kaplan-Meier table per group (``time``, ``survival``, ``lower``, ``upper``).
+    published_points : dict of float to float or None
+        Published survival proportions by time (months), for the overall curve.
+    logrank_p, published_p : float or None
+        Log-rank P on the cohort and as printed (grouped figures only).
+    n_used : int or None
+        Patients with the grouping known.
+    """
+
+    name: str
+    caption: str
+    curves: dict[str, pd.DataFrame]
+    published_points: dict[float, float] | None = None
+    logrank_p: float | None = None
+    published_p: float | None = None
+    n_used: int | None = None
+
+
+def km_figures(frame: pd.DataFrame, targets: Targets) -> tuple[KaplanMeierFigure, ...]:
+    """The data of Figs 1-3 (:data:`FIGURES`): KM curves by group, the log-rank P beside the
+    printed one, and the published survival points for the overall curve."""
+    figures = []
+    for name, (column, factor) in FIGURES.items():
+        curves = {label: km.table for label, km in km_by(frame, column).items()}
+        if column is None:
+            figures.append(
+                KaplanMeierFigure(
+                    name,
+                    "Fig. 1: overall survival, with the published KM points",
+                    curves,
+                    published_points={float(t): s for t, s in targets.survival_at.items()},
+                )
+            )
+            continue
+        result, n_used = logrank_by(frame, column)
+        figures.append(
+            KaplanMeierFigure(
+                name,
+                f"{name.split('_', 1)[0].title()}: {column}",
+                curves,
+                logrank_p=float(result.p_value),
+                published_p=targets.logrank(factor).p_value,
+                n_used=n_used,
+            )
+        )
+    return tuple(figures)
+
+
 def logrank_by(frame: pd.DataFrame, column: str):
     """Log-rank test of ``column`` on the rows where it is known (result, rows used)."""
     known, _ = _groups(frame, column)

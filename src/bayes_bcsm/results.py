@@ -18,6 +18,7 @@ from bayes_bcsm.data import Cohort, Design
 from bayes_bcsm.frequentist import CoxResult
 from bayes_bcsm.inference.diagnostics import Diagnostics
 from bayes_bcsm.inference.sample import Fit
+from bayes_bcsm.paper import KaplanMeierFigure, Table3
 from bayes_bcsm.reinterpret import Reinterpretation
 
 #: Times (months) at which posterior survival curves are drawn in fit reports.
@@ -163,3 +164,64 @@ class Comparison:
     default_prior: str = ""
     printed_vs_posteriors: pd.DataFrame | None = None
     printed_vs_cox: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """Table 2, Table 3 and the data of Figs 1-3 recomputed on the configured cohort."""
+
+    table2: pd.DataFrame
+    table3: Table3
+    figures: tuple[KaplanMeierFigure, ...] = ()
+
+
+@dataclass(frozen=True)
+class SimulationPlan:
+    """What a simulation study was asked to do (for its report).
+
+    Attributes
+    ----------
+    replicates : int
+        Replicates per scenario and cohort size.
+    n : tuple of int
+        Cohort sizes.
+    scenarios : tuple of str
+        Scenario names.
+    """
+
+    replicates: int
+    n: tuple[int, ...]
+    scenarios: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """What a simulation run produced.
+
+    Attributes
+    ----------
+    run_dir : Path
+        The study folder (shards, merged tables, report).
+    replicates : DataFrame
+        Merged replicate rows of every finished shard.
+    aggregate : DataFrame
+        Operating characteristics (one row per scenario, n, method, covariate).
+    shard_status : DataFrame
+        Every planned shard: ``shard``, ``state`` ("done", "failed", "missing"), ``message``.
+    run_status : DataFrame
+        What this call did per shard it was responsible for ("done", "skipped", "failed").
+    sbc : dict
+        ``{"ranks": DataFrame, "uniformity": DataFrame, "n_rank_draws": int}`` or empty.
+    seconds : float
+        Wall-clock time of this call.
+    """
+
+    run_dir: Path
+    replicates: pd.DataFrame
+    aggregate: pd.DataFrame
+    shard_status: pd.DataFrame
+    run_status: pd.DataFrame
+    sbc: dict
+    seconds: float
+
+

@@ -6,19 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bayes_bcsm.compare import side_by_side
-from bayes_bcsm.paper import FIGURES, km_by, logrank_by
 from bayes_bcsm.report.plots import plot_km_curves, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from bayes_bcsm.results import RunInputs
-    from bayes_bcsm.runs.reproduce import Reproduction
-    from bayes_bcsm.study import Targets
+    from bayes_bcsm.results import ReportSettings, Reproduction, RunInputs
 
 
-def draw_figures(inputs: RunInputs, targets: Targets, folder: Path) -> list[tuple[str, str]]:
+def draw_figures(result: Reproduction, folder: Path) -> list[tuple[str, str]]:
     """Draw Figs 1-3 (KM curves by group, with the published P or survival points).
 
     Returns
@@ -26,26 +21,26 @@ def draw_figures(inputs: RunInputs, targets: Targets, folder: Path) -> list[tupl
     list of (file name, caption)
     """
     drawn = []
-    for name, (column, factor) in FIGURES.items():
-        curves = {label: km.table for label, km in km_by(inputs.frame, column).items()}
-        if column is None:
-            points = {float(t): s for t, s in targets.survival_at.items()}
-            annotation, caption = None, "Fig. 1: overall survival, with the published KM points"
-        else:
-            result, n_used = logrank_by(inputs.frame, column)
-            published = targets.logrank(factor).p_value
+    for figure in result.figures:
+        annotation = None
+        if figure.logrank_p is not None:
             annotation = (
-                f"log-rank P = {result.p_value:.3f} (published {published:g}); n = {n_used}"
+                f"log-rank P = {figure.logrank_p:.3f} (published {figure.published_p:g}); "
+                f"n = {figure.n_used}"
             )
-            points, caption = None, f"{name.split('_', 1)[0].title()}: {column}"
-        fig = plot_km_curves(curves, title=caption, published_points=points, annotation=annotation)
-        save_figure(fig, folder / f"{name}.png")
-        drawn.append((f"{name}.png", caption))
+        fig = plot_km_curves(
+            figure.curves,
+            title=figure.caption,
+            published_points=figure.published_points,
+            annotation=annotation,
+        )
+        save_figure(fig, folder / f"{figure.name}.png")
+        drawn.append((f"{figure.name}.png", figure.caption))
     return drawn
 
 
 def write_paper_report(
-    cfg: DictConfig, inputs: RunInputs, targets: Targets, result: Reproduction
+    settings: ReportSettings, inputs: RunInputs, result: Reproduction
 ) -> list[Path]:
     """Write the reproduction's figures, ``report.md`` and ``report.html``."""
     out = inputs.output_dir
@@ -89,9 +84,9 @@ def write_paper_report(
     if selection.final is not None:
         for message in selection.final.warnings:
             lines += [f"> **Cox warning:** {message}", ""]
-    if cfg.report.plots:
+    if settings.plots:
         lines += ["## Figures", ""]
-        for file_name, caption in draw_figures(inputs, targets, out):
+        for file_name, caption in draw_figures(result, out):
             lines += [f"![{caption}]({file_name})", ""]
     lines += [
         "## Files",
@@ -99,4 +94,4 @@ def write_paper_report(
         "`table2.csv`, `hazard_ratios.csv` (Table 3), `selection_screen.csv`, "
         "`selection_steps.csv`, figures as PNG, `resolved_config.yaml`, `provenance.json`.",
     ]
-    return write_report(out, "\n".join(lines), "Paper reproduction", cfg.report.html)
+    return write_report(out, "\n".join(lines), "Paper reproduction", settings.html)

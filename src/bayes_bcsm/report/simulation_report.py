@@ -23,9 +23,8 @@ from bayes_bcsm.report.simulation_plots import (
 from bayes_bcsm.study import bundled_targets, table3_factor
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from bayes_bcsm.runs.simulate import SimulationRun
+    from bayes_bcsm.results import ReportSettings, SimulationPlan, SimulationRun
+    from bayes_bcsm.simulation.settings import StudySettings
 
 FOCUS = table3_factor("hormone_therapy").design_column
 """The design column of the endocrine-therapy effect (the paper's headline aHR)."""
@@ -258,14 +257,23 @@ def _cost_table(replicates: pd.DataFrame, methods: Sequence[str]) -> pd.DataFram
 
 
 def write_simulation_report(
-    cfg: DictConfig, result: SimulationRun, folder: Path, timing: dict
+    report: ReportSettings,
+    plan: SimulationPlan,
+    study: StudySettings,
+    result: SimulationRun,
+    folder: Path,
+    timing: dict,
 ) -> list[Path]:
     """Draw the figures and write ``report.md`` / ``report.html`` into ``folder``.
 
     Parameters
     ----------
-    cfg : DictConfig
-        The run's configuration (for the settings it reports).
+    report : ReportSettings
+        Title, plots, HTML.
+    plan : SimulationPlan
+        Replicates, cohort sizes and scenarios asked for.
+    study : StudySettings
+        Methods, covariates, sampler and seed of the study.
     result : SimulationRun
         The merged results.
     folder : Path
@@ -278,10 +286,10 @@ def write_simulation_report(
     list of Path
         The report files written.
     """
-    sim = cfg.simulation
-    methods = list(sim.methods)
+    methods = list(study.methods)
+    sampler = study.sampler
     agg, reps = result.aggregate, result.replicates
-    lines = [f"# Simulation study: {cfg.experiment_name}", "", RECONSTRUCTION_NOTICE, ""]
+    lines = [f"# Simulation study: {report.experiment_name}", "", RECONSTRUCTION_NOTICE, ""]
     lines += [
         "Synthetic cohorts are drawn from the reconstruction's calibrated generator with known "
         "true effects; each replicate is analysed by every method and the estimates of the Table "
@@ -289,12 +297,12 @@ def write_simulation_report(
         "",
         "## Setup",
         "",
-        f"- replicates per scenario and n: {sim.replicates}; n: {list(sim.n)}; scenarios: "
-        f"{list(sim.scenarios)} (null: endocrine-therapy HR = 1)",
+        f"- replicates per scenario and n: {plan.replicates}; n: {list(plan.n)}; scenarios: "
+        f"{list(plan.scenarios)} (null: endocrine-therapy HR = 1)",
         f"- methods: {', '.join(f'`{m}`' for m in methods)}",
-        f"- Table 3 covariates: {', '.join(cfg.covariates.names)}",
-        f"- sampler: {cfg.sampler.backend.value}, {cfg.sampler.chains} chains x "
-        f"{cfg.sampler.draws} draws ({cfg.sampler.tune} tuning); seed {cfg.seed}",
+        f"- Table 3 covariates: {', '.join(study.covariates)}",
+        f"- sampler: {sampler.sampler}, {sampler.chains} chains x "
+        f"{sampler.draws} draws ({sampler.tune} tuning); seed {study.base_seed}",
         f"- study folder: `{result.run_dir}`",
         "",
         "Estimates are log hazard ratios: Cox/Firth point estimates with Wald (Cox) or profile "
@@ -350,7 +358,7 @@ def write_simulation_report(
                 markdown_table(design),
                 "",
             ]
-        images = _figures(cfg, result, folder, methods) if cfg.report.plots else []
+        images = _figures(result, folder, methods) if report.plots else []
         for name, caption in images:
             lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
         lines += ["## Operating characteristics per covariate", ""]
@@ -364,7 +372,7 @@ def write_simulation_report(
                     "",
                 ]
     if result.sbc:
-        lines += _sbc_section(result.sbc, folder, cfg.report.plots)
+        lines += _sbc_section(result.sbc, folder, report.plots)
     cost = _cost_table(reps, methods)
     lines += ["## Cost", ""]
     if len(cost):
@@ -383,12 +391,10 @@ def write_simulation_report(
         f"compilations {cache.get('misses', 0)}.",
         "",
     ]
-    return list(write_report(folder, "\n".join(lines), cfg.experiment_name, cfg.report.html))
+    return list(write_report(folder, "\n".join(lines), report.experiment_name, report.html))
 
 
-def _figures(
-    cfg: DictConfig, result: SimulationRun, folder: Path, methods: list[str]
-) -> list[tuple[str, str]]:
+def _figures(result: SimulationRun, folder: Path, methods: list[str]) -> list[tuple[str, str]]:
     agg, reps = result.aggregate, result.replicates
     drawn = []
     for n in sorted(agg["n"].unique()):

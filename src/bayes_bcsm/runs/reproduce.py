@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from omegaconf import DictConfig
 
-from bayes_bcsm.paper import Table3, table2, table3
+from bayes_bcsm.config import report_settings
+from bayes_bcsm.paper import km_figures, table2, table3
 from bayes_bcsm.report.paper_report import write_paper_report
+from bayes_bcsm.results import Reproduction
 from bayes_bcsm.runs.common import prepare_run
 from bayes_bcsm.study import load_targets
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reproduction:
-    """Table 2 and Table 3 recomputed on the configured cohort."""
-
-    table2: pd.DataFrame
-    table3: Table3
 
 
 def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction:
@@ -37,11 +29,12 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction:
     result = Reproduction(
         table2(inputs.frame, targets),
         table3(inputs.frame, targets, list(cfg.covariates.names)),
+        km_figures(inputs.frame, targets),
     )
     out = inputs.output_dir
     result.table2.to_csv(out / "table2.csv", index=False)
     result.table3.hazard_ratios.to_csv(out / "hazard_ratios.csv", index=False)
     result.table3.selection.screen.to_csv(out / "selection_screen.csv", index=False)
     result.table3.selection.steps.to_csv(out / "selection_steps.csv", index=False)
-    write_paper_report(cfg, inputs, targets, result)
+    write_paper_report(report_settings(cfg), inputs, result)
     return result

@@ -30,7 +30,6 @@ import dataclasses
 import json
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +39,7 @@ from bayes_bcsm.config import (
     ConfigError,
     CutMethod,
     prior_spec,
+    report_settings,
     sampler_settings,
     validate_config,
 )
@@ -48,6 +48,7 @@ from bayes_bcsm.reconstruct import CALIBRATED_PARAMS
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.report.simulation_report import write_simulation_report
 from bayes_bcsm.resources import conf_dir, user_path
+from bayes_bcsm.results import SimulationPlan, SimulationRun
 from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.simulation import study
 from bayes_bcsm.simulation.metrics import (
@@ -60,37 +61,6 @@ from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards,
 log = logging.getLogger(__name__)
 
 STUDY_FILE = "study.json"
-
-
-@dataclass(frozen=True)
-class SimulationRun:
-    """What a simulation run produced.
-
-    Attributes
-    ----------
-    run_dir : Path
-        The study folder (shards, merged tables, report).
-    replicates : DataFrame
-        Merged replicate rows of every finished shard.
-    aggregate : DataFrame
-        Operating characteristics (one row per scenario, n, method, covariate).
-    shard_status : DataFrame
-        Every planned shard: ``shard``, ``state`` ("done", "failed", "missing"), ``message``.
-    run_status : DataFrame
-        What this call did per shard it was responsible for ("done", "skipped", "failed").
-    sbc : dict
-        ``{"ranks": DataFrame, "uniformity": DataFrame, "n_rank_draws": int}`` or empty.
-    seconds : float
-        Wall-clock time of this call.
-    """
-
-    run_dir: Path
-    replicates: pd.DataFrame
-    aggregate: pd.DataFrame
-    shard_status: pd.DataFrame
-    run_status: pd.DataFrame
-    sbc: dict
-    seconds: float
 
 
 def resolve_run_dir(cfg: DictConfig) -> Path:
@@ -304,7 +274,12 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
         replicates.to_csv(folder / "replicates.csv", index=False)
         aggregate.to_csv(folder / "aggregate.csv", index=False)
         shard_status.to_csv(folder / "shard_status.csv", index=False)
-        write_simulation_report(cfg, result, folder, timing)
+        plan = SimulationPlan(
+            int(cfg.simulation.replicates),
+            tuple(int(n) for n in cfg.simulation.n),
+            tuple(cfg.simulation.scenarios),
+        )
+        write_simulation_report(report_settings(cfg), plan, settings, result, folder, timing)
     run_status.to_csv(output_dir / "run_status.csv", index=False)
     (output_dir / "timing.json").write_text(strict_json(timing))
     return result

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.compare import cox_rows, published_rows
 from bayes_bcsm.frequentist import (
     KaplanMeierResult,
     SelectionResult,
@@ -22,6 +21,7 @@ from bayes_bcsm.frequentist import (
     logrank_test,
     paper_selection,
 )
+from bayes_bcsm.hazard_ratios import cox_rows, published_rows
 from bayes_bcsm.reconstruct.calibrate import FACTORS
 from bayes_bcsm.study import Targets
 

@@ -91,7 +91,7 @@ class VariantFit:
     diagnostics : Diagnostics or None
         Convergence checks of ``fit``.
     hazard_ratios : DataFrame
-        :data:`bayes_bcsm.compare.HR_COLUMNS` rows: published, Cox, Firth, posterior.
+        :data:`bayes_bcsm.hazard_ratios.HR_COLUMNS` rows: published, Cox, Firth, posterior.
     survival : DataFrame or None
         Posterior median survival and S(6/12/36/60) for the reference profile and each
         covariate switched on.
@@ -149,7 +149,7 @@ class Comparison:
     default_prior : str
         The prior whose summary-level posteriors are in ``hazard_ratios``.
     printed_vs_posteriors : DataFrame or None
-        :func:`bayes_bcsm.compare.agreement` of every Bayesian variant and Cox against the
+        :func:`bayes_bcsm.hazard_ratios.agreement` of every Bayesian variant and Cox against the
         summary-level posterior of the printed aHR (None without published rows).
     printed_vs_cox : DataFrame or None
         Our Cox fit against the printed aHR itself.

@@ -1,8 +1,8 @@
 """The fast calibration evaluator against the package's own estimators, and the report.
 
-``fast_score`` must reproduce exactly what ``simulate_cohort`` + ``compare`` give for the same
+``fast_score`` must reproduce exactly what ``simulate_cohort`` + ``check_targets`` give for the same
 seed and parameters (same random draws, same R median rule, same log-rank statistic when
-no two observed times tie); the oracle is :func:`bayes_bcsm.reconstruct.calibrate.compare`,
+no two observed times tie); the oracle is :func:`bayes_bcsm.reconstruct.calibrate.check_targets`,
 which uses ``bayes_bcsm.frequentist.kaplan_meier`` / ``logrank_test``.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from bayes_bcsm.reconstruct.calibrate import (
     calibration_report_tables,
-    compare,
+    check_targets,
     comparison_table,
     total_loss,
 )
@@ -42,7 +42,7 @@ def test_fast_score_matches_full_comparison(seed):
     cohort = simulate_cohort(78, seed, params=params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        comps = compare(cohort, TARGETS)
+        comps = check_targets(cohort, TARGETS)
     # seeds chosen without tied observed times (the fast log-rank takes one death at a time)
     assert not cohort["time_months"].duplicated().any()
     tab = comparison_table(comps)

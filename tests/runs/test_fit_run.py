@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from bayes_bcsm.compare import HR_COLUMNS
+from bayes_bcsm.hazard_ratios import HR_COLUMNS
 from bayes_bcsm.runs.fit import run
 from tests.runs.conftest import compose_config, parse_report
 

@@ -64,7 +64,7 @@ WEIGHTS = {"count": 100.0, "km": 3.0, "followup": 2.0, "logrank": 1.0, "median":
 
 
 @dataclass(frozen=True)
-class Comparison:
+class TargetCheck:
     """One published figure beside its reconstructed value."""
 
     group: str
@@ -149,11 +149,11 @@ def reverse_km_median(frame: pd.DataFrame) -> float:
     return float(kaplan_meier(frame["time_months"], 1 - frame["event"].astype(int)).median)
 
 
-def survival_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comparison]:
+def survival_comparisons(frame: pd.DataFrame, targets: Targets) -> list[TargetCheck]:
     """Deaths, KM survival points, KM median and follow-up."""
     out = []
     deaths = int(frame["event"].sum())
-    out.append(Comparison("cohort", "deaths", targets.deaths, deaths, abs(deaths - targets.deaths),
+    out.append(TargetCheck("cohort", "deaths", targets.deaths, deaths, abs(deaths - targets.deaths),
                           0.0, deaths == targets.deaths, WEIGHTS["count"]))
     km = kaplan_meier(frame["time_months"], frame["event"])
     times = sorted(targets.survival_at)
@@ -161,23 +161,23 @@ def survival_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comparis
     for t, value in zip(times, s, strict=True):
         pub = targets.survival_at[t] * 100
         d = abs(value * 100 - pub)
-        out.append(Comparison("km", f"S({t:g} months) %", pub, value * 100, d, 3.0, d <= 3.0,
+        out.append(TargetCheck("km", f"S({t:g} months) %", pub, value * 100, d, 3.0, d <= 3.0,
                               WEIGHTS["km"]))
     med = float(km.median)
     d = abs(med - targets.os_median_months) if np.isfinite(med) else float("inf")
-    out.append(Comparison("km", "median OS (months)", targets.os_median_months, med, d, 3.0,
+    out.append(TargetCheck("km", "median OS (months)", targets.os_median_months, med, d, 3.0,
                           d <= 3.0, WEIGHTS["km"]))
     fu_med, fu_iqr = _followup(frame)
     d = abs(fu_med - targets.followup_median_months)
-    out.append(Comparison("followup", "median follow-up (months)", targets.followup_median_months,
+    out.append(TargetCheck("followup", "median follow-up (months)", targets.followup_median_months,
                           fu_med, d, 3.0, d <= 3.0, WEIGHTS["followup"]))
     d = abs(fu_iqr - targets.followup_iqr_months)
-    out.append(Comparison("followup", "follow-up IQR (months)", targets.followup_iqr_months,
+    out.append(TargetCheck("followup", "follow-up IQR (months)", targets.followup_iqr_months,
                           fu_iqr, d, 8.0, d <= 8.0, WEIGHTS["followup"] / 2))
     return out
 
 
-def logrank_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comparison]:
+def logrank_comparisons(frame: pd.DataFrame, targets: Targets) -> list[TargetCheck]:
     """Table 2 (and text) log-rank P values and group medians."""
     out = []
     for factor, (column, labels) in FACTORS.items():
@@ -186,13 +186,13 @@ def logrank_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Compariso
         d = abs(np.log10(max(p, 1e-12)) - np.log10(target.p_value)) if np.isfinite(p) else np.inf
         same_side = bool(np.isfinite(p) and (p < 0.05) == (target.p_value < 0.05))
         weight = WEIGHTS["logrank"] * (2.0 if target.p_value < 0.05 else 1.0)
-        out.append(Comparison("table2_p", f"{factor}: log-rank P", target.p_value, p, d,
+        out.append(TargetCheck("table2_p", f"{factor}: log-rank P", target.p_value, p, d,
                               P_TOLERANCE_DECADES, same_side, weight))
         for level in target.levels:
             med = group_median(frame, column, labels[level.level])
             tol = max(0.25 * level.median_months, 6.0)
             d = abs(med - level.median_months) if np.isfinite(med) else float("inf")
-            out.append(Comparison("table2_median", f"{factor}={level.level}: median (months)",
+            out.append(TargetCheck("table2_median", f"{factor}={level.level}: median (months)",
                                   level.median_months, med, d, tol, d <= tol, WEIGHTS["median"]))
     return out
 
@@ -202,7 +202,7 @@ def table3_model(frame: pd.DataFrame):
     return cox_ph(frame, "time_months", "event", _table3_indicators())
 
 
-def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comparison]:
+def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[TargetCheck]:
     """Table 3 aHRs (log scale, in units of the published SE) and the selection criterion."""
     out = []
     try:
@@ -217,15 +217,15 @@ def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Comp
         value = float(hr.get(column, np.nan))
         d = abs(np.log(value) - np.log(target.hr)) if value > 0 else float("inf")
         passed = bool(np.isfinite(d) and d <= 1.959964 * se)
-        out.append(Comparison("table3", f"{factor}: aHR", target.hr, value, d, se, passed,
+        out.append(TargetCheck("table3", f"{factor}: aHR", target.hr, value, d, se, passed,
                               WEIGHTS["hr"]))
     ht_hr, ht_p = selection_hormone_therapy(frame)
     ok = bool(np.isfinite(ht_hr) and ht_hr < 0.5 and ht_p < 0.05)
     pub = targets.hazard_ratio("hormone_therapy")
-    out.append(Comparison("table3", "selection keeps hormone_therapy: aHR", pub.hr, ht_hr,
+    out.append(TargetCheck("table3", "selection keeps hormone_therapy: aHR", pub.hr, ht_hr,
                           abs(np.log(ht_hr / pub.hr)) if ht_hr > 0 else np.inf,
                           np.log(0.5 / pub.hr), ok, 3.0))
-    out.append(Comparison("table3", "selection keeps hormone_therapy: P", pub.p_value, ht_p,
+    out.append(TargetCheck("table3", "selection keeps hormone_therapy: P", pub.p_value, ht_p,
                           abs(np.log10(ht_p / pub.p_value)) if ht_p > 0 else np.inf, 1.0, ok,
                           1.0))
     return out
@@ -248,14 +248,14 @@ def selection_hormone_therapy(frame: pd.DataFrame) -> tuple[float, float]:
     return float(final.hazard_ratio[i]), float(final.p_value[i])
 
 
-def table1_comparisons(cohort: pd.DataFrame, targets: Targets) -> list[Comparison]:
+def table1_comparisons(cohort: pd.DataFrame, targets: Targets) -> list[TargetCheck]:
     """Table 1 continuous summaries (matched by construction; reported for completeness)."""
     t1 = targets.table1
     out = []
 
     def add(name, pub, rec, tol):
         d = abs(rec - pub)
-        out.append(Comparison("table1", name, pub, rec, d, tol, d <= tol, 0.0))
+        out.append(TargetCheck("table1", name, pub, rec, d, tol, d <= tol, 0.0))
 
     add("age mean (years)", t1["age"]["mean"], float(cohort["age_years"].mean()), 1.0)
     add("age SD (years)", t1["age"]["sd"], float(cohort["age_years"].std()), 1.0)
@@ -273,7 +273,7 @@ def table1_comparisons(cohort: pd.DataFrame, targets: Targets) -> list[Compariso
     return out
 
 
-def compare(cohort: pd.DataFrame, targets: Targets | None = None) -> list[Comparison]:
+def check_targets(cohort: pd.DataFrame, targets: Targets | None = None) -> list[TargetCheck]:
     """Every published figure beside its reconstructed value (see the module docstring)."""
     targets = targets or load_targets()
     frame = analysis_frame(cohort)
@@ -285,7 +285,7 @@ def compare(cohort: pd.DataFrame, targets: Targets | None = None) -> list[Compar
     ]
 
 
-def comparison_table(comparisons: list[Comparison]) -> pd.DataFrame:
+def comparison_table(comparisons: list[TargetCheck]) -> pd.DataFrame:
     """The comparisons as a tidy table: target, published, reconstructed, distance, ..."""
     return pd.DataFrame(
         {
@@ -301,7 +301,7 @@ def comparison_table(comparisons: list[Comparison]) -> pd.DataFrame:
     )
 
 
-def total_loss(comparisons: list[Comparison]) -> float:
+def total_loss(comparisons: list[TargetCheck]) -> float:
     """The calibration loss: the sum of the comparisons' contributions."""
     return float(sum(c.loss for c in comparisons))
 
@@ -354,7 +354,7 @@ def calibration_report_tables(cohort: pd.DataFrame, targets: Targets | None = No
         ``criteria_failed`` (list of str, :func:`criteria_failures`).
     """
     targets = targets or load_targets()
-    comps = compare(cohort, targets)
+    comps = check_targets(cohort, targets)
     frame = analysis_frame(cohort)
     try:
         fit = table3_model(frame)

@@ -14,7 +14,7 @@ statistic from at-risk / death matrices. About a millisecond per cohort instead 
 result is identical to what :func:`simulate_cohort` draws with the same seed and parameters (a
 test checks it); ties of observed times are handled exactly for the Kaplan-Meier curves (events
 before censorings) and approximately (one death at a time) in the log-rank statistics, which is
-why the search re-scores its finalists with :func:`bayes_bcsm.reconstruct.calibrate.compare`.
+why the search re-scores its finalists with :func:`bayes_bcsm.reconstruct.calibrate.check_targets`.
 
 This is a second, deliberately specialised implementation of the Kaplan-Meier estimate and the
 log-rank test (:mod:`bayes_bcsm.frequentist` holds the general ones); the test above keeps the

@@ -15,7 +15,7 @@ The search
 2. **Hill-climb.** Each kept pair is improved with its seed fixed: one to three parameters are
    moved by a random step, the baseline re-solved, and the move kept when the loss falls.
 3. **Final scoring.** The finalists are scored with the full loss
-   (:func:`bayes_bcsm.reconstruct.calibrate.compare`, Table 3 and the paper's selection
+   (:func:`bayes_bcsm.reconstruct.calibrate.check_targets`, Table 3 and the paper's selection
    procedure included) and the acceptance criteria of issue 4
    (:func:`bayes_bcsm.reconstruct.calibrate.criteria_failures`); the chosen one passes them
    all, or fails the fewest.
@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.reconstruct.calibrate import compare, criteria_failures, total_loss
+from bayes_bcsm.reconstruct.calibrate import check_targets, criteria_failures, total_loss
 from bayes_bcsm.reconstruct.covariates import N_PUBLISHED, simulate_covariates
 from bayes_bcsm.reconstruct.fast_score import (
     EFFECT_NAMES,
@@ -322,7 +322,7 @@ def search(
         warnings.simplefilter("ignore")
         for fast, s, p in finalists:
             cohort = simulate_cohort(N_PUBLISHED, s, params=p)
-            comps = compare(cohort, targets)
+            comps = check_targets(cohort, targets)
             failed = criteria_failures(cohort, targets)
             loss = total_loss(comps)
             rows.append({"seed": s, "fast_loss": fast, "loss": loss, "n_failed": len(failed),

@@ -9,7 +9,7 @@ import arviz as az
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bayes_bcsm.compare import side_by_side
+from bayes_bcsm.hazard_ratios import side_by_side
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report

@@ -21,19 +21,19 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from bayes_bcsm.compare import (
-    PUBLISHED,
-    agreement,
-    published_estimates,
-    summary_level_label,
-    summary_level_rows,
-)
 from bayes_bcsm.config import (
     ConfigError,
     CovariateMode,
     reinterpret_settings,
     report_settings,
     validate_config,
+)
+from bayes_bcsm.hazard_ratios import (
+    PUBLISHED,
+    agreement,
+    published_estimates,
+    summary_level_label,
+    summary_level_rows,
 )
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.report.compare_report import write_compare_report

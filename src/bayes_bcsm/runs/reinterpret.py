@@ -11,8 +11,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from bayes_bcsm.compare import published_estimates
 from bayes_bcsm.config import ReinterpretSettings, reinterpret_settings, validate_config
+from bayes_bcsm.hazard_ratios import published_estimates
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.study import load_targets

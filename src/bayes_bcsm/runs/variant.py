@@ -15,10 +15,10 @@ import arviz as az
 import pandas as pd
 from omegaconf import DictConfig
 
-from bayes_bcsm.compare import cox_rows, posterior_rows, published_rows
 from bayes_bcsm.config import MissingStrategy, ModelFamily, sampler_settings
 from bayes_bcsm.data import Design, build_design
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
+from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows
 from bayes_bcsm.inference.diagnostics import check_convergence
 from bayes_bcsm.inference.loo import loo_summary, psis_loo
 from bayes_bcsm.inference.predictive import (

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_bcsm.compare import HR_COLUMNS, cox_rows, published_rows, side_by_side
 from bayes_bcsm.data import build_design
 from bayes_bcsm.frequentist import cox_ph_design
+from bayes_bcsm.hazard_ratios import HR_COLUMNS, cox_rows, published_rows, side_by_side
 from bayes_bcsm.study import load_targets
 
 

@@ -22,6 +22,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests experiments benchmarks
+	$(PY) -m ruff format --check src tests experiments benchmarks
 
 test: lint
 	$(PY) -m pytest -q

@@ -65,8 +65,10 @@ def main() -> None:
         f"pandas {pd.__version__}, lifelines {version('lifelines')}"
     )
     print()
-    print("| times rounded to | n | events | distinct times | bayes_bcsm cox_ph (s) "
-          "| lifelines CoxPHFitter (s) | speed-up | max abs coef diff |")
+    print(
+        "| times rounded to | n | events | distinct times | bayes_bcsm cox_ph (s) "
+        "| lifelines CoxPHFitter (s) | speed-up | max abs coef diff |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for (label, per_month), n in itertools.product((("months", 1), ("days", 30)), SIZES):
         frame = make_data(n, per_month=per_month)

@@ -53,8 +53,12 @@ from bayes_bcsm.models import BaselineSpec, PriorSpec, weibull_model
 from bayes_bcsm.resources import bundled_cohort
 
 COHORT = bundled_cohort()
-TABLE3 = ["preop_neuro_dysfunction", "postop_neuro_dysfunction", "hormone_receptor",
-          "hormone_therapy"]
+TABLE3 = [
+    "preop_neuro_dysfunction",
+    "postop_neuro_dysfunction",
+    "hormone_receptor",
+    "hormone_therapy",
+]
 PARAMS = ["log_alpha", "log_lambda", "beta"]
 CHAINS, DRAWS, TUNE, TARGET_ACCEPT, MAX_TREEDEPTH, SEED = 4, 1000, 1000, 0.9, 10, 0
 N_REFITS = 20
@@ -78,8 +82,18 @@ def machine() -> str:
 def versions() -> str:
     """Versions of Python and the libraries involved."""
     out = [f"Python {sys.version.split()[0]}"]
-    for pkg in ("bayes_bcsm", "numpy", "pymc", "pytensor", "nutpie", "numba", "arviz",
-                "numpyro", "jax", "jaxlib"):
+    for pkg in (
+        "bayes_bcsm",
+        "numpy",
+        "pymc",
+        "pytensor",
+        "nutpie",
+        "numba",
+        "arviz",
+        "numpyro",
+        "jax",
+        "jaxlib",
+    ):
         try:
             out.append(f"{pkg} {version(pkg)}")
         except PackageNotFoundError:
@@ -109,9 +123,17 @@ def min_bulk_ess(draws: dict[str, np.ndarray]) -> float:
 
 def settings(sampler: str, cores: int | None = None) -> SamplerSettings:
     """The benchmark's sampler settings (no per-patient log-likelihood)."""
-    return SamplerSettings(sampler=sampler, chains=CHAINS, draws=DRAWS, tune=TUNE,
-                           target_accept=TARGET_ACCEPT, max_treedepth=MAX_TREEDEPTH, seed=SEED,
-                           cores=cores, log_likelihood=False)
+    return SamplerSettings(
+        sampler=sampler,
+        chains=CHAINS,
+        draws=DRAWS,
+        tune=TUNE,
+        target_accept=TARGET_ACCEPT,
+        max_treedepth=MAX_TREEDEPTH,
+        seed=SEED,
+        cores=cores,
+        log_likelihood=False,
+    )
 
 
 # ------------------------------------------------------------------------------ samplers
@@ -123,10 +145,12 @@ def run_nutpie(design: Design, cores: int | None, fresh: bool) -> dict:
         clear_compile_cache()
     fits = [sample(weibull_model(design), settings("nutpie", cores)) for _ in range(REPEATS)]
     assert fits[0].cache_hit != fresh
-    return {"compile": fits[0].compile_seconds if fresh else np.nan,
-            "sample": float(np.median([f.sample_seconds for f in fits])),
-            "draws": posterior_draws(fits[0].idata),
-            "divergences": int(fits[0].idata["sample_stats"]["diverging"].sum())}
+    return {
+        "compile": fits[0].compile_seconds if fresh else np.nan,
+        "sample": float(np.median([f.sample_seconds for f in fits])),
+        "draws": posterior_draws(fits[0].idata),
+        "divergences": int(fits[0].idata["sample_stats"]["diverging"].sum()),
+    }
 
 
 def run_pymc(design: Design) -> dict:
@@ -142,9 +166,12 @@ def run_pymc(design: Design) -> dict:
         start = time.perf_counter()
         fits.append(sample(weibull_model(design), settings("pymc")))
         walls.append(time.perf_counter() - start)
-    return {"compile": compile_s, "sample": float(np.median(walls)) - compile_s,
-            "draws": posterior_draws(fits[0].idata),
-            "divergences": int(fits[0].idata["sample_stats"]["diverging"].sum())}
+    return {
+        "compile": compile_s,
+        "sample": float(np.median(walls)) - compile_s,
+        "draws": posterior_draws(fits[0].idata),
+        "divergences": int(fits[0].idata["sample_stats"]["diverging"].sum()),
+    }
 
 
 def run_numpyro(design: Design, chain_method: str) -> dict:
@@ -164,8 +191,9 @@ def run_numpyro(design: Design, chain_method: str) -> dict:
     def model(time_months, event, X):
         log_alpha = numpyro.sample("log_alpha", dist.Normal(0.0, base.log_alpha_sd))
         log_lambda = numpyro.sample("log_lambda", dist.Normal(base.log_rate_mu, base.log_rate_sd))
-        beta = numpyro.sample("beta", dist.Normal(prior.center, prior.scale)
-                              .expand([X.shape[1]]).to_event(1))
+        beta = numpyro.sample(
+            "beta", dist.Normal(prior.center, prior.scale).expand([X.shape[1]]).to_event(1)
+        )
         eta = X @ beta
         alpha = jnp.exp(log_alpha)
         log_t = jnp.log(time_months / s)
@@ -173,11 +201,20 @@ def run_numpyro(design: Design, chain_method: str) -> dict:
         cum_h = jnp.exp(log_lambda + eta + alpha * log_t)
         numpyro.factor("survival", jnp.sum(event * log_h - cum_h))
 
-    data = (jnp.asarray(design.time, dtype=float), jnp.asarray(design.event, dtype=float),
-            jnp.asarray(design.X, dtype=float))
-    mcmc = MCMC(NUTS(model, target_accept_prob=TARGET_ACCEPT, max_tree_depth=MAX_TREEDEPTH),
-                num_warmup=TUNE, num_samples=DRAWS, num_chains=CHAINS,
-                chain_method=chain_method, progress_bar=False, jit_model_args=True)
+    data = (
+        jnp.asarray(design.time, dtype=float),
+        jnp.asarray(design.event, dtype=float),
+        jnp.asarray(design.X, dtype=float),
+    )
+    mcmc = MCMC(
+        NUTS(model, target_accept_prob=TARGET_ACCEPT, max_tree_depth=MAX_TREEDEPTH),
+        num_warmup=TUNE,
+        num_samples=DRAWS,
+        num_chains=CHAINS,
+        chain_method=chain_method,
+        progress_bar=False,
+        jit_model_args=True,
+    )
     timings = []
     for _ in range(1 + REPEATS):
         start = time.perf_counter()
@@ -186,13 +223,19 @@ def run_numpyro(design: Design, chain_method: str) -> dict:
         timings.append(time.perf_counter() - start)
     sample_s = float(np.median(timings[1:]))
     grouped = mcmc.get_samples(group_by_chain=True)
-    draws = {"log_alpha": np.asarray(grouped["log_alpha"]),
-             "log_lambda": np.asarray(grouped["log_lambda"])}
+    draws = {
+        "log_alpha": np.asarray(grouped["log_alpha"]),
+        "log_lambda": np.asarray(grouped["log_lambda"]),
+    }
     for j, col in enumerate(design.columns):
         draws[f"beta[{col}]"] = np.asarray(grouped["beta"][..., j])
     div = int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
-    return {"compile": timings[0] - sample_s, "sample": sample_s, "draws": draws,
-            "divergences": div}
+    return {
+        "compile": timings[0] - sample_s,
+        "sample": sample_s,
+        "draws": draws,
+        "divergences": div,
+    }
 
 
 def bootstrap_designs(design: Design, k: int, seed: int) -> list[Design]:
@@ -205,8 +248,11 @@ def bootstrap_designs(design: Design, k: int, seed: int) -> list[Design]:
         X = design.X[idx]
         if np.any(X.min(0) == X.max(0)) or design.event[idx].sum() == 0:
             continue
-        out.append(replace(design, time=design.time[idx], event=design.event[idx], X=X,
-                           index=design.index[idx]))
+        out.append(
+            replace(
+                design, time=design.time[idx], event=design.event[idx], X=X, index=design.index[idx]
+            )
+        )
     return out
 
 
@@ -223,9 +269,13 @@ def run_refits(design: Design, k: int) -> dict:
             raise DesignError("refit did not reuse the compiled model")
         sample_s.append(fit.sample_seconds)
         ess.append(min_bulk_ess(posterior_draws(fit.idata)))
-    return {"build": float(np.mean(build_s)), "sample": float(np.mean(sample_s)),
-            "total": float(np.mean(np.add(build_s, sample_s))), "min_ess": float(np.min(ess)),
-            "k": k}
+    return {
+        "build": float(np.mean(build_s)),
+        "sample": float(np.mean(sample_s)),
+        "total": float(np.mean(np.add(build_s, sample_s))),
+        "min_ess": float(np.min(ess)),
+        "k": k,
+    }
 
 
 # ------------------------------------------------------------------------------- report
@@ -234,10 +284,15 @@ def main() -> None:
     design = load_design()
     print(f"Machine: {machine()}")
     print(f"Versions: {versions()}")
-    print(f"Data: {COHORT.name}, Table 3 set, {design.rows.describe()}; "
-          f"{design.n_events} events; {design.X.shape[1]} log-HRs")
-    print(f"NUTS: {CHAINS} chains x {DRAWS} draws, {TUNE} tune, target_accept {TARGET_ACCEPT}, "
-          f"max tree depth {MAX_TREEDEPTH}, seed {SEED}\n", flush=True)
+    print(
+        f"Data: {COHORT.name}, Table 3 set, {design.rows.describe()}; "
+        f"{design.n_events} events; {design.X.shape[1]} log-HRs"
+    )
+    print(
+        f"NUTS: {CHAINS} chains x {DRAWS} draws, {TUNE} tune, target_accept {TARGET_ACCEPT}, "
+        f"max tree depth {MAX_TREEDEPTH}, seed {SEED}\n",
+        flush=True,
+    )
 
     runs: dict[str, dict] = {}
     runs["(a) nutpie via package, chains on threads (default)"] = run_nutpie(design, None, True)
@@ -246,50 +301,73 @@ def main() -> None:
     try:
         import numpyro  # noqa: F401
     except ImportError:
-        print("Note: numpyro is not importable here (it is in the `bench` extra only): "
-              "skipping (c). Run this script in an environment with `.[bench]` installed.\n")
+        print(
+            "Note: numpyro is not importable here (it is in the `bench` extra only): "
+            "skipping (c). Run this script in an environment with `.[bench]` installed.\n"
+        )
     else:
         for method in ("sequential", "vectorized"):
             runs[f"(c) numpyro, chains {method}"] = run_numpyro(design, method)
 
-    print("| sampler | compile (s) | sampling (s) | compile + sampling (s) | min bulk ESS "
-          "| min bulk ESS / s sampling | divergences |")
+    print(
+        "| sampler | compile (s) | sampling (s) | compile + sampling (s) | min bulk ESS "
+        "| min bulk ESS / s sampling | divergences |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, r in runs.items():
         r["min_ess"] = min_bulk_ess(r["draws"])
         both = r["sample"] + (0.0 if np.isnan(r["compile"]) else r["compile"])
         compile_s = "reused" if np.isnan(r["compile"]) else f"{r['compile']:.2f}"
-        print(f"| {label} | {compile_s} | {r['sample']:.2f} | {both:.2f} | {r['min_ess']:.0f} | "
-              f"{r['min_ess'] / r['sample']:.0f} | {r['divergences']} |", flush=True)
+        print(
+            f"| {label} | {compile_s} | {r['sample']:.2f} | {both:.2f} | {r['min_ess']:.0f} | "
+            f"{r['min_ess'] / r['sample']:.0f} | {r['divergences']} |",
+            flush=True,
+        )
 
     refit = run_refits(design, N_REFITS)
     first = runs["(a) nutpie via package, chains on threads (default)"]
-    print(f"\n(d) nutpie refits reusing the compiled model, {refit['k']} bootstrap resamples of "
-          f"the {design.n} complete cases (same shape):\n")
-    print("| per refit | model build (s) | sampling (s) | total (s) | first fit, compile + "
-          "sampling (s) | min bulk ESS (worst refit) |")
+    print(
+        f"\n(d) nutpie refits reusing the compiled model, {refit['k']} bootstrap resamples of "
+        f"the {design.n} complete cases (same shape):\n"
+    )
+    print(
+        "| per refit | model build (s) | sampling (s) | total (s) | first fit, compile + "
+        "sampling (s) | min bulk ESS (worst refit) |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
-    print(f"| mean of {refit['k']} | {refit['build']:.2f} | {refit['sample']:.2f} | "
-          f"{refit['total']:.2f} | {first['compile'] + first['sample']:.2f} | "
-          f"{refit['min_ess']:.0f} |")
+    print(
+        f"| mean of {refit['k']} | {refit['build']:.2f} | {refit['sample']:.2f} | "
+        f"{refit['total']:.2f} | {first['compile'] + first['sample']:.2f} | "
+        f"{refit['min_ess']:.0f} |"
+    )
 
-    print("\nPosterior means (sanity check; |diff| / MCSE is the largest difference from the "
-          "nutpie default run in units of the combined Monte Carlo standard error):\n")
+    print(
+        "\nPosterior means (sanity check; |diff| / MCSE is the largest difference from the "
+        "nutpie default run in units of the combined Monte Carlo standard error):\n"
+    )
     names = list(first["draws"])
-    mcse = {label: {n: float(az.mcse(r["draws"][n], method="mean")) for n in names}
-            for label, r in runs.items()}
+    mcse = {
+        label: {n: float(az.mcse(r["draws"][n], method="mean")) for n in names}
+        for label, r in runs.items()
+    }
     ref = next(iter(runs))
     worst = {}
     for label, r in runs.items():
-        z = [abs(r["draws"][n].mean() - first["draws"][n].mean())
-             / np.hypot(mcse[label][n], mcse[ref][n]) for n in names]
+        z = [
+            abs(r["draws"][n].mean() - first["draws"][n].mean())
+            / np.hypot(mcse[label][n], mcse[ref][n])
+            for n in names
+        ]
         worst[label] = float(np.max(z))
     cols = list(runs)
     print("| parameter | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
     for n in names:
-        print(f"| {n} | " + " | ".join(f"{float(runs[c]['draws'][n].mean()):.3f}"
-                                      for c in cols) + " |")
+        print(
+            f"| {n} | "
+            + " | ".join(f"{float(runs[c]['draws'][n].mean()):.3f}" for c in cols)
+            + " |"
+        )
     print("| max abs diff / MCSE vs (a) | " + " | ".join(f"{worst[c]:.1f}" for c in cols) + " |")
 
 

@@ -61,8 +61,9 @@ def test_fit_from_another_folder_with_a_relative_data_path(tmp_path):
     """A relative ``data.path`` is relative to where the command runs; the log is named after
     the experiment; the report line names the report written."""
     (tmp_path / "cohort.csv").write_text(bundled_cohort().read_text())
-    result = run_cli(["fit", "model=cox", "data=csv", "data.path=cohort.csv",
-                      "hydra.run.dir=out"], tmp_path)
+    result = run_cli(
+        ["fit", "model=cox", "data=csv", "data.path=cohort.csv", "hydra.run.dir=out"], tmp_path
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "out"
     assert (out / "report.html").is_file() and (out / "hazard_ratios.csv").is_file()
@@ -100,8 +101,9 @@ def test_user_errors_print_the_message_alone(tmp_path, args, message):
 
 
 def test_full_error_shows_the_traceback(tmp_path):
-    result = run_cli(["fit", "sampler.draws=0", "hydra.run.dir=out"], tmp_path,
-                     env={"HYDRA_FULL_ERROR": "1"})
+    result = run_cli(
+        ["fit", "sampler.draws=0", "hydra.run.dir=out"], tmp_path, env={"HYDRA_FULL_ERROR": "1"}
+    )
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "ConfigError" in result.stderr
 
@@ -117,8 +119,9 @@ def test_report_line_only_when_a_report_was_written(tmp_path):
 
         hydra_entry(run)(sys.argv[1:])
     """
-    silent = run_python(code.replace("sys.argv[1:]", "['report.html=false', 'hydra.run.dir=a']"),
-                        tmp_path)
+    silent = run_python(
+        code.replace("sys.argv[1:]", "['report.html=false', 'hydra.run.dir=a']"), tmp_path
+    )
     assert silent.returncode == 0, silent.stderr
     assert "report:" not in silent.stdout
     loud = run_python(code.replace("sys.argv[1:]", "['hydra.run.dir=b']"), tmp_path)

@@ -24,9 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HYDRA_FULL_ERROR")}
-    result = subprocess.run(
-        args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
-    )
+    result = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
     assert result.returncode == 0, f"{args}\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
     return result
 
@@ -61,8 +59,12 @@ def installed(tmp_path_factory) -> Path:
 def test_installed_package_runs_from_another_folder(installed, tmp_path):
     python = installed / "bin" / "python"
     where = _run(
-        [python, "-c", "import bayes_bcsm, bayes_bcsm.resources as r; "
-         "print(bayes_bcsm.__file__); print(r.conf_dir()); print(r.bundled_cohort())"],
+        [
+            python,
+            "-c",
+            "import bayes_bcsm, bayes_bcsm.resources as r; "
+            "print(bayes_bcsm.__file__); print(r.conf_dir()); print(r.bundled_cohort())",
+        ],
         tmp_path,
     ).stdout.split()
     for path in where:

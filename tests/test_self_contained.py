@@ -38,9 +38,11 @@ def test_reference_outputs_are_committed():
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
-@pytest.mark.parametrize(("target", "args"), [("run", "data=csv data.path=c.csv"),
-                                              ("calibrate", "--report out")])
+@pytest.mark.parametrize(
+    ("target", "args"), [("run", "data=csv data.path=c.csv"), ("calibrate", "--report out")]
+)
 def test_make_passes_args_on(target, args):
-    dry = subprocess.run(["make", "-n", target, f"ARGS={args}"], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+    dry = subprocess.run(
+        ["make", "-n", target, f"ARGS={args}"], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert dry.stdout.strip().splitlines()[-1].endswith(args)

@@ -571,6 +571,8 @@ def reinterpret_settings(cfg: DictConfig | Config) -> ReinterpretSettings:
         float(section.alpha),
         float(section.level),
     )
+
+
 def _resolved(path: str) -> str:
     """`` (looked for /abs/path)`` for a relative path, else nothing."""
     return "" if Path(path).is_absolute() else f" (looked for {user_path(path)})"

@@ -171,8 +171,8 @@ def table2(frame: pd.DataFrame, targets: Targets) -> pd.DataFrame:
                         f"{level.ci[0]:g}-{level.ci[1]:g}" if level.ci is not None else "-"
                     ),
                     "median_ci_spss": (
-                    f"{lower:.1f}-{upper:.1f}" if np.isfinite([lower, upper]).all() else "-"
-                ),
+                        f"{lower:.1f}-{upper:.1f}" if np.isfinite([lower, upper]).all() else "-"
+                    ),
                 }
             )
     columns = [

@@ -223,5 +223,3 @@ class SimulationRun:
     run_status: pd.DataFrame
     sbc: dict
     seconds: float
-
-

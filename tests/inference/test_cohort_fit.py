@@ -26,8 +26,12 @@ from bayes_bcsm.models import piecewise_model, weibull_model
 from bayes_bcsm.resources import bundled_cohort
 
 COHORT = bundled_cohort()
-TABLE3 = ["preop_neuro_dysfunction", "postop_neuro_dysfunction", "hormone_receptor",
-          "hormone_therapy"]
+TABLE3 = [
+    "preop_neuro_dysfunction",
+    "postop_neuro_dysfunction",
+    "hormone_receptor",
+    "hormone_therapy",
+]
 N_COMPLETE = 53
 """Patients with all four Table 3 covariates (hormone receptor missing for 25; data/README)."""
 
@@ -49,7 +53,11 @@ def fits(design) -> dict[str, Fit]:
 def test_defaults_are_the_documented_ones():
     """The fits below use the package defaults, not settings tuned for this test."""
     assert (DEFAULTS.sampler, DEFAULTS.chains, DEFAULTS.draws, DEFAULTS.tune) == (
-        "nutpie", 4, 1000, 1000)
+        "nutpie",
+        4,
+        1000,
+        1000,
+    )
 
 
 def test_complete_cases(design, fits):
@@ -69,8 +77,14 @@ def test_all_diagnostics_pass(fits, name):
     diag = check_convergence(fits[name].idata)
     assert diag.passed, f"{name}: failed {diag.failed}\n{diag.describe()}"
     # every check the issue lists was actually run (nutpie reports energy and tree depth)
-    assert set(diag.summary["check"]) == {"r_hat", "ess_bulk", "ess_tail", "divergences",
-                                          "e_bfmi", "tree_depth"}
+    assert set(diag.summary["check"]) == {
+        "r_hat",
+        "ess_bulk",
+        "ess_tail",
+        "divergences",
+        "e_bfmi",
+        "tree_depth",
+    }
 
 
 def test_loo_compare_weibull_vs_piecewise(fits):

@@ -58,11 +58,17 @@ def test_fit_has_per_patient_log_likelihood(weibull_fit, design):
     la, ll0 = float(post["log_alpha"][0, 5]), float(post["log_lambda"][0, 5])
     eta = design.X @ post["beta"][0, 5].values
     a = np.exp(la)
-    want = (design.event * (la - np.log(12) + ll0 + (a - 1) * np.log(design.time / 12) + eta)
-            - np.exp(ll0 + eta + a * np.log(design.time / 12)))
+    want = design.event * (
+        la - np.log(12) + ll0 + (a - 1) * np.log(design.time / 12) + eta
+    ) - np.exp(ll0 + eta + a * np.log(design.time / 12))
     np.testing.assert_allclose(ll[0, 5].values, want, rtol=1e-8)
-    assert set(weibull_fit.idata.children) >= {"posterior", "sample_stats", "observed_data",
-                                               "constant_data", "log_likelihood"}
+    assert set(weibull_fit.idata.children) >= {
+        "posterior",
+        "sample_stats",
+        "observed_data",
+        "constant_data",
+        "log_likelihood",
+    }
 
 
 def test_loo_compare_across_families(weibull_fit, piecewise_fit):
@@ -77,19 +83,24 @@ def test_loo_compare_across_families(weibull_fit, piecewise_fit):
 def test_same_seed_identical_draws_and_refit_reuses_compiled_model(weibull_fit, design):
     again = sample(weibull_model(design), SMALL)
     assert again.cache_hit and again.compile_seconds == 0.0
-    np.testing.assert_array_equal(again.idata["posterior"]["beta"].values,
-                                  weibull_fit.idata["posterior"]["beta"].values)
+    np.testing.assert_array_equal(
+        again.idata["posterior"]["beta"].values, weibull_fit.idata["posterior"]["beta"].values
+    )
     other = sample(weibull_model(design), SamplerSettings(chains=2, draws=1000, tune=500, seed=8))
-    assert not np.array_equal(other.idata["posterior"]["beta"].values,
-                              weibull_fit.idata["posterior"]["beta"].values)
+    assert not np.array_equal(
+        other.idata["posterior"]["beta"].values, weibull_fit.idata["posterior"]["beta"].values
+    )
 
 
 def test_refit_on_new_data_uses_cache_and_is_fast(weibull_fit):
-    new = build_design(simulate_frame(np.random.default_rng(99), 150, [1.2, 0.0]), ["x1", "x2"],
-                       standardize=True)
+    new = build_design(
+        simulate_frame(np.random.default_rng(99), 150, [1.2, 0.0]), ["x1", "x2"], standardize=True
+    )
     before = compile_cache_info()
-    refit = sample(weibull_model(new), SamplerSettings(chains=2, draws=300, tune=300, seed=1,
-                                                       log_likelihood=False))
+    refit = sample(
+        weibull_model(new),
+        SamplerSettings(chains=2, draws=300, tune=300, seed=1, log_likelihood=False),
+    )
     after = compile_cache_info()
     assert refit.cache_hit and after.hits == before.hits + 1 and after.misses == before.misses
     # new data really were used: the strong effect of x1 is found
@@ -100,10 +111,13 @@ def test_refit_on_new_data_uses_cache_and_is_fast(weibull_fit):
 
 
 def test_piecewise_refit_uses_cache(piecewise_fit):
-    new = build_design(simulate_frame(np.random.default_rng(98), 150, [0.0, 0.9]), ["x1", "x2"],
-                       standardize=True)
-    refit = sample(piecewise_model(new, cuts=(6, 12, 24, 36)),
-                   SamplerSettings(chains=2, draws=300, tune=300, seed=1, log_likelihood=False))
+    new = build_design(
+        simulate_frame(np.random.default_rng(98), 150, [0.0, 0.9]), ["x1", "x2"], standardize=True
+    )
+    refit = sample(
+        piecewise_model(new, cuts=(6, 12, 24, 36)),
+        SamplerSettings(chains=2, draws=300, tune=300, seed=1, log_likelihood=False),
+    )
     assert refit.cache_hit
     assert float(refit.idata["posterior"]["beta"].sel(covariate="x2").mean()) > 0.5
 
@@ -128,13 +142,21 @@ def test_conjugate_exponential_matches_gamma_posterior():
 def test_diagnostics_pass_on_good_fit(weibull_fit):
     diag = check_convergence(weibull_fit.idata, strict=True)
     assert diag.passed, diag.describe()
-    assert set(diag.summary["check"]) == {"r_hat", "ess_bulk", "ess_tail", "divergences",
-                                          "e_bfmi", "tree_depth"}
+    assert set(diag.summary["check"]) == {
+        "r_hat",
+        "ess_bulk",
+        "ess_tail",
+        "divergences",
+        "e_bfmi",
+        "tree_depth",
+    }
 
 
 def test_diagnostics_fail_on_bad_fit(design):
-    bad = sample(weibull_model(design), SamplerSettings(chains=2, draws=40, tune=10, seed=1,
-                                                        max_treedepth=2, log_likelihood=False))
+    bad = sample(
+        weibull_model(design),
+        SamplerSettings(chains=2, draws=40, tune=10, seed=1, max_treedepth=2, log_likelihood=False),
+    )
     diag = check_convergence(bad.idata)
     assert not diag.passed
     assert {"r_hat", "ess_bulk", "tree_depth"} <= set(diag.failed)
@@ -158,11 +180,15 @@ def test_hazard_ratio_summary(weibull_fit, design):
     hr2 = np.exp(beta.sel(covariate="x2").values.ravel() / scale)
     np.testing.assert_allclose(table.loc["x2", "hr_median"], np.median(hr2), rtol=1e-10)
     # 95 % (not ArviZ's default 89 %) equal-tailed interval
-    np.testing.assert_allclose(table.loc["x2", ["eti_lower", "eti_upper"]].to_numpy(float),
-                               np.quantile(hr2, [0.025, 0.975]), rtol=1e-10)
+    np.testing.assert_allclose(
+        table.loc["x2", ["eti_lower", "eti_upper"]].to_numpy(float),
+        np.quantile(hr2, [0.025, 0.975]),
+        rtol=1e-10,
+    )
     assert table.loc["x2", "p_hr_below_1"] == pytest.approx(np.mean(hr2 < 1))
-    assert (table["hdi_upper"] - table["hdi_lower"] <= table["eti_upper"] - table["eti_lower"]
-            + 1e-9).all()
+    assert (
+        table["hdi_upper"] - table["hdi_lower"] <= table["eti_upper"] - table["eti_lower"] + 1e-9
+    ).all()
     assert (table["n_used"] == design.n).all()
 
 
@@ -182,8 +208,7 @@ def test_survival_curves_and_median(which, request):
             s_at = survival_curves(fit, prof.loc[[p]], [m[k]]).isel(chain=c, draw=d)
             np.testing.assert_allclose(float(s_at.squeeze()), 0.5, rtol=1e-8)
     table = survival_summary(fit, prof)
-    assert set(table["quantity"]) == {"median_survival_months", "S(6)", "S(12)", "S(36)",
-                                      "S(60)"}
+    assert set(table["quantity"]) == {"median_survival_months", "S(6)", "S(12)", "S(36)", "S(60)"}
     assert (table["eti_lower"] <= table["posterior_median"]).all()
 
 
@@ -195,8 +220,9 @@ def test_posterior_predictive_form(piecewise_fit, design):
     np.testing.assert_array_equal(pp["constant_data"]["time"].values, design.event)
     # replicated median event time is near the observed Kaplan-Meier scale (sanity)
     again = posterior_predictive(piecewise_fit, seed=3)
-    np.testing.assert_array_equal(again["posterior_predictive"]["time"].values,
-                                  pp["posterior_predictive"]["time"].values)
+    np.testing.assert_array_equal(
+        again["posterior_predictive"]["time"].values, pp["posterior_predictive"]["time"].values
+    )
 
 
 def test_prior_predictive(design):
@@ -206,7 +232,9 @@ def test_prior_predictive(design):
 
 
 def test_pymc_fallback_sampler(design):
-    fit = sample(exponential_model(design), SamplerSettings(sampler="pymc", chains=1, draws=100,
-                                                           tune=100, seed=5))
+    fit = sample(
+        exponential_model(design),
+        SamplerSettings(sampler="pymc", chains=1, draws=100, tune=100, seed=5),
+    )
     assert fit.idata["log_likelihood"]["time"].shape == (1, 100, design.n)
     assert fit.idata["posterior"]["beta"].shape == (1, 100, 2)

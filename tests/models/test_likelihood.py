@@ -51,8 +51,9 @@ def test_weibull_pytensor_equals_numpy():
     import pytensor.tensor as pt
 
     lh = weibull_log_hazard(pt.as_tensor(TIMES), pt.as_tensor(0.3), pt.as_tensor(-1.0), 0.2, 12.0)
-    ch = weibull_cumulative_hazard(pt.as_tensor(TIMES), pt.as_tensor(0.3), pt.as_tensor(-1.0),
-                                   0.2, 12.0)
+    ch = weibull_cumulative_hazard(
+        pt.as_tensor(TIMES), pt.as_tensor(0.3), pt.as_tensor(-1.0), 0.2, 12.0
+    )
     got = survival_log_density(np.array([1.0, 0] * 4), lh, ch).eval()
     want = _weibull_logf(TIMES, np.array([1.0, 0] * 4), 0.3, -1.0, 0.2, 12.0)
     np.testing.assert_allclose(got, want, rtol=1e-12)
@@ -97,8 +98,10 @@ def test_exposure_matrix_and_piecewise_density_equal_direct_computation():
     eta = np.linspace(-0.5, 0.5, len(t))
     event = np.array([1, 0, 1, 1, 0, 1, 0])
     got = survival_log_density(
-        event, piecewise_log_hazard(onehot, log_rate, eta, 12.0),
-        piecewise_cumulative_hazard(E, log_rate, eta, 12.0, xp=np))
+        event,
+        piecewise_log_hazard(onehot, log_rate, eta, 12.0),
+        piecewise_cumulative_hazard(E, log_rate, eta, 12.0, xp=np),
+    )
     # direct: integrate the step hazard patient by patient
     edges = [0.0, *cuts, np.inf]
     for i, ti in enumerate(t):

@@ -108,10 +108,12 @@ def test_aft_model_equals_ph_model_pointwise(frame):
     aft, ph = weibull_model(design, parametrisation="aft"), weibull_model(design)
     mu, gamma, la = 3.0, np.array([0.4, -0.2]), 0.25
     alpha = np.exp(la)
-    ph_point = {"log_alpha": la, "log_lambda": -alpha * (mu - np.log(12.0)),
-                "beta": -alpha * gamma}
-    np.testing.assert_allclose(_pointwise(aft, {"mu": mu, "gamma": gamma, "log_alpha": la}),
-                               _pointwise(ph, ph_point), rtol=1e-10)
+    ph_point = {"log_alpha": la, "log_lambda": -alpha * (mu - np.log(12.0)), "beta": -alpha * gamma}
+    np.testing.assert_allclose(
+        _pointwise(aft, {"mu": mu, "gamma": gamma, "log_alpha": la}),
+        _pointwise(ph, ph_point),
+        rtol=1e-10,
+    )
 
 
 def test_piecewise_model_pointwise(frame):
@@ -145,19 +147,25 @@ def test_no_covariate_exponential_with_gamma_prior(frame):
 def test_marginalised_missing_equals_brute_force(depends):
     """The summed-out likelihood equals the log of the sum over every completion of the
     missing values (tiny data: 6 patients, 3 with the binary covariate missing)."""
-    frame = pd.DataFrame({
-        "time_months": [3.0, 8.5, 14.0, 2.2, 30.0, 11.0],
-        "event": [1, 0, 1, 1, 0, 1],
-        "x1": [0.3, -1.2, 0.8, 1.5, -0.4, 0.0],
-        "hr": [1.0, np.nan, 0.0, np.nan, 1.0, np.nan],
-    })
+    frame = pd.DataFrame(
+        {
+            "time_months": [3.0, 8.5, 14.0, 2.2, 30.0, 11.0],
+            "event": [1, 0, 1, 1, 0, 1],
+            "x1": [0.3, -1.2, 0.8, 1.5, -0.4, 0.0],
+            "hr": [1.0, np.nan, 0.0, np.nan, 1.0, np.nan],
+        }
+    )
     md = build_design_with_missing(frame, ["x1", "hr"], "hr", depends_on=depends)
     assert md.n == 6 and md.n_missing == 3
     assert "hr missing for 3 (marginalised)" in md.describe()
     sm = weibull_model(md)
     assert sm.columns == ("x1", "hr") and sm.n_used == 6
-    point = {"log_alpha": 0.1, "log_lambda": -0.4, "beta": np.array([0.5, -0.7]),
-             "level_intercept": np.array([0.3])}
+    point = {
+        "log_alpha": 0.1,
+        "log_lambda": -0.4,
+        "beta": np.array([0.5, -0.7]),
+        "level_intercept": np.array([0.3]),
+    }
     if depends:
         point["level_coef"] = np.array([[0.8]])
     model_total = _pointwise(sm, point).sum()
@@ -171,8 +179,11 @@ def test_marginalised_missing_equals_brute_force(depends):
         z[miss] = completion
         eta = 0.5 * x - 0.7 * z
         alpha = np.exp(0.1)
-        logf = survival_log_density(d, np.log(alpha / 12) - 0.4 + (alpha - 1) * np.log(t / 12)
-                                    + eta, np.exp(-0.4 + eta) * (t / 12) ** alpha)
+        logf = survival_log_density(
+            d,
+            np.log(alpha / 12) - 0.4 + (alpha - 1) * np.log(t / 12) + eta,
+            np.exp(-0.4 + eta) * (t / 12) ** alpha,
+        )
         logit = 0.3 + (0.8 * x if depends else 0.0)
         log_p1 = -np.logaddexp(0, -logit)
         log_p0 = -np.logaddexp(0, logit)
@@ -181,11 +192,13 @@ def test_marginalised_missing_equals_brute_force(depends):
 
 
 def test_missing_design_categorical_and_errors():
-    frame = pd.DataFrame({
-        "time_months": [3.0, 8.5, 14.0, 2.2, 30.0],
-        "event": [1, 0, 1, 1, 0],
-        "grade": pd.Series(["a", "b", None, "c", "a"], dtype=object),
-    })
+    frame = pd.DataFrame(
+        {
+            "time_months": [3.0, 8.5, 14.0, 2.2, 30.0],
+            "event": [1, 0, 1, 1, 0],
+            "grade": pd.Series(["a", "b", None, "c", "a"], dtype=object),
+        }
+    )
     md = build_design_with_missing(frame, ["grade"], "grade", reference={"grade": "b"})
     assert md.levels == ("b", "a", "c")
     assert md.columns == ("grade[a]", "grade[c]")

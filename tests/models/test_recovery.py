@@ -18,13 +18,16 @@ CUTS = (6.0, 12.0, 24.0, 36.0)
 LOG_RATE = np.log([0.9, 0.6, 0.45, 0.35, 0.3])
 
 CASES = {
-    "weibull": (dict(family="weibull", log_alpha=0.2, log_lambda=-1.0),
-                lambda d: weibull_model(d)),
-    "weibull_aft": (dict(family="weibull", log_alpha=0.2, log_lambda=-1.0),
-                    lambda d: weibull_model(d, parametrisation="aft")),
+    "weibull": (dict(family="weibull", log_alpha=0.2, log_lambda=-1.0), lambda d: weibull_model(d)),
+    "weibull_aft": (
+        dict(family="weibull", log_alpha=0.2, log_lambda=-1.0),
+        lambda d: weibull_model(d, parametrisation="aft"),
+    ),
     "exponential": (dict(family="exponential", log_lambda=-1.0), lambda d: exponential_model(d)),
-    "piecewise": (dict(family="piecewise", log_rate=LOG_RATE, cuts=CUTS),
-                  lambda d: piecewise_model(d, cuts=CUTS)),
+    "piecewise": (
+        dict(family="piecewise", log_rate=LOG_RATE, cuts=CUTS),
+        lambda d: piecewise_model(d, cuts=CUTS),
+    ),
 }
 
 
@@ -48,8 +51,7 @@ def test_agreement_with_cox():
     of the Cox partial-likelihood estimates (lifelines, Efron ties, as oracle)."""
     from lifelines import CoxPHFitter
 
-    frame = simulate_frame(np.random.default_rng(5000), 5000, BETA, log_alpha=0.2,
-                           log_lambda=-1.0)
+    frame = simulate_frame(np.random.default_rng(5000), 5000, BETA, log_alpha=0.2, log_lambda=-1.0)
     cox = CoxPHFitter().fit(frame, duration_col="time_months", event_col="event")
     cox_beta = cox.params_[COLS].to_numpy()
     design = build_design(frame, COLS)

@@ -15,4 +15,3 @@ CONFIG_YAML = reconstruction_config()
 def committed():
     """The committed cohort (typed) with the derived groupings added."""
     return derive_groupings(load_cohort(COHORT_CSV).frame)
-

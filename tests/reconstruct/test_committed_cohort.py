@@ -76,7 +76,10 @@ def test_categorical_counts(committed):
     assert _counts(committed["tomita_group"]) == T1["tomita"]
     assert _counts(committed["tokuhashi_group"]) == T1["tokuhashi"]
     assert _counts(committed["surgery_type"]) == {
-        "tes": 5, "debulking": 48, "palliative_decompression": 20, "vertebroplasty": 5
+        "tes": 5,
+        "debulking": 48,
+        "palliative_decompression": 20,
+        "vertebroplasty": 5,
     }
 
 

@@ -47,11 +47,13 @@ def test_fast_score_matches_full_comparison(seed):
     assert not cohort["time_months"].duplicated().any()
     tab = comparison_table(comps)
     np.testing.assert_allclose(fast.p, tab[tab.group == "table2_p"].reconstructed, rtol=1e-9)
-    np.testing.assert_allclose(fast.medians, tab[tab.group == "table2_median"].reconstructed,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        fast.medians, tab[tab.group == "table2_median"].reconstructed, rtol=1e-12
+    )
     np.testing.assert_allclose(fast.km, tab[tab.group == "km"].reconstructed, rtol=1e-12)
-    np.testing.assert_allclose(fast.followup, tab[tab.group == "followup"].reconstructed,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        fast.followup, tab[tab.group == "followup"].reconstructed, rtol=1e-12
+    )
     assert fast.deaths == int(cohort["event"].sum())
     survival_part = [c for c in comps if c.group in SURVIVAL_GROUPS]
     assert fast.loss == pytest.approx(total_loss(survival_part), rel=1e-9)
@@ -61,9 +63,7 @@ def test_survival_points_come_from_the_targets():
     """The baseline is solved through the printed KM points and S(median) = 0.5."""
     knots = CALIBRATED_PARAMS.baseline_knots_months
     points = survival_points(TARGETS, knots)
-    expected = [
-        0.5 if k == TARGETS.os_median_months else TARGETS.survival_at[k] for k in knots
-    ]
+    expected = [0.5 if k == TARGETS.os_median_months else TARGETS.survival_at[k] for k in knots]
     assert list(points) == expected
     assert points[knots.index(TARGETS.os_median_months)] == 0.5
     with pytest.raises(ValueError, match="no published survival at 7 months"):

@@ -41,7 +41,11 @@ class CoxEngine:
     """Sorted data, tie groups and risk-set machinery for one design."""
 
     def __init__(
-        self, time: np.ndarray, event: np.ndarray, X: np.ndarray, strata: np.ndarray | None,
+        self,
+        time: np.ndarray,
+        event: np.ndarray,
+        X: np.ndarray,
+        strata: np.ndarray | None,
         ties: Ties,
     ) -> None:
         n = len(time)
@@ -81,8 +85,10 @@ class CoxEngine:
         ev_rows = (
             np.repeat(self.starts[self.egroups], self.de.astype(np.int64))
             + np.arange(int(self.d.sum()))
-            - np.repeat(np.cumsum(self.de.astype(np.int64)) - self.de.astype(np.int64),
-                        self.de.astype(np.int64))
+            - np.repeat(
+                np.cumsum(self.de.astype(np.int64)) - self.de.astype(np.int64),
+                self.de.astype(np.int64),
+            )
         )
         self.event_rows = ev_rows
         self.event_starts = np.r_[0, np.cumsum(self.de.astype(np.int64))[:-1]]
@@ -121,7 +127,10 @@ class CoxEngine:
         return out
 
     def evaluate(
-        self, beta: np.ndarray, derivatives: bool = True, time_weights: np.ndarray | None = None,
+        self,
+        beta: np.ndarray,
+        derivatives: bool = True,
+        time_weights: np.ndarray | None = None,
         X: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray]:
         """Log partial likelihood, score and information at ``beta``.

@@ -250,8 +250,13 @@ def _newton(engine: CoxEngine, p: int, max_iter: int, tol: float) -> tuple[_Fit,
 
 
 def _check_separation(
-    design_X: np.ndarray, event: np.ndarray, columns: Sequence[str], fit: _Fit,
-    variance: np.ndarray, tol: float, indicator: np.ndarray,
+    design_X: np.ndarray,
+    event: np.ndarray,
+    columns: Sequence[str],
+    fit: _Fit,
+    variance: np.ndarray,
+    tol: float,
+    indicator: np.ndarray,
     categorical_blocks: Sequence[list[int]] = (),
 ) -> list[str]:
     """Columns whose coefficient may be infinite (R's rule, plus direct checks)."""
@@ -360,8 +365,13 @@ def cox_ph(
     if strata_cols:
         codes = strata_codes(data.loc[design.index, strata_cols])
     return cox_ph_design(
-        design, ties=ties, strata=codes, penalty=penalty, conf_level=conf_level,
-        max_iter=max_iter, tol=tol,
+        design,
+        ties=ties,
+        strata=codes,
+        penalty=penalty,
+        conf_level=conf_level,
+        max_iter=max_iter,
+        tol=tol,
     )
 
 

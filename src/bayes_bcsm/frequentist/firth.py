@@ -61,7 +61,10 @@ def _penalised_value(engine: CoxEngine, beta: np.ndarray) -> float:
 
 
 def _firth_maximise(
-    engine: CoxEngine, beta0: np.ndarray, free: np.ndarray, max_iter: int,
+    engine: CoxEngine,
+    beta0: np.ndarray,
+    free: np.ndarray,
+    max_iter: int,
     tol: float = 1e-8,
 ) -> tuple[np.ndarray, float, bool, int]:
     """Maximise the penalised loglik over the ``free`` coefficients (others fixed):

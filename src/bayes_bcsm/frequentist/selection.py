@@ -76,7 +76,12 @@ def _is_continuous(values: pd.Series, max_levels: int) -> bool:
 
 
 def _screen_one(
-    data: pd.DataFrame, duration: str, event: str, factor: str, max_levels: int, ties: Ties,
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    factor: str,
+    max_levels: int,
+    ties: Ties,
 ) -> tuple[int, str, float, int, float]:
     used, _ = complete_cases(data, [duration, event, factor])
     if _is_continuous(used[factor], max_levels):

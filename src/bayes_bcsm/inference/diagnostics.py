@@ -91,8 +91,9 @@ class Diagnostics:
         lines = []
         for row in self.summary.itertuples():
             flag = "PASS" if row.passed else "FAIL"
-            lines.append(f"{flag} {row.check}: {row.value:.4g} (threshold {row.threshold:g}; "
-                         f"{row.detail})")
+            lines.append(
+                f"{flag} {row.check}: {row.value:.4g} (threshold {row.threshold:g}; {row.detail})"
+            )
         return "\n".join(lines)
 
 
@@ -174,8 +175,15 @@ def check_convergence(
     rows = []
 
     def add(check: str, value: float, threshold: float, passed: bool, detail: str) -> None:
-        rows.append({"check": check, "value": float(value), "threshold": float(threshold),
-                     "passed": bool(passed), "detail": detail})
+        rows.append(
+            {
+                "check": check,
+                "value": float(value),
+                "threshold": float(threshold),
+                "passed": bool(passed),
+                "detail": detail,
+            }
+        )
 
     r = per["r_hat"].replace([np.inf], np.nan)
     worst = per["r_hat"].fillna(np.inf).idxmax()
@@ -186,24 +194,41 @@ def check_convergence(
         add(col, vmin, thr, vmin >= thr, f"worst {per[col].fillna(0).idxmin()}")
     div = _stat(ss, ["diverging"])
     n_div = int(div.sum()) if div is not None else 0
-    add("divergences", n_div, th.divergences_max, n_div <= th.divergences_max,
-        f"{n_div} of {div.size if div is not None else 0} draws")
+    add(
+        "divergences",
+        n_div,
+        th.divergences_max,
+        n_div <= th.divergences_max,
+        f"{n_div} of {div.size if div is not None else 0} draws",
+    )
     if "energy" in ss:
         bfmi = np.atleast_1d(_as_ds(az.bfmi(idata))["energy"].values)
-        add("e_bfmi", float(bfmi.min()), th.ebfmi_min, float(bfmi.min()) >= th.ebfmi_min,
-            f"per chain {np.round(bfmi, 3).tolist()}")
+        add(
+            "e_bfmi",
+            float(bfmi.min()),
+            th.ebfmi_min,
+            float(bfmi.min()) >= th.ebfmi_min,
+            f"per chain {np.round(bfmi, 3).tolist()}",
+        )
     hit = _stat(ss, ["maxdepth_reached", "reached_max_treedepth"])
     if hit is not None:
         frac = float(hit.mean())
         depth = _stat(ss, ["depth", "tree_depth"])
         dmax = int(depth.max()) if depth is not None else -1
-        add("tree_depth", frac, th.max_treedepth_fraction, frac <= th.max_treedepth_fraction,
-            f"fraction of draws at max depth; deepest tree {dmax}")
+        add(
+            "tree_depth",
+            frac,
+            th.max_treedepth_fraction,
+            frac <= th.max_treedepth_fraction,
+            f"fraction of draws at max depth; deepest tree {dmax}",
+        )
     diag = Diagnostics(pd.DataFrame(rows), per)
     if strict and not diag.passed:
         bad = diag.summary.loc[~diag.summary["passed"]]
-        text = "; ".join(f"{r.check}={r.value:.4g} (threshold {r.threshold:g}, {r.detail})"
-                         for r in bad.itertuples())
+        text = "; ".join(
+            f"{r.check}={r.value:.4g} (threshold {r.threshold:g}, {r.detail})"
+            for r in bad.itertuples()
+        )
         raise ConvergenceError(f"fit failed convergence checks: {text}")
     return diag
 

@@ -50,8 +50,9 @@ def _beta_draws(sm: SurvivalModel, post: xr.Dataset) -> np.ndarray:
     return post["beta"].transpose("chain", "draw", "covariate").values
 
 
-def profiles(sm: SurvivalModel, rows: Mapping[str, Mapping[str, float]] | None = None
-             ) -> pd.DataFrame:
+def profiles(
+    sm: SurvivalModel, rows: Mapping[str, Mapping[str, float]] | None = None
+) -> pd.DataFrame:
     """Covariate profiles on the design scale (rows = profiles, columns = ``sm.columns``).
 
     Parameters
@@ -71,8 +72,10 @@ def profiles(sm: SurvivalModel, rows: Mapping[str, Mapping[str, float]] | None =
     for name, values in rows.items():
         unknown = [c for c in values if c not in sm.columns]
         if unknown:
-            raise KeyError(f"profile {name!r}: unknown design column(s) {unknown}; "
-                           f"available: {list(sm.columns)}")
+            raise KeyError(
+                f"profile {name!r}: unknown design column(s) {unknown}; "
+                f"available: {list(sm.columns)}"
+            )
         for col, val in values.items():
             frame.loc[name, col] = float(val)
     frame.index.name = "profile"
@@ -118,10 +121,17 @@ def survival_curves(
     base = _baseline_draws(fit.model, post)
     family = model_family(fit.model.family)
     surv = np.exp(-family.cumulative_hazard(fit.model, base, _profile_eta(fit, prof), times))
-    return xr.DataArray(surv, dims=("chain", "draw", "profile", "time_months"),
-                        coords={"chain": post["chain"].values, "draw": post["draw"].values,
-                                "profile": list(prof.index), "time_months": times},
-                        name="survival")
+    return xr.DataArray(
+        surv,
+        dims=("chain", "draw", "profile", "time_months"),
+        coords={
+            "chain": post["chain"].values,
+            "draw": post["draw"].values,
+            "profile": list(prof.index),
+            "time_months": times,
+        },
+        name="survival",
+    )
 
 
 def median_survival(fit: Fit, prof: pd.DataFrame) -> xr.DataArray:
@@ -130,13 +140,22 @@ def median_survival(fit: Fit, prof: pd.DataFrame) -> xr.DataArray:
     post = fit.idata["posterior"].dataset
     base = _baseline_draws(fit.model, post)
     med = model_family(fit.model.family).median(fit.model, base, _profile_eta(fit, prof))
-    return xr.DataArray(med, dims=("chain", "draw", "profile"),
-                        coords={"chain": post["chain"].values, "draw": post["draw"].values,
-                                "profile": list(prof.index)}, name="median_survival_months")
+    return xr.DataArray(
+        med,
+        dims=("chain", "draw", "profile"),
+        coords={
+            "chain": post["chain"].values,
+            "draw": post["draw"].values,
+            "profile": list(prof.index),
+        },
+        name="median_survival_months",
+    )
 
 
 def survival_summary(
-    fit: Fit, prof: pd.DataFrame, times_months: Sequence[float] = DEFAULT_TIMES_MONTHS,
+    fit: Fit,
+    prof: pd.DataFrame,
+    times_months: Sequence[float] = DEFAULT_TIMES_MONTHS,
     prob: float = 0.95,
 ) -> pd.DataFrame:
     """Posterior median and equal-tailed interval of the median survival and of
@@ -156,10 +175,17 @@ def survival_summary(
         items += [(f"S({t:g})", curves.sel(profile=p, time_months=t)) for t in times_months]
         for label, da in items:
             eti = az.eti(da, prob=prob).values
-            rows.append({"profile": p, "quantity": label,
-                         "posterior_median": float(da.median()),
-                         "eti_lower": float(eti[0]), "eti_upper": float(eti[1]), "prob": prob,
-                         "n_used": fit.n_used})
+            rows.append(
+                {
+                    "profile": p,
+                    "quantity": label,
+                    "posterior_median": float(da.median()),
+                    "eti_lower": float(eti[0]),
+                    "eti_upper": float(eti[1]),
+                    "prob": prob,
+                    "n_used": fit.n_used,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -175,8 +201,11 @@ def log_hazard_ratio_draws(fit: Fit) -> xr.DataArray:
         Dims ``(chain, draw, covariate)``.
     """
     beta = fit.idata["posterior"]["beta"]
-    factor = xr.DataArray(np.asarray(fit.model.per_natural_unit), dims="covariate",
-                          coords={"covariate": beta["covariate"].values})
+    factor = xr.DataArray(
+        np.asarray(fit.model.per_natural_unit),
+        dims="covariate",
+        coords={"covariate": beta["covariate"].values},
+    )
     return beta * factor
 
 
@@ -207,16 +236,18 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
     hr = np.exp(log_hr)
     eti = az.eti(hr, prob=prob)
     hdi = az.hdi(hr, prob=prob)
-    out = pd.DataFrame({
-        "hr_median": hr.median(("chain", "draw")).to_series(),
-        "eti_lower": eti.sel(ci_bound="lower").to_series(),
-        "eti_upper": eti.sel(ci_bound="upper").to_series(),
-        "hdi_lower": hdi.sel(ci_bound="lower").to_series(),
-        "hdi_upper": hdi.sel(ci_bound="upper").to_series(),
-        "p_hr_below_1": (log_hr < 0).mean(("chain", "draw")).to_series(),
-        "log_hr_mean": log_hr.mean(("chain", "draw")).to_series(),
-        "log_hr_sd": log_hr.std(("chain", "draw")).to_series(),
-    })
+    out = pd.DataFrame(
+        {
+            "hr_median": hr.median(("chain", "draw")).to_series(),
+            "eti_lower": eti.sel(ci_bound="lower").to_series(),
+            "eti_upper": eti.sel(ci_bound="upper").to_series(),
+            "hdi_lower": hdi.sel(ci_bound="lower").to_series(),
+            "hdi_upper": hdi.sel(ci_bound="upper").to_series(),
+            "p_hr_below_1": (log_hr < 0).mean(("chain", "draw")).to_series(),
+            "log_hr_mean": log_hr.mean(("chain", "draw")).to_series(),
+            "log_hr_sd": log_hr.std(("chain", "draw")).to_series(),
+        }
+    )
     out["design_scale"] = 1.0 / np.asarray(sm.per_natural_unit)
     out["prob"] = prob
     out["n_used"] = sm.n_used
@@ -241,8 +272,11 @@ def _patient_eta(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator) 
     a = post["level_intercept"].transpose("chain", "draw", "level_contrast").values
     logits[..., 1:] += a[..., None, :]
     if md.depends_on:
-        b = post["level_coef"].transpose("chain", "draw", "level_predictor",
-                                         "level_contrast").values
+        b = (
+            post["level_coef"]
+            .transpose("chain", "draw", "level_predictor", "level_contrast")
+            .values
+        )
         logits[..., 1:] += np.einsum("np,cdpl->cdnl", sm.data["level_X"], b)
     prob = np.exp(logits - logits.max(-1, keepdims=True))
     prob /= prob.sum(-1, keepdims=True)
@@ -273,16 +307,25 @@ def predict_times(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator)
     return model_family(sm.family).sample_times(rng, sm, base, eta)
 
 
-def _ppc_tree(sm: SurvivalModel, group: str, times: np.ndarray, chains: np.ndarray,
-              draws: np.ndarray) -> xr.DataTree:
+def _ppc_tree(
+    sm: SurvivalModel, group: str, times: np.ndarray, chains: np.ndarray, draws: np.ndarray
+) -> xr.DataTree:
     patient = np.arange(sm.n_used)
-    pp = xr.Dataset({OBSERVED: xr.DataArray(
-        times, dims=("chain", "draw", "patient"),
-        coords={"chain": chains, "draw": draws, "patient": patient})})
-    obs = xr.Dataset({OBSERVED: ("patient", np.asarray(sm.data["time_months"]))},
-                     coords={"patient": patient})
-    status = xr.Dataset({OBSERVED: ("patient", np.asarray(sm.data["event"]))},
-                        coords={"patient": patient})
+    pp = xr.Dataset(
+        {
+            OBSERVED: xr.DataArray(
+                times,
+                dims=("chain", "draw", "patient"),
+                coords={"chain": chains, "draw": draws, "patient": patient},
+            )
+        }
+    )
+    obs = xr.Dataset(
+        {OBSERVED: ("patient", np.asarray(sm.data["time_months"]))}, coords={"patient": patient}
+    )
+    status = xr.Dataset(
+        {OBSERVED: ("patient", np.asarray(sm.data["event"]))}, coords={"patient": patient}
+    )
     return xr.DataTree.from_dict({group: pp, "observed_data": obs, "constant_data": status})
 
 
@@ -307,8 +350,9 @@ def posterior_predictive(fit: Fit, seed: int | np.random.Generator) -> xr.DataTr
     rng = np.random.default_rng(seed)
     post = fit.idata["posterior"].dataset
     times = predict_times(fit.model, post, rng)
-    return _ppc_tree(fit.model, "posterior_predictive", times, post["chain"].values,
-                     post["draw"].values)
+    return _ppc_tree(
+        fit.model, "posterior_predictive", times, post["chain"].values, post["draw"].values
+    )
 
 
 def prior_predictive(sm: SurvivalModel, draws: int, seed: int) -> xr.DataTree:
@@ -332,7 +376,8 @@ def prior_predictive(sm: SurvivalModel, draws: int, seed: int) -> xr.DataTree:
     prior_ds = prior["prior"].dataset
     rng = np.random.default_rng(seed)
     times = predict_times(sm, prior_ds, rng)
-    tree = _ppc_tree(sm, "prior_predictive", times, prior_ds["chain"].values,
-                     prior_ds["draw"].values)
+    tree = _ppc_tree(
+        sm, "prior_predictive", times, prior_ds["chain"].values, prior_ds["draw"].values
+    )
     tree["prior"] = xr.DataTree(prior_ds)
     return tree

@@ -71,12 +71,12 @@ class SurvivalModel:
     def structure(self) -> tuple:
         """What makes two models share a compiled sampler: family, priors, coordinates
         (except patients) and data shapes; not the data values."""
-        coords = tuple((k, tuple(map(str, v))) for k, v in self.model.coords.items()
-                       if k != "patient")
+        coords = tuple(
+            (k, tuple(map(str, v))) for k, v in self.model.coords.items() if k != "patient"
+        )
         shapes = tuple((k, np.shape(v)) for k, v in sorted(self.data.items()))
         variables = tuple(sorted(v.name for v in self.model.free_RVs + self.model.deterministics))
-        return (self.family, self.prior, self.baseline, self.cuts_months, coords, shapes,
-                variables)
+        return (self.family, self.prior, self.baseline, self.cuts_months, coords, shapes, variables)
 
 
 BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any]]
@@ -137,8 +137,10 @@ def assemble(
         if missing.depends_on:
             coords["level_predictor"] = list(missing.depends_on)
             idx = [base.columns.index(c) for c in missing.depends_on]
-            data["level_X"] = (np.asarray(base.X[:, idx], dtype=float),
-                               ("patient", "level_predictor"))
+            data["level_X"] = (
+                np.asarray(base.X[:, idx], dtype=float),
+                ("patient", "level_predictor"),
+            )
     data.update(extra_data or {})
 
     with pm.Model(coords=coords) as model:
@@ -147,8 +149,9 @@ def assemble(
         p_obs = base.X.shape[1]
         eta = nodes["X"] @ beta[:p_obs] if p_obs else pt.zeros(base.n)
         if missing is None:
-            observe_survival(OBSERVED, nodes["time_months"], nodes["event"], log_h0 + eta,
-                             cum_h0 * pt.exp(eta))
+            observe_survival(
+                OBSERVED, nodes["time_months"], nodes["event"], log_h0 + eta, cum_h0 * pt.exp(eta)
+            )
         else:
             shift = pt.concatenate([pt.zeros(1), beta[p_obs:]])
             eta_l = eta[:, None] + shift[None, :]
@@ -159,14 +162,27 @@ def assemble(
                 logits = logits + nodes["level_X"] @ b
             logits = pt.concatenate([pt.zeros((base.n, 1)), logits], axis=1)
             log_pi = logits - pt.logsumexp(logits, axis=1, keepdims=True)
-            observe_survival_mixture(OBSERVED, nodes["time_months"], nodes["event"],
-                                     log_h0[:, None] + eta_l, cum_h0[:, None] * pt.exp(eta_l),
-                                     log_pi + nodes["level_log_mask"])
+            observe_survival_mixture(
+                OBSERVED,
+                nodes["time_months"],
+                nodes["event"],
+                log_h0[:, None] + eta_l,
+                cum_h0[:, None] * pt.exp(eta_l),
+                log_pi + nodes["level_log_mask"],
+            )
     return SurvivalModel(
-        model=model, family=family, columns=tuple(columns), per_natural_unit=per_unit,
-        baseline=baseline, prior=prior, cuts_months=tuple(cuts_months), n_used=base.n,
-        n_events=base.n_events, rows=missing.describe() if missing else base.rows.describe(),
-        data={k: v for k, (v, _) in data.items()}, missing=missing,
+        model=model,
+        family=family,
+        columns=tuple(columns),
+        per_natural_unit=per_unit,
+        baseline=baseline,
+        prior=prior,
+        cuts_months=tuple(cuts_months),
+        n_used=base.n,
+        n_events=base.n_events,
+        rows=missing.describe() if missing else base.rows.describe(),
+        data={k: v for k, (v, _) in data.items()},
+        missing=missing,
     )
 
 

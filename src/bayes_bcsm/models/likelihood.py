@@ -95,8 +95,13 @@ def weibull_log_hazard(
         ``log h(t)``.
     """
     alpha = xp.exp(log_alpha)
-    return (log_alpha - np.log(time_scale) + log_lambda + (alpha - 1.0) * xp.log(time / time_scale)
-            + eta)
+    return (
+        log_alpha
+        - np.log(time_scale)
+        + log_lambda
+        + (alpha - 1.0) * xp.log(time / time_scale)
+        + eta
+    )
 
 
 def weibull_cumulative_hazard(
@@ -133,16 +138,15 @@ def exposure_matrix(time: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
 def interval_onehot(time: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
     """One-hot indicator of the interval containing each time (same intervals as
     :func:`exposure_matrix`), shape ``(n, K)``."""
-    idx = np.searchsorted(np.asarray(cuts, dtype=float), np.asarray(time, dtype=float),
-                          side="right")
+    idx = np.searchsorted(
+        np.asarray(cuts, dtype=float), np.asarray(time, dtype=float), side="right"
+    )
     out = np.zeros((len(idx), len(cuts) + 1))
     out[np.arange(len(idx)), idx] = 1.0
     return out
 
 
-def piecewise_log_hazard(
-    onehot: Any, log_rate: Any, eta: Any, time_scale: float
-) -> Any:
+def piecewise_log_hazard(onehot: Any, log_rate: Any, eta: Any, time_scale: float) -> Any:
     """Log hazard per month of the piecewise-exponential PH model at each patient's time.
 
     Parameters
@@ -177,7 +181,11 @@ def _survival_logp(value: Any, log_hazard: Any, cumulative_hazard: Any, event: A
 
 
 def observe_survival(
-    name: str, time: Any, event: Any, log_hazard: Any, cumulative_hazard: Any,
+    name: str,
+    time: Any,
+    event: Any,
+    log_hazard: Any,
+    cumulative_hazard: Any,
     dims: str = "patient",
 ) -> Any:
     """Add the per-patient survival likelihood as an *observed* variable to the model in
@@ -204,19 +212,26 @@ def observe_survival(
     TensorVariable
         The observed variable.
     """
-    return pm.CustomDist(name, log_hazard, cumulative_hazard, event, logp=_survival_logp,
-                         observed=time, dims=dims)
+    return pm.CustomDist(
+        name, log_hazard, cumulative_hazard, event, logp=_survival_logp, observed=time, dims=dims
+    )
 
 
-def _mixture_logp(value: Any, log_hazard: Any, cumulative_hazard: Any, event: Any,
-                  log_weight: Any) -> Any:
+def _mixture_logp(
+    value: Any, log_hazard: Any, cumulative_hazard: Any, event: Any, log_weight: Any
+) -> Any:
     per_level = survival_log_density(event[..., None], log_hazard, cumulative_hazard)
     return pt.logsumexp(per_level + log_weight, axis=-1)
 
 
 def observe_survival_mixture(
-    name: str, time: Any, event: Any, log_hazard: Any, cumulative_hazard: Any,
-    log_weight: Any, dims: str = "patient",
+    name: str,
+    time: Any,
+    event: Any,
+    log_hazard: Any,
+    cumulative_hazard: Any,
+    log_weight: Any,
+    dims: str = "patient",
 ) -> Any:
     """Per-patient likelihood summed exactly over the levels of a missing covariate.
 
@@ -237,6 +252,14 @@ def observe_survival_mixture(
     -------
     TensorVariable
     """
-    return pm.CustomDist(name, log_hazard, cumulative_hazard, event, log_weight,
-                         logp=_mixture_logp, observed=time, dims=dims,
-                         signature="(l),(l),(),(l)->()")
+    return pm.CustomDist(
+        name,
+        log_hazard,
+        cumulative_hazard,
+        event,
+        log_weight,
+        logp=_mixture_logp,
+        observed=time,
+        dims=dims,
+        signature="(l),(l),(),(l)->()",
+    )

@@ -86,8 +86,10 @@ class MissingDesign:
     def describe(self) -> str:
         """One line, e.g. ``used 78 of 78 patients; hormone_receptor missing for 25
         (marginalised)``."""
-        return (f"{self.design.rows.describe()}; {self.name} missing for {self.n_missing} "
-                "(marginalised)")
+        return (
+            f"{self.design.rows.describe()}; {self.name} missing for {self.n_missing} "
+            "(marginalised)"
+        )
 
 
 def build_design_with_missing(
@@ -129,16 +131,21 @@ def build_design_with_missing(
     """
     if missing_covariate not in covariates:
         raise DesignError(
-            f"missing covariate {missing_covariate!r} is not among {list(covariates)}")
+            f"missing covariate {missing_covariate!r} is not among {list(covariates)}"
+        )
     reference = dict(reference or {})
     ref_missing = reference.pop(missing_covariate, None)
     others = [c for c in covariates if c != missing_covariate]
-    base = build_design(frame, others, duration=duration, event=event, reference=reference,
-                        standardize=standardize)
+    base = build_design(
+        frame, others, duration=duration, event=event, reference=reference, standardize=standardize
+    )
     values = frame.loc[base.index, missing_covariate]
     observed = values.notna().to_numpy()
-    is_categorical = isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object or (
-        pd.api.types.is_string_dtype(values.dtype))
+    is_categorical = (
+        isinstance(values.dtype, pd.CategoricalDtype)
+        or values.dtype == object
+        or (pd.api.types.is_string_dtype(values.dtype))
+    )
     if is_categorical:
         if isinstance(values.dtype, pd.CategoricalDtype):
             levels = [str(c) for c in values.cat.categories if (values == c).any()]
@@ -148,15 +155,19 @@ def build_design_with_missing(
     else:
         obs_vals = np.unique(values.dropna().to_numpy(dtype=float))
         if not np.all(np.isin(obs_vals, (0.0, 1.0))):
-            raise DesignError(f"missing covariate {missing_covariate!r} must be binary (0/1) or "
-                              f"categorical; observed values {obs_vals[:5]}")
+            raise DesignError(
+                f"missing covariate {missing_covariate!r} must be binary (0/1) or "
+                f"categorical; observed values {obs_vals[:5]}"
+            )
         levels = ["0", "1"]
         text = values.map(lambda v: "" if pd.isna(v) else str(int(v)))
     if ref_missing is None:
         ref_missing = levels[0]
     if ref_missing not in levels:
-        raise DesignError(f"reference level {ref_missing!r} of {missing_covariate!r} is not an "
-                          f"observed level; observed levels: {levels}")
+        raise DesignError(
+            f"reference level {ref_missing!r} of {missing_covariate!r} is not an "
+            f"observed level; observed levels: {levels}"
+        )
     if len(levels) < 2:
         raise DesignError(f"missing covariate {missing_covariate!r} has a single observed level")
     levels = [ref_missing, *[lvl for lvl in levels if lvl != ref_missing]]
@@ -169,7 +180,7 @@ def build_design_with_missing(
         columns = tuple(f"{missing_covariate}[{lvl}]" for lvl in levels[1:])
     unknown = [c for c in depends_on if c not in base.columns]
     if unknown:
-        raise DesignError(f"depends_on names unknown design column(s) {unknown}; "
-                          f"available: {list(base.columns)}")
-    return MissingDesign(base, missing_covariate, tuple(levels), columns, codes,
-                         tuple(depends_on))
+        raise DesignError(
+            f"depends_on names unknown design column(s) {unknown}; available: {list(base.columns)}"
+        )
+    return MissingDesign(base, missing_covariate, tuple(levels), columns, codes, tuple(depends_on))

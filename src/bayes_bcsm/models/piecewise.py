@@ -123,16 +123,18 @@ def piecewise_model(
     baseline = baseline or BaselineSpec()
     cuts = piecewise_cuts(cuts=cuts)
     if baseline_prior not in ("independent", "random_walk"):
-        raise PriorError(f"baseline_prior {baseline_prior!r} is unknown; valid: independent, "
-                         "random_walk")
+        raise PriorError(
+            f"baseline_prior {baseline_prior!r} is unknown; valid: independent, random_walk"
+        )
     base = design.design if isinstance(design, MissingDesign) else design
     s = baseline.time_scale_months
     n_int = len(cuts) + 1
 
     def build(nodes: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
         if baseline_prior == "independent" or n_int == 1:
-            log_rate = pm.Normal("log_rate", baseline.log_rate_mu, baseline.log_rate_sd,
-                                 dims="interval")
+            log_rate = pm.Normal(
+                "log_rate", baseline.log_rate_mu, baseline.log_rate_sd, dims="interval"
+            )
         else:
             # Anchored at its mean over the intervals, not at the first interval: early
             # intervals often hold no death (none before 10.5 months in the cohort), and a
@@ -143,8 +145,11 @@ def piecewise_model(
             walk = pt.concatenate([pt.zeros(1), pt.cumsum(sigma * z)])
             log_rate = pm.Deterministic("log_rate", level + walk - walk.mean(), dims="interval")
         beta = covariate_prior(prior, n)
-        return (piecewise_log_hazard(nodes["interval_onehot"], log_rate, 0.0, s),
-                piecewise_cumulative_hazard(nodes["exposure"], log_rate, 0.0, s), beta)
+        return (
+            piecewise_log_hazard(nodes["interval_onehot"], log_rate, 0.0, s),
+            piecewise_cumulative_hazard(nodes["exposure"], log_rate, 0.0, s),
+            beta,
+        )
 
     labels = interval_labels(cuts)
     extra_data = {

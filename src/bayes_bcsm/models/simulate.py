@@ -22,8 +22,11 @@ __all__ = [
 
 
 def weibull_times(
-    rng: np.random.Generator, log_alpha: np.ndarray | float, log_lambda: np.ndarray | float,
-    eta: np.ndarray, time_scale: float,
+    rng: np.random.Generator,
+    log_alpha: np.ndarray | float,
+    log_lambda: np.ndarray | float,
+    eta: np.ndarray,
+    time_scale: float,
 ) -> np.ndarray:
     """Weibull PH event times in months: ``t = s * (E / (lambda * exp(eta))) ** (1 / alpha)``.
 
@@ -49,7 +52,10 @@ def weibull_times(
 
 
 def piecewise_inverse_cumulative_hazard(
-    target: np.ndarray, log_rate: np.ndarray, cuts: Sequence[float], time_scale: float,
+    target: np.ndarray,
+    log_rate: np.ndarray,
+    cuts: Sequence[float],
+    time_scale: float,
 ) -> np.ndarray:
     """Solve ``H0(t) = target`` for a piecewise-constant baseline hazard.
 
@@ -73,7 +79,8 @@ def piecewise_inverse_cumulative_hazard(
     rate = np.exp(np.asarray(log_rate, dtype=float)) / time_scale  # per month
     widths = np.diff(edges)
     cum_at_edges = np.concatenate(
-        [np.zeros((*rate.shape[:-1], 1)), np.cumsum(rate[..., :-1] * widths, axis=-1)], axis=-1)
+        [np.zeros((*rate.shape[:-1], 1)), np.cumsum(rate[..., :-1] * widths, axis=-1)], axis=-1
+    )
     target = np.asarray(target, dtype=float)
     # interval k with cum_at_edges[k] <= target < cum_at_edges[k+1]
     k = (target[..., :, None] >= cum_at_edges[..., None, :]).sum(axis=-1) - 1
@@ -83,7 +90,10 @@ def piecewise_inverse_cumulative_hazard(
 
 
 def piecewise_times(
-    rng: np.random.Generator, log_rate: np.ndarray, cuts: Sequence[float], eta: np.ndarray,
+    rng: np.random.Generator,
+    log_rate: np.ndarray,
+    cuts: Sequence[float],
+    eta: np.ndarray,
     time_scale: float,
 ) -> np.ndarray:
     """Piecewise-exponential PH event times in months.
@@ -109,7 +119,9 @@ def piecewise_times(
 
 
 def censor(
-    rng: np.random.Generator, event_time: np.ndarray, max_follow_up_months: float,
+    rng: np.random.Generator,
+    event_time: np.ndarray,
+    max_follow_up_months: float,
     censoring_rate_per_month: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply administrative (at ``max_follow_up_months``) and random exponential censoring.
@@ -171,8 +183,9 @@ def simulate_frame(
     p = len(beta)
     cols = {}
     for j in range(p):
-        cols[f"x{j + 1}"] = (rng.binomial(1, 0.5, n).astype(float) if j % 2 == 0
-                             else rng.normal(size=n))
+        cols[f"x{j + 1}"] = (
+            rng.binomial(1, 0.5, n).astype(float) if j % 2 == 0 else rng.normal(size=n)
+        )
     X = np.column_stack(list(cols.values())) if p else np.zeros((n, 0))
     eta = X @ np.asarray(beta, dtype=float)
     if family == "piecewise":

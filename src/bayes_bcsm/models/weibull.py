@@ -96,11 +96,17 @@ def weibull_model(
             mu = pm.Normal("mu", np.log(s) - baseline.log_rate_mu, baseline.log_rate_sd)
             gamma = covariate_prior(prior, n, name="gamma")
             log_lambda = pm.Deterministic("log_lambda_ph", -alpha * (mu - np.log(s)))
-            beta = None if gamma is None else pm.Deterministic("beta", -alpha * gamma,
-                                                               dims="covariate")
+            beta = (
+                None
+                if gamma is None
+                else pm.Deterministic("beta", -alpha * gamma, dims="covariate")
+            )
         t = nodes["time_months"]
-        return (weibull_log_hazard(t, log_alpha, log_lambda, 0.0, s),
-                weibull_cumulative_hazard(t, log_alpha, log_lambda, 0.0, s), beta)
+        return (
+            weibull_log_hazard(t, log_alpha, log_lambda, 0.0, s),
+            weibull_cumulative_hazard(t, log_alpha, log_lambda, 0.0, s),
+            beta,
+        )
 
     family = "weibull" if parametrisation == "ph" else "weibull_aft"
     return assemble(design, family, prior, baseline, build)
@@ -140,7 +146,10 @@ def exponential_model(
             log_lambda = pm.Normal("log_lambda", baseline.log_rate_mu, baseline.log_rate_sd)
         beta = covariate_prior(prior, n)
         t = nodes["time_months"]
-        return (weibull_log_hazard(t, 0.0, log_lambda, 0.0, s),
-                weibull_cumulative_hazard(t, 0.0, log_lambda, 0.0, s), beta)
+        return (
+            weibull_log_hazard(t, 0.0, log_lambda, 0.0, s),
+            weibull_cumulative_hazard(t, 0.0, log_lambda, 0.0, s),
+            beta,
+        )
 
     return assemble(design, "exponential", prior, baseline, build)

@@ -139,8 +139,9 @@ def group_median(frame: pd.DataFrame, column: str, value: object) -> float:
 
 
 def _followup(frame: pd.DataFrame) -> tuple[float, float]:
-    q1, med, q3 = np.percentile(frame["time_months"].to_numpy(float), [25, 50, 75],
-                                method="weibull")
+    q1, med, q3 = np.percentile(
+        frame["time_months"].to_numpy(float), [25, 50, 75], method="weibull"
+    )
     return float(med), float(q3 - q1)
 
 
@@ -153,27 +154,70 @@ def survival_comparisons(frame: pd.DataFrame, targets: Targets) -> list[TargetCh
     """Deaths, KM survival points, KM median and follow-up."""
     out = []
     deaths = int(frame["event"].sum())
-    out.append(TargetCheck("cohort", "deaths", targets.deaths, deaths, abs(deaths - targets.deaths),
-                          0.0, deaths == targets.deaths, WEIGHTS["count"]))
+    out.append(
+        TargetCheck(
+            "cohort",
+            "deaths",
+            targets.deaths,
+            deaths,
+            abs(deaths - targets.deaths),
+            0.0,
+            deaths == targets.deaths,
+            WEIGHTS["count"],
+        )
+    )
     km = kaplan_meier(frame["time_months"], frame["event"])
     times = sorted(targets.survival_at)
     s = km.survival_at(times)["survival"].to_numpy(float)
     for t, value in zip(times, s, strict=True):
         pub = targets.survival_at[t] * 100
         d = abs(value * 100 - pub)
-        out.append(TargetCheck("km", f"S({t:g} months) %", pub, value * 100, d, 3.0, d <= 3.0,
-                              WEIGHTS["km"]))
+        out.append(
+            TargetCheck(
+                "km", f"S({t:g} months) %", pub, value * 100, d, 3.0, d <= 3.0, WEIGHTS["km"]
+            )
+        )
     med = float(km.median)
     d = abs(med - targets.os_median_months) if np.isfinite(med) else float("inf")
-    out.append(TargetCheck("km", "median OS (months)", targets.os_median_months, med, d, 3.0,
-                          d <= 3.0, WEIGHTS["km"]))
+    out.append(
+        TargetCheck(
+            "km",
+            "median OS (months)",
+            targets.os_median_months,
+            med,
+            d,
+            3.0,
+            d <= 3.0,
+            WEIGHTS["km"],
+        )
+    )
     fu_med, fu_iqr = _followup(frame)
     d = abs(fu_med - targets.followup_median_months)
-    out.append(TargetCheck("followup", "median follow-up (months)", targets.followup_median_months,
-                          fu_med, d, 3.0, d <= 3.0, WEIGHTS["followup"]))
+    out.append(
+        TargetCheck(
+            "followup",
+            "median follow-up (months)",
+            targets.followup_median_months,
+            fu_med,
+            d,
+            3.0,
+            d <= 3.0,
+            WEIGHTS["followup"],
+        )
+    )
     d = abs(fu_iqr - targets.followup_iqr_months)
-    out.append(TargetCheck("followup", "follow-up IQR (months)", targets.followup_iqr_months,
-                          fu_iqr, d, 8.0, d <= 8.0, WEIGHTS["followup"] / 2))
+    out.append(
+        TargetCheck(
+            "followup",
+            "follow-up IQR (months)",
+            targets.followup_iqr_months,
+            fu_iqr,
+            d,
+            8.0,
+            d <= 8.0,
+            WEIGHTS["followup"] / 2,
+        )
+    )
     return out
 
 
@@ -186,14 +230,34 @@ def logrank_comparisons(frame: pd.DataFrame, targets: Targets) -> list[TargetChe
         d = abs(np.log10(max(p, 1e-12)) - np.log10(target.p_value)) if np.isfinite(p) else np.inf
         same_side = bool(np.isfinite(p) and (p < 0.05) == (target.p_value < 0.05))
         weight = WEIGHTS["logrank"] * (2.0 if target.p_value < 0.05 else 1.0)
-        out.append(TargetCheck("table2_p", f"{factor}: log-rank P", target.p_value, p, d,
-                              P_TOLERANCE_DECADES, same_side, weight))
+        out.append(
+            TargetCheck(
+                "table2_p",
+                f"{factor}: log-rank P",
+                target.p_value,
+                p,
+                d,
+                P_TOLERANCE_DECADES,
+                same_side,
+                weight,
+            )
+        )
         for level in target.levels:
             med = group_median(frame, column, labels[level.level])
             tol = max(0.25 * level.median_months, 6.0)
             d = abs(med - level.median_months) if np.isfinite(med) else float("inf")
-            out.append(TargetCheck("table2_median", f"{factor}={level.level}: median (months)",
-                                  level.median_months, med, d, tol, d <= tol, WEIGHTS["median"]))
+            out.append(
+                TargetCheck(
+                    "table2_median",
+                    f"{factor}={level.level}: median (months)",
+                    level.median_months,
+                    med,
+                    d,
+                    tol,
+                    d <= tol,
+                    WEIGHTS["median"],
+                )
+            )
     return out
 
 
@@ -217,17 +281,36 @@ def hazard_ratio_comparisons(frame: pd.DataFrame, targets: Targets) -> list[Targ
         value = float(hr.get(column, np.nan))
         d = abs(np.log(value) - np.log(target.hr)) if value > 0 else float("inf")
         passed = bool(np.isfinite(d) and d <= 1.959964 * se)
-        out.append(TargetCheck("table3", f"{factor}: aHR", target.hr, value, d, se, passed,
-                              WEIGHTS["hr"]))
+        out.append(
+            TargetCheck("table3", f"{factor}: aHR", target.hr, value, d, se, passed, WEIGHTS["hr"])
+        )
     ht_hr, ht_p = selection_hormone_therapy(frame)
     ok = bool(np.isfinite(ht_hr) and ht_hr < 0.5 and ht_p < 0.05)
     pub = targets.hazard_ratio("hormone_therapy")
-    out.append(TargetCheck("table3", "selection keeps hormone_therapy: aHR", pub.hr, ht_hr,
-                          abs(np.log(ht_hr / pub.hr)) if ht_hr > 0 else np.inf,
-                          np.log(0.5 / pub.hr), ok, 3.0))
-    out.append(TargetCheck("table3", "selection keeps hormone_therapy: P", pub.p_value, ht_p,
-                          abs(np.log10(ht_p / pub.p_value)) if ht_p > 0 else np.inf, 1.0, ok,
-                          1.0))
+    out.append(
+        TargetCheck(
+            "table3",
+            "selection keeps hormone_therapy: aHR",
+            pub.hr,
+            ht_hr,
+            abs(np.log(ht_hr / pub.hr)) if ht_hr > 0 else np.inf,
+            np.log(0.5 / pub.hr),
+            ok,
+            3.0,
+        )
+    )
+    out.append(
+        TargetCheck(
+            "table3",
+            "selection keeps hormone_therapy: P",
+            pub.p_value,
+            ht_p,
+            abs(np.log10(ht_p / pub.p_value)) if ht_p > 0 else np.inf,
+            1.0,
+            ok,
+            1.0,
+        )
+    )
     return out
 
 

@@ -111,9 +111,7 @@ AGE_MEAN, AGE_SD = float(_T1["age"]["mean"]), float(_T1["age"]["sd"])
 
 
 # ---------------------------------------------------------------- covariates
-def simulate_covariates(
-    n: int, rng: np.random.Generator, params: GeneratorParams
-) -> pd.DataFrame:
+def simulate_covariates(n: int, rng: np.random.Generator, params: GeneratorParams) -> pd.DataFrame:
     """Draw the covariates of ``n`` patients (all contract columns except time/event).
 
     The frame also carries helper columns (prefixed ``_``): latent hormone-receptor status,
@@ -150,9 +148,12 @@ def simulate_covariates(
     out["hormone_receptor"] = hormone_receptor
     her2_known = choose_exact(min(c["her2_known"], n_tested), np.where(tested, 0.0, -1e9), rng)
     her2_known &= tested
-    her2_pos = choose_exact(
-        min(c["her2_positive"], int(her2_known.sum())), np.where(her2_known, 0.0, -1e9), rng
-    ) & her2_known
+    her2_pos = (
+        choose_exact(
+            min(c["her2_positive"], int(her2_known.sum())), np.where(her2_known, 0.0, -1e9), rng
+        )
+        & her2_known
+    )
     out["her2"] = np.where(her2_known, np.where(her2_pos, "positive", "negative"), None)
     ki_known = choose_exact(min(c["ki67_known"], n_tested), np.where(tested, 0.0, -1e9), rng)
     ki_known &= tested
@@ -163,24 +164,35 @@ def simulate_covariates(
 
     # metastasis: visceral within other bone; solitary within spine-only
     other_bone = choose_exact(c["other_bone_metastasis"], np.zeros(n), rng)
-    visceral = choose_exact(
-        min(c["visceral_metastasis"], int(other_bone.sum())), np.where(other_bone, 0.0, -1e9), rng
-    ) & other_bone
+    visceral = (
+        choose_exact(
+            min(c["visceral_metastasis"], int(other_bone.sum())),
+            np.where(other_bone, 0.0, -1e9),
+            rng,
+        )
+        & other_bone
+    )
     spine_only = ~other_bone & ~visceral
-    solitary = choose_exact(
-        min(c["solitary_spinal_lesion"], int(spine_only.sum())),
-        np.where(spine_only, 0.0, -1e9),
-        rng,
-    ) & spine_only
+    solitary = (
+        choose_exact(
+            min(c["solitary_spinal_lesion"], int(spine_only.sum())),
+            np.where(spine_only, 0.0, -1e9),
+            rng,
+        )
+        & spine_only
+    )
     out["other_bone_metastasis"] = other_bone.astype(int)
     out["visceral_metastasis"] = visceral.astype(int)
     out["solitary_spinal_lesion"] = solitary.astype(int)
 
     # neurology: symptoms 30 ⊃ ASIA A-C pre 16; ESCC cord compression weighted to symptoms
     symptoms = choose_exact(c["neurological_symptoms"], dep * 0.5 * visceral, rng)
-    abc_pre = choose_exact(
-        min(c["asia_pre_abc"], int(symptoms.sum())), np.where(symptoms, 0.0, -1e9), rng
-    ) & symptoms
+    abc_pre = (
+        choose_exact(
+            min(c["asia_pre_abc"], int(symptoms.sum())), np.where(symptoms, 0.0, -1e9), rng
+        )
+        & symptoms
+    )
     grade_pre = np.where(symptoms, "D", "E").astype(object)
     abc_idx = np.flatnonzero(abc_pre)
     abc_grades = expand_counts(scaled_vector(ASIA_ABC_GRADES, len(abc_idx)))
@@ -200,9 +212,12 @@ def simulate_covariates(
     k_overlap = min(overlap, int(abc_pre.sum()), k_post)
     stay = choose_exact(k_overlap, np.where(abc_pre, 0.0, -1e9), rng) & abc_pre
     pre_d = symptoms & ~abc_pre
-    worse = choose_exact(
-        min(k_post - int(stay.sum()), int(pre_d.sum())), np.where(pre_d, 0.0, -1e9), rng
-    ) & pre_d
+    worse = (
+        choose_exact(
+            min(k_post - int(stay.sum()), int(pre_d.sum())), np.where(pre_d, 0.0, -1e9), rng
+        )
+        & pre_d
+    )
     grade_post = np.where(symptoms, "E", "E").astype(object)
     rank = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4}
     for i in range(n):
@@ -228,14 +243,21 @@ def simulate_covariates(
     surg = np.full(n, "debulking", dtype=object)
     k = scaled_vector(SURGERY, n)
     tes = choose_exact(k["tes"], dep * (3.0 * solitary - 1.0 * visceral), rng)
-    vp = choose_exact(
-        k["vertebroplasty"], np.where(tes, -1e9, dep * (2.0 * ~escc_cord - 1.5 * symptoms)), rng
-    ) & ~tes
-    dec = choose_exact(
-        k["palliative_decompression"],
-        np.where(tes | vp, -1e9, dep * (1.0 * escc_cord + 0.8 * other_bone + 0.5 * visceral)),
-        rng,
-    ) & ~tes & ~vp
+    vp = (
+        choose_exact(
+            k["vertebroplasty"], np.where(tes, -1e9, dep * (2.0 * ~escc_cord - 1.5 * symptoms)), rng
+        )
+        & ~tes
+    )
+    dec = (
+        choose_exact(
+            k["palliative_decompression"],
+            np.where(tes | vp, -1e9, dep * (1.0 * escc_cord + 0.8 * other_bone + 0.5 * visceral)),
+            rng,
+        )
+        & ~tes
+        & ~vp
+    )
     surg[tes], surg[vp], surg[dec] = "tes", "vertebroplasty", "palliative_decompression"
     out["surgery_type"] = surg
     palliative = vp | dec
@@ -391,5 +413,3 @@ def _segments(n: int, solitary: np.ndarray, rng: np.random.Generator) -> dict[st
         if mat[a, j] == 1 and mat[a, k] == 0 and mat[b, k] == 1 and mat[b, j] == 0:
             mat[a, j], mat[a, k], mat[b, k], mat[b, j] = 0, 1, 0, 1
     return {f"segment_{s}": mat[:, j] for j, s in enumerate(SEGMENTS)}
-
-

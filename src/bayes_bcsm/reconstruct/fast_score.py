@@ -178,8 +178,10 @@ class PublishedFigures:
 
 def published_figures(targets: Targets) -> PublishedFigures:
     """The published values the fast loss compares with (arrays in a fixed order)."""
-    km = np.array([targets.survival_at[t] * 100 for t in sorted(targets.survival_at)]
-                  + [targets.os_median_months])
+    km = np.array(
+        [targets.survival_at[t] * 100 for t in sorted(targets.survival_at)]
+        + [targets.os_median_months]
+    )
     p = np.array([targets.logrank(f).p_value for f in FACTORS])
     specs = _median_specs(targets)
     side = np.zeros(len(FACTORS), dtype=bool)
@@ -272,10 +274,12 @@ def fast_score(draws: CohortDraws, params: GeneratorParams, pub: PublishedFigure
     valid = [j for j, (r0, r1) in enumerate(draws.factor_rows) if r1 - r0 >= 2]
     p_values[valid] = chdtrc(np.array(dfs, dtype=float), np.array(stats))
 
-    loss, n_med_fail, n_side_fail = _fast_loss(km, followup, p_values, medians,
-                                               int(event.sum()), pub)
-    return FastScore(loss, km, followup, p_values, medians, int(event.sum()), n_med_fail,
-                     n_side_fail)
+    loss, n_med_fail, n_side_fail = _fast_loss(
+        km, followup, p_values, medians, int(event.sum()), pub
+    )
+    return FastScore(
+        loss, km, followup, p_values, medians, int(event.sum()), n_med_fail, n_side_fail
+    )
 
 
 def _fast_loss(km, followup, p_values, medians, deaths, pub: PublishedFigures):

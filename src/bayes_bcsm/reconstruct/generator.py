@@ -49,7 +49,6 @@ metastases: a retrospective study. Published online 20 May 2025.
 Tomita K, et al. Spine 2001;26:298-306. Tokuhashi Y, et al. World J Orthop 2014;5:262-71.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -81,6 +80,7 @@ __all__ = [
     "simulate_cohort",
     "true_effects",
 ]
+
 
 class ReconstructionConfigError(BayesBcsmUserError, ValueError):
     """A reconstruction config without a key the generator needs (``n``, ``seed``, ``params``)."""

@@ -24,6 +24,7 @@ __all__ = [
     "standard_noise",
 ]
 
+
 def scaled_count(count: int, n: int, n_ref: int) -> int:
     """A published count out of ``n_ref`` patients scaled to ``n`` patients (rounded half up).
 
@@ -218,4 +219,3 @@ def local_search_groups(
             latent[i], g[i], counts, dev = new, g_new, trial, d
     del n
     return latent
-

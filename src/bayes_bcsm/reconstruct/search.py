@@ -21,7 +21,6 @@ The search
    all, or fails the fewest.
 """
 
-
 from __future__ import annotations
 
 import heapq
@@ -120,8 +119,9 @@ COVARIATE_GRID: tuple[tuple[int, float, float], ...] = tuple(
 
 
 # ---------------------------------------------------------------- parameter sets
-def reference_indicators(params: GeneratorParams, n_reference: int = 3000,
-                         seed: int = 20250520) -> np.ndarray:
+def reference_indicators(
+    params: GeneratorParams, n_reference: int = 3000, seed: int = 20250520
+) -> np.ndarray:
     """Indicator matrix of a large reference cohort (for solving the baseline)."""
     cov = simulate_covariates(n_reference, np.random.default_rng(seed), params)
     return linear_predictor_columns(cov)[list(EFFECT_NAMES)].to_numpy(dtype=float)
@@ -158,14 +158,20 @@ def params_to_vector(params: GeneratorParams) -> dict[str, float]:
 
 
 def _clip(values: dict[str, float]) -> dict[str, float]:
-    return {k: float(np.clip(v, *SEARCH_SPACE[k])) if k in SEARCH_SPACE else v
-            for k, v in values.items()}
+    return {
+        k: float(np.clip(v, *SEARCH_SPACE[k])) if k in SEARCH_SPACE else v
+        for k, v in values.items()
+    }
 
 
 def _setting_params(setting: tuple[int, float, float], base: GeneratorParams) -> GeneratorParams:
     overlap, weight, hr_untested = setting
-    return replace(base, postop_abc_overlap=int(overlap), ht_untested_weight=float(weight),
-                   hr_positive_untested=float(hr_untested))
+    return replace(
+        base,
+        postop_abc_overlap=int(overlap),
+        ht_untested_weight=float(weight),
+        hr_positive_untested=float(hr_untested),
+    )
 
 
 # ---------------------------------------------------------------- workers
@@ -308,14 +314,16 @@ def search(
         pooled.sort(key=lambda r: r[0])
         climbers = pooled[: max(workers, n_final // 2)]
         phase2_end = start + 0.9 * budget_seconds
-        jobs = [pool.submit(_climb, (s, p, climb_steps, seed + 100 + i, phase2_end))
-                for i, (_, s, p) in enumerate(climbers)]
+        jobs = [
+            pool.submit(_climb, (s, p, climb_steps, seed + 100 + i, phase2_end))
+            for i, (_, s, p) in enumerate(climbers)
+        ]
         climbed = []
         for job in jobs:
             loss, s, p, count = job.result()
             climbed.append((loss, s, p))
             n_eval += count
-    finalists = sorted(climbed + pooled[: n_final], key=lambda r: r[0])[:n_final]
+    finalists = sorted(climbed + pooled[:n_final], key=lambda r: r[0])[:n_final]
     rows, best = [], None
     targets = load_targets()
     with warnings.catch_warnings():
@@ -325,11 +333,26 @@ def search(
             comps = check_targets(cohort, targets)
             failed = criteria_failures(cohort, targets)
             loss = total_loss(comps)
-            rows.append({"seed": s, "fast_loss": fast, "loss": loss, "n_failed": len(failed),
-                         "failed": "; ".join(failed)})
+            rows.append(
+                {
+                    "seed": s,
+                    "fast_loss": fast,
+                    "loss": loss,
+                    "n_failed": len(failed),
+                    "failed": "; ".join(failed),
+                }
+            )
             key = (len(failed), loss)
             if best is None or key < best[0]:
                 best = (key, s, p, failed)
     assert best is not None
-    return SearchResult(best[2], best[1], best[0][1], n_eval, n_eval // max(n_seeds, 1),
-                        time.time() - start, tuple(best[3]), pd.DataFrame(rows))
+    return SearchResult(
+        best[2],
+        best[1],
+        best[0][1],
+        n_eval,
+        n_eval // max(n_seeds, 1),
+        time.time() - start,
+        tuple(best[3]),
+        pd.DataFrame(rows),
+    )

@@ -35,6 +35,7 @@ __all__ = [
 #: (July 2010 -> December 2021).
 ACCRUAL_MONTHS: float = bundled_targets().accrual_months
 
+
 def linear_predictor_columns(cov: pd.DataFrame) -> pd.DataFrame:
     """The 0/1 indicators the true effects act on (one column per key of ``TRUE_EFFECTS``).
 
@@ -57,10 +58,12 @@ def linear_predictor_columns(cov: pd.DataFrame) -> pd.DataFrame:
             "chemo_or_targeted": cov["chemo_or_targeted"].astype(int),
             "age_over_50": (cov["age_years"].astype(float) > 50).astype(int),
             "breast_surgery_history": cov["breast_surgery_history"].astype(int),
-            "low_invasive_pathology": cov["pathology"].isin(["papillary", "mucinous", "other"])
+            "low_invasive_pathology": cov["pathology"]
+            .isin(["papillary", "mucinous", "other"])
             .astype(int),
-            "palliative_surgery": surg.isin(["palliative_decompression", "vertebroplasty"])
-            .astype(int),
+            "palliative_surgery": surg.isin(["palliative_decompression", "vertebroplasty"]).astype(
+                int
+            ),
             "tes": (surg == "tes").astype(int),
             "kps_post_lt70": (cov["kps_post"].astype(float) < 70).astype(int),
             "her2_positive": (cov["her2"] == "positive").astype(int),
@@ -185,4 +188,3 @@ def survival_from_draws(
     time = np.where(event == 1, t_event, censor)
     time = np.maximum(np.round(time, 2), 0.01)
     return time, event, float(close)
-

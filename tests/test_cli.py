@@ -61,9 +61,7 @@ def test_fit_from_another_folder_with_a_relative_data_path(tmp_path):
     """A relative ``data.path`` is relative to where the command runs; the log is named after
     the experiment; the report line names the report written."""
     (tmp_path / "cohort.csv").write_text(bundled_cohort().read_text())
-    result = run_cli(
-        ["fit", "model=cox", "data=csv", "data.path=cohort.csv", "hydra.run.dir=out"], tmp_path
-    )
+    result = run_cli(["fit", "model=cox", "data.path=cohort.csv", "hydra.run.dir=out"], tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "out"
     assert (out / "report.html").is_file() and (out / "hazard_ratios.csv").is_file()
@@ -80,12 +78,15 @@ BAD_COHORT = "patient_id,age_years\np1,abc\n"
     ("args", "message"),
     [
         (["fit", "sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
-        (["fit", "data=csv", "data.path=bad.csv"], "problem(s) with the cohort data"),
-        (["fit", "data=csv", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
+        (["fit", "data.path=bad.csv"], "problem(s) with the cohort data"),
+        (["fit", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
         (["fit", "model=gompertz"], "Could not find 'model/gompertz'"),
         (["fit", "sampler.draws=abc"], "Value 'abc' of type 'str' could not be converted"),
         (["compare", "nokey=1"], "Could not override 'nokey'"),
-        (["reproduce", "covariates.names=[shoe_size]"], "['shoe_size'] not in the data contract"),
+        (
+            ["reproduce", "covariates.names=[shoe_size]"],
+            "['shoe_size'] not covariates of the dataset card 'bcsm'",
+        ),
         (["simulate", "simulation.n=[5]"], "simulation.n=[5]: expected cohort sizes >= 10"),
         (["calibrate", "--config", "bad.yaml"], "bad.yaml: missing key 'n'"),
     ],
@@ -190,7 +191,7 @@ def test_relative_user_paths_resolve_against_the_working_directory(tmp_path, mon
     from tests.runs.conftest import compose_config
 
     monkeypatch.chdir(tmp_path)
-    cfg = compose_config(["data=csv", "data.path=sub/cohort.csv", "simulation.run_dir=study"])
+    cfg = compose_config(["data.path=sub/cohort.csv", "simulation.run_dir=study"])
     assert cohort_path(cfg) == tmp_path / "sub" / "cohort.csv"
     assert resolve_run_dir(cfg) == tmp_path / "study"
     absolute = compose_config([f"simulation.run_dir={tmp_path / 'elsewhere'}"])

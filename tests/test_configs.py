@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import ValidationError
 
 from bayes_bcsm.config import ConfigError, register_configs, validate_config
-from bayes_bcsm.resources import CONF_PACKAGE, conf_dir
+from bayes_bcsm.resources import CONF_PACKAGE, bundled_file, conf_dir
 
 CONF = conf_dir()
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
@@ -51,7 +51,17 @@ def test_every_group_option_composes(group):
     for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
         overrides = [f"{group}={option}"]
         if (group, option) == ("data", "csv"):
-            overrides.append(f"data.path={CONF / 'config.yaml'}")
+            overrides += [
+                f"data.path={bundled_file('gbsg2.csv')}",
+                "data.time_column=time",
+                "data.event_column=cens",
+                "++data.covariates={age: {kind: continuous}}",
+                "covariates.names=[age]",
+            ]
+        if group == "covariates" and option in ("csv", "gbsg2"):  # a card's own default set
+            if option == "csv":
+                continue  # empty by design: a user's card names its covariates
+            overrides.append("data=gbsg2")
         if (group, option) == ("missing", "marginalize"):
             pass  # hormone_receptor is in the default covariate set
         validate_config(_compose(overrides))
@@ -82,7 +92,10 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("sampler.chains=0", "sampler.chains=0: expected a positive integer"),
         ("sampler.target_accept=1.2", "sampler.target_accept=1.2"),
         ("prior.scale=0", "prior.scale=0.0: prior scale must be > 0"),
-        ("covariates.names=[hormone_therapy,shoe_size]", "['shoe_size'] not in the data contract"),
+        (
+            "covariates.names=[hormone_therapy,shoe_size]",
+            "['shoe_size'] not covariates of the dataset card 'bcsm'",
+        ),
         ("model.cuts_months=[0,12,6]", "strictly increasing"),
         ("seed=-1", "seed=-1"),
         ("simulation.replicates=0", "simulation.replicates=0"),
@@ -91,7 +104,7 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("simulation.n=[5]", "simulation.n=[5]: expected cohort sizes >= 10"),
         ("sampler.tune=5", "sampler.tune=5: nutpie needs tune >= 10"),
         ("prior.nu=0", "prior.nu=0.0: prior nu must be > 0"),
-        ("data.path=my.csv", "data.path=my.csv is set but data=reconstructed"),
+        ("data.path=my.csv", "data.path=my.csv: no such file"),
         ("report.hdi_prob=1.5", "report.hdi_prob=1.5: expected a value in (0, 1)"),
         ("+sampler.drawz=10", "unknown config key(s) ['sampler.drawz']"),
         ("+shoe_size=10", "unknown config key(s) ['shoe_size']"),

@@ -23,6 +23,7 @@ from pathlib import Path
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from bayes_bcsm.data.card import DatasetCard, card_from_mapping
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.errors import BayesBcsmUserError
@@ -30,7 +31,7 @@ from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
 from bayes_bcsm.models.piecewise import DEFAULT_CUTS_MONTHS
 from bayes_bcsm.models.priors import PriorError, PriorSpec
 from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
-from bayes_bcsm.resources import bundled_cohort, user_path
+from bayes_bcsm.resources import bundled_cohort, bundled_file, user_path
 from bayes_bcsm.results import ReportSettings
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
@@ -41,11 +42,13 @@ class ConfigError(BayesBcsmUserError, ValueError):
     """A configuration that cannot run; the message names the key and what was expected."""
 
 
-class DataSource(Enum):
-    """Where the cohort comes from."""
+class TimeUnit(Enum):
+    """Units a dataset card may declare for its time column."""
 
-    reconstructed = "reconstructed"
-    csv = "csv"
+    days = "days"
+    weeks = "weeks"
+    months = "months"
+    years = "years"
 
 
 class ModelFamily(Enum):
@@ -103,11 +106,42 @@ class SamplerBackend(Enum):
 
 
 @dataclass
-class DataConfig:
-    """Cohort source. ``path`` is required when ``source=csv``; ignored for the bundled cohort."""
+class CovariateCardConfig:
+    """One covariate of a dataset card (``bayes_bcsm.data.card.CovariateSpec``)."""
 
-    source: DataSource = DataSource.reconstructed
+    kind: str = MISSING
+    label: str | None = None
+    levels: list[str] = field(default_factory=list)
+    reference: str | None = None
+    missing_codes: list[str] = field(default_factory=list)
+    minimum: float | None = None
+    maximum: float | None = None
+    hr_per: float = 1.0
+    unit: str | None = None
+
+
+@dataclass
+class DataConfig:
+    """The dataset card: the file and what it holds (``bayes_bcsm.data.card.DatasetCard``).
+
+    ``path`` (relative to where the command runs) or ``bundled`` (a file shipped in the
+    package) names the file; with ``contract=hu2025`` and neither, the bundled reconstruction.
+    """
+
+    name: str = MISSING
+    title: str = ""
     path: str | None = None
+    bundled: str | None = None
+    contract: str | None = None
+    study: bool = False
+    id_column: str | None = None
+    time_column: str = "time_months"
+    time_unit: TimeUnit = TimeUnit.months
+    event_column: str = "event"
+    event_values: list[str] = field(default_factory=lambda: ["1"])
+    censor_values: list[str] = field(default_factory=lambda: ["0"])
+    covariates: dict[str, CovariateCardConfig] = field(default_factory=dict)
+    time_label: str = "Months"
 
 
 @dataclass
@@ -270,6 +304,14 @@ class ReinterpretConfig:
 
 
 @dataclass
+class ReproduceConfig:
+    """``bayes-bcsm reproduce`` on a card other than the study's: the columns to split the
+    Kaplan-Meier curves by (empty: the binary and categorical covariates in use)."""
+
+    groups: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     """The whole run configuration."""
 
@@ -283,6 +325,7 @@ class Config:
     compare: CompareConfig = field(default_factory=CompareConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     reinterpret: ReinterpretConfig = MISSING
+    reproduce: ReproduceConfig = field(default_factory=ReproduceConfig)
     seed: int = MISSING  # set in conf/config.yaml (one home)
     experiment_name: str = MISSING
 
@@ -377,19 +420,42 @@ def validate_config(cfg: DictConfig | Config) -> None:
             f"model.cuts_months={cuts}: a piecewise model needs 0 and at least one more cut "
             "point (one interval is the exponential model: use model=exponential)"
         )
+    if OmegaConf.is_missing(c.data, "path") or (
+        c.data.path is None and c.data.bundled is None and c.data.contract is None
+    ):
+        raise ConfigError(
+            f"data.path is empty: expected the CSV/Parquet file the card {c.data.name!r} describes"
+        )
+    if c.data.path is not None and not user_path(c.data.path).is_file():
+        raise ConfigError(f"data.path={c.data.path}: no such file{_resolved(c.data.path)}")
+    if c.data.bundled is not None:
+        try:
+            bundled_file(c.data.bundled)
+        except FileNotFoundError as error:
+            raise ConfigError(f"data.bundled={c.data.bundled}: {error}") from error
+    card = dataset_card(c)
     if not c.covariates.names:
-        raise ConfigError("covariates.names is empty: expected at least one covariate")
-    roles = [n for n in c.covariates.names if n in ROLE_COLUMNS]
+        raise ConfigError(
+            "covariates.names is empty: expected at least one covariate; the dataset card "
+            f"{card.name!r} offers: {', '.join(card_covariates(card))}"
+        )
+    roles = [n for n in c.covariates.names if n in ROLE_COLUMNS or n in _role_columns(card)]
     if roles:
         raise ConfigError(
             f"covariates.names: {roles} identify patients or define the outcome (id, time, "
             "event) and cannot be covariates"
         )
-    unknown = [n for n in c.covariates.names if n not in KNOWN_COVARIATES]
+    valid = card_covariates(card)
+    unknown = [n for n in c.covariates.names if n not in valid]
     if unknown:
         raise ConfigError(
-            f"covariates.names: {unknown} not in the data contract; valid covariates: "
-            + ", ".join(sorted(KNOWN_COVARIATES))
+            f"covariates.names: {unknown} not covariates of the dataset card {card.name!r} "
+            f"(data={card.name}); valid covariates: " + ", ".join(sorted(valid))
+        )
+    bad_groups = [g for g in c.reproduce.groups if g not in valid]
+    if bad_groups:
+        raise ConfigError(
+            f"reproduce.groups: {bad_groups} not covariates of the dataset card {card.name!r}"
         )
     bad_ref = [k for k in c.covariates.reference if k not in c.covariates.names]
     if bad_ref:
@@ -403,16 +469,6 @@ def validate_config(cfg: DictConfig | Config) -> None:
         )
     _validate_simulation(c.simulation)
     reinterpret_settings(c)
-    if c.data.source == DataSource.reconstructed and c.data.path:
-        raise ConfigError(
-            f"data.path={c.data.path} is set but data=reconstructed would analyse the bundled "
-            "cohort instead: add data=csv to analyse your file"
-        )
-    if c.data.source == DataSource.csv:
-        if OmegaConf.is_missing(c.data, "path") or not c.data.path:
-            raise ConfigError("data.path is empty: expected a CSV/Parquet file when data=csv")
-        if not user_path(c.data.path).is_file():
-            raise ConfigError(f"data.path={c.data.path}: no such file{_resolved(c.data.path)}")
 
 
 def _validate_simulation(sim: DictConfig) -> None:
@@ -431,7 +487,7 @@ def _validate_simulation(sim: DictConfig) -> None:
             )
     if sim.sbc_replicates < 0:
         raise ConfigError(f"simulation.sbc_replicates={sim.sbc_replicates}: expected >= 0")
-    unknown = [f for f in sim.selection_factors if f not in KNOWN_COVARIATES]
+    unknown = [f for f in sim.selection_factors if f not in KNOWN_COVARIATES]  # study only
     if unknown:
         raise ConfigError(
             f"simulation.selection_factors: {unknown} not in the data contract; valid: "
@@ -578,14 +634,56 @@ def _resolved(path: str) -> str:
     return "" if Path(path).is_absolute() else f" (looked for {user_path(path)})"
 
 
+#: The study contract's name in a dataset card.
+STUDY_CONTRACT = "hu2025"
+
+
+def dataset_card(cfg: DictConfig | Config) -> DatasetCard:
+    """The ``data`` section as a :class:`~bayes_bcsm.data.card.DatasetCard`.
+
+    Raises
+    ------
+    ConfigError
+        Naming the ``data.*`` key that cannot be a card (unknown contract, covariate kind,
+        levels, reference, ``hr_per``).
+    """
+    section = OmegaConf.to_container(cfg.data, resolve=True, enum_to_str=True)
+    if section.get("contract") not in (None, STUDY_CONTRACT):
+        raise ConfigError(
+            f"data.contract={section['contract']!r}: expected {STUDY_CONTRACT!r} or null"
+        )
+    try:
+        return card_from_mapping(str(section["name"]), section)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+
+
+def card_covariates(card: DatasetCard) -> frozenset[str]:
+    """Covariates a run may request: the study contract's, or the card's own."""
+    if card.contract == STUDY_CONTRACT:
+        return KNOWN_COVARIATES
+    return frozenset(c.column for c in card.covariates)
+
+
+def _role_columns(card: DatasetCard) -> set[str]:
+    return {card.time_column, card.event_column} | ({card.id_column} - {None})
+
+
 def cohort_path(cfg: DictConfig | Config) -> Path:
-    """The cohort file a run reads: the bundled reconstruction or ``data.path``.
+    """The cohort file a run reads: ``data.path``, a bundled file, or the bundled reconstruction.
 
     A relative ``data.path`` is relative to the folder the command was run from.
     """
-    if cfg.data.source == DataSource.csv:
+    if cfg.data.path is not None:
         return user_path(cfg.data.path)
+    if cfg.data.bundled is not None:
+        return bundled_file(cfg.data.bundled)
     return BUNDLED_COHORT
+
+
+def is_bundled_reconstruction(cfg: DictConfig | Config) -> bool:
+    """Whether the run analyses the bundled reconstruction (reports then say it is one)."""
+    return cfg.data.contract == STUDY_CONTRACT and cfg.data.path is None
 
 
 def resolved_yaml(cfg: DictConfig) -> str:

@@ -63,6 +63,22 @@ def bundled_cohort() -> Path:
     return _package_path(BUNDLED_PACKAGE, BUNDLED_FOLDER, "bcsm_reconstructed.csv")
 
 
+def bundled_file(name: str) -> Path:
+    """A data file shipped in ``bayes_bcsm/data/bundled/`` (e.g. ``gbsg2.csv``).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the file and the bundled files there are.
+    """
+    folder = _package_path(BUNDLED_PACKAGE, BUNDLED_FOLDER)
+    path = folder / name
+    if not path.is_file():
+        shipped = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".parquet"))
+        raise FileNotFoundError(f"no bundled data file {name!r}; shipped: {shipped}")
+    return path
+
+
 def reconstruction_config() -> Path:
     """The generating config of the bundled cohort, ``reconstruction.yaml`` (parameters, seed).
 

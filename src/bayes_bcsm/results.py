@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_bcsm.data import Cohort, Design
+from bayes_bcsm.data.card import DatasetCard
 from bayes_bcsm.frequentist import CoxResult
 from bayes_bcsm.inference.diagnostics import Diagnostics
 from bayes_bcsm.inference.sample import Fit
@@ -64,12 +65,15 @@ class RunInputs:
         True for the bundled reconstructed cohort (reports say so).
     output_dir : Path
         The run's folder.
+    card : DatasetCard
+        What the data are (titles, labels; whether the paper's published rows apply).
     """
 
     cohort: Cohort
     frame: pd.DataFrame
     is_reconstruction: bool
     output_dir: Path
+    card: DatasetCard
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class VariantFit:
         each covariate switched on (dims ``chain, draw, profile, time``).
     loo_summary : dict or None
         ELPD, its SE, ``p_loo`` and Pareto-k counts (``inference.loo.loo_summary``).
+    time_label : str
+        x-axis label of survival plots (from the dataset card; the unit is months).
     """
 
     label: str
@@ -119,6 +125,7 @@ class VariantFit:
     loo: Any = None
     survival_curves: xr.DataArray | None = None
     loo_summary: dict[str, float | int] | None = None
+    time_label: str = "Months"
 
     @property
     def rows_description(self) -> str:

@@ -81,6 +81,8 @@ class CohortAccounting:
         Columns not in the contract; kept in the frame and reported, not an error.
     missing : dict of str to int
         Number of empty cells per column that may be missing (only columns with any).
+    notes : tuple of str
+        What was done to the values (e.g. a unit conversion) and warnings to read.
     """
 
     source: str
@@ -88,6 +90,7 @@ class CohortAccounting:
     rows_usable: int
     extra_columns: tuple[str, ...] = ()
     missing: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """A short plain-text account for logs and reports."""
@@ -98,6 +101,7 @@ class CohortAccounting:
             lines.append(
                 "  extra columns kept (not in the contract): " + ", ".join(self.extra_columns)
             )
+        lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
 

@@ -86,8 +86,7 @@ def write_compare_report(
     first = comparison.variants[0]
     lines = report_opening(
         f"{settings.experiment_name}: {', '.join(v.label for v in comparison.variants)}",
-        inputs.is_reconstruction,
-        inputs.cohort.accounting.describe(),
+        inputs,
     )
     if len({v.design.columns for v in comparison.variants}) == 1:
         lines += [
@@ -111,7 +110,8 @@ def write_compare_report(
     lines += [
         "## Hazard ratios side by side",
         "",
-        "Published aHR (Table 3), our Cox (Efron; Wald CI) and Firth (profile CI) on the same "
+        ("Published aHR (Table 3), our " if inputs.card.study else "Our ")
+        + "Cox (Efron; Wald CI) and Firth (profile CI) on the same "
         "rows, and each Bayesian variant's posterior median HR with its 95% equal-tailed "
         "interval and posterior P(HR < 1). Per natural unit of each covariate.",
         "",

@@ -30,7 +30,7 @@ def plot_posterior_survival(variant: VariantFit) -> Figure:
         (line,) = ax.plot(CURVE_TIMES_MONTHS, median, label=str(name))
         ax.fill_between(CURVE_TIMES_MONTHS, lo, hi, alpha=0.12, color=line.get_color())
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("Months after spinal surgery")
+    ax.set_xlabel(variant.time_label)
     ax.set_ylabel("Posterior survival S(t | x)")
     ax.set_title(f"{variant.label}: reference profile vs one covariate on")
     ax.legend(fontsize=7)
@@ -99,8 +99,7 @@ def write_fit_report(
     """Write ``report.md`` and ``report.html`` of one fit into the run folder."""
     lines = report_opening(
         f"{settings.title}: {variant.label}",
-        inputs.is_reconstruction,
-        inputs.cohort.accounting.describe(),
+        inputs,
     )
     lines += [
         f"Cox and Firth baselines: {variant.design.rows.describe()} "

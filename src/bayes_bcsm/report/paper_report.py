@@ -50,8 +50,7 @@ def write_paper_report(
     selection = result.table3.selection
     lines = report_opening(
         "Paper reproduction: Hu et al. (2025), Tables 2-3 and Figs 1-3",
-        inputs.is_reconstruction,
-        inputs.cohort.accounting.describe(),
+        inputs,
     )
     lines += [
         "## Table 2: univariate Kaplan-Meier medians and log-rank tests",

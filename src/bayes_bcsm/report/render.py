@@ -9,10 +9,14 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from bayes_bcsm.results import RunInputs
 
 RECONSTRUCTION_NOTICE = (
     "**Data notice.** The bundled cohort is a *reconstruction* calibrated to the published "
@@ -54,12 +58,18 @@ def strict_json(value: object, indent: int | None = 2) -> str:
     return json.dumps(_finite(value), indent=indent, allow_nan=False) + "\n"
 
 
-def report_opening(title: str, is_reconstruction: bool, accounting: str) -> list[str]:
-    """The first lines of every run report: title, the data notice, and the cohort accounting."""
+def report_opening(title: str, inputs: RunInputs) -> list[str]:
+    """The first lines of every run report: title, the data notice, what the data are (from
+    the dataset card), the cohort accounting, and the unit of each continuous covariate's HR."""
     lines = [f"# {title}", ""]
-    if is_reconstruction:
+    if inputs.is_reconstruction:
         lines += [RECONSTRUCTION_NOTICE, ""]
-    return [*lines, "## Data", "", "```", accounting, "```", ""]
+    lines += ["## Data", "", f"{inputs.card.title} (dataset card `{inputs.card.name}`).", ""]
+    lines += ["```", inputs.cohort.accounting.describe(), "```", ""]
+    units = [f"{c.column} {c.hr_unit}" for c in inputs.card.covariates if c.kind == "continuous"]
+    if units:
+        lines += [f"Hazard ratios of continuous covariates: {'; '.join(units)}.", ""]
+    return lines
 
 
 def format_number(value: object, digits: int = 3) -> str:

@@ -13,15 +13,18 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from bayes_bcsm.config import (
+    STUDY_CONTRACT,
     ConfigError,
     CutMethod,
-    DataSource,
     cohort_path,
+    dataset_card,
+    is_bundled_reconstruction,
     prior_spec,
     resolved_yaml,
     validate_config,
 )
 from bayes_bcsm.data import Design, derive_groupings, load_cohort
+from bayes_bcsm.data.card import load_with_card
 from bayes_bcsm.models import (
     FAMILIES,
     MissingDesign,
@@ -91,12 +94,19 @@ def prepare_run(cfg: DictConfig, output_dir: str | Path) -> RunInputs:
     validate_config(cfg)
     output_dir = Path(output_dir)
     write_provenance(cfg, output_dir)
-    cohort = load_cohort(cohort_path(cfg))
+    card = dataset_card(cfg)
+    if card.contract == STUDY_CONTRACT:
+        cohort = load_cohort(cohort_path(cfg))
+        frame = derive_groupings(cohort.frame)
+    else:
+        cohort = load_with_card(card, cohort_path(cfg))
+        frame = cohort.frame
     return RunInputs(
         cohort=cohort,
-        frame=derive_groupings(cohort.frame),
-        is_reconstruction=cfg.data.source == DataSource.reconstructed,
+        frame=frame,
+        is_reconstruction=is_bundled_reconstruction(cfg),
         output_dir=output_dir,
+        card=card,
     )
 
 

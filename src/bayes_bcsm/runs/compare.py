@@ -128,12 +128,15 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = az.compare({v.label: v.fit.idata for v in bayes}, round_to="none")
-    note = (
-        f"PSIS-LOO on {bayes[0].fit.n_used} patients. ArviZ flags every difference with "
-        "`N < 100` (column diag_diff): with fewer than 100 observations the normal "
-        "approximation behind `dse` (the standard error of the ELPD difference) is unreliable "
-        "(Sivula et al. 2022), so read small differences as 'no clear preference'."
-    )
+    n_used = bayes[0].fit.n_used
+    note = f"PSIS-LOO on {n_used} patients."
+    if n_used < 100:
+        note += (
+            " ArviZ flags every difference with `N < 100` (column diag_diff): with fewer than "
+            "100 observations the normal approximation behind `dse` (the standard error of the "
+            "ELPD difference) is unreliable (Sivula et al. 2022), so read small differences as "
+            "'no clear preference'."
+        )
     for w in caught:
         note += f" ArviZ warned: {w.message}"
     return table, note

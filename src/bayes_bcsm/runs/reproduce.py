@@ -1,4 +1,5 @@
-"""Reproduce the paper's Tables 2 and 3 and Figs 1-3 with the frequentist baselines."""
+"""Reproduce the paper's Tables 2 and 3 and Figs 1-3 with the frequentist baselines; on another
+dataset card, Kaplan-Meier by group, log-rank tests and a Cox model of its covariates."""
 
 from __future__ import annotations
 
@@ -9,22 +10,29 @@ from omegaconf import DictConfig
 
 from bayes_bcsm.config import report_settings
 from bayes_bcsm.paper import km_figures, table2, table3
+from bayes_bcsm.report.cohort_report import write_cohort_report
 from bayes_bcsm.report.paper_report import write_paper_report
-from bayes_bcsm.results import Reproduction
+from bayes_bcsm.results import Reproduction, RunInputs
 from bayes_bcsm.runs.common import prepare_run
 from bayes_bcsm.study import load_targets
+from bayes_bcsm.survival_tables import CohortTables, cohort_tables
 
 log = logging.getLogger(__name__)
 
 
-def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction:
+def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction | CohortTables:
     """Recompute the paper's analyses on the configured cohort; write CSVs, figures, report.
 
-    The candidate factors of the selection procedure are ``covariates.names`` (the
-    ``univariate`` set: the paper's Table 2 factors plus Tomita and Tokuhashi groups).
+    On the study's card, the candidate factors of the selection procedure are
+    ``covariates.names`` (the ``univariate`` set: the paper's Table 2 factors plus Tomita and
+    Tokuhashi groups). On another card, :func:`bayes_bcsm.survival_tables.cohort_tables` with
+    ``reproduce.groups`` (default: the binary and categorical covariates among
+    ``covariates.names``) and a Cox model of ``covariates.names``.
     """
     inputs = prepare_run(cfg, output_dir)
     log.info(inputs.cohort.accounting.describe())
+    if not inputs.card.study:
+        return _cohort_tables(cfg, inputs)
     targets = load_targets()
     result = Reproduction(
         table2(inputs.frame, targets),
@@ -38,3 +46,17 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction:
     result.table3.selection.steps.to_csv(out / "selection_steps.csv", index=False)
     write_paper_report(report_settings(cfg), inputs, result)
     return result
+
+
+def _cohort_tables(cfg: DictConfig, inputs: RunInputs) -> CohortTables:
+    names = list(cfg.covariates.names)
+    groups = list(cfg.reproduce.groups) or [
+        c.column for c in inputs.card.covariates if c.kind != "continuous" and c.column in names
+    ]
+    tables = cohort_tables(inputs.frame, groups, names, dict(cfg.covariates.reference))
+    out = inputs.output_dir
+    tables.km.to_csv(out / "km_by_group.csv", index=False)
+    tables.logrank.to_csv(out / "logrank.csv", index=False)
+    tables.hazard_ratios.to_csv(out / "hazard_ratios.csv", index=False)
+    write_cohort_report(report_settings(cfg), inputs, tables)
+    return tables

@@ -88,11 +88,18 @@ def fit_variant(
         log.warning("Cox baseline: %s", message)
     family = cfg.model.family.value
     tables = [
-        published_rows(load_targets(), list(design.columns)),
+        published_rows(load_targets(), list(design.columns)) if inputs.card.study else None,
         cox_rows(cox, "cox"),
         cox_rows(firth, "firth"),
     ]
-    baselines = {"label": label, "family": family, "design": design, "cox": cox, "firth": firth}
+    baselines = {
+        "label": label,
+        "family": family,
+        "design": design,
+        "cox": cox,
+        "firth": firth,
+        "time_label": inputs.card.time_label,
+    }
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         _stack(tables).to_csv(folder / "hazard_ratios.csv", index=False)
@@ -138,7 +145,7 @@ def fit_variant(
 
 def _stack(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate hazard-ratio tables, skipping empty ones (e.g. no published row applies)."""
-    return pd.concat([t for t in tables if len(t)], ignore_index=True)
+    return pd.concat([t for t in tables if t is not None and len(t)], ignore_index=True)
 
 
 def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[str, Path]:

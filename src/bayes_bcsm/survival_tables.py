@@ -1,0 +1,124 @@
+"""Frequentist survival tables for any cohort: Kaplan-Meier by group, log-rank, Cox.
+
+What ``bayes-bcsm reproduce`` computes for a dataset card that is not the paper's study (the
+paper's own Tables 2-3 live in :mod:`bayes_bcsm.paper`). Computation only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayes_bcsm.data import build_design
+from bayes_bcsm.frequentist import cox_ph_design, kaplan_meier, logrank_test
+from bayes_bcsm.hazard_ratios import cox_rows
+from bayes_bcsm.paper import KaplanMeierFigure
+
+
+@dataclass(frozen=True)
+class CohortTables:
+    """Kaplan-Meier medians by group, log-rank tests and a Cox model on one cohort.
+
+    Attributes
+    ----------
+    km : DataFrame
+        One row per group column and level: ``group, level, n, events, median_months,
+        median_lower, median_upper`` (R ``survfit``'s median CI, log transform).
+    logrank : DataFrame
+        One row per group column: ``group, chi2, df, p_value, n_used``.
+    hazard_ratios : DataFrame
+        Cox (Efron; Wald CI) rows of :data:`bayes_bcsm.hazard_ratios.HR_COLUMNS`.
+    figures : tuple of KaplanMeierFigure
+        The Kaplan-Meier curves of each group column with its log-rank P.
+    cox_warnings : tuple of str
+        What the Cox fit warned about.
+    """
+
+    km: pd.DataFrame
+    logrank: pd.DataFrame
+    hazard_ratios: pd.DataFrame
+    figures: tuple[KaplanMeierFigure, ...]
+    cox_warnings: tuple[str, ...] = ()
+
+
+def cohort_tables(
+    frame: pd.DataFrame,
+    groups: Sequence[str],
+    covariates: Sequence[str],
+    reference: dict[str, str] | None = None,
+) -> CohortTables:
+    """Kaplan-Meier and log-rank by each of ``groups``; Cox on ``covariates``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical cohort frame (``time_months``, ``event`` and the covariates).
+    groups : sequence of str
+        Binary or categorical columns to split the Kaplan-Meier curves by (rows with the
+        group unknown are left out of that group's table and test, and counted in ``n_used``).
+    covariates : sequence of str
+        Covariates of the Cox model (complete cases).
+    reference : dict, optional
+        Reference levels of categorical covariates.
+    """
+    km_rows, tests, figures = [], [], []
+    for column in groups:
+        known = frame[frame[column].notna()]
+        labels = known[column].astype(str)
+        levels = list(dict.fromkeys(str(v) for v in _levels(known[column])))
+        curves = {}
+        for level in levels:
+            part = known[labels == level]
+            km = kaplan_meier(part["time_months"], part["event"])
+            lower, upper = km.median_ci(method="r")
+            curves[f"{column} = {level}"] = km.table
+            km_rows.append(
+                {
+                    "group": column,
+                    "level": level,
+                    "n": len(part),
+                    "events": int(part["event"].sum()),
+                    "median_months": km.median,
+                    "median_lower": lower,
+                    "median_upper": upper,
+                }
+            )
+        test = logrank_test(
+            known["time_months"].to_numpy(float), known["event"].to_numpy(int), labels
+        )
+        tests.append(
+            {
+                "group": column,
+                "chi2": float(test.statistic),
+                "df": int(test.df),
+                "p_value": float(test.p_value),
+                "n_used": len(known),
+            }
+        )
+        figures.append(
+            KaplanMeierFigure(
+                f"km_{column}",
+                f"Kaplan-Meier by {column}",
+                curves,
+                logrank_p=float(test.p_value),
+                n_used=len(known),
+            )
+        )
+    design = build_design(frame, list(covariates), reference=reference)
+    cox = cox_ph_design(design)
+    return CohortTables(
+        pd.DataFrame(km_rows),
+        pd.DataFrame(tests),
+        cox_rows(cox, "cox"),
+        tuple(figures),
+        tuple(cox.warnings),
+    )
+
+
+def _levels(values: pd.Series) -> list:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [c for c in values.cat.categories if (values == c).any()]
+    return sorted(np.unique(values.dropna()).tolist())

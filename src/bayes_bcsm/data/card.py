@@ -46,7 +46,7 @@ MONTHS_PER_UNIT: dict[str, float] = {
     "months": 1.0,
     "years": 12.0,
 }
-#: Median follow-up (in the card's unit) above which "months" looks like another unit.
+#: Median follow-up above which times declared as months are refused as another unit (days).
 SUSPICIOUS_MEDIAN_MONTHS = 200.0
 
 CovariateKind = Literal["binary", "categorical", "continuous"]
@@ -249,6 +249,16 @@ def validate_with_card(
         else pd.Series([f"row {r}" for r in rows], dtype=object)
     )
     check = _Checker(rows, ids)
+    median = float(pd.to_numeric(_text(raw[card.time_column]), errors="coerce").median())
+    if card.time_unit == "months" and median > SUSPICIOUS_MEDIAN_MONTHS:
+        check.problems.append(
+            CohortProblem(
+                f"the median of {card.time_column} is {median:g}, which as months is "
+                f"{median / 12:.0f} years: are the times in days? set data.time_unit=days "
+                "(or weeks / years)",
+                column=card.time_column,
+            )
+        )
     frame = pd.DataFrame({"patient_id": ids.astype("string")})
     if card.id_column:
         _check_ids(ids, check, card.id_column)
@@ -266,12 +276,6 @@ def validate_with_card(
     notes = []
     if card.time_unit != "months":
         notes.append(f"times converted from {card.time_unit} to months")
-    median = float(pd.to_numeric(raw[card.time_column]).median())
-    if card.time_unit == "months" and median > SUSPICIOUS_MEDIAN_MONTHS:
-        notes.append(
-            f"WARNING: median {card.time_column} is {median:g} 'months' (over "
-            f"{SUSPICIOUS_MEDIAN_MONTHS:g}): are the times in days? set data.time_unit"
-        )
     missing_counts = {
         c.column: int(frame[c.column].isna().sum())
         for c in card.covariates
@@ -389,7 +393,7 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
         reference = raw.get("reference")
         if reference is not None and str(reference) not in levels:
             raise ValueError(f"{where}.reference={reference!r}: not among levels {list(levels)}")
-        hr_per = float(raw.get("hr_per") or 1.0)
+        hr_per = float(1.0 if raw.get("hr_per") is None else raw["hr_per"])
         if not hr_per > 0:
             raise ValueError(f"{where}.hr_per={hr_per}: expected a positive number")
         covariates.append(

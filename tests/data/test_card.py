@@ -1,0 +1,134 @@
+"""Dataset cards: any file is read and checked from its card; every error names what to fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_bcsm.data.card import card_from_mapping, load_with_card
+from bayes_bcsm.data.io import CohortValidationError
+from bayes_bcsm.resources import bundled_file
+
+GBSG2 = bundled_file("gbsg2.csv")
+
+CARD = {
+    "time_column": "days",
+    "time_unit": "days",
+    "event_column": "status",
+    "event_values": ["yes"],
+    "censor_values": ["no"],
+    "id_column": "pid",
+    "covariates": {
+        "hormones": {"kind": "binary", "levels": ["none", "given"]},
+        "grade": {"kind": "categorical", "levels": ["1", "2", "3"], "reference": "1"},
+        "age_years": {"kind": "continuous", "minimum": 18, "maximum": 100, "hr_per": 10},
+        "nodes": {"kind": "continuous", "missing_codes": ["-9"]},
+    },
+}
+
+
+def _frame(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "pid": [f"p{i}" for i in range(n)],
+            "days": [30.4375 * (i + 1) for i in range(n)],
+            "status": ["yes", "no"] * (n // 2),
+            "hormones": ["none", "given"] * (n // 2),
+            "grade": ["1", "2", "3"] * (n // 3),
+            "age_years": [40 + i for i in range(n)],
+            "nodes": [1, 2, -9, 4, 5, 6][:n],
+        }
+    )
+
+
+def _write(frame: pd.DataFrame, tmp_path) -> str:
+    path = tmp_path / "cohort.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _problems(frame: pd.DataFrame, tmp_path, card: dict | None = None) -> str:
+    with pytest.raises(CohortValidationError) as info:
+        load_with_card(card_from_mapping("mine", card or CARD), _write(frame, tmp_path))
+    return str(info.value)
+
+
+def test_a_renamed_recoded_file_becomes_the_canonical_frame(tmp_path):
+    cohort = load_with_card(card_from_mapping("mine", CARD), _write(_frame(), tmp_path))
+    frame = cohort.frame
+    np.testing.assert_allclose(frame["time_months"], 12 / 365.25 * 30.4375 * np.arange(1, 7))
+    assert list(frame["event"]) == [1, 0, 1, 0, 1, 0]
+    assert list(frame["hormones"]) == [0, 1, 0, 1, 0, 1]
+    assert list(frame["grade"].cat.categories) == ["1", "2", "3"]
+    np.testing.assert_allclose(frame["age_years"], np.arange(40, 46) / 10)  # per 10 years
+    assert frame["nodes"].isna().sum() == 1  # "-9" is a missing code
+    assert list(frame["patient_id"]) == [f"p{i}" for i in range(6)]
+    assert "times converted from days to months" in cohort.accounting.describe()
+    assert cohort.accounting.missing == {"nodes": 1}
+
+
+def test_missing_columns_are_named_with_their_card_key(tmp_path):
+    text = _problems(_frame().drop(columns=["status", "grade"]), tmp_path)
+    assert "column 'status' named by data.event_column is not in the file" in text
+    assert "column 'grade' named by data.covariates.grade is not in the file" in text
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("status", "maybe", "expected an event code ['yes'] or a censoring code ['no']"),
+        ("days", "-3", "expected a time in days > 0"),
+        ("days", "1e308", "expected a time in days > 0 and <= 36525"),
+        ("hormones", "yes", "expected one of ['none', 'given']"),
+        ("grade", "4", "expected one of ['1', '2', '3']"),
+        ("age_years", "150", "expected a number in [18, 100]"),
+        ("nodes", "many", "expected a number"),
+    ],
+)
+def test_bad_cells_name_row_id_and_column(tmp_path, column, value, message):
+    frame = _frame().astype(object)
+    frame.loc[2, column] = value
+    text = _problems(frame, tmp_path)
+    assert f"row 4, patient_id 'p2', column '{column}'" in text
+    assert message in text
+
+
+def test_duplicate_ids_and_no_events(tmp_path):
+    frame = _frame()
+    frame.loc[3, "pid"] = "p1"
+    assert "duplicate patient id 'p1'" in _problems(frame, tmp_path)
+    assert "no row has an event" in _problems(_frame().assign(status="no"), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"time_unit": "fortnights"}, "data.time_unit='fortnights'"),
+        ({"covariates": {"x": {"kind": "ordinal"}}}, "data.covariates.x.kind='ordinal'"),
+        ({"covariates": {"x": {"kind": "binary", "levels": ["a", "b", "c"]}}}, "2 levels"),
+        (
+            {"covariates": {"x": {"kind": "categorical", "levels": ["a", "b"], "reference": "c"}}},
+            "data.covariates.x.reference='c'",
+        ),
+        ({"covariates": {"x": {"kind": "continuous", "hr_per": 0}}}, "data.covariates.x.hr_per"),
+    ],
+)
+def test_impossible_cards_are_refused_by_key(change, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        card_from_mapping("mine", CARD | change)
+
+
+def test_times_that_look_like_days_are_refused_with_a_hint(tmp_path):
+    raw = pd.read_csv(GBSG2)
+    card = {
+        "time_column": "time",
+        "time_unit": "months",
+        "event_column": "cens",
+        "covariates": {"age": {"kind": "continuous"}},
+    }
+    path = tmp_path / "gbsg2.csv"
+    raw.to_csv(path, index=False)
+    with pytest.raises(CohortValidationError) as info:
+        load_with_card(card_from_mapping("mine", card), path)
+    assert "are the times in days? set data.time_unit=days" in str(info.value).splitlines()[1]

@@ -11,11 +11,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_module
 
 from bayes_bcsm.config import register_configs
-from bayes_bcsm.resources import CONF_PACKAGE, bundled_cohort
+from bayes_bcsm.resources import CONF_PACKAGE, bundled_cohort, bundled_file
 from bayes_bcsm.runs.entry import written_report
 
 
@@ -196,3 +197,57 @@ def test_relative_user_paths_resolve_against_the_working_directory(tmp_path, mon
     assert resolve_run_dir(cfg) == tmp_path / "study"
     absolute = compose_config([f"simulation.run_dir={tmp_path / 'elsewhere'}"])
     assert resolve_run_dir(absolute) == tmp_path / "elsewhere"
+
+
+def test_the_readme_card_example_runs_with_config_dir(tmp_path):
+    """README, "Your own cohort": a 12-line card in a user config folder, used with --config-dir."""
+    raw = pd.read_csv(bundled_file("gbsg2.csv"))
+    pd.DataFrame(
+        {
+            "patient": [f"id{i}" for i in range(len(raw))],
+            "followup_days": raw["time"],
+            "status": raw["cens"].map({1: "dead", 0: "alive"}),
+            "therapy": raw["horTh"].map({"yes": "given", "no": "none"}),
+            "age": raw["age"],
+            "grade": raw["tgrade"].map({"I": "1", "II": "2", "III": "3"}),
+        }
+    ).to_csv(tmp_path / "cohort.csv", index=False)
+    cards = tmp_path / "mycards" / "data"
+    cards.mkdir(parents=True)
+    (cards / "mine.yaml").write_text(
+        textwrap.dedent(
+            """\
+            name: mine
+            title: My clinic's cohort, overall survival
+            path: cohort.csv
+            id_column: patient
+            time_column: followup_days
+            time_unit: days
+            event_column: status
+            event_values: [dead]
+            censor_values: [alive]
+            covariates:
+              therapy: {kind: categorical, levels: [none, given], reference: none}
+              age: {kind: continuous, minimum: 18, maximum: 100, hr_per: 10, unit: years}
+              grade: {kind: categorical, levels: ["1", "2", "3"], missing_codes: ["NA", "-9"]}
+            """
+        )
+    )
+    result = run_cli(
+        [
+            "fit",
+            "--config-dir",
+            "mycards",
+            "data=mine",
+            "covariates.names=[therapy,age,grade]",
+            "model=cox",
+            "hydra.run.dir=out",
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "out" / "hazard_ratios.csv")
+    assert list(table["covariate"].unique()) == ["therapy[given]", "age", "grade[2]", "grade[3]"]
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "My clinic's cohort" in report and "age per 10 years" in report
+    assert "Hu 2025" not in report

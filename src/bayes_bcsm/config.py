@@ -318,7 +318,7 @@ class Config:
     data: DataConfig = MISSING
     model: ModelConfig = MISSING
     prior: PriorConfig = MISSING
-    covariates: CovariatesConfig = MISSING
+    covariates: CovariatesConfig = field(default_factory=CovariatesConfig)
     missing: MissingConfig = MISSING
     sampler: SamplerConfig = MISSING
     report: ReportConfig = MISSING

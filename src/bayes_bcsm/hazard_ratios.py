@@ -223,7 +223,7 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
         if pd.notna(row.p_hr_below_1):
             text += f"; P(HR<1)={row.p_hr_below_1:.2f}"
         elif pd.notna(row.p_value):
-            text += f"; P={row.p_value:.3f}"
+            text += "; P<0.001" if row.p_value < 0.001 else f"; P={row.p_value:.3f}"
         return text
 
     cells = table.assign(cell=table.apply(cell, axis=1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -84,6 +85,8 @@ def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log sc
         ax.errorbar(est, y, xerr=err, fmt="o", ms=4, capsize=2, label=model)
     ax.axvline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
     ax.set_yticks(np.arange(len(covariates)) + step * (len(models) - 1) / 2)
     ax.set_yticklabels(covariates)
     ax.invert_yaxis()

@@ -3,6 +3,7 @@ docstring or test may point there; and ``make run ARGS=...`` passes the override
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -39,10 +40,18 @@ def test_reference_outputs_are_committed():
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 @pytest.mark.parametrize(
-    ("target", "args"), [("run", "data=csv data.path=c.csv"), ("calibrate", "--report out")]
+    ("target", "args"), [("run", "data.path=c.csv"), ("calibrate", "--report out")]
 )
 def test_make_passes_args_on(target, args):
+    # run from `make test` (make -C <clone> test), MAKEFLAGS would make the inner make print
+    # "Leaving directory" lines: give it a clean environment
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     dry = subprocess.run(
-        ["make", "-n", target, f"ARGS={args}"], capture_output=True, text=True, cwd=ROOT, check=True
+        ["make", "--no-print-directory", "-n", target, f"ARGS={args}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env=env,
     )
     assert dry.stdout.strip().splitlines()[-1].endswith(args)

@@ -161,3 +161,13 @@ def test_prior_config_mirrors_prior_spec_and_every_option_builds():
         spec = prior_spec(_compose([f"prior={option}"]))
         assert isinstance(spec, PriorSpec)
     assert prior_spec(_compose(["prior=vague"])).scale == 10.0
+
+
+def test_piecewise_cut_points_follow_the_card():
+    """auto: the study's fixed cuts on its card, event-time quantiles on any other card."""
+    from bayes_bcsm.config import uses_fixed_cuts
+
+    assert uses_fixed_cuts(_compose(["model=piecewise"]))
+    assert not uses_fixed_cuts(_compose(["model=piecewise", "data=gbsg2"]))
+    assert uses_fixed_cuts(_compose(["model=piecewise", "data=gbsg2", "model.cut_method=fixed"]))
+    assert not uses_fixed_cuts(_compose(["model=piecewise", "model.cut_method=quantile"]))

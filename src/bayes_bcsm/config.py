@@ -61,8 +61,10 @@ class ModelFamily(Enum):
 
 
 class CutMethod(Enum):
-    """How piecewise-exponential interval cut points are chosen."""
+    """How piecewise-exponential interval cut points are chosen (``auto``: ``fixed`` on the
+    study's card, ``quantile`` of the event times on any other)."""
 
+    auto = "auto"
     fixed = "fixed"
     quantile = "quantile"
 
@@ -149,7 +151,7 @@ class ModelConfig:
     """Model family and its structure (cut points only matter for ``piecewise``)."""
 
     family: ModelFamily = ModelFamily.weibull
-    cut_method: CutMethod = CutMethod.fixed
+    cut_method: CutMethod = CutMethod.auto
     cuts_months: list[float] = field(default_factory=lambda: [0.0, *DEFAULT_CUTS_MONTHS])
     n_intervals: int = 6
     baseline_prior: BaselinePrior = BaselinePrior.random_walk
@@ -411,11 +413,7 @@ def validate_config(cfg: DictConfig | Config) -> None:
         raise ConfigError(
             f"model.cuts_months={cuts}: expected strictly increasing cut points starting at 0"
         )
-    if (
-        c.model.family == ModelFamily.piecewise
-        and c.model.cut_method == CutMethod.fixed
-        and len(cuts) < 2
-    ):
+    if c.model.family == ModelFamily.piecewise and uses_fixed_cuts(c) and len(cuts) < 2:
         raise ConfigError(
             f"model.cuts_months={cuts}: a piecewise model needs 0 and at least one more cut "
             "point (one interval is the exponential model: use model=exponential)"
@@ -495,6 +493,12 @@ def _validate_simulation(sim: DictConfig) -> None:
         )
     if sim.shard is not None and sim.shard < 0:
         raise ConfigError(f"simulation.shard={sim.shard}: expected a shard index >= 0 or null")
+
+
+def uses_fixed_cuts(cfg: DictConfig | Config) -> bool:
+    """Whether a piecewise model takes ``model.cuts_months`` (else event-time quantiles)."""
+    method = cfg.model.cut_method
+    return method == CutMethod.fixed or (method == CutMethod.auto and bool(cfg.data.study))
 
 
 def report_settings(cfg: DictConfig | Config) -> ReportSettings:

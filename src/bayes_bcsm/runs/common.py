@@ -15,12 +15,12 @@ from omegaconf import DictConfig
 from bayes_bcsm.config import (
     STUDY_CONTRACT,
     ConfigError,
-    CutMethod,
     cohort_path,
     dataset_card,
     is_bundled_reconstruction,
     prior_spec,
     resolved_yaml,
+    uses_fixed_cuts,
     validate_config,
 )
 from bayes_bcsm.data import Design, derive_groupings, load_cohort
@@ -126,12 +126,12 @@ def model_for(cfg: DictConfig, design: Design | MissingDesign) -> SurvivalModel:
     options = {}
     if "cuts" in entry.options:
         base = design.design if isinstance(design, MissingDesign) else design
-        if cfg.model.cut_method == CutMethod.quantile:
+        if uses_fixed_cuts(cfg):
+            options["cuts"] = piecewise_cuts(cuts=list(cfg.model.cuts_months))
+        else:
             options["cuts"] = piecewise_cuts(
                 time=base.time, event=base.event, n_quantile_intervals=cfg.model.n_intervals
             )
-        else:
-            options["cuts"] = piecewise_cuts(cuts=list(cfg.model.cuts_months))
     if "baseline_prior" in entry.options:
         options["baseline_prior"] = cfg.model.baseline_prior.value
     return entry.build(design, prior=prior, **options)

@@ -362,7 +362,7 @@ def _median_half_widths(draws, t, ev, surv, member, risk, deaths, medians) -> np
     d, r = deaths[rows], risk[rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(d > 0, d / (r * (r - d)), 0.0)
-    var = s**2 * np.cumsum(term, axis=1)
+        var = s**2 * np.cumsum(term, axis=1)
     n = len(t)
     idx = np.searchsorted(t, np.nan_to_num(medians, nan=np.inf), side="right") - 1
     idx = np.clip(idx, 0, n - 1)

@@ -1,9 +1,17 @@
-"""The committed cohort against the published survival figures (Hu et al. 2025).
+"""The committed cohort against every acceptance criterion of issue 13 (Hu et al. 2025).
 
-Tolerances are the issue's acceptance criteria: KM survival within 3 percentage points,
-medians within 3 months, group medians within max(25 %, 6 months), >= 15 of 17 log-rank P
-values on the published side of 0.05, and the paper's selection keeping endocrine therapy
-with aHR < 0.5 and P < 0.05. All values are computed with bayes_bcsm.frequentist.
+Each criterion is checked against the printed figures of ``targets.yaml``: KM survival at
+6/12/36/60 months within 3 percentage points, KM median and median follow-up within 3 months,
+all 17 log-rank P values on the published side of 0.05 (one test per factor), every printed
+group median within max(25 %, 6 months), at least 24 of the 30 printed median CIs with a
+half-width within 50 % (SPSS rule), each of the four Table 3 aHRs within 1 published SE (one
+test per covariate) and the paper's selection keeping endocrine therapy within 1 published SE
+with P < 0.05. All values are computed with bayes_bcsm.frequentist.
+
+Criteria the shipped cohort does not meet are listed in :data:`EXCEPTIONS` with the reason
+(the trade-off frontier of the calibration report, docs/calibration/report.md); their tests are
+strict xfails, so they fail the day the cohort meets them. The cohort's own figures for those
+criteria are pinned in ``test_pinned_figures_of_the_shipped_cohort``.
 """
 
 from __future__ import annotations
@@ -13,16 +21,33 @@ import pytest
 
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.reconstruct.calibrate import (
+    ALPHA,
     FACTORS,
+    MEDIAN_CI_MIN_PASSING,
+    MEDIAN_CI_RELATIVE_TOLERANCE,
     SIDE_FACTORS,
+    TABLE3_TOLERANCE_SE,
     analysis_frame,
     group_median,
+    group_median_half_width,
     logrank_p,
+    printed_half_width,
+    published_se,
     selection_hormone_therapy,
+    table3_hazard_ratios,
 )
-from bayes_bcsm.study import load_targets
+from bayes_bcsm.study import TABLE3_FACTORS, load_targets
 
 TARGETS = load_targets()
+
+#: Criteria the shipped cohort is allowed to miss, each with its reason (the frontier in
+#: docs/calibration/report.md and data/README.md, "How close it is").
+EXCEPTIONS: dict[str, str] = {}
+
+
+def _maybe_xfail(name: str) -> None:
+    if name in EXCEPTIONS:
+        pytest.xfail(EXCEPTIONS[name])
 
 
 @pytest.fixture(scope="module")
@@ -32,29 +57,29 @@ def frame(committed):
 
 def test_km_points_and_median(frame):
     km = kaplan_meier(frame["time_months"], frame["event"])
-    s = km.survival_at([6, 12, 36, 60])["survival"].to_numpy()
-    expected = np.array([0.949, 0.923, 0.694, 0.470])
+    times = sorted(TARGETS.survival_at)
+    s = km.survival_at(times)["survival"].to_numpy()
+    expected = np.array([TARGETS.survival_at[t] for t in times])
     assert np.all(np.abs(s - expected) <= 0.03), s
-    assert abs(km.median - 50.0) <= 3.0
+    assert abs(km.median - TARGETS.os_median_months) <= 3.0
 
 
 def test_median_followup(frame):
     # Table 1's "Follow-up (months), median (IQR)": median of the observed times of all patients
-    assert abs(np.median(frame["time_months"]) - 32.0) <= 3.0
+    assert abs(np.median(frame["time_months"]) - TARGETS.followup_median_months) <= 3.0
 
 
-def test_logrank_sides(frame):
-    same = [
-        (logrank_p(frame, FACTORS[f][0]) < 0.05) == (TARGETS.logrank(f).p_value < 0.05)
-        for f in SIDE_FACTORS
-    ]
-    assert len(same) == 17
-    assert sum(same) >= 15, dict(zip(SIDE_FACTORS, same, strict=True))
+def test_seventeen_logrank_factors():
+    assert len(SIDE_FACTORS) == 17
 
 
-#: Printed group medians the reconstruction is allowed to miss, by name, each with the reason
-#: documented in data/README.md ("How close it is"). Empty: every printed median is met.
-MEDIAN_EXCEPTIONS: dict[tuple[str, str], str] = {}
+@pytest.mark.parametrize("factor", SIDE_FACTORS)
+def test_logrank_side(frame, factor):
+    """Issue 13: every one of the 17 log-rank P values on the published side of 0.05."""
+    _maybe_xfail(f"log-rank side {factor}")
+    p = logrank_p(frame, FACTORS[factor][0])
+    published = TARGETS.logrank(factor).p_value
+    assert (p < ALPHA) == (published < ALPHA), (p, published)
 
 
 def _group_median_rows():
@@ -65,6 +90,7 @@ def _group_median_rows():
 
 def test_every_printed_group_median_is_counted():
     assert sum(1 for _ in _group_median_rows()) == 32
+    assert sum(printed_half_width(level) is not None for _, level in _group_median_rows()) == 30
 
 
 @pytest.mark.parametrize(
@@ -72,9 +98,8 @@ def test_every_printed_group_median_is_counted():
     [(f, lv.level) for f, lv in _group_median_rows()],
 )
 def test_group_median(frame, factor, level):
-    """Issue 4: every printed group median within max(25 %, 6 months) of Table 2's."""
-    if (factor, level) in MEDIAN_EXCEPTIONS:
-        pytest.xfail(MEDIAN_EXCEPTIONS[(factor, level)])
+    """Every printed group median within max(25 %, 6 months) of Table 2's."""
+    _maybe_xfail(f"median {factor}={level}")
     column, labels = FACTORS[factor]
     published = next(lv for lv in TARGETS.logrank(factor).levels if lv.level == level)
     med = group_median(frame, column, labels[level])
@@ -83,7 +108,47 @@ def test_group_median(frame, factor, level):
     assert abs(med - published.median_months) <= tol, (med, published.median_months, tol)
 
 
+def _half_widths(frame) -> list[tuple[str, float, float]]:
+    out = []
+    for factor, level in _group_median_rows():
+        printed = printed_half_width(level)
+        if printed is None:
+            continue
+        column, labels = FACTORS[factor]
+        value = group_median_half_width(frame, column, labels[level.level])
+        out.append((f"{factor}={level.level}", value, printed))
+    return out
+
+
+def test_median_ci_half_widths(frame):
+    """Issue 13: >= 24 of the 30 printed median CIs with a half-width within 50 %."""
+    rows = _half_widths(frame)
+    passing = [
+        name
+        for name, value, printed in rows
+        if np.isfinite(value) and abs(value - printed) <= MEDIAN_CI_RELATIVE_TOLERANCE * printed
+    ]
+    name = f"median CIs {len(passing)} of {len(rows)} within 50 %"
+    if len(passing) < MEDIAN_CI_MIN_PASSING:
+        _maybe_xfail("median CIs")
+    assert len(passing) >= MEDIAN_CI_MIN_PASSING, name
+
+
+@pytest.mark.parametrize("record", TABLE3_FACTORS, ids=lambda r: r.table3)
+def test_table3_hazard_ratio(frame, record):
+    """Issue 13: the Table 3 aHR (four factors, complete cases, Efron) within 1 published SE."""
+    _maybe_xfail(f"table3 {record.table3}: aHR")
+    target = TARGETS.hazard_ratio(record.table3)
+    hr = table3_hazard_ratios(frame)[record.indicator]
+    distance = abs(np.log(hr) - np.log(target.hr)) / published_se(target)
+    assert distance <= TABLE3_TOLERANCE_SE, (hr, target.hr, distance)
+
+
 def test_selection_keeps_hormone_therapy(frame):
+    """Issue 13: the paper's selection keeps endocrine therapy, aHR within 1 SE, P < 0.05."""
+    _maybe_xfail("table3 selection keeps hormone_therapy")
+    target = TARGETS.hazard_ratio("hormone_therapy")
     hr, p = selection_hormone_therapy(frame)
-    assert hr < 0.5
-    assert p < 0.05
+    assert np.isfinite(hr), "endocrine therapy dropped by the selection"
+    assert p < ALPHA
+    assert abs(np.log(hr) - np.log(target.hr)) / published_se(target) <= TABLE3_TOLERANCE_SE

@@ -31,19 +31,28 @@ from scipy.special import chdtrc
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.io import validate_cohort
 from bayes_bcsm.reconstruct.calibrate import (
+    ALPHA,
     FACTORS,
+    MEDIAN_CI_MIN_PASSING,
+    MEDIAN_CI_RELATIVE_TOLERANCE,
     P_TOLERANCE_DECADES,
+    SIDE_FACTORS,
+    TABLE3_TOLERANCE_SE,
     WEIGHTS,
+    Z95,
     analysis_frame,
+    printed_half_width,
+    published_se,
 )
 from bayes_bcsm.reconstruct.covariates import N_PUBLISHED, simulate_covariates
+from bayes_bcsm.reconstruct.fast_table3 import fast_cox, fast_selection
 from bayes_bcsm.reconstruct.generator import DEFAULT_EFFECTS, GeneratorParams
 from bayes_bcsm.reconstruct.survival import (
     ACCRUAL_MONTHS,
     linear_predictor_columns,
     survival_from_draws,
 )
-from bayes_bcsm.study import Targets
+from bayes_bcsm.study import TABLE3_FACTORS, Targets
 
 __all__ = [
     "EFFECT_NAMES",
@@ -81,6 +90,15 @@ class CohortDraws:
         Rows ``[a, b)`` of ``levels`` of each factor, in :data:`FACTORS` order.
     median_rows : ndarray of int
         Row of ``levels`` of each published group median (order of :func:`published_figures`).
+    table3_columns : ndarray of int
+        Columns of ``x`` of the Table 3 factors (order of
+        :data:`bayes_bcsm.study.TABLE3_FACTORS`).
+    table3_known : ndarray of bool, shape (4, n)
+        Rows where each Table 3 factor is observed (the receptor status is missing for the
+        untested patients: ``x`` holds their latent status, which no analysis sees).
+    table3_screen : ndarray of int
+        Position in :data:`FACTORS` of each Table 3 factor's log-rank comparison (the
+        selection's screen).
     """
 
     seed: int
@@ -90,6 +108,9 @@ class CohortDraws:
     levels: np.ndarray
     factor_rows: tuple[tuple[int, int], ...]
     median_rows: np.ndarray
+    table3_columns: np.ndarray
+    table3_known: np.ndarray
+    table3_screen: np.ndarray
 
 
 def cohort_draws(
@@ -119,9 +140,10 @@ def cohort_draws(
         factor_rows.append((start, len(rows)))
     rows.append(np.ones(n, dtype=bool))
     median_rows = []
-    for factor, level, _, _ in _median_specs(targets):
+    for factor, level, *_ in _median_specs(targets):
         value = str(FACTORS[factor][1][level])
         median_rows.append(index.get((factor, value), len(rows) - 1))
+    by_column = {column: i for i, (column, _) in enumerate(FACTORS.values())}
     return CohortDraws(
         seed=int(seed),
         x=x,
@@ -130,15 +152,22 @@ def cohort_draws(
         levels=np.asarray(rows, dtype=float),
         factor_rows=tuple(factor_rows),
         median_rows=np.asarray(median_rows, dtype=int),
+        table3_columns=np.array([EFFECT_NAMES.index(f.indicator) for f in TABLE3_FACTORS]),
+        table3_known=np.array([groups[f.indicator].notna().to_numpy() for f in TABLE3_FACTORS]),
+        table3_screen=np.array([by_column[f.cohort_column] for f in TABLE3_FACTORS], dtype=int),
     )
 
 
-def _median_specs(targets: Targets) -> list[tuple[str, str, float, float]]:
+def _median_specs(targets: Targets) -> list[tuple[str, str, float, float, float]]:
+    """(factor, level, printed median, its tolerance, printed CI half-width or NaN)."""
     out = []
     for factor in FACTORS:
         for level in targets.logrank(factor).levels:
             pub = float(level.median_months)
-            out.append((factor, level.level, pub, max(0.25 * pub, 6.0)))
+            half = printed_half_width(level)
+            out.append(
+                (factor, level.level, pub, max(0.25 * pub, 6.0), np.nan if half is None else half)
+            )
     return out
 
 
@@ -149,7 +178,14 @@ class FastScore:
 
     ``km`` holds S(6), S(12), S(36), S(60) (%) and the median; ``followup`` the median and IQR
     of observed times; ``p`` the log-rank P per factor of :data:`FACTORS`; ``medians`` the
-    group medians in the order of the published ones; ``deaths``.
+    group medians in the order of the published ones, ``half_widths`` their SPSS CI
+    half-widths; ``deaths``; ``table3_hr`` the Table 3 aHRs (complete cases) and
+    ``table3_se_distance`` their distances from the printed ones in published SEs;
+    ``selection_hr`` / ``selection_p`` endocrine therapy's aHR and P in the paper's
+    selection (NaN if dropped) and ``selection_se_distance`` (inf if dropped or P >= 0.05).
+    ``n_failed_table12`` counts the failed Table 1-2 acceptance criteria (see
+    :func:`bayes_bcsm.reconstruct.calibrate.criteria_from_checks`) and ``table3_distance`` is
+    the largest Table 3 distance (<= 1: every Table 3 criterion holds).
     """
 
     loss: float
@@ -160,6 +196,16 @@ class FastScore:
     deaths: int
     n_median_fail: int
     n_side_fail: int
+    half_widths: np.ndarray
+    n_ci_pass: int
+    table3_hr: np.ndarray
+    table3_se_distance: np.ndarray
+    selection_hr: float
+    selection_p: float
+    selection_se_distance: float
+    n_failed_table12: int
+    table3_distance: float
+    survival_loss: float
 
 
 @dataclass(frozen=True)
@@ -174,6 +220,10 @@ class PublishedFigures:
     median_tol: np.ndarray
     side_mask: np.ndarray
     deaths: int
+    half_width_pub: np.ndarray
+    hr_log: np.ndarray
+    hr_se: np.ndarray
+    selection_p: float
 
 
 def published_figures(targets: Targets) -> PublishedFigures:
@@ -184,8 +234,8 @@ def published_figures(targets: Targets) -> PublishedFigures:
     )
     p = np.array([targets.logrank(f).p_value for f in FACTORS])
     specs = _median_specs(targets)
-    side = np.zeros(len(FACTORS), dtype=bool)
-    side[:17] = True
+    side = np.isin(list(FACTORS), SIDE_FACTORS)
+    hr = [targets.hazard_ratio(f.table3) for f in TABLE3_FACTORS]
     return PublishedFigures(
         km=km,
         followup=np.array([targets.followup_median_months, targets.followup_iqr_months]),
@@ -195,6 +245,10 @@ def published_figures(targets: Targets) -> PublishedFigures:
         median_tol=np.array([s[3] for s in specs]),
         side_mask=side,
         deaths=int(targets.deaths),
+        half_width_pub=np.array([s[4] for s in specs]),
+        hr_log=np.log([t.hr for t in hr]),
+        hr_se=np.array([published_se(t) for t in hr]),
+        selection_p=float(targets.hazard_ratio("hormone_therapy").p_value),
     )
 
 
@@ -274,28 +328,123 @@ def fast_score(draws: CohortDraws, params: GeneratorParams, pub: PublishedFigure
     valid = [j for j, (r0, r1) in enumerate(draws.factor_rows) if r1 - r0 >= 2]
     p_values[valid] = chdtrc(np.array(dfs, dtype=float), np.array(stats))
 
-    loss, n_med_fail, n_side_fail = _fast_loss(
-        km, followup, p_values, medians, int(event.sum()), pub
-    )
-    return FastScore(
-        loss, km, followup, p_values, medians, int(event.sum()), n_med_fail, n_side_fail
+    half_widths = _median_half_widths(draws, t, ev, surv, member, risk, deaths, medians)
+
+    # Table 3: complete cases of the four factors, then the paper's selection
+    x3 = draws.x[order][:, draws.table3_columns]
+    known = draws.table3_known[:, order]
+    complete = known.all(axis=0)
+    if ev[complete].sum() > 0:
+        table3_hr = np.exp(fast_cox(x3[complete], ev[complete]).beta)
+    else:
+        table3_hr = np.full(x3.shape[1], np.nan)
+    target = len(draws.table3_columns) - 1  # endocrine therapy: Table 3's last row
+    sel_log_hr, sel_p = fast_selection(x3, ev, known, p_values[draws.table3_screen], target)
+
+    return _assemble(
+        km,
+        followup,
+        p_values,
+        medians,
+        int(event.sum()),
+        half_widths,
+        table3_hr,
+        sel_log_hr,
+        sel_p,
+        pub,
     )
 
 
-def _fast_loss(km, followup, p_values, medians, deaths, pub: PublishedFigures):
+def _median_half_widths(draws, t, ev, surv, member, risk, deaths, medians) -> np.ndarray:
+    """SPSS half-widths ``1.96 SE(median)`` of the published groups (Klein-Moeschberger SE)."""
+    rows = draws.median_rows
+    s = surv[rows]
+    d, r = deaths[rows], risk[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(d > 0, d / (r * (r - d)), 0.0)
+        var = s**2 * np.cumsum(term, axis=1)
+    n = len(t)
+    idx = np.searchsorted(t, np.nan_to_num(medians, nan=np.inf), side="right") - 1
+    idx = np.clip(idx, 0, n - 1)
+    take = np.arange(len(rows))
+    se_s = np.sqrt(var[take, idx])
+    se_s = np.where(np.isfinite(medians) & (s[take, idx] > 0), se_s, np.nan)
+    is_ev = d > 0
+    up = is_ev & (s >= 0.55)
+    lo = is_ev & (s <= 0.45)
+    has = up.any(axis=1) & lo.any(axis=1)
+    iu = n - 1 - np.argmax(up[:, ::-1], axis=1)
+    il = np.argmax(lo, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dens = (s[take, iu] - s[take, il]) / (t[il] - t[iu])
+        half = Z95 * se_s / dens
+    return np.where(has & (dens > 0), half, np.nan)
+
+
+def _assemble(
+    km, followup, p_values, medians, deaths, half_widths, table3_hr, sel_log_hr, sel_p, pub
+) -> FastScore:
     terms = []
     d_deaths = abs(deaths - pub.deaths)
     terms.append(WEIGHTS["count"] * (d_deaths**2 + (4.0 if d_deaths else 0.0)))
     d = np.abs(km - pub.km)
-    terms.append(_terms(WEIGHTS["km"], d, 3.0, d <= 3.0).sum())
+    km_ok = np.isfinite(d) & (d <= 3.0)
+    terms.append(_terms(WEIGHTS["km"], d, 3.0, km_ok).sum())
     d = np.abs(followup - pub.followup)
-    terms.append(_terms(WEIGHTS["followup"], d[0], 3.0, d[0] <= 3.0))
+    fu_ok = bool(d[0] <= 3.0)
+    terms.append(_terms(WEIGHTS["followup"], d[0], 3.0, fu_ok))
     terms.append(_terms(WEIGHTS["followup"] / 2, d[1], 8.0, d[1] <= 8.0))
     finite = np.isfinite(p_values)
     d = np.where(finite, np.abs(np.log10(np.maximum(p_values, 1e-12)) - np.log10(pub.p)), np.inf)
-    side = finite & ((p_values < 0.05) == (pub.p < 0.05))
+    side = finite & ((p_values < ALPHA) == (pub.p < ALPHA))
     terms.append(_terms(pub.p_weight, d, P_TOLERANCE_DECADES, side).sum())
     d = np.abs(medians - pub.median_pub)
     ok = np.isfinite(d) & (d <= pub.median_tol)
     terms.append(_terms(WEIGHTS["median"], d, pub.median_tol, ok).sum())
-    return float(sum(terms)), int((~ok).sum()), int((~side[pub.side_mask]).sum())
+    printed = np.isfinite(pub.half_width_pub)
+    tol = MEDIAN_CI_RELATIVE_TOLERANCE * pub.half_width_pub[printed]
+    d = np.abs(half_widths[printed] - pub.half_width_pub[printed])
+    ci_ok = np.isfinite(d) & (d <= tol)
+    terms.append(_terms(WEIGHTS["median_ci"], d, tol, ci_ok).sum())
+    survival_loss = float(sum(terms))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dist = np.abs(np.log(table3_hr) - pub.hr_log) / pub.hr_se
+    dist = np.where(np.isfinite(dist), dist, np.inf)
+    t3 = _terms(WEIGHTS["hr"], dist, TABLE3_TOLERANCE_SE, dist <= TABLE3_TOLERANCE_SE).sum()
+    kept = bool(np.isfinite(sel_p) and sel_p < ALPHA)
+    d_sel = abs(sel_log_hr - pub.hr_log[-1]) / pub.hr_se[-1] if np.isfinite(sel_log_hr) else np.inf
+    sel_ok = kept and d_sel <= TABLE3_TOLERANCE_SE
+    t3 += _terms(WEIGHTS["selection"], d_sel, TABLE3_TOLERANCE_SE, sel_ok)
+    sel_dist = d_sel if kept else np.inf
+    d_p = abs(np.log10(sel_p / pub.selection_p)) if sel_p > 0 else np.inf
+    t3 += _terms(WEIGHTS["logrank"], d_p, P_TOLERANCE_DECADES, kept)
+
+    n_failed = (
+        int(d_deaths != 0)
+        + int((~km_ok).sum())
+        + int(not fu_ok)
+        + int((~side[pub.side_mask]).sum())
+        + int((~ok).sum())
+        + int(int(ci_ok.sum()) < MEDIAN_CI_MIN_PASSING)
+    )
+    return FastScore(
+        loss=survival_loss + float(t3),
+        km=km,
+        followup=followup,
+        p=p_values,
+        medians=medians,
+        deaths=deaths,
+        n_median_fail=int((~ok).sum()),
+        n_side_fail=int((~side[pub.side_mask]).sum()),
+        half_widths=half_widths,
+        n_ci_pass=int(ci_ok.sum()),
+        table3_hr=table3_hr,
+        table3_se_distance=dist,
+        selection_hr=float(np.exp(sel_log_hr)),
+        selection_p=float(sel_p),
+        selection_se_distance=float(sel_dist),
+        n_failed_table12=n_failed,
+        table3_distance=float(max(dist.max(), sel_dist)),
+        survival_loss=survival_loss,
+    )

@@ -80,7 +80,8 @@ class SurvivalModel:
 
 
 BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any]]
-"""``(data nodes, n) -> (log h0(t_i), H0(t_i), beta)``; creates the family's parameters."""
+"""``(data nodes, n_events) -> (log h0(t_i), H0(t_i), beta)``; creates the family's
+parameters (the number of events sets the horseshoe's global scale)."""
 
 
 def assemble(
@@ -145,7 +146,7 @@ def assemble(
 
     with pm.Model(coords=coords) as model:
         nodes = {k: pm.Data(k, v, dims=d) for k, (v, d) in data.items()}
-        log_h0, cum_h0, beta = build_baseline(nodes, base.n)
+        log_h0, cum_h0, beta = build_baseline(nodes, base.n_events)
         p_obs = base.X.shape[1]
         eta = nodes["X"] @ beta[:p_obs] if p_obs else pt.zeros(base.n)
         if missing is None:
@@ -186,9 +187,13 @@ def assemble(
     )
 
 
-def covariate_prior(prior: PriorSpec, n: int, name: str = "beta") -> Any:
-    """The log-HR vector in the current model, or ``None`` when there are no covariates."""
+def covariate_prior(prior: PriorSpec, n_events: int, name: str = "beta") -> Any:
+    """The log-HR vector in the current model, or ``None`` when there are no covariates.
+
+    ``n_events`` (events in the data) sets the horseshoe's global scale
+    (:func:`bayes_bcsm.models.priors.horseshoe_tau0`).
+    """
     model = pm.modelcontext(None)
     if len(model.coords["covariate"]) == 0:
         return None
-    return log_hr_prior(name, prior, "covariate", n)
+    return log_hr_prior(name, prior, "covariate", n_events)

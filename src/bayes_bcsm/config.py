@@ -232,7 +232,7 @@ class SimulationConfig:
     factors of ``conf/covariates/univariate.yaml``).
     """
 
-    replicates: int = 200
+    replicates: int = 150
     n: list[int] = field(default_factory=lambda: [78])
     scenarios: list[str] = field(default_factory=lambda: list(SIMULATION_SCENARIOS))
     methods: list[str] = field(default_factory=lambda: list(SIMULATION_METHODS))
@@ -240,7 +240,7 @@ class SimulationConfig:
     shard: int | None = None
     run_dir: str = "outputs/simulation/${experiment_name}"
     aggregate_only: bool = False
-    sbc_replicates: int = 100
+    sbc_replicates: int = 50
     selection_factors: list[str] = field(default_factory=list)
     estimand_n: int = 100_000
     estimand_seed: int = 1

@@ -163,13 +163,21 @@ def assemble(
                 logits = logits + nodes["level_X"] @ b
             logits = pt.concatenate([pt.zeros((base.n, 1)), logits], axis=1)
             log_pi = logits - pt.logsumexp(logits, axis=1, keepdims=True)
+            # log P(z_i | x_i) of an observed level (0 when z_i is missing) is a term of the
+            # covariate model, not of survival: it enters the joint density as a Potential so
+            # that the pointwise log-likelihood used by LOO is the survival part alone,
+            # p(t_i | x_i, z_i) where z_i is observed and sum_l P(l | x_i) p(t_i | x_i, l)
+            # where it is missing (comparable with a model without the covariate).
+            log_w = log_pi + nodes["level_log_mask"]
+            log_p_observed_level = pt.logsumexp(log_w, axis=1, keepdims=True)
+            pm.Potential("level_observed_logp", log_p_observed_level.sum())
             observe_survival_mixture(
                 OBSERVED,
                 nodes["time_months"],
                 nodes["event"],
                 log_h0[:, None] + eta_l,
                 cum_h0[:, None] * pt.exp(eta_l),
-                log_pi + nodes["level_log_mask"],
+                log_w - log_p_observed_level,
             )
     return SurvivalModel(
         model=model,

@@ -286,7 +286,14 @@ def failure_table(aggregate: pd.DataFrame, replicates: pd.DataFrame, methods: Se
     for (n, scenario, method), g in per_fit.groupby(["n", "scenario", "method"]):
         failed = g[g["failed"] == 1]
         checks = (
-            failed["note"].fillna("").str.split("; ").explode().str.split(" ").str[0].value_counts()
+            failed["note"]
+            .fillna("")
+            .astype(str)
+            .str.split("; ")
+            .explode()
+            .str.split(" ")
+            .str[0]
+            .value_counts()
         )
         rows.append(
             {

@@ -228,5 +228,5 @@ def failure_reason(summary: pd.DataFrame) -> str:
     parts = []
     for row in summary.loc[~summary["passed"]].itertuples():
         sign = "<" if row.check in below else ">"
-        parts.append(f"{row.check} {row.value:.4g} {sign} {row.threshold:g}")
+        parts.append(f"{row.check} {row.value:.5g} {sign} {row.threshold:g}")
     return "; ".join(parts)

@@ -57,7 +57,7 @@ def rejection_kind(scenario: str, covariate: str) -> str:
     return f"type_I_{null[1]}" if null and null[0] == covariate else "power"
 
 
-def aggregate_metrics(replicates: pd.DataFrame, null_tol: float = 1e-12) -> pd.DataFrame:
+def aggregate_metrics(replicates: pd.DataFrame, null_tol: float = 0.02) -> pd.DataFrame:
     """Summarise replicate estimates into operating characteristics.
 
     Parameters
@@ -68,7 +68,10 @@ def aggregate_metrics(replicates: pd.DataFrame, null_tol: float = 1e-12) -> pd.D
         to judge); failed rows are dropped (``fits = "excluding_failed"``) or kept when they
         have estimates (``fits = "all"``).
     null_tol : float
-        |estimand| below this makes type S and exaggeration undefined (NaN).
+        |estimand| below this makes type S and exaggeration undefined (NaN): a ratio to an
+        estimand that is 0 up to its Monte Carlo error (about 0.02 on the log-HR scale for
+        an estimand computed on 10^5 patients; ``null_table3`` leaves the Table 3 target
+        within 0.01 of 0) measures nothing.
 
     Returns
     -------

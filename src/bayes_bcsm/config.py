@@ -27,6 +27,7 @@ from bayes_bcsm.data.card import DatasetCard, card_from_mapping
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.errors import BayesBcsmUserError
+from bayes_bcsm.inference.diagnostics import DiagnosticThresholds
 from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
 from bayes_bcsm.models.piecewise import DEFAULT_CUTS_MONTHS
 from bayes_bcsm.models.priors import PriorError, PriorSpec
@@ -237,18 +238,37 @@ SIMULATION_METHODS = METHODS
 
 
 @dataclass
+class DiagnosticsConfig:
+    """Convergence thresholds (defaults: those of
+    :class:`~bayes_bcsm.inference.diagnostics.DiagnosticThresholds`)."""
+
+    rhat_max: float = DiagnosticThresholds.rhat_max
+    ess_bulk_min: float = DiagnosticThresholds.ess_bulk_min
+    ess_tail_min: float = DiagnosticThresholds.ess_tail_min
+    divergences_max: int = DiagnosticThresholds.divergences_max
+    ebfmi_min: float = DiagnosticThresholds.ebfmi_min
+    max_treedepth_fraction: float = DiagnosticThresholds.max_treedepth_fraction
+
+
+@dataclass
 class SimulationConfig:
     """The simulation study (``experiments/simulate.py``).
 
-    ``scenarios``: "calibrated" uses the generator's calibrated true effects, "null" sets the
-    endocrine-therapy effect to HR = 1. ``shard`` selects one shard for a multirun sweep
+    ``scenarios``: "calibrated" uses the generator's calibrated true effects,
+    "null_conditional" sets the endocrine-therapy effect to HR = 1 (conditional on all the
+    generator's indicators), "null_table3" to the value that makes the Table 3 model's
+    pseudo-true endocrine HR 1. ``estimand_n`` / ``estimand_seed``: the large cohort on which
+    each method's pseudo-true log-HRs and the null_table3 effect are computed (cached in
+    ``run_dir``). ``diagnostics``: failure rules of the Bayesian fits (thresholds of
+    :class:`bayes_bcsm.inference.diagnostics.DiagnosticThresholds`, as single fits).
+    ``shard`` selects one shard for a multirun sweep
     (``-m simulation.shard=range(0,16)``); null runs every shard not yet done, then aggregates.
     ``sbc_replicates``: simulation-based calibration replicates per Bayesian model (0 = off).
     ``selection_factors``: candidates of the paper's selection procedure (empty = the Table 2
     factors of ``conf/covariates/univariate.yaml``).
     """
 
-    replicates: int = 200
+    replicates: int = 150
     n: list[int] = field(default_factory=lambda: [78])
     scenarios: list[str] = field(default_factory=lambda: list(SIMULATION_SCENARIOS))
     methods: list[str] = field(default_factory=lambda: list(SIMULATION_METHODS))
@@ -256,8 +276,11 @@ class SimulationConfig:
     shard: int | None = None
     run_dir: str = "outputs/simulation/${experiment_name}"
     aggregate_only: bool = False
-    sbc_replicates: int = 100
+    sbc_replicates: int = 50
     selection_factors: list[str] = field(default_factory=list)
+    estimand_n: int = 100_000
+    estimand_seed: int = 1
+    diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
 
 
 @dataclass
@@ -483,6 +506,11 @@ def _validate_simulation(sim: DictConfig) -> None:
             raise ConfigError(
                 f"simulation.{key}={values}: expected a non-empty subset of {list(valid)}"
             )
+    if sim.estimand_n < 1000:
+        raise ConfigError(
+            f"simulation.estimand_n={sim.estimand_n}: expected >= 1000 (pseudo-true values are "
+            "large-sample limits; the study default is 100000)"
+        )
     if sim.sbc_replicates < 0:
         raise ConfigError(f"simulation.sbc_replicates={sim.sbc_replicates}: expected >= 0")
     unknown = [f for f in sim.selection_factors if f not in KNOWN_COVARIATES]  # study only

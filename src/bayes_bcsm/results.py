@@ -6,7 +6,7 @@ write them, and neither imports the other's internals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +221,10 @@ class SimulationRun:
         ``{"ranks": DataFrame, "uniformity": DataFrame, "n_rank_draws": int}`` or empty.
     seconds : float
         Wall-clock time of this call.
+    estimands : DataFrame
+        Pseudo-true log-HRs: ``scenario``, ``target``, ``covariate``, ``value``, ``mcse``.
+    scenario_effects : dict
+        Generator effects overridden per scenario (``null_table3``'s found by root-finding).
     """
 
     run_dir: Path
@@ -230,3 +234,5 @@ class SimulationRun:
     run_status: pd.DataFrame
     sbc: dict
     seconds: float
+    estimands: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scenario_effects: dict = field(default_factory=dict)

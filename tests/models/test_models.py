@@ -168,7 +168,12 @@ def test_marginalised_missing_equals_brute_force(depends):
     }
     if depends:
         point["level_coef"] = np.array([[0.8]])
-    model_total = _pointwise(sm, point).sum()
+    pointwise = _pointwise(sm, point)
+    (potential_graph,) = sm.model.replace_rvs_by_values([sm.model["level_observed_logp"]])
+    potential = sm.model.compile_fn(
+        potential_graph, inputs=sm.model.value_vars, on_unused_input="ignore"
+    )(point)
+    model_total = pointwise.sum() + potential
 
     t, d, x = frame["time_months"].to_numpy(), frame["event"].to_numpy(), frame["x1"].to_numpy()
     obs = frame["hr"].to_numpy()
@@ -189,6 +194,27 @@ def test_marginalised_missing_equals_brute_force(depends):
         log_p0 = -np.logaddexp(0, logit)
         terms.append(np.sum(logf + np.where(z == 1, log_p1, log_p0)))
     np.testing.assert_allclose(model_total, special.logsumexp(terms), rtol=1e-10)
+    # the pointwise log-likelihood (what LOO reads) is the survival part alone:
+    # log f(t | x, z) where z is observed, log sum_z P(z | x) f(t | x, z) where it is missing
+    alpha = np.exp(0.1)
+    logit = 0.3 + (0.8 * x if depends else 0.0)
+    expected = []
+    for i in range(len(t)):
+        per_level = [
+            survival_log_density(
+                d[i],
+                np.log(alpha / 12) - 0.4 + (alpha - 1) * np.log(t[i] / 12) + 0.5 * x[i] - 0.7 * z,
+                np.exp(-0.4 + 0.5 * x[i] - 0.7 * z) * (t[i] / 12) ** alpha,
+            )
+            for z in (0.0, 1.0)
+        ]
+        if np.isnan(obs[i]):
+            log_w = [-np.logaddexp(0, logit[i] if depends else logit), 0.0]
+            log_w[1] = -np.logaddexp(0, -(logit[i] if depends else logit))
+            expected.append(special.logsumexp(np.add(per_level, log_w)))
+        else:
+            expected.append(per_level[int(obs[i])])
+    np.testing.assert_allclose(pointwise, expected, rtol=1e-10)
 
 
 def test_missing_design_categorical_and_errors():
@@ -207,3 +233,30 @@ def test_missing_design_categorical_and_errors():
     assert np.isneginf(mask[0, [0, 2]]).all() and mask[0, 1] == 0 and (mask[2] == 0).all()
     with pytest.raises(ValueError, match="not among"):
         build_design_with_missing(frame, ["grade"], "other")
+
+
+def test_horseshoe_tau0_from_events_with_one_and_four_covariates():
+    """tau0 = p0 / (p - p0) / sqrt(events) (Piironen & Vehtari 2017, eq. 3.12, sigma = 1, n =
+    events): p = 4, p0 = 2, 35 events -> 1 / sqrt(35); p = 1 needs p0 < 1 (0.5 -> 1 /
+    sqrt(35)); p0 >= p is refused with a message naming prior.expected_nonzero."""
+    from bayes_bcsm.models.priors import horseshoe_tau0
+
+    assert horseshoe_tau0(2.0, 4, 35) == pytest.approx(1 / np.sqrt(35))
+    assert horseshoe_tau0(0.5, 1, 35) == pytest.approx(1 / np.sqrt(35))
+    assert horseshoe_tau0(1.0, 4, 100) == pytest.approx(1 / 3 / 10)
+    for p0, p in ((2.0, 1), (1.0, 1), (4.0, 4)):
+        with pytest.raises(PriorError, match="expected_nonzero"):
+            horseshoe_tau0(p0, p, 35)
+
+
+def test_horseshoe_model_uses_the_number_of_events(frame):
+    """The model's half-t scale of tau is tau0 from the design's events, not its patients;
+    one covariate with the default p0 = 2 is refused."""
+    design = build_design(frame, ["x1", "x2", "x3"])
+    sm = weibull_model(design, prior=PriorSpec(family="horseshoe", expected_nonzero=1.0))
+    tau = sm.model["beta_tau"]
+    sigma = float(tau.owner.inputs[-1].eval())
+    assert sigma == pytest.approx(1.0 / 2.0 / np.sqrt(design.n_events))
+    assert design.n_events < design.n  # the two scales differ on this design
+    with pytest.raises(PriorError, match="expected_nonzero=2"):
+        weibull_model(build_design(frame, ["x1"]), prior=PriorSpec(family="horseshoe"))

@@ -57,3 +57,79 @@ def test_slurm_launcher_config_composes():
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("SlurmLauncher")
     assert launcher.timeout_min == 60 and launcher.array_parallelism == 32
+
+
+def test_simulation_sweep_runs_real_submitit_jobs_and_merges(tmp_path):
+    """The documented sweep on a tiny study: one submitit_local job per shard (each a real
+    submitit job: its own process and log folder), then one call merges the shards."""
+    study = tmp_path / "study"
+    tiny = [
+        "experiment=simulation_study",
+        "sampler=quick",
+        "simulation.replicates=2",
+        "simulation.shard_size=1",
+        "simulation.scenarios=[calibrated]",
+        "simulation.methods=[cox_table3]",
+        "simulation.sbc_replicates=0",
+        "simulation.estimand_n=2000",
+        f"simulation.run_dir={study}",
+    ]
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "simulate.py"),
+            "-m",
+            "hydra/launcher=submitit_local",
+            "hydra.launcher.timeout_min=10",
+            *tiny,
+            "simulation.shard=0,1",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    shards = sorted(p.name for p in (study / "shards").glob("*.csv"))
+    assert shards == ["calibrated_n78_shard0000.csv", "calibrated_n78_shard0001.csv"]
+    # submitit's own records: one job folder with its pickled result per shard
+    logs = list((tmp_path / "sweep").rglob("*_result.pkl"))
+    assert len(logs) == 2, sorted(p.name for p in (tmp_path / "sweep").rglob("*"))
+    merge = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "simulate.py"),
+            *tiny,
+            "simulation.aggregate_only=true",
+            f"hydra.run.dir={tmp_path / 'merge'}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert merge.returncode == 0, merge.stderr[-3000:]
+    replicates = pd.read_csv(study / "replicates.csv")
+    assert sorted(replicates["replicate"].unique()) == [0, 1]
+
+
+def test_slurm_and_submitit_local_share_the_simulation_settings():
+    """hydra/launcher=slurm differs from the local submitit executor only in cluster keys."""
+    register_configs()
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
+        slurm = compose(
+            config_name="config",
+            overrides=["hydra/launcher=slurm", "experiment=simulation_study"],
+            return_hydra_config=True,
+        )
+        local = compose(
+            config_name="config",
+            overrides=["hydra/launcher=submitit_local", "experiment=simulation_study"],
+            return_hydra_config=True,
+        )
+    assert slurm.hydra.launcher._target_.endswith("SlurmLauncher")
+    assert local.hydra.launcher._target_.endswith("LocalLauncher")
+    assert slurm.simulation == local.simulation
+    shared = set(slurm.hydra.launcher) & set(local.hydra.launcher)
+    assert {"timeout_min", "cpus_per_task", "mem_gb", "nodes", "tasks_per_node"} <= shared

@@ -19,16 +19,26 @@ from bayes_bcsm.simulation.shards import (
 )
 
 
-def _rows(scenario, truth, estimates, half_width=0.5, selected=None, failed=None):
+def _rows(
+    scenario,
+    truth,
+    estimates,
+    half_width=0.5,
+    selected=None,
+    failed=None,
+    conditional=None,
+    covariate="x",
+):
     k = len(estimates)
     return pd.DataFrame(
         {
             "scenario": scenario,
             "n": 78,
             "method": "m",
-            "covariate": "x",
+            "covariate": covariate,
             "replicate": np.arange(k),
-            "true_log_hr": truth,
+            "true_conditional": truth if conditional is None else conditional,
+            "true_method": truth,
             "estimate": estimates,
             "lower": np.asarray(estimates) - half_width,
             "upper": np.asarray(estimates) + half_width,
@@ -58,12 +68,47 @@ def test_metrics_match_hand_computation():
 
 def test_null_scenario_reports_type_I_error_and_selection_share():
     est = np.array([0.0, 0.9, 0.1, np.nan])
-    rows = _rows("null", 0.0, est, selected=np.array([1, 1, 1, 0]), failed=np.array([0, 0, 1, 0]))
-    out = aggregate_metrics(rows).iloc[0]
-    assert out["rejection_kind"] == "type_I"
+    rows = _rows(
+        "null_table3",
+        0.0,
+        est,
+        selected=np.array([1, 1, 1, 0]),
+        failed=np.array([0, 0, 1, 0]),
+        covariate="hormone_therapy",
+    )
+    out, with_failed = aggregate_metrics(rows).iloc[0], aggregate_metrics(rows).iloc[1]
+    assert out["fits"] == "excluding_failed" and with_failed["fits"] == "all"
+    assert out["rejection_kind"] == "type_I_table3"
     assert out["n_failed"] == 1 and out["n_estimated"] == 2
     assert out["rejection_rate"] == pytest.approx(0.5)  # 0.9 +/- 0.5 excludes 0
     assert out["selected_share"] == pytest.approx(2 / 3)
+    # with the failed fit (it has an estimate, 0.1): 3 estimated, 1 rejection
+    assert with_failed["n_estimated"] == 3
+    assert with_failed["rejection_rate"] == pytest.approx(1 / 3)
+    assert with_failed["selected_share"] == pytest.approx(3 / 4)
+    other = aggregate_metrics(_rows("null_conditional", 0.08, est, covariate="hormone_therapy"))
+    assert other.iloc[0]["rejection_kind"] == "type_I_conditional"
+    assert (
+        aggregate_metrics(_rows("calibrated", 0.0, est, covariate="hormone_therapy")).iloc[0][
+            "rejection_kind"
+        ]
+        == "power"
+    )
+
+
+def test_metrics_against_the_method_estimand_and_the_conditional_effect():
+    """Estimand -0.96 (Table 3) vs conditional -1.35: bias and coverage differ by hand."""
+    est = np.array([-1.0, -0.9, -1.2, -0.5])
+    out = aggregate_metrics(_rows("calibrated", -0.96, est, half_width=0.3, conditional=-1.35))
+    row = out.iloc[0]
+    assert row["bias"] == pytest.approx(np.mean(est + 0.96))
+    assert row["bias_conditional"] == pytest.approx(np.mean(est + 1.35))
+    assert row["coverage"] == pytest.approx(3 / 4)  # -0.5 +- 0.3 misses -0.96
+    assert row["coverage_conditional"] == pytest.approx(1 / 4)  # only -1.2 +- 0.3 covers -1.35
+    assert row["rmse_conditional"] == pytest.approx(np.sqrt(np.mean((est + 1.35) ** 2)))
+    # exaggeration against the method's estimand: significant are all four
+    assert row["exaggeration"] == pytest.approx(np.mean(np.abs(est)) / 0.96)
+    assert row["share_hr_at_most_printed"] == 0  # none as small as HR 0.070
 
 
 def test_missing_columns_are_named():

@@ -54,6 +54,7 @@ def quick_cfg(run_dir, overrides=(), sbc_replicates=0):
             "simulation.shard_size=4",
             f"simulation.run_dir={run_dir}",
             f"simulation.sbc_replicates={sbc_replicates}",
+            "simulation.estimand_n=5000",
             "report.plots=true",
             *overrides,
         ]
@@ -72,7 +73,8 @@ def reference_run(tmp_path_factory):
 def test_composed_experiment_matches_the_schema_defaults():
     cfg = compose_config(["experiment=simulation_study"])
     assert cfg.experiment_name == "simulation_study"
-    assert cfg.simulation.replicates == 200
+    assert cfg.simulation.replicates == 150
+    assert cfg.simulation.estimand_n >= 100_000
     assert list(cfg.simulation.n) == [78]
     assert list(cfg.simulation.scenarios) == list(SIMULATION_SCENARIOS)
     assert list(cfg.simulation.methods) == list(SIMULATION_METHODS)
@@ -97,7 +99,7 @@ def test_truth_map_follows_the_generator_and_the_null_scenario():
         "hormone_receptor[positive]": TRUE_EFFECTS["hormone_receptor_positive"],
         "hormone_therapy": TRUE_EFFECTS["hormone_therapy"],
     }
-    null = study.true_log_hrs(design, "null")
+    null = study.true_log_hrs(design, "null_conditional")
     assert null["hormone_therapy"] == 0.0
     assert {k: v for k, v in null.items() if k != "hormone_therapy"} == {
         k: v for k, v in calibrated.items() if k != "hormone_therapy"
@@ -109,13 +111,22 @@ def test_truth_map_follows_the_generator_and_the_null_scenario():
     }
     with pytest.raises(ValueError, match="no true effect"):
         study.true_log_hrs(build_design(frame, ["tomita_group"]), "calibrated")
+    # null_table3's effect is computed (root-finding), not fixed: without it, a clear error
+    with pytest.raises(ValueError, match="null_table3_effect"):
+        study.true_log_hrs(design, "null_table3")
+    settings = study.StudySettings(
+        base_seed=1,
+        methods=("cox_table3",),
+        scenario_effects={"null_table3": {"hormone_therapy": -0.1}},
+    )
+    assert study.true_log_hrs(design, "null_table3", settings=settings)["hormone_therapy"] == -0.1
 
 
 def test_replicate_cohort_is_seeded_by_scenario_n_and_index():
     settings = study.StudySettings(base_seed=5, methods=("cox_table3",))
-    a = study.replicate_cohort(settings, "null", 78, 3)
-    pd.testing.assert_frame_equal(a, study.replicate_cohort(settings, "null", 78, 3))
-    other = study.replicate_cohort(settings, "null", 78, 4)
+    a = study.replicate_cohort(settings, "null_conditional", 78, 3)
+    pd.testing.assert_frame_equal(a, study.replicate_cohort(settings, "null_conditional", 78, 3))
+    other = study.replicate_cohort(settings, "null_conditional", 78, 4)
     assert not a["time_months"].equals(other["time_months"])
 
 
@@ -136,8 +147,8 @@ def test_quick_study_end_to_end(reference_run):
     cfg, result = reference_run
     assert cfg.experiment_name == "simulation_study"
     agg = read_csv(result.run_dir / "aggregate.csv")
-    keys = agg[["scenario", "method", "covariate"]]
-    assert len(agg) == len(SIMULATION_SCENARIOS) * len(SIMULATION_METHODS) * len(TABLE3)
+    keys = agg[["scenario", "method", "covariate", "fits"]]
+    assert len(agg) == 2 * len(SIMULATION_SCENARIOS) * len(SIMULATION_METHODS) * len(TABLE3)
     assert not keys.duplicated().any()
     assert set(agg["method"]) == set(SIMULATION_METHODS)
     assert set(agg["covariate"]) == set(TABLE3)
@@ -146,15 +157,26 @@ def test_quick_study_end_to_end(reference_run):
     for column in METRICS:
         assert column in agg.columns
     # metrics exist wherever the method estimated the covariate (selection may drop it)
-    always = agg[agg["method"] != "cox_selection"]
+    always = agg[(agg["method"] != "cox_selection") & (agg["fits"] == "excluding_failed")]
     assert always[["bias", "rmse", "coverage", "mean_width", "rejection_rate"]].notna().all().all()
     assert (always["selected_share"] == 1).all()
     assert agg[["coverage", "rejection_rate", "selected_share"]].stack().between(0, 1).all()
-    # the null scenario's endocrine rejection rate is its type-I error
-    ht = agg[agg["covariate"] == "hormone_therapy"].set_index(["scenario", "method"])
-    assert (ht.loc["null", "rejection_kind"] == "type_I").all()
+    # the null scenarios' endocrine rejection rates are type-I errors (two senses)
+    primary = agg[agg["fits"] == "excluding_failed"]
+    ht = primary[primary["covariate"] == "hormone_therapy"].set_index(["scenario", "method"])
+    assert (ht.loc["null_table3", "rejection_kind"] == "type_I_table3").all()
+    assert (ht.loc["null_conditional", "rejection_kind"] == "type_I_conditional").all()
     assert (ht.loc["calibrated", "rejection_kind"] == "power").all()
-    assert np.allclose(ht.loc["calibrated", "true_log_hr"], TRUE_EFFECTS["hormone_therapy"])
+    assert np.allclose(ht.loc["calibrated", "true_conditional"], TRUE_EFFECTS["hormone_therapy"])
+    # each method's estimand: the Table 3 target is far from the conditional effect, and
+    # null_table3's Cox target is 0 within the root-finding tolerance
+    assert (ht.loc["calibrated", "true_method"] > TRUE_EFFECTS["hormone_therapy"] + 0.2).all()
+    assert abs(ht.loc[("null_table3", "cox_table3"), "true_method"]) < 0.01
+    assert ht.loc[("null_conditional", "cox_table3"), "true_method"] > 0.02
+    assert ht.loc[("null_table3", "cox_table3"), "true_conditional"] < 0
+    estimands = read_csv(result.run_dir / "estimands.csv")
+    assert set(estimands["target"]) == {"cox", "weibull", "piecewise"}
+    assert (estimands["n"] == 5000).all()
     # the procedure's rejection rate counts a covariate dropped by selection as not rejected
     overall = ht["rejection_rate_overall"]
     assert np.allclose(overall, ht["rejection_rate"] * ht["selected_share"], equal_nan=True)
@@ -172,13 +194,15 @@ def test_quick_study_end_to_end(reference_run):
         assert (folder / "report.md").exists() and (folder / "aggregate.csv").exists()
     report = parse_report(result.run_dir / "report.html")
     assert all(src.startswith("data:image/png;base64,") for src in report.images)
-    assert len(report.images) == 4  # coverage, bias, estimates, SBC ranks
+    assert len(report.images) == 5  # coverage, bias, estimates, design analysis, SBC ranks
     assert "Results in plain language" in report.headings
     assert "Simulation-based calibration" in report.headings
     assert "Design analysis: closed form against the replicates" in report.headings
     assert ht.loc["calibrated", "design_exaggeration"].notna().all()
     text = (result.run_dir / "report.md").read_text()
     assert "type-I error" in text and "selection procedure kept endocrine therapy" in text
+    assert "What each method estimates" in report.headings
+    assert "Failed fits" in report.headings
     for name in ("coverage_n78.png", "bias_n78.png", "sbc_ranks.png"):
         assert (result.run_dir / name).stat().st_size > 0
     sbc = read_csv(result.run_dir / "sbc_ranks.csv")

@@ -80,7 +80,8 @@ class SurvivalModel:
 
 
 BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any]]
-"""``(data nodes, n) -> (log h0(t_i), H0(t_i), beta)``; creates the family's parameters."""
+"""``(data nodes, n_events) -> (log h0(t_i), H0(t_i), beta)``; creates the family's
+parameters (the number of events sets the horseshoe's global scale)."""
 
 
 def assemble(
@@ -145,7 +146,7 @@ def assemble(
 
     with pm.Model(coords=coords) as model:
         nodes = {k: pm.Data(k, v, dims=d) for k, (v, d) in data.items()}
-        log_h0, cum_h0, beta = build_baseline(nodes, base.n)
+        log_h0, cum_h0, beta = build_baseline(nodes, base.n_events)
         p_obs = base.X.shape[1]
         eta = nodes["X"] @ beta[:p_obs] if p_obs else pt.zeros(base.n)
         if missing is None:
@@ -162,13 +163,21 @@ def assemble(
                 logits = logits + nodes["level_X"] @ b
             logits = pt.concatenate([pt.zeros((base.n, 1)), logits], axis=1)
             log_pi = logits - pt.logsumexp(logits, axis=1, keepdims=True)
+            # log P(z_i | x_i) of an observed level (0 when z_i is missing) is a term of the
+            # covariate model, not of survival: it enters the joint density as a Potential so
+            # that the pointwise log-likelihood used by LOO is the survival part alone,
+            # p(t_i | x_i, z_i) where z_i is observed and sum_l P(l | x_i) p(t_i | x_i, l)
+            # where it is missing (comparable with a model without the covariate).
+            log_w = log_pi + nodes["level_log_mask"]
+            log_p_observed_level = pt.logsumexp(log_w, axis=1, keepdims=True)
+            pm.Potential("level_observed_logp", log_p_observed_level.sum())
             observe_survival_mixture(
                 OBSERVED,
                 nodes["time_months"],
                 nodes["event"],
                 log_h0[:, None] + eta_l,
                 cum_h0[:, None] * pt.exp(eta_l),
-                log_pi + nodes["level_log_mask"],
+                log_w - log_p_observed_level,
             )
     return SurvivalModel(
         model=model,
@@ -186,9 +195,13 @@ def assemble(
     )
 
 
-def covariate_prior(prior: PriorSpec, n: int, name: str = "beta") -> Any:
-    """The log-HR vector in the current model, or ``None`` when there are no covariates."""
+def covariate_prior(prior: PriorSpec, n_events: int, name: str = "beta") -> Any:
+    """The log-HR vector in the current model, or ``None`` when there are no covariates.
+
+    ``n_events`` (events in the data) sets the horseshoe's global scale
+    (:func:`bayes_bcsm.models.priors.horseshoe_tau0`).
+    """
     model = pm.modelcontext(None)
     if len(model.coords["covariate"]) == 0:
         return None
-    return log_hr_prior(name, prior, "covariate", n)
+    return log_hr_prior(name, prior, "covariate", n_events)

@@ -237,9 +237,11 @@ def observe_survival_mixture(
 
     ``log p_i = logsumexp_l [delta_i log h_il(t_i) - H_il(t_i) + log w_il]`` where
     ``w_il = P(Z_i = l | x_i)`` restricted to the levels compatible with what was
-    observed (``log w = -inf`` for the other levels). For a patient whose ``Z`` is
-    observed this is the joint log density of ``(t, delta, z)``; for a patient with ``Z``
-    missing, the marginal log density of ``(t, delta)``.
+    observed (``log w = -inf`` for the other levels). With weights normalised over the
+    compatible levels (as :func:`bayes_bcsm.models.base.assemble` passes them) this is
+    ``log p(t, delta | x, z)`` for a patient whose ``Z`` is observed and the marginal
+    ``log p(t, delta | x)`` for a patient with ``Z`` missing; with unnormalised weights
+    ``P(Z = l | x)`` it would be the joint density of ``(t, delta, z)``.
 
     Parameters
     ----------

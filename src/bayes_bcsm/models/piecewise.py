@@ -130,7 +130,7 @@ def piecewise_model(
     s = baseline.time_scale_months
     n_int = len(cuts) + 1
 
-    def build(nodes: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
+    def build(nodes: Mapping[str, Any], n_events: int) -> tuple[Any, Any, Any]:
         if baseline_prior == "independent" or n_int == 1:
             log_rate = pm.Normal(
                 "log_rate", baseline.log_rate_mu, baseline.log_rate_sd, dims="interval"
@@ -144,7 +144,7 @@ def piecewise_model(
             z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
             walk = pt.concatenate([pt.zeros(1), pt.cumsum(sigma * z)])
             log_rate = pm.Deterministic("log_rate", level + walk - walk.mean(), dims="interval")
-        beta = covariate_prior(prior, n)
+        beta = covariate_prior(prior, n_events)
         return (
             piecewise_log_hazard(nodes["interval_onehot"], log_rate, 0.0, s),
             piecewise_cumulative_hazard(nodes["exposure"], log_rate, 0.0, s),

@@ -19,7 +19,10 @@ Log-HR priors (``PriorSpec.family``):
 ``horseshoe``
     Regularised horseshoe (Piironen & Vehtari 2017), non-centred:
     ``beta_j = z_j * tau * lambda~_j`` with ``lambda_j ~ C+(0, 1)``,
-    ``tau ~ t+_nu_global(0, tau0)``, ``tau0 = p0 / (p - p0) / sqrt(n)`` and a slab
+    ``tau ~ t+_nu_global(0, tau0)``, ``tau0 = p0 / (p - p0) / sqrt(d)`` with ``d`` the number
+    of events (the effective sample size of a survival likelihood: the information about a
+    log-HR grows with events, not patients; pseudo-noise sigma = 1 on the log-HR scale) and
+    ``p0 < p`` required (``expected_nonzero``, the prior guess of non-zero log-HRs), and a slab
     ``c^2 ~ InvGamma(slab_df / 2, slab_df * slab_scale^2 / 2)``; for large covariate sets,
     the Bayesian answer to backward elimination.
 
@@ -43,6 +46,8 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy import special, stats
 
+from bayes_bcsm.errors import BayesBcsmUserError
+
 PriorFamily = Literal["normal", "student_t", "sceptical", "log_f", "horseshoe"]
 PRIOR_FAMILIES: tuple[str, ...] = ("normal", "student_t", "sceptical", "log_f", "horseshoe")
 
@@ -51,13 +56,15 @@ __all__ = [
     "BaselineSpec",
     "PriorError",
     "PriorSpec",
+    "horseshoe_tau0",
     "log_f_logpdf",
     "log_hr_prior",
 ]
 
 
-class PriorError(ValueError):
-    """An invalid prior specification (unknown family, non-positive scale, ...).
+class PriorError(BayesBcsmUserError, ValueError):
+    """An invalid prior specification (unknown family, non-positive scale, ...); a user error
+    (the command line prints its message alone).
 
     Attributes
     ----------
@@ -211,7 +218,52 @@ def _log_f_random(
     return scale * special.logit(u)
 
 
-def log_hr_prior(name: str, spec: PriorSpec, dims: str, n_obs: int) -> Any:
+def horseshoe_tau0(expected_nonzero: float, p: int, n_events: int) -> float:
+    """Global scale of the regularised horseshoe, ``tau0 = p0 / (p - p0) / sqrt(d)``.
+
+    Piironen & Vehtari (2017, eq. 3.12) set ``tau0 = p0 / (p - p0) * sigma / sqrt(n)``; for a
+    survival likelihood the effective sample size is the number of events ``d`` and the
+    pseudo-noise of a log-HR is taken as ``sigma = 1`` (the information about a log-HR is
+    about ``d * var(x)``).
+
+    Parameters
+    ----------
+    expected_nonzero : float
+        ``p0``, prior guess of the number of non-zero log-HRs; ``0 < p0 < p``.
+    p : int
+        Number of log-HRs.
+    n_events : int
+        Events in the data the model is fitted to (at least 1).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    PriorError
+        When ``p0 >= p`` (the formula is undefined or negative: with ``p`` covariates at most
+        ``p - 1`` can be guessed non-zero; set ``prior.expected_nonzero`` below ``p`` or use
+        another prior) or when there are no events.
+
+    References
+    ----------
+    Piironen, J. and Vehtari, A. (2017). Sparsity information and regularization in the
+    horseshoe and other shrinkage priors. *Electron J Stat* 11:5018-5051.
+    """
+    if not 0 < expected_nonzero < p:
+        raise PriorError(
+            f"horseshoe prior: expected_nonzero={expected_nonzero:g} must be > 0 and below the "
+            f"number of log-HRs ({p}); tau0 = p0 / (p - p0) / sqrt(events) is undefined "
+            "otherwise. Set prior.expected_nonzero < p or choose another prior.",
+            ("expected_nonzero",),
+        )
+    if n_events < 1:
+        raise PriorError("horseshoe prior: tau0 needs at least one event", ("expected_nonzero",))
+    return float(expected_nonzero / (p - expected_nonzero) / np.sqrt(n_events))
+
+
+def log_hr_prior(name: str, spec: PriorSpec, dims: str, n_events: int) -> Any:
     """Create the log-HR vector ``name`` in the model in context.
 
     Parameters
@@ -221,13 +273,18 @@ def log_hr_prior(name: str, spec: PriorSpec, dims: str, n_obs: int) -> Any:
     spec : PriorSpec
     dims : str
         Covariate dimension (its coordinate must be registered in the model).
-    n_obs : int
-        Number of patients (used by the horseshoe's global scale).
+    n_events : int
+        Number of events (the horseshoe's global scale, :func:`horseshoe_tau0`).
 
     Returns
     -------
     TensorVariable
         The log-HRs, one per covariate.
+
+    Raises
+    ------
+    PriorError
+        Horseshoe with ``expected_nonzero >= p`` (see :func:`horseshoe_tau0`).
     """
     model = pm.modelcontext(None)
     p = len(model.coords[dims])
@@ -242,8 +299,7 @@ def log_hr_prior(name: str, spec: PriorSpec, dims: str, n_obs: int) -> Any:
             name, spec.log_f_m, spec.scale, logp=_log_f_logp, random=_log_f_random, dims=dims
         )
     # regularised horseshoe
-    p0 = min(spec.expected_nonzero, max(p - 1, 1) * 0.999)
-    tau0 = p0 / max(p - p0, 1e-3) / np.sqrt(n_obs)
+    tau0 = horseshoe_tau0(spec.expected_nonzero, p, n_events)
     tau = pm.HalfStudentT(f"{name}_tau", nu=spec.global_df, sigma=tau0)
     lam = pm.HalfCauchy(f"{name}_lambda", 1.0, dims=dims)
     c2 = pm.InverseGamma(

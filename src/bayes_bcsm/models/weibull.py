@@ -86,15 +86,15 @@ def weibull_model(
         raise PriorError(f"parametrisation {parametrisation!r} is unknown; valid: ph, aft")
     s = baseline.time_scale_months
 
-    def build(nodes: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
+    def build(nodes: Mapping[str, Any], n_events: int) -> tuple[Any, Any, Any]:
         log_alpha = pm.Normal("log_alpha", 0.0, baseline.log_alpha_sd)
         alpha = pm.Deterministic("alpha", pt.exp(log_alpha))
         if parametrisation == "ph":
             log_lambda = pm.Normal("log_lambda", baseline.log_rate_mu, baseline.log_rate_sd)
-            beta = covariate_prior(prior, n)
+            beta = covariate_prior(prior, n_events)
         else:
             mu = pm.Normal("mu", np.log(s) - baseline.log_rate_mu, baseline.log_rate_sd)
-            gamma = covariate_prior(prior, n, name="gamma")
+            gamma = covariate_prior(prior, n_events, name="gamma")
             log_lambda = pm.Deterministic("log_lambda_ph", -alpha * (mu - np.log(s)))
             beta = (
                 None
@@ -138,13 +138,13 @@ def exponential_model(
     baseline = baseline or BaselineSpec()
     s = baseline.time_scale_months
 
-    def build(nodes: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
+    def build(nodes: Mapping[str, Any], n_events: int) -> tuple[Any, Any, Any]:
         if baseline.gamma_shape is not None:
             rate = pm.Gamma("rate", alpha=baseline.gamma_shape, beta=baseline.gamma_rate)
             log_lambda = pm.Deterministic("log_lambda", pt.log(rate))
         else:
             log_lambda = pm.Normal("log_lambda", baseline.log_rate_mu, baseline.log_rate_sd)
-        beta = covariate_prior(prior, n)
+        beta = covariate_prior(prior, n_events)
         t = nodes["time_months"]
         return (
             weibull_log_hazard(t, 0.0, log_lambda, 0.0, s),

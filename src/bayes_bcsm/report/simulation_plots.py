@@ -15,7 +15,55 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_metric_by_method", "plot_replicate_estimates", "plot_sbc_ranks"]
+__all__ = [
+    "plot_design_analysis",
+    "plot_metric_by_method",
+    "plot_replicate_estimates",
+    "plot_sbc_ranks",
+]
+
+
+def plot_design_analysis(table: pd.DataFrame, title: str = "") -> Figure:
+    """Empirical power and exaggeration against the closed-form design analysis.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``method``, ``scenario``, ``power``, ``power MCSE``, ``power (closed form)``,
+        ``exaggeration``, ``exaggeration MCSE``, ``exaggeration (closed form)`` (the report's
+        design table).
+    title : str
+
+    Returns
+    -------
+    Figure
+        Two panels; points on the diagonal agree with the closed form, bars are
+        +- 1.96 MCSE.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.0), squeeze=False)
+    for ax, metric in zip(axes.flat, ("power", "exaggeration"), strict=True):
+        for method, part in table.groupby("method", sort=False):
+            ax.errorbar(
+                part[f"{metric} (closed form)"],
+                part[metric],
+                yerr=1.96 * part[f"{metric} MCSE"],
+                fmt="o",
+                ms=4,
+                capsize=2,
+                label=method,
+            )
+        values = table[[metric, f"{metric} (closed form)"]].to_numpy(float)
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            lo, hi = float(finite.min()), float(finite.max())
+            pad = 0.05 * (hi - lo or 1.0)
+            ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=0.8)
+        ax.set_xlabel(f"{metric}, closed form at the replicates' SE", fontsize=8)
+        ax.set_ylabel(f"{metric}, replicates", fontsize=8)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def _panels(n: int, width: float = 3.6, height: float = 3.0, max_cols: int = 4):
@@ -119,12 +167,27 @@ def plot_replicate_estimates(
         for j, method in enumerate(methods):
             x = part.loc[part["method"] == method, "estimate"].to_numpy(float)
             ax.plot(x, j + rng.uniform(-0.2, 0.2, len(x)), ".", ms=3, alpha=0.5)
-        truth = replicates.loc[
-            (replicates["covariate"] == covariate) & (replicates["scenario"] == scenario),
-            "true_log_hr",
+        truths = replicates[
+            (replicates["covariate"] == covariate) & (replicates["scenario"] == scenario)
         ]
-        if len(truth):
-            ax.axvline(float(truth.iloc[0]), color="k", lw=1, label="truth")
+        if len(truths):
+            ax.axvline(
+                float(truths["true_conditional"].iloc[0]),
+                color="grey",
+                ls="--",
+                lw=1,
+                label="conditional effect",
+            )
+            own = truths.groupby("method")["true_method"].first()
+            for j, method in enumerate(methods):
+                if method in own.index and np.isfinite(own[method]):
+                    ax.plot(
+                        [own[method]] * 2,
+                        [j - 0.4, j + 0.4],
+                        color="k",
+                        lw=1.5,
+                        label="method's estimand" if j == 0 else None,
+                    )
         if paper_log_hr is not None:
             ax.axvline(paper_log_hr, color="crimson", ls=":", lw=1, label="published")
         ax.set_yticks(np.arange(len(methods)), methods, fontsize=8)

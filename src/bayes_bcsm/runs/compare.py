@@ -35,6 +35,7 @@ from bayes_bcsm.hazard_ratios import (
     summary_level_label,
     summary_level_rows,
 )
+from bayes_bcsm.models.base import OBSERVED
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.report.compare_report import write_compare_report
 from bayes_bcsm.resources import CONF_PACKAGE, conf_dir
@@ -125,11 +126,23 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
             "LOO comparison skipped: the variants were fitted on different patients "
             "(e.g. complete-case vs marginalised), so their ELPDs are not comparable."
         )
+    # Comparable only when every variant stores the same pointwise quantity: the survival
+    # log-likelihood of each patient (a marginalised covariate's own model, log P(z | x), is
+    # a Potential outside the log_likelihood group; see bayes_bcsm.models.missing).
+    stored = {v.label: sorted(v.fit.idata["log_likelihood"].data_vars) for v in bayes}
+    if any(names != [OBSERVED] for names in stored.values()):
+        return None, (
+            "LOO comparison refused: the variants' pointwise log-likelihoods are not all the "
+            f"survival likelihood alone ({stored}), so their ELPDs are not comparable."
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = az.compare({v.label: v.fit.idata for v in bayes}, round_to="none")
     n_used = bayes[0].fit.n_used
-    note = f"PSIS-LOO on {n_used} patients."
+    note = (
+        f"PSIS-LOO on {n_used} patients (pointwise survival log-likelihood; a marginalised "
+        "covariate is summed out of it, its own model left out)."
+    )
     if n_used < 100:
         note += (
             " ArviZ flags every difference with `N < 100` (column diag_diff): with fewer than "

@@ -6,6 +6,11 @@ shared by every process of a sweep:
 
 ``shards/``
     One results file per shard (``calibrated_n78_shard0003.csv``), or a ``.failed.json``.
+``estimands.json``
+    Each method's estimand per scenario (pseudo-true log-HRs on one large seeded cohort,
+    :mod:`bayes_bcsm.simulation.estimands`) and the ``null_table3`` endocrine effect, keyed by
+    the generator's parameters, the cohort size and seed, the covariates and cut points;
+    computed once (about 90 s at n = 10^5) and reused by every call and every sweep job.
 ``study.json``
     The settings that fix the numbers (seed, replicates, shard size, methods, covariates,
     priors, sampler, the generator's parameters); a rerun with different settings in the
@@ -29,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +49,7 @@ from bayes_bcsm.config import (
     sampler_settings,
     validate_config,
 )
+from bayes_bcsm.inference.diagnostics import DiagnosticThresholds
 from bayes_bcsm.inference.sample import compile_cache_info
 from bayes_bcsm.reconstruct import CALIBRATED_PARAMS
 from bayes_bcsm.report.render import strict_json
@@ -51,16 +58,28 @@ from bayes_bcsm.resources import conf_dir, user_path
 from bayes_bcsm.results import SimulationPlan, SimulationRun
 from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.simulation import study
+from bayes_bcsm.simulation.estimands import (
+    PseudoTrue,
+    draw_large_cohort,
+    null_table3_effect,
+    pseudo_true,
+)
+from bayes_bcsm.simulation.methods import NULL_SCENARIOS, SCENARIOS
 from bayes_bcsm.simulation.metrics import (
     add_design_analysis,
     add_overall_rejection,
     aggregate_metrics,
 )
+from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS
 from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
 
 log = logging.getLogger(__name__)
 
 STUDY_FILE = "study.json"
+ESTIMANDS_FILE = "estimands.json"
+
+#: Estimands computed in this process, by their key (a sweep's jobs and the tests reuse them).
+_ESTIMANDS_MEMO: dict[str, dict] = {}
 
 
 def resolve_run_dir(cfg: DictConfig) -> Path:
@@ -104,6 +123,9 @@ def study_settings(cfg: DictConfig) -> study.StudySettings:
         "sceptical": dataclasses.replace(configured, family="sceptical"),
     }
     sampler = sampler_settings(cfg)
+    thresholds = DiagnosticThresholds(
+        **OmegaConf.to_container(cfg.simulation.diagnostics, resolve=True)
+    )
     return study.StudySettings(
         base_seed=int(cfg.seed),
         methods=tuple(cfg.simulation.methods),
@@ -115,7 +137,97 @@ def study_settings(cfg: DictConfig) -> study.StudySettings:
         piecewise_cuts_months=tuple(c for c in cfg.model.cuts_months if c > 0),
         baseline_prior=cfg.model.baseline_prior.value,
         sampler=dataclasses.replace(sampler, log_likelihood=False, progress_bar=False),
+        thresholds=thresholds,
     )
+
+
+def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
+    params = settings.generator_params or CALIBRATED_PARAMS
+    return json.loads(
+        strict_json(
+            {
+                "generator": params.to_dict(),
+                "n": int(n),
+                "seed": int(seed),
+                "covariates": list(settings.covariates),
+                "reference": dict(settings.reference),
+                "piecewise_cuts_months": list(settings.piecewise_cuts_months),
+                "fixed_scenarios": FIXED_SCENARIO_EFFECTS,
+            }
+        )
+    )
+
+
+def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
+    """Each scenario's generator effects and each method's pseudo-true log-HRs.
+
+    Draws one large cohort (``n`` patients, ``seed``), finds the conditional endocrine effect
+    of ``null_table3`` (:func:`~bayes_bcsm.simulation.estimands.null_table3_effect`), then
+    computes the pseudo-true values of every target in every scenario.
+
+    Returns
+    -------
+    dict
+        ``{"scenario_effects": {scenario: {effect: value}}, "pseudo_true": {scenario:
+        PseudoTrue.to_dict()}, "seconds": float}``.
+    """
+    start = time.perf_counter()
+    cohort = draw_large_cohort(
+        n, seed, settings.covariates, settings.reference, settings.generator_params
+    )
+    column, _ = NULL_SCENARIOS["null_table3"]
+    effects = {name: dict(v) for name, v in FIXED_SCENARIO_EFFECTS.items()}
+    effects["null_table3"] = {column: null_table3_effect(cohort, column, column)}
+    truths = {
+        scenario: pseudo_true(cohort, effects[scenario], settings.piecewise_cuts_months).to_dict()
+        for scenario in SCENARIOS
+    }
+    return {
+        "scenario_effects": effects,
+        "pseudo_true": truths,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def study_estimands(
+    settings: study.StudySettings, n: int, seed: int, run_dir: Path
+) -> tuple[study.StudySettings, dict[str, PseudoTrue]]:
+    """The settings with their scenario effects and estimands, from ``run_dir``'s cache.
+
+    ``estimands.json`` is reused when its key (generator parameters, ``n``, ``seed``,
+    covariates, cut points) matches, else recomputed (:func:`compute_estimands`) and written.
+
+    Returns
+    -------
+    (StudySettings, dict of str to PseudoTrue)
+        Settings with ``scenario_effects`` and ``pseudo_true`` filled in, and the full
+        pseudo-true results (with their Monte Carlo SEs) per scenario.
+    """
+    key = _estimand_key(settings, n, seed)
+    memo_key = json.dumps(key, sort_keys=True)
+    path = run_dir / ESTIMANDS_FILE
+    stored = None
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("key") == key:
+            stored = saved
+    if stored is None:
+        stored = _ESTIMANDS_MEMO.get(memo_key)
+        if stored is None:
+            log.info("computing the estimands on a cohort of %d (cached in %s)", n, path)
+            stored = {"key": key, **compute_estimands(settings, n, seed)}
+            _ESTIMANDS_MEMO[memo_key] = stored
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+        tmp.write_text(strict_json(stored))
+        tmp.replace(path)
+    truths = {s: PseudoTrue.from_dict(v) for s, v in stored["pseudo_true"].items()}
+    settings = dataclasses.replace(
+        settings,
+        scenario_effects=stored["scenario_effects"],
+        pseudo_true={s: t.values for s, t in truths.items()},
+    )
+    return settings, truths
 
 
 def _fingerprint(cfg: DictConfig, settings: study.StudySettings) -> dict:
@@ -130,6 +242,9 @@ def _fingerprint(cfg: DictConfig, settings: study.StudySettings) -> dict:
         "reference": dict(settings.reference),
         "priors": {k: repr(v) for k, v in settings.priors.items()},
         "piecewise_cuts_months": list(settings.piecewise_cuts_months),
+        "estimand_n": int(cfg.simulation.estimand_n),
+        "estimand_seed": int(cfg.simulation.estimand_seed),
+        "diagnostics": dataclasses.asdict(settings.thresholds),
         # the generator's parameters (true effects, baseline): a recalibration invalidates shards
         "generator": json.loads(
             json.dumps((settings.generator_params or CALIBRATED_PARAMS).to_dict())
@@ -245,6 +360,9 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     run_dir = resolve_run_dir(cfg)
     _check_study_file(run_dir, _fingerprint(cfg, settings))
     sim = cfg.simulation
+    settings, truths = study_estimands(
+        settings, int(sim.estimand_n), int(sim.estimand_seed), run_dir
+    )
     specs = plan_shards(list(sim.scenarios), list(sim.n), int(sim.replicates), int(sim.shard_size))
     todo = _shards_to_run(cfg, specs)
     shards_dir = run_dir / "shards"
@@ -261,7 +379,20 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
         else pd.DataFrame()
     )
     seconds = time.perf_counter() - start
-    result = SimulationRun(run_dir, replicates, aggregate, shard_status, run_status, sbc, seconds)
+    estimands = pd.concat(
+        [t.summary.assign(scenario=s) for s, t in truths.items()], ignore_index=True
+    )
+    result = SimulationRun(
+        run_dir,
+        replicates,
+        aggregate,
+        shard_status,
+        run_status,
+        sbc,
+        seconds,
+        estimands=estimands,
+        scenario_effects={s: dict(v) for s, v in settings.scenario_effects.items()},
+    )
     cache = compile_cache_info()
     timing = {
         "seconds": seconds,
@@ -274,6 +405,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
         replicates.to_csv(folder / "replicates.csv", index=False)
         aggregate.to_csv(folder / "aggregate.csv", index=False)
         shard_status.to_csv(folder / "shard_status.csv", index=False)
+        estimands.to_csv(folder / "estimands.csv", index=False)
         plan = SimulationPlan(
             int(cfg.simulation.replicates),
             tuple(int(n) for n in cfg.simulation.n),

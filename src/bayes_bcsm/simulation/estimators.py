@@ -15,6 +15,9 @@
     sceptical log-HR prior; estimate = posterior median of the log-HR, interval = the 95 %
     equal-tailed posterior interval. Models are compiled once per structure and refitted on
     every replicate (the compile cache of :func:`bayes_bcsm.inference.sample.sample`).
+    A fit failing any convergence check of ``StudySettings.thresholds`` is recorded as
+    failed (the failed checks in the note) and keeps its estimates, so metrics can be
+    reported with and without failed fits.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from scipy import stats
 
 from bayes_bcsm.data import Design, build_design
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design, paper_selection
-from bayes_bcsm.inference.diagnostics import rank_rhat
+from bayes_bcsm.inference.diagnostics import check_convergence
 from bayes_bcsm.inference.predictive import log_hazard_ratio_draws
 from bayes_bcsm.inference.sample import sample
 from bayes_bcsm.models import SurvivalModel, model_family
@@ -42,6 +45,7 @@ __all__ = [
     "bayesian_model",
     "cox_estimates",
     "failure",
+    "failure_reason",
     "fit_bayesian",
     "fit_frequentist",
     "method_seed",
@@ -94,7 +98,8 @@ class Estimates:
     selected : dict of str to int
         1 for the design columns in the final model.
     failed : bool
-        The fit failed (exception, non-convergence, R-hat above the limit).
+        The fit failed (exception, non-convergence, a failed convergence check). A Bayesian
+        fit that failed its checks keeps its estimates; an exception leaves none.
     note : str
         Failure reason, separation, selected factors.
     """
@@ -175,8 +180,11 @@ def fit_frequentist(
 def fit_bayesian(method: str, settings: StudySettings, design: Design, seed: int) -> Estimates:
     """Fit a Bayesian method: posterior median and 95 % equal-tailed interval of each log-HR.
 
-    The fit counts as failed when the largest rank-normalised R-hat of the log-HRs
-    (:func:`bayes_bcsm.inference.diagnostics.rank_rhat`) exceeds ``settings.rhat_max``.
+    The fit counts as failed when it fails any check of
+    :func:`bayes_bcsm.inference.diagnostics.check_convergence` at ``settings.thresholds``
+    (every posterior variable, as for single fits: rank R-hat, bulk and tail ESS,
+    divergences, E-BFMI, tree depth); the note names each failed check with its value and
+    threshold. The estimates are kept either way.
 
     Parameters
     ----------
@@ -189,23 +197,36 @@ def fit_bayesian(method: str, settings: StudySettings, design: Design, seed: int
     """
     model = bayesian_model(settings, method, design)
     fit = sample(model, dataclasses.replace(settings.sampler, seed=seed))
-    worst = float(np.nanmax(rank_rhat(fit.idata, ["beta"]).to_numpy()))
+    diagnostics = check_convergence(fit.idata, settings.thresholds)
     quantiles = log_hazard_ratio_draws(fit).quantile([0.025, 0.5, 0.975], dim=("chain", "draw"))
     lower, median, upper = quantiles.transpose("quantile", "covariate").values
     columns = list(model.columns)
-    diverging = fit.idata["sample_stats"].dataset.get("diverging")
-    n_div = int(diverging.sum()) if diverging is not None else 0
-    failed = not worst <= settings.rhat_max
-    notes = []
-    if failed:
-        notes.append(f"R-hat {worst:.3f} > {settings.rhat_max}")
-    if n_div:
-        notes.append(f"{n_div} divergences")
     return Estimates(
         dict(zip(columns, map(float, median), strict=True)),
         dict(zip(columns, map(float, lower), strict=True)),
         dict(zip(columns, map(float, upper), strict=True)),
         dict.fromkeys(columns, 1),
-        failed,
-        "; ".join(notes),
+        not diagnostics.passed,
+        failure_reason(diagnostics.summary),
     )
+
+
+def failure_reason(summary: pd.DataFrame) -> str:
+    """The failed checks of a diagnostics summary, e.g. ``ess_bulk 212 < 400; divergences 3 > 0``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :attr:`bayes_bcsm.inference.diagnostics.Diagnostics.summary`.
+
+    Returns
+    -------
+    str
+        Empty when every check passed.
+    """
+    below = {"ess_bulk", "ess_tail", "e_bfmi"}  # checks with a lower bound
+    parts = []
+    for row in summary.loc[~summary["passed"]].itertuples():
+        sign = "<" if row.check in below else ">"
+        parts.append(f"{row.check} {row.value:.5g} {sign} {row.threshold:g}")
+    return "; ".join(parts)

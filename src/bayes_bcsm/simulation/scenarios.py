@@ -1,7 +1,11 @@
 """The scenarios of the simulation study: the generator's effects and each design column's truth.
 
-Scenarios: ``calibrated`` uses the calibrated effects unchanged; ``null`` sets the endocrine
-(``hormone_therapy``) effect to 0 (HR = 1), all other effects unchanged.
+Scenarios: ``calibrated`` uses the calibrated effects unchanged; ``null_conditional`` sets the
+endocrine (``hormone_therapy``) effect to 0 (HR = 1 conditional on all 16 indicators), all other
+effects unchanged; ``null_table3`` sets it to the value that makes the *Table 3* pseudo-true
+endocrine log-HR 0 (found by root-finding,
+:func:`bayes_bcsm.simulation.estimands.null_table3_effect`, and carried by
+``StudySettings.scenario_effects``).
 
 ``true_log_hr`` is the generator's log hazard ratio of the indicator behind each design column
 (:data:`TRUTH_MAP`, read from the study's factor records
@@ -11,9 +15,9 @@ Scenarios: ``calibrated`` uses the calibrated effects unchanged; ``null`` sets t
 tested patients; untested patients are excluded as complete cases). The generator's effects are
 *conditional on all 16 indicators* of its linear predictor; the Table 3 model leaves 12 of them
 out (e.g. visceral metastasis), so its target differs from the generator's effect by
-omitted-covariate confounding and by the non-collapsibility of the hazard ratio. Bias is
-measured against the generator's effect because that is the effect the paper's adjusted HR is
-meant to estimate.
+omitted-covariate confounding and by the non-collapsibility of the hazard ratio. This module
+gives that conditional truth (``true_conditional`` in the replicate table); each method's own
+estimand (``true_method``) comes from :mod:`bayes_bcsm.simulation.estimands`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pandas as pd
 from bayes_bcsm.data import Design, derive_groupings
 from bayes_bcsm.reconstruct import GeneratorParams, simulate_cohort, true_effects
 from bayes_bcsm.simulation.methods import SCENARIOS
-from bayes_bcsm.simulation.settings import StudySettings
+from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS, StudySettings
 from bayes_bcsm.simulation.shards import replicate_seed
 from bayes_bcsm.study import GENERATOR_FACTORS
 
@@ -36,27 +40,40 @@ TRUTH_MAP: dict[tuple[str, str | None], str] = {
     (f.cohort_column, f.level): f.indicator for f in GENERATOR_FACTORS
 }
 
-_SCENARIO_EFFECTS: dict[str, dict[str, float]] = {
-    "calibrated": {},
-    "null": {"hormone_therapy": 0.0},
-}
 
-
-def scenario_effects(scenario: str) -> dict[str, float]:
+def scenario_effects(scenario: str, settings: StudySettings | None = None) -> dict[str, float]:
     """Generator effects (log-HRs) overridden in a scenario.
+
+    Parameters
+    ----------
+    scenario : str
+        One of :data:`SCENARIOS`.
+    settings : StudySettings, optional
+        Carries the computed effects of ``null_table3`` (default: the fixed scenarios only).
 
     Raises
     ------
     ValueError
-        For an unknown scenario (the message lists the valid ones).
+        For an unknown scenario (the message lists the valid ones), or ``null_table3``
+        without its computed effect.
     """
-    if scenario not in _SCENARIO_EFFECTS:
+    if scenario not in SCENARIOS:
         raise ValueError(f"scenario {scenario!r} is unknown; valid: {', '.join(SCENARIOS)}")
-    return dict(_SCENARIO_EFFECTS[scenario])
+    known = settings.scenario_effects if settings is not None else FIXED_SCENARIO_EFFECTS
+    if scenario not in known:
+        raise ValueError(
+            f"scenario {scenario!r} needs its generator effects in StudySettings.scenario_effects "
+            "(null_table3: bayes_bcsm.simulation.estimands.null_table3_effect; the study run "
+            "computes and caches it)"
+        )
+    return dict(known[scenario])
 
 
 def true_log_hrs(
-    design: Design, scenario: str, params: GeneratorParams | None = None
+    design: Design,
+    scenario: str,
+    params: GeneratorParams | None = None,
+    settings: StudySettings | None = None,
 ) -> dict[str, float]:
     """The generator's true log-HR of each design column (see :data:`TRUTH_MAP`).
 
@@ -67,9 +84,11 @@ def true_log_hrs(
     ----------
     design : Design
     scenario : str
-        ``"calibrated"`` or ``"null"``.
+        One of :data:`SCENARIOS`.
     params : GeneratorParams, optional
         Default: the calibrated parameters.
+    settings : StudySettings, optional
+        For the computed effects of ``null_table3`` (see :func:`scenario_effects`).
 
     Returns
     -------
@@ -82,7 +101,7 @@ def true_log_hrs(
         For a design column without a generator counterpart.
     """
     effects = true_effects(params)
-    effects.update(scenario_effects(scenario))
+    effects.update(scenario_effects(scenario, settings))
     out: dict[str, float] = {}
     for term in design.terms:
         if term.kind != "categorical":
@@ -131,7 +150,7 @@ def replicate_cohort(
     cohort = simulate_cohort(
         n,
         np.random.default_rng(seed),
-        effects=scenario_effects(scenario),
+        effects=scenario_effects(scenario, settings),
         params=settings.generator_params,
     )
     return derive_groupings(cohort)

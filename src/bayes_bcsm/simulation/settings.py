@@ -5,16 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bayes_bcsm.inference.diagnostics import DiagnosticThresholds
 from bayes_bcsm.inference.sample import SamplerSettings
 from bayes_bcsm.models import PriorSpec
 from bayes_bcsm.reconstruct import GeneratorParams
-from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, METHODS
+from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, METHODS, SCENARIOS
 from bayes_bcsm.study import TABLE3_FACTORS
 
-__all__ = ["TABLE3_COVARIATES", "StudySettings"]
+__all__ = ["FIXED_SCENARIO_EFFECTS", "TABLE3_COVARIATES", "StudySettings"]
 
 #: The paper's Table 3 covariate set (cohort / derived-grouping columns), in its order.
 TABLE3_COVARIATES: tuple[str, ...] = tuple(f.cohort_column for f in TABLE3_FACTORS)
+
+
+#: Scenario effects that need no computation (``null_table3`` is found by root-finding).
+FIXED_SCENARIO_EFFECTS: dict[str, dict[str, float]] = {
+    "calibrated": {},
+    "null_conditional": {"hormone_therapy": 0.0},
+}
 
 
 def _default_priors() -> dict[str, PriorSpec]:
@@ -50,10 +58,22 @@ class StudySettings:
         Sampler settings; the seed is replaced per replicate and method.
     screen_p, remove_p : float
         Thresholds of the selection procedure (paper: 0.05 and SPSS's 0.10).
-    rhat_max : float
-        A Bayesian fit whose largest log-HR R-hat exceeds this is recorded as failed.
+    thresholds : DiagnosticThresholds
+        Failure rules of the Bayesian fits: a fit failing any check of
+        :func:`bayes_bcsm.inference.diagnostics.check_convergence` (R-hat, bulk / tail ESS,
+        divergences, E-BFMI, tree depth; default: the same thresholds as single fits) is
+        recorded as failed, with the failed checks as the reason.
     generator_params : GeneratorParams or None
         Generator parameters (default: the calibrated ones).
+    scenario_effects : mapping of str to mapping of str to float
+        Generator log-HRs overridden per scenario. ``calibrated`` and ``null_conditional``
+        have fixed entries; ``null_table3`` needs the root found by
+        :func:`bayes_bcsm.simulation.estimands.null_table3_effect` (the study run computes
+        it and caches it in the study folder).
+    pseudo_true : mapping of str to mapping of str to mapping of str to float
+        ``pseudo_true[scenario][target][design column]``: each method's estimand
+        (:mod:`bayes_bcsm.simulation.estimands`); a scenario missing here leaves
+        ``true_method`` empty (NaN).
     """
 
     base_seed: int
@@ -68,8 +88,12 @@ class StudySettings:
     sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(log_likelihood=False))
     screen_p: float = 0.05
     remove_p: float = 0.10
-    rhat_max: float = 1.05
+    thresholds: DiagnosticThresholds = field(default_factory=DiagnosticThresholds)
     generator_params: GeneratorParams | None = None
+    scenario_effects: Mapping[str, Mapping[str, float]] = field(
+        default_factory=lambda: dict(FIXED_SCENARIO_EFFECTS)
+    )
+    pseudo_true: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.methods if m not in METHODS]
@@ -81,3 +105,6 @@ class StudySettings:
         missing = sorted(needed - set(self.priors))
         if missing:
             raise ValueError(f"priors {missing} are needed by the methods but not given")
+        unknown = sorted(set(self.scenario_effects) - set(SCENARIOS))
+        if unknown:
+            raise ValueError(f"scenario_effects {unknown}: valid scenarios are {list(SCENARIOS)}")

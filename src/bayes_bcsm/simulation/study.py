@@ -4,13 +4,15 @@ For each replicate a cohort of ``n`` patients is drawn from the reconstruction's
 generator with a seed that depends only on (base seed, scenario, n, replicate)
 (:func:`bayes_bcsm.simulation.scenarios.replicate_cohort`), and each method of
 :mod:`bayes_bcsm.simulation.estimators` is fitted on it; the truth of each design column comes
-from :func:`bayes_bcsm.simulation.scenarios.true_log_hrs`. This module is the runner: one
+from :func:`bayes_bcsm.simulation.scenarios.true_log_hrs` (``true_conditional``) and each
+method's own estimand from ``StudySettings.pseudo_true`` (``true_method``, see
+:mod:`bayes_bcsm.simulation.estimands`). This module is the runner: one
 replicate (:func:`simulate_replicate`), one shard (:func:`run_shard`), and the
 simulation-based calibration of the Bayesian methods (:func:`run_study_sbc`).
 
-Each method's failure (an exception, a Cox fit that did not converge, a posterior with
-R-hat of a log-HR above ``rhat_max``) is *recorded* (``failed = 1``, the reason in ``note``),
-never raised: one bad replicate does not lose a shard.
+Each method's failure (an exception, a Cox fit that did not converge, a posterior failing a
+convergence check of ``StudySettings.thresholds``) is *recorded* (``failed = 1``, the reason
+in ``note``), never raised: one bad replicate does not lose a shard.
 
 The names of the former single module (settings, scenarios, estimators, metrics) are
 re-exported here.
@@ -39,7 +41,7 @@ from bayes_bcsm.simulation.estimators import (
     method_seed,
     table3_design,
 )
-from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, METHODS, SCENARIOS
+from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, METHOD_TARGETS, METHODS, SCENARIOS
 from bayes_bcsm.simulation.metrics import REPLICATE_COLUMNS
 from bayes_bcsm.simulation.scenarios import (
     TRUTH_MAP,
@@ -80,7 +82,8 @@ def simulate_replicate(
     Parameters
     ----------
     settings : StudySettings
-    scenario : {"calibrated", "null"}
+    scenario : str
+        One of :data:`SCENARIOS`.
     n : int
         Patients per cohort.
     replicate : int
@@ -92,11 +95,14 @@ def simulate_replicate(
     DataFrame
         Columns :data:`REPLICATE_COLUMNS` + :data:`EXTRA_COLUMNS`; one row per method and
         Table 3 design column. Log-HRs per natural unit; intervals are 95 %.
+        ``true_conditional`` is the generator's effect, ``true_method`` the method's
+        pseudo-true log-HR (NaN when ``settings.pseudo_true`` lacks the scenario).
     """
     seed = replicate_seed(settings.base_seed, scenario, n, replicate)
     frame = replicate_cohort(settings, scenario, n, replicate)
     design = table3_design(settings, frame)
-    truth = true_log_hrs(design, scenario, settings.generator_params)
+    truth = true_log_hrs(design, scenario, settings.generator_params, settings)
+    pseudo = settings.pseudo_true.get(scenario, {})
     rows = []
     for method in settings.methods:
         start = time.perf_counter()
@@ -108,6 +114,7 @@ def simulate_replicate(
         except Exception as error:  # recorded per method; the replicate goes on
             est = failure(f"{type(error).__name__}: {error}"[:300])
         seconds = time.perf_counter() - start
+        target = pseudo.get(METHOD_TARGETS[method], {})
         for column in design.columns:
             rows.append(
                 {
@@ -116,11 +123,12 @@ def simulate_replicate(
                     "method": method,
                     "covariate": column,
                     "replicate": int(replicate),
-                    "true_log_hr": truth[column],
+                    "true_conditional": truth[column],
+                    "true_method": target.get(column, np.nan),
                     "estimate": est.estimate.get(column, np.nan),
                     "lower": est.lower.get(column, np.nan),
                     "upper": est.upper.get(column, np.nan),
-                    "selected": int(est.selected.get(column, 0)) if not est.failed else 0,
+                    "selected": int(est.selected.get(column, 0)),
                     "failed": int(est.failed),
                     "seconds": seconds,
                     "note": est.note,

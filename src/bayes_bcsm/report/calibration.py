@@ -167,7 +167,12 @@ def write_calibration_report(tables: dict, cohort: pd.DataFrame, out_dir: Path) 
         f"- reverse Kaplan-Meier median follow-up: {tables['reverse_km_median']:.1f} months "
         "(the table uses the median of observed times, Table 1's reading)",
     ]
-    if search:
+    if search and search.get("budget_evaluations") is None:
+        lines.append(
+            "- search: this cohort's parameters come from the earlier wall-clock search (before "
+            "the Table 3 criteria); no budgeted search has been recorded for it yet"
+        )
+    elif search:
         lines.append(
             f"- search: budget {search.get('budget_evaluations')} evaluations, search seed "
             f"{search.get('search_seed')}, {search.get('n_seeds', '?')} cohort seeds per "

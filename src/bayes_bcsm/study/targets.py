@@ -198,7 +198,7 @@ def load_targets(path: str | Path | None = None) -> Targets:
     Parameters
     ----------
     path : str or Path, optional
-        Another targets file (e.g. ``../shared/paper/targets.yaml``).
+        Another targets file (e.g. a corrected copy, ``my_targets.yaml``).
     """
     if path is None:
         text = resources.files("bayes_bcsm.study").joinpath(BUNDLED_TARGETS).read_text()

@@ -188,7 +188,7 @@ def test_quick_study_end_to_end(reference_run):
     rows = result.replicates
     assert (rows["failed"] == 0).mean() > 0.9
     status = read_csv(result.run_dir / "shard_status.csv")
-    assert len(status) == 4 and (status["state"] == "done").all()
+    assert len(status) == 6 and (status["state"] == "done").all()
     # report: Markdown + self-contained HTML + PNGs, SBC included
     for folder in (result.run_dir, result.run_dir.parent / "hydra_out"):
         assert (folder / "report.md").exists() and (folder / "aggregate.csv").exists()
@@ -213,7 +213,7 @@ def test_quick_study_end_to_end(reference_run):
 def test_rerun_after_a_kill_completes_only_missing_shards_and_matches(reference_run, tmp_path):
     _, reference = reference_run
     shards = sorted((reference.run_dir / "shards").glob("*.csv"))
-    assert len(shards) == 4
+    assert len(shards) == 6
     run_dir = tmp_path / "study"
     (run_dir / "shards").mkdir(parents=True)
     shutil.copy(reference.run_dir / "study.json", run_dir / "study.json")
@@ -225,10 +225,7 @@ def test_rerun_after_a_kill_completes_only_missing_shards_and_matches(reference_
     partial = simulate_run.run(cfg2, tmp_path / "out")
     states = dict(zip(partial.run_status["shard"], partial.run_status["state"], strict=True))
     assert states == {
-        shards[0].stem: "skipped",
-        shards[1].stem: "done",
-        shards[2].stem: "done",
-        shards[3].stem: "skipped",
+        shard.stem: "skipped" if i in (0, 3) else "done" for i, shard in enumerate(shards)
     }
     pd.testing.assert_frame_equal(
         partial.replicates[DETERMINISTIC], reference.replicates[DETERMINISTIC]

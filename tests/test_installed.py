@@ -56,6 +56,7 @@ def installed(tmp_path_factory) -> Path:
 
 
 # about 40 s (install ~5 s, a sampler=quick fit, a Cox fit): under the ~60 s bar for `slow`
+@pytest.mark.slow  # a fresh venv, an install and two runs: ~40 s (make test-slow)
 def test_installed_package_runs_from_another_folder(installed, tmp_path):
     python = installed / "bin" / "python"
     where = _run(

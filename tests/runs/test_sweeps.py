@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hydra import compose, initialize_config_module
 
 from bayes_bcsm.config import register_configs
@@ -15,6 +16,7 @@ from bayes_bcsm.resources import CONF_PACKAGE
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a real joblib multirun: about a minute on 2 cores (make test-slow)
 def test_multirun_sweep_with_joblib_writes_one_folder_per_combination(tmp_path):
     result = subprocess.run(
         [
@@ -59,6 +61,7 @@ def test_slurm_launcher_config_composes():
     assert launcher.timeout_min == 60 and launcher.array_parallelism == 32
 
 
+@pytest.mark.slow  # real submitit jobs: about a minute on 2 cores (make test-slow)
 def test_simulation_sweep_runs_real_submitit_jobs_and_merges(tmp_path):
     """The documented sweep on a tiny study: one submitit_local job per shard (each a real
     submitit job: its own process and log folder), then one call merges the shards."""

@@ -28,6 +28,9 @@ from bayes_bcsm.simulation.estimands import (
 from bayes_bcsm.simulation.settings import TABLE3_COVARIATES
 from bayes_bcsm.study import TABLE3_FACTORS
 
+#: Large seeded cohorts (20,000 patients, MLE fits): run with make test-slow.
+pytestmark = pytest.mark.slow
+
 N_LARGE = 20_000  # about 9,000 complete-case events: MCSE about 0.025 per log-HR
 
 

@@ -30,6 +30,7 @@ from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS, simulate_cohort
 from bayes_bcsm.reconstruct.search import (
     COVARIATE_GRID,
     frontier_table,
+    full_score,
     params_to_vector,
     reference_indicators,
     search,
@@ -111,6 +112,24 @@ def test_search_is_reproducible_on_a_budget():
     assert {"budget_evaluations", "search_seed", "frontier"} <= set(one.summary())
 
 
+def test_search_never_ends_worse_than_its_warm_start():
+    """A warm start takes a climber's place and is scored: by the choice rule (fewest failed
+    Table 1-2 criteria, then the Table 3 distance, then the loss) the result is at least as
+    good as the start, and the summary names the start's seed."""
+    start = (167, CALIBRATED_PARAMS)
+    kwargs = dict(budget=60, n_seeds=2, keep=1, climbers=2, n_final=1, settings=COVARIATE_GRID[:1])
+    result = search(workers=1, start=start, **kwargs)
+    row = result.finalists.set_index("seed")
+    mine = (
+        len([f for f in result.criteria_failed if not f.startswith("table3")]),
+        result.table3_distance,
+        result.loss,
+    )
+    base = full_score(*start, load_targets())
+    assert mine <= (base["n_failed_table12"], base["table3_distance"], base["loss"])
+    assert 167 in row.index and result.summary()["start_seed"] == 167
+
+
 def test_frontier_table_is_monotone():
     import pandas as pd
 
@@ -185,5 +204,6 @@ def test_calibration_report_writes_markdown_html_png(tmp_path, committed):
     assert (tmp_path / "frontier.png").stat().st_size > 0
     assert "Every Table 3 criterion holds once 1 Table 1-2 criteria may fail" in text
     assert "true HR (generator)" in text and "published SEs" in text
+    assert "Which printed figures pull against which" in text and "implied P" in text
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in html

@@ -318,6 +318,8 @@ class SearchResult:
     frontier : DataFrame
         Best Table 3 distance with at most ``k`` failed Table 1-2 criteria, per ``k``
         (:func:`frontier_table`).
+    start_seed : int, optional
+        The warm start's seed, when the search had one.
     """
 
     params: GeneratorParams
@@ -331,6 +333,7 @@ class SearchResult:
     table3_distance: float = float("nan")
     finalists: pd.DataFrame | None = None
     frontier: pd.DataFrame | None = None
+    start_seed: int | None = None
 
     def summary(self) -> dict:
         """Plain types for ``reconstruction.yaml`` (no clock time: the file is reproducible)."""
@@ -339,6 +342,7 @@ class SearchResult:
             "budget_evaluations": int(self.budget),
             "search_seed": int(self.search_seed),
             "cohorts_scored": int(self.n_evaluated),
+            "start_seed": self.start_seed,
             "loss": round(float(self.loss), 4),
             "table3_distance_se": _plain(self.table3_distance),
             "criteria_failed": list(self.criteria_failed),
@@ -419,6 +423,7 @@ def search(
     seed: int = 2025,
     base: GeneratorParams | None = None,
     settings: Sequence[tuple[int, float, float]] = COVARIATE_GRID,
+    start: tuple[int, GeneratorParams] | None = None,
 ) -> SearchResult:
     """Random search, hill-climb, frontier and final scoring (see the module docstring).
 
@@ -444,12 +449,17 @@ def search(
         Fixed parameters (knots, close rule, dependence); default :data:`CALIBRATED_PARAMS`.
     settings : sequence of (int, float, float)
         Covariate settings ``(postop_abc_overlap, ht_untested_weight, hr_positive_untested)``.
+    start : (int, GeneratorParams), optional
+        A warm start ``(seed, parameters)``, e.g. an earlier reconstruction: it takes the place
+        of the last climber (the budget is unchanged) and is scored with the full loss, so the
+        result is never worse than the start by the choice rule. The result depends on the
+        start as on every other argument.
 
     Returns
     -------
     SearchResult
     """
-    start = time.time()
+    started = time.time()
     base = base or CALIBRATED_PARAMS
     seeds = list(range(n_seeds))
     n_param_sets = max(1, (budget // 2) // (len(settings) * n_seeds))
@@ -468,6 +478,8 @@ def search(
             front.merge(part)
         pooled.sort(key=lambda r: (r[0], r[1]))
         chosen = pooled[:climbers]
+        if start is not None:
+            chosen = [*chosen[: climbers - 1], (np.nan, 0, int(start[0]), start[1])]
         jobs = [
             pool.submit(_climb, (len(settings) + i, s, p, steps, seed + 1000 + i))
             for i, (_, _, s, p) in enumerate(chosen)
@@ -480,6 +492,8 @@ def search(
             front.merge(part)
     finalists = sorted(climbed + pooled[:n_final], key=lambda r: (r[0], r[1]))[:n_final]
     candidates = [(s, p) for _, _, s, p in finalists]
+    if start is not None:
+        candidates.append((int(start[0]), start[1]))
     for k in sorted(front.best):
         candidates += [(s, p) for _, _, _, s, p in front.best[k]]
     targets = load_targets()
@@ -503,9 +517,10 @@ def search(
         n_evaluated=n_eval,
         budget=int(budget),
         search_seed=int(seed),
-        seconds=time.time() - start,
+        seconds=time.time() - started,
         criteria_failed=tuple(failed),
         table3_distance=d3,
         finalists=table,
         frontier=frontier_table(table),
+        start_seed=None if start is None else int(start[0]),
     )

@@ -4,7 +4,8 @@ Usage
 -----
     bayes-bcsm calibrate               # reconstruction.yaml -> bcsm_reconstructed.csv
     bayes-bcsm calibrate --search      # rerun the search, rewrite both files
-    bayes-bcsm calibrate --search --budget 160000 --search-seed 2025   # the committed search
+    bayes-bcsm calibrate --search --budget 160000 --search-seed 2025 \
+        --start docs/calibration/search_start.yaml     # the committed search
     bayes-bcsm calibrate --report DIR  # calibration report (Markdown, HTML, PNG) in DIR
 
 (``python -m bayes_bcsm calibrate`` and ``python experiments/calibrate.py`` are the same.) Both
@@ -13,7 +14,9 @@ files live in the package (:func:`bayes_bcsm.resources.reconstruction_config`,
 is a pure function of the YAML (generator parameters + seed), so regeneration is bit-identical;
 ``tests/reconstruct/test_committed_cohort.py`` checks it. The search stops on a budget of
 evaluations (``--budget``), not on the clock, so the same ``--budget`` and ``--search-seed``
-give the same parameters on any machine; both are written to the YAML's ``search`` entry, with
+give the same parameters on any machine; ``--start`` adds a warm start (an earlier
+reconstruction YAML: its seed and parameters take one climber's place). Budget, seed and start
+are written to the YAML's ``search`` entry, with
 the trade-off frontier between Tables 1-2 and Table 3 that the report plots.
 
 This is not a Hydra application: it rewrites the package's committed files rather than writing
@@ -101,6 +104,9 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--budget", type=int, default=160_000, help="cohorts scored by the search (evaluations)"
     )
     p.add_argument("--search-seed", type=int, default=2025, help="seed of the search's draws")
+    p.add_argument(
+        "--start", type=Path, default=None, help="warm start: a reconstruction YAML (optional)"
+    )
     p.add_argument("--seeds", type=int, default=120, help="seeds cached per setting")
     p.add_argument("--workers", type=int, default=2, help="processes (result independent)")
     return p
@@ -120,10 +126,22 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     if args.search:
         from bayes_bcsm.reconstruct.search import search
 
+        start = None
+        if args.start is not None:
+            _, start_seed, start_params, _ = read_config(args.start)
+            start = (start_seed, start_params)
         result = search(
-            budget=args.budget, workers=args.workers, n_seeds=args.seeds, seed=args.search_seed
+            budget=args.budget,
+            workers=args.workers,
+            n_seeds=args.seeds,
+            seed=args.search_seed,
+            start=start,
         )
-        summary = {"n_seeds": args.seeds, **result.summary()}
+        summary = {
+            "n_seeds": args.seeds,
+            "start_config": None if args.start is None else args.start.as_posix(),
+            **result.summary(),
+        }
         write_config(78, result.seed, result.params, {"search": summary}, config)
         print(
             f"chosen seed {result.seed}, loss {result.loss:.3f}, Table 3 distance "

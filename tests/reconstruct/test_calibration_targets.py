@@ -8,10 +8,12 @@ half-width within 50 % (SPSS rule), each of the four Table 3 aHRs within 1 publi
 test per covariate) and the paper's selection keeping endocrine therapy within 1 published SE
 with P < 0.05. All values are computed with bayes_bcsm.frequentist.
 
-Criteria the shipped cohort does not meet are listed in :data:`EXCEPTIONS` with the reason
-(issue 13: the Table 3 calibration is not finished); their tests are
-strict xfails, so they fail the day the cohort meets them. The cohort's own figures for those
-criteria are given in the reasons (and in the calibration report).
+Criteria the shipped cohort does not meet are listed in :data:`EXCEPTIONS` with the reason:
+the budgeted search (160,000 cohorts, search seed 2025, warm start seed 167) found no cohort
+meeting them together with the others, and the printed figures pull against each other
+(docs/calibration/report.md: the trade-off frontier, and "Which printed figures pull against
+which"). Their tests are strict xfails, so they fail the day a cohort meets them.
+:func:`test_shipped_cohort_is_pinned` pins the shipped cohort's own figures for those criteria.
 """
 
 from __future__ import annotations
@@ -42,18 +44,20 @@ TARGETS = load_targets()
 
 #: Criteria the shipped cohort is allowed to miss, each with its reason (the frontier in
 #: docs/calibration/report.md and data/README.md, "How close it is").
-_NOT_YET = (
-    "the shipped cohort (seed 167) predates the Table 3 calibration; the budgeted search that "
-    "picks the cohort meeting Tables 1-2 with the smallest Table 3 distance has not been run to "
-    "its end yet (issue 13)"
+_FRONTIER = (
+    "no cohort of the budgeted search meets it together with the other Table 1-2 criteria "
+    "(docs/calibration/report.md, trade-off frontier)"
 )
+_MEDIANS = "the printed P lies on the other side of 0.05 from the P its own medians imply"
 EXCEPTIONS: dict[str, str] = {
-    "log-rank side postop_neuro_dysfunction": _NOT_YET,
-    "log-rank side hormone_receptor": _NOT_YET,
-    "median CIs": _NOT_YET + "; 13 of 30 half-widths within 50 %",
-    "table3 postop_neuro_dysfunction: aHR": _NOT_YET + "; 6.06, 1.51 published SE away",
-    "table3 hormone_therapy: aHR": _NOT_YET + "; 0.603, 1.82 published SE away",
-    "table3 selection keeps hormone_therapy": _NOT_YET + "; selection aHR 0.43, 1.53 SE away",
+    "log-rank side postop_neuro_dysfunction": _MEDIANS + " (0.051 printed, about 0.001 implied)",
+    "log-rank side hormone_receptor": _MEDIANS + " (0.009 printed, about 0.23 implied)",
+    "median CIs": _FRONTIER + "; 11 of 30 here, at most 17 among the frontier's cohorts",
+    "table3 postop_neuro_dysfunction: aHR": _FRONTIER + "; aHR 6.66, 1.60 published SE away",
+    "table3 hormone_therapy: aHR": _FRONTIER
+    + "; aHR 0.522, 1.70 published SE away (the printed 0.070 asks adjustment to move the crude"
+    " HR of Table 2's medians, 0.80, by a factor of 11)",
+    "table3 selection keeps hormone_therapy": _FRONTIER + "; selection aHR 0.392, 1.45 SE away",
 }
 
 
@@ -166,3 +170,25 @@ def test_selection_keeps_hormone_therapy(frame, request):
     assert np.isfinite(hr), "endocrine therapy dropped by the selection"
     assert p < ALPHA
     assert abs(np.log(hr) - np.log(target.hr)) / published_se(target) <= TABLE3_TOLERANCE_SE
+
+
+def test_shipped_cohort_is_pinned(frame):
+    """The shipped cohort's figures for the criteria it misses (issue 13: the targets are not
+    jointly attainable, so the cohort that fails the fewest Table 1-2 criteria with the smallest
+    Table 3 distance ships; these are its figures, as the calibration report prints them)."""
+    hr = table3_hazard_ratios(frame)
+    np.testing.assert_allclose(
+        [hr[f.indicator] for f in TABLE3_FACTORS], [0.847, 6.66, 0.279, 0.522], rtol=5e-3
+    )
+    selection_hr, selection_p = selection_hormone_therapy(frame)
+    assert selection_hr == pytest.approx(0.392, rel=5e-3)
+    assert selection_p == pytest.approx(0.00159, rel=1e-2)
+    assert logrank_p(frame, FACTORS["postop_neuro_dysfunction"][0]) == pytest.approx(
+        0.000129, rel=1e-2
+    )
+    assert logrank_p(frame, FACTORS["hormone_receptor"][0]) == pytest.approx(0.205, rel=1e-2)
+    rows = _half_widths(frame)
+    passing = sum(
+        abs(v - w) <= MEDIAN_CI_RELATIVE_TOLERANCE * w for _, v, w in rows if np.isfinite(v)
+    )
+    assert passing == 11

@@ -137,8 +137,9 @@ def piecewise_model(
             )
         else:
             # Anchored at its mean over the intervals, not at the first interval: early
-            # intervals often hold no death (none before 10.5 months in the cohort), and a
-            # walk anchored there is identified by its prior alone (divergent transitions).
+            # intervals often hold no death (none before 11.5 months among the bundled
+            # cohort's complete cases), and a walk anchored there is identified by its prior
+            # alone (divergent transitions).
             level = pm.Normal("log_rate_mean", baseline.log_rate_mu, baseline.log_rate_sd)
             sigma = pm.HalfNormal("rw_sigma", baseline.rw_sd)
             z = pm.Normal("rw_z", 0.0, 1.0, dims="step")

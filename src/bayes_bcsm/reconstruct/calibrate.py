@@ -68,7 +68,7 @@ from bayes_bcsm.frequentist.cox import CoxError, cox_ph
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.frequentist.selection import SelectionError, paper_selection
 from bayes_bcsm.study import TABLE2_FACTORS, TABLE3_FACTORS, Targets, load_targets
-from bayes_bcsm.study.consistency import median_logrank_consistency
+from bayes_bcsm.study.consistency import crude_versus_adjusted, median_logrank_consistency
 from bayes_bcsm.study.targets import GroupTarget, HazardRatioTarget
 
 #: Table 2 factor -> (column of ``derive_groupings(cohort)``, {published label: cohort value}),
@@ -648,7 +648,8 @@ def calibration_report_tables(
         ``criteria_failed`` (list of str, :func:`criteria_from_checks`),
         ``table3_distance`` (float, :func:`table3_distance`), ``truth`` (DataFrame,
         :func:`truth_and_realisation`), ``consistency`` (DataFrame,
-        :func:`bayes_bcsm.study.consistency.median_logrank_consistency`).
+        :func:`bayes_bcsm.study.consistency.median_logrank_consistency`), ``adjustment``
+        (DataFrame, :func:`bayes_bcsm.study.consistency.crude_versus_adjusted`).
     """
     targets = targets or load_targets()
     comps = check_targets(cohort, targets)
@@ -668,4 +669,5 @@ def calibration_report_tables(
         "table3_distance": table3_distance(comps),
         "truth": truth_and_realisation(frame, targets, true_log_hr, fit),
         "consistency": median_logrank_consistency(targets, ALPHA),
+        "adjustment": crude_versus_adjusted(targets),
     }

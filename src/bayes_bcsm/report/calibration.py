@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -156,6 +157,28 @@ def consistency_account(consistency: pd.DataFrame) -> str:
     )
 
 
+def adjustment_account(adjustment: pd.DataFrame) -> str:
+    """One paragraph on how far Table 3's printed aHRs sit from the crude HRs of Table 2.
+
+    Parameters
+    ----------
+    adjustment : DataFrame
+        From :func:`bayes_bcsm.study.consistency.crude_versus_adjusted`.
+    """
+    r = adjustment.loc[(np.log(adjustment["adjustment_factor"])).abs().idxmax()]
+    return (
+        "Table 3 against Table 2: the medians give each Table 3 factor a crude hazard ratio "
+        "(ratio of medians); the printed adjusted HR divided by it is the change the "
+        "adjustment for the other three Table 3 covariates, on the complete cases, would have "
+        f"to produce. The largest is {r['factor']}: crude HR {r['crude_hr_from_medians']:.2f} "
+        f"from the medians, printed aHR {r['printed_ahr']:g}, a factor of "
+        f"{1 / r['adjustment_factor']:.1f} from adjustment by three binary covariates. A "
+        "reconstruction that keeps Table 2's medians has to produce that change by confounding "
+        "alone, which pulls against the Table 2 figures of the covariates doing the "
+        "confounding; the frontier above shows how far the search could take it."
+    )
+
+
 def write_calibration_report(tables: dict, cohort: pd.DataFrame, out_dir: Path) -> Path:
     """Write ``report.md``, a self-contained ``report.html`` and ``km_calibration.png``.
 
@@ -206,11 +229,16 @@ def write_calibration_report(tables: dict, cohort: pd.DataFrame, out_dir: Path) 
             "the Table 3 criteria); no budgeted search has been recorded for it yet"
         )
     elif search:
+        start = search.get("start_config")
         lines.append(
             f"- search: budget {search.get('budget_evaluations')} evaluations, search seed "
             f"{search.get('search_seed')}, {search.get('n_seeds', '?')} cohort seeds per "
-            "covariate setting (`bayes-bcsm calibrate --search --budget "
-            f"{search.get('budget_evaluations')} --search-seed {search.get('search_seed')}`)"
+            "covariate setting"
+            + (f", warm start {start} (seed {search.get('start_seed')})" if start else "")
+            + " (`bayes-bcsm calibrate --search --budget "
+            f"{search.get('budget_evaluations')} --search-seed {search.get('search_seed')}"
+            + (f" --start {start}" if start else "")
+            + "`)"
         )
     lines += ["", f"![KM curve with the published survival points]({png.name})", ""]
     truth: pd.DataFrame | None = tables.get("truth")
@@ -275,6 +303,9 @@ def write_calibration_report(tables: dict, cohort: pd.DataFrame, out_dir: Path) 
             markdown_table(consistency),
             "",
         ]
+    adjustment: pd.DataFrame | None = tables.get("adjustment")
+    if adjustment is not None and len(adjustment):
+        lines += [adjustment_account(adjustment), "", markdown_table(adjustment), ""]
     fit = tables.get("table3_fit")
     if fit is not None:
         t3 = pd.DataFrame(

@@ -1,6 +1,7 @@
 """Everything specific to the paper (Hu et al. 2025), written once.
 
 - :mod:`~bayes_bcsm.study.targets`: the printed figures (``targets.yaml``) as typed objects;
+- :mod:`~bayes_bcsm.study.consistency`: the printed figures checked against each other;
 - :mod:`~bayes_bcsm.study.factors`: the factor vocabulary, one record per Table 3 factor
   (target name, cohort column, design column, generator indicator) and per Table 2 factor.
 

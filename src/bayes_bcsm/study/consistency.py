@@ -10,6 +10,10 @@ exponential survival in each group the hazard ratio is the ratio of medians, and
 with ``d`` deaths among the two groups and ``p = n_a / (n_a + n_b)``. A printed P on the other
 side of 0.05 from this implied P means no cohort with those medians and sizes (and roughly
 exponential curves) reproduces both: the calibration has to give up one of them.
+
+The same medians give a crude hazard ratio for each Table 3 factor; the ratio of the printed
+adjusted HR to it is the change that adjustment for the other Table 3 covariates would have to
+bring about (:func:`crude_versus_adjusted`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import math
 import pandas as pd
 from scipy import stats
 
+from bayes_bcsm.study.factors import TABLE2_FACTORS, TABLE3_FACTORS
 from bayes_bcsm.study.targets import LogrankTarget, Targets
 
-__all__ = ["implied_logrank_p", "median_logrank_consistency"]
+__all__ = ["crude_versus_adjusted", "implied_logrank_p", "median_logrank_consistency"]
 
 
 def implied_logrank_p(
@@ -105,6 +110,48 @@ def median_logrank_consistency(targets: Targets, alpha: float = 0.05) -> pd.Data
                 "implied_p": implied,
                 "printed_p": target.p_value,
                 "same_side": (implied < alpha) == (target.p_value < alpha),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def crude_versus_adjusted(targets: Targets) -> pd.DataFrame:
+    """For each Table 3 factor: the crude HR its Table 2 medians imply beside the printed aHR.
+
+    Under exponential survival the crude hazard ratio of the exposed level (the one the
+    Table 3 indicator marks) against the other is ``median_other / median_exposed``.
+
+    Parameters
+    ----------
+    targets : Targets
+        The printed figures.
+
+    Returns
+    -------
+    DataFrame
+        One row per Table 3 factor with a two-group Table 2 row: ``factor``, ``exposed``
+        (printed level), ``crude_hr_from_medians``, ``printed_ahr``, ``printed_ahr_ci`` and
+        ``adjustment_factor`` (printed aHR / crude HR: 1 means adjustment changed nothing).
+    """
+    rows = []
+    for factor in TABLE3_FACTORS:
+        logrank = next(f for f in TABLE2_FACTORS if f.cohort_column == factor.cohort_column)
+        target = targets.logrank(logrank.target)
+        if not _two_levels(target):
+            continue
+        marked = 1 if factor.level is None else factor.level
+        exposed = next(lv for lv in target.levels if logrank.labels[lv.level] == marked)
+        other = next(lv for lv in target.levels if lv is not exposed)
+        crude = other.median_months / exposed.median_months
+        printed = targets.hazard_ratio(factor.table3)
+        rows.append(
+            {
+                "factor": factor.table3,
+                "exposed": exposed.level,
+                "crude_hr_from_medians": crude,
+                "printed_ahr": printed.hr,
+                "printed_ahr_ci": f"{printed.ci[0]:g}-{printed.ci[1]:g}",
+                "adjustment_factor": printed.hr / crude,
             }
         )
     return pd.DataFrame(rows)

@@ -77,9 +77,10 @@ def plot_frontier(frontier: list[dict], tolerance_se: float = 1.0) -> Figure:
     ax.step(ks, ds, where="post", color="C0", marker="o")
     ax.axhline(tolerance_se, color="k", ls="--", lw=0.8)
     ax.annotate(
-        "Table 3 criterion (1 published SE)",
-        (0, tolerance_se),
-        xytext=(2, 4),
+        f"Table 3 criterion ({tolerance_se:g} published SE)",
+        (0.01, tolerance_se),
+        xycoords=("axes fraction", "data"),
+        xytext=(2, -11),
         textcoords="offset points",
         fontsize=8,
     )

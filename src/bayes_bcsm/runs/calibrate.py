@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             f"chosen seed {result.seed}, loss {result.loss:.3f}, Table 3 distance "
             f"{result.table3_distance:.2f} SE, {result.seconds:.0f} s; wrote {config}"
         )
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(regenerate(config))
     print(f"wrote {out}")
     if args.report is not None:

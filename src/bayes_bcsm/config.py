@@ -263,6 +263,8 @@ class SimulationConfig:
     :class:`bayes_bcsm.inference.diagnostics.DiagnosticThresholds`, as single fits).
     ``shard`` selects one shard for a multirun sweep
     (``-m simulation.shard=range(0,16)``); null runs every shard not yet done, then aggregates.
+    ``workers``: shards run at once, each in its own process (the numbers do not depend on
+    it: seeds depend on scenario, n and replicate only).
     ``sbc_replicates``: simulation-based calibration replicates per Bayesian model (0 = off).
     ``selection_factors``: candidates of the paper's selection procedure (empty = the Table 2
     factors of ``conf/covariates/univariate.yaml``).
@@ -276,6 +278,7 @@ class SimulationConfig:
     shard: int | None = None
     run_dir: str = "outputs/simulation/${experiment_name}"
     aggregate_only: bool = False
+    workers: int = 1
     sbc_replicates: int = 50
     selection_factors: list[str] = field(default_factory=list)
     estimand_n: int = 100_000
@@ -511,6 +514,8 @@ def _validate_simulation(sim: DictConfig) -> None:
             f"simulation.estimand_n={sim.estimand_n}: expected >= 1000 (pseudo-true values are "
             "large-sample limits; the study default is 100000)"
         )
+    if sim.workers < 1:
+        raise ConfigError(f"simulation.workers={sim.workers}: expected a positive integer")
     if sim.sbc_replicates < 0:
         raise ConfigError(f"simulation.sbc_replicates={sim.sbc_replicates}: expected >= 0")
     unknown = [f for f in sim.selection_factors if f not in KNOWN_COVARIATES]  # study only

@@ -171,6 +171,27 @@ def test_killed_study_resumes_to_the_same_aggregate(tmp_path):
     pd.testing.assert_frame_equal(aggregate_metrics(rows), expected)
 
 
+def _work_crashing_on_shard_1(spec):
+    if spec.index == 1:
+        raise RuntimeError("shard 1 crashed")
+    return _work(spec)
+
+
+def test_worker_processes_give_the_same_shard_files(tmp_path):
+    """Shards computed in two spawned processes: byte-identical files to a one-process run,
+    statuses in plan order, and a crash in a worker reported like any other."""
+    specs = plan_shards(["calibrated"], [78], replicates=8, shard_size=2)
+    run_shards(tmp_path / "one", specs, _work)
+    status = run_shards(tmp_path / "two", specs, _work_crashing_on_shard_1, workers=2)
+    assert list(status["shard"]) == [s.name for s in specs]
+    assert list(status["state"]) == ["done", "failed", "done", "done"]
+    assert "shard 1 crashed" in status.loc[1, "message"]
+    for spec in specs:
+        if spec.index != 1:
+            name = f"{spec.name}.csv"
+            assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
 def test_empirical_type_s_and_exaggeration_by_hand():
     """Significant (interval excludes 0): e = -1, -3 and +0.8; truth -0.5."""
     est = np.array([-1.0, -0.5, 0.0, -3.0, 0.8])

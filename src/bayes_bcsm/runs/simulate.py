@@ -32,6 +32,7 @@ shared by every process of a sweep:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -366,7 +367,8 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     specs = plan_shards(list(sim.scenarios), list(sim.n), int(sim.replicates), int(sim.shard_size))
     todo = _shards_to_run(cfg, specs)
     shards_dir = run_dir / "shards"
-    run_status = run_shards(shards_dir, todo, lambda spec: study.run_shard(settings, spec))
+    work = functools.partial(study.run_shard, settings)
+    run_status = run_shards(shards_dir, todo, work, workers=int(sim.workers))
     for row in run_status.itertuples():
         if row.state == "failed":
             log.error("shard %s failed: %s", row.shard, row.message)

@@ -5,15 +5,18 @@ its own results file atomically (temporary file, then rename), so a killed study
 complete shard files behind; rerunning skips the shards already done. A shard whose work raises
 leaves a ``.failed.json`` file with the error instead of results, and the status table reports
 it: nothing goes missing silently. Seeds depend on (base seed, scenario, n, replicate) only, so
-the shard layout and the order of execution never change the numbers.
+the shard layout, the order of execution and the number of worker processes never change the
+numbers.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +86,7 @@ def run_shards(
     folder: str | Path,
     specs: Sequence[ShardSpec],
     work: Callable[[ShardSpec], pd.DataFrame],
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Run every shard not yet done; return the status table.
 
@@ -93,39 +97,62 @@ def run_shards(
     specs : sequence of ShardSpec
         Shards this call is responsible for.
     work : callable
-        Computes one shard's replicate rows.
+        Computes one shard's replicate rows. With ``workers > 1`` it is sent to other
+        processes, so it must be picklable (a module-level function or a
+        ``functools.partial`` of one).
+    workers : int
+        Shards computed at once, each in a fresh (spawned) process. Each shard's file is
+        written by this process as soon as that shard finishes.
 
     Returns
     -------
     DataFrame
         Columns ``shard``, ``state`` ("done", "skipped" — already done — or "failed"),
-        ``message``.
+        ``message``; one row per spec, in the order given.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    status = []
+    status: dict[str, tuple[str, str, str]] = {}
+    todo = []
     for spec in specs:
-        results, failure = shard_paths(folder, spec)
-        if results.exists():
-            status.append((spec.name, "skipped", "already done"))
-            continue
-        try:
-            rows = work(spec)
-        except Exception as error:  # a crashed shard is reported, the others go on
-            failure.write_text(
-                json.dumps(
-                    {"shard": spec.name, "error": repr(error), "traceback": traceback.format_exc()},
-                    indent=2,
-                )
+        if shard_paths(folder, spec)[0].exists():
+            status[spec.name] = (spec.name, "skipped", "already done")
+        else:
+            todo.append(spec)
+    if workers > 1 and len(todo) > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(work, spec): spec for spec in todo}
+            for future in as_completed(futures):
+                spec = futures[future]
+                status[spec.name] = _finish(folder, spec, future)
+    else:
+        for spec in todo:
+            status[spec.name] = _finish(folder, spec, lambda s=spec: work(s))
+    rows = [status[spec.name] for spec in specs]
+    return pd.DataFrame(rows, columns=["shard", "state", "message"])
+
+
+def _finish(
+    folder: Path, spec: ShardSpec, outcome: Future | Callable[[], pd.DataFrame]
+) -> tuple[str, str, str]:
+    """Write a shard's results atomically (or its failure file) and return its status row."""
+    results, failure = shard_paths(folder, spec)
+    try:
+        rows = outcome.result() if isinstance(outcome, Future) else outcome()
+    except Exception as error:  # a crashed shard is reported, the others go on
+        failure.write_text(
+            json.dumps(
+                {"shard": spec.name, "error": repr(error), "traceback": traceback.format_exc()},
+                indent=2,
             )
-            status.append((spec.name, "failed", repr(error)))
-            continue
-        temporary = results.with_suffix(".csv.tmp")
-        rows.to_csv(temporary, index=False)
-        os.replace(temporary, results)
-        failure.unlink(missing_ok=True)
-        status.append((spec.name, "done", f"{len(rows)} rows"))
-    return pd.DataFrame(status, columns=["shard", "state", "message"])
+        )
+        return spec.name, "failed", repr(error)
+    temporary = results.with_suffix(".csv.tmp")
+    rows.to_csv(temporary, index=False)
+    os.replace(temporary, results)
+    failure.unlink(missing_ok=True)
+    return spec.name, "done", f"{len(rows)} rows"
 
 
 def collect_shards(

@@ -9,6 +9,7 @@ median SE, same Cox fit and selection when no two observed times tie); the oracl
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -43,8 +44,26 @@ from bayes_bcsm.study import load_targets
 TARGETS = load_targets()
 
 
-@pytest.mark.parametrize("seed", [0, 3, 167])
-def test_fast_score_matches_full_comparison(seed):
+@functools.cache
+def _tie_free_seeds(count: int = 3) -> tuple[int, ...]:
+    """The first ``count`` seeds (the shipped cohort's first, then 0, 1, ...) whose cohort under
+    the calibrated parameters has no tied observed times (the fast log-rank takes one death at
+    a time, so it equals the full one only without ties)."""
+    from bayes_bcsm.reconstruct.generator import read_reconstruction_config
+
+    found: list[int] = []
+    for seed in [read_reconstruction_config().seed, *range(200)]:
+        times = simulate_cohort(78, seed, params=CALIBRATED_PARAMS)["time_months"]
+        if not times.duplicated().any() and seed not in found:
+            found.append(seed)
+        if len(found) == count:
+            return tuple(found)
+    raise AssertionError("fewer than three tie-free seeds among 200")
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_fast_score_matches_full_comparison(k):
+    seed = _tie_free_seeds()[k]
     params = CALIBRATED_PARAMS
     draws = cohort_draws(seed, params, TARGETS)
     fast = fast_score(draws, params, published_figures(TARGETS))
@@ -52,7 +71,6 @@ def test_fast_score_matches_full_comparison(seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         comps = check_targets(cohort, TARGETS)
-    # seeds chosen without tied observed times (the fast log-rank takes one death at a time)
     assert not cohort["time_months"].duplicated().any()
     tab = comparison_table(comps)
     np.testing.assert_allclose(fast.p, tab[tab.group == "table2_p"].reconstructed, rtol=1e-9)

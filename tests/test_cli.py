@@ -75,31 +75,57 @@ def test_fit_from_another_folder_with_a_relative_data_path(tmp_path):
 BAD_COHORT = "patient_id,age_years\np1,abc\n"
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["fit", "sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
-        (["fit", "data.path=bad.csv"], "problem(s) with the cohort data"),
-        (["fit", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
-        (["fit", "model=gompertz"], "Could not find 'model/gompertz'"),
-        (["fit", "sampler.draws=abc"], "Value 'abc' of type 'str' could not be converted"),
-        (["compare", "nokey=1"], "Could not override 'nokey'"),
-        (
-            ["reproduce", "covariates.names=[shoe_size]"],
-            "['shoe_size'] not covariates of the dataset card 'bcsm'",
-        ),
-        (["simulate", "simulation.n=[5]"], "simulation.n=[5]: expected cohort sizes >= 10"),
-        (["calibrate", "--config", "bad.yaml"], "bad.yaml: missing key 'n'"),
-    ],
-)
-def test_user_errors_print_the_message_alone(tmp_path, args, message):
-    (tmp_path / "bad.csv").write_text(BAD_COHORT)
-    (tmp_path / "bad.yaml").write_text("seed: 1\n")
-    result = run_cli([*args, "hydra.run.dir=out"] if args[0] != "calibrate" else args, tmp_path)
-    assert result.returncode != 0
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
-    assert "report:" not in result.stdout
+USER_ERRORS = [
+    (["fit", "sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
+    (["fit", "data.path=bad.csv"], "problem(s) with the cohort data"),
+    (["fit", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
+    (["fit", "model=gompertz"], "Could not find 'model/gompertz'"),
+    (["fit", "sampler.draws=abc"], "Value 'abc' of type 'str' could not be converted"),
+    (["compare", "nokey=1"], "Could not override 'nokey'"),
+    (
+        ["reproduce", "covariates.names=[shoe_size]"],
+        "['shoe_size'] not covariates of the dataset card 'bcsm'",
+    ),
+    (["simulate", "simulation.n=[5]"], "simulation.n=[5]: expected cohort sizes >= 10"),
+    (["calibrate", "--config", "bad.yaml"], "bad.yaml: missing key 'n'"),
+]
+
+
+@pytest.fixture(scope="module")
+def user_error_runs(tmp_path_factory):
+    """Every case of USER_ERRORS, each in its own folder, the processes started at once (they
+    spend their time importing, so they overlap well on two cores)."""
+    environ = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    running = []
+    for args, _ in USER_ERRORS:
+        cwd = tmp_path_factory.mktemp("user_error")
+        (cwd / "bad.csv").write_text(BAD_COHORT)
+        (cwd / "bad.yaml").write_text("seed: 1\n")
+        argv = [*args, "hydra.run.dir=out"] if args[0] != "calibrate" else args
+        running.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "bayes_bcsm", *argv],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=cwd,
+                env=environ,
+            )
+        )
+    results = {}
+    for (args, _), process in zip(USER_ERRORS, running, strict=True):
+        stdout, stderr = process.communicate(timeout=300)
+        results[tuple(args)] = (process.returncode, stdout, stderr)
+    return results
+
+
+@pytest.mark.parametrize(("args", "message"), USER_ERRORS)
+def test_user_errors_print_the_message_alone(user_error_runs, args, message):
+    returncode, stdout, stderr = user_error_runs[tuple(args)]
+    assert returncode != 0
+    assert message in stderr
+    assert "Traceback" not in stderr
+    assert "report:" not in stdout
 
 
 def test_full_error_shows_the_traceback(tmp_path):

@@ -56,7 +56,7 @@ def quick_cfg(run_dir, overrides=(), sbc_replicates=0):
             f"simulation.sbc_replicates={sbc_replicates}",
             "simulation.estimand_n=5000",
             # one process: spawning workers (each compiling its models) costs more than this
-            # tiny study; the rerun test below runs its shards in two
+            # tiny study (tests/simulation/test_metrics_shards.py runs shards in two)
             "simulation.workers=1",
             "report.plots=true",
             *overrides,
@@ -67,9 +67,10 @@ def quick_cfg(run_dir, overrides=(), sbc_replicates=0):
 
 @pytest.fixture(scope="module")
 def reference_run(tmp_path_factory):
-    """An uninterrupted quick study (with 10 SBC replicates per Bayesian model)."""
+    """An uninterrupted quick study, with 4 SBC replicates per Bayesian model (the plumbing;
+    SBC itself is tested in test_sbc.py)."""
     root = tmp_path_factory.mktemp("sim")
-    cfg = quick_cfg(root / "study", sbc_replicates=10)
+    cfg = quick_cfg(root / "study", sbc_replicates=4)
     return cfg, simulate_run.run(cfg, root / "hydra_out")
 
 
@@ -224,8 +225,7 @@ def test_rerun_after_a_kill_completes_only_missing_shards_and_matches(reference_
     for done in (shards[0], shards[3]):
         shutil.copy(done, run_dir / "shards" / done.name)
     (run_dir / "shards" / (shards[1].stem + ".csv.tmp")).write_text("scenario,n\ncalibr")
-    # the missing shards run in two worker processes and give the reference's numbers
-    cfg2 = quick_cfg(run_dir, overrides=["simulation.workers=2"])
+    cfg2 = quick_cfg(run_dir)
     partial = simulate_run.run(cfg2, tmp_path / "out")
     states = dict(zip(partial.run_status["shard"], partial.run_status["state"], strict=True))
     assert states == {

@@ -11,12 +11,13 @@ numbers.
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,21 +126,21 @@ def run_shards(
             futures = {pool.submit(work, spec): spec for spec in todo}
             for future in as_completed(futures):
                 spec = futures[future]
-                status[spec.name] = _finish(folder, spec, future)
+                status[spec.name] = _finish(folder, spec, future.result)
     else:
         for spec in todo:
-            status[spec.name] = _finish(folder, spec, lambda s=spec: work(s))
+            status[spec.name] = _finish(folder, spec, functools.partial(work, spec))
     rows = [status[spec.name] for spec in specs]
     return pd.DataFrame(rows, columns=["shard", "state", "message"])
 
 
 def _finish(
-    folder: Path, spec: ShardSpec, outcome: Future | Callable[[], pd.DataFrame]
+    folder: Path, spec: ShardSpec, rows_of_shard: Callable[[], pd.DataFrame]
 ) -> tuple[str, str, str]:
     """Write a shard's results atomically (or its failure file) and return its status row."""
     results, failure = shard_paths(folder, spec)
     try:
-        rows = outcome.result() if isinstance(outcome, Future) else outcome()
+        rows = rows_of_shard()
     except Exception as error:  # a crashed shard is reported, the others go on
         failure.write_text(
             json.dumps(

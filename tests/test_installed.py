@@ -1,5 +1,7 @@
 """The package runs outside its checkout: ``pip install .`` into a fresh virtual environment, then
-``bayes-bcsm fit sampler=quick`` from another folder writes its report.
+``bayes-bcsm fit sampler=quick`` from another folder writes its report; the wheel carries every file
+of the top-level ``conf/`` and ``data/``. ``pip install -e .`` of a copy of the checkout reads that
+copy's ``conf/`` and ``data/`` in place (issue 19, section 1).
 
 Installing the dependencies would download the world, so the fresh environment borrows them: a
 ``.pth`` line appends the test interpreter's site-packages to its ``sys.path``. A plain path in a
@@ -29,18 +31,38 @@ def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.Completed
     return result
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """A fresh virtual environment with the package installed by ``pip install .``."""
-    base = tmp_path_factory.mktemp("installed")
-    # a copy of what the build needs, so the build neither writes into the checkout nor picks up
-    # stale files from an old build/ folder there
+#: What the build reads: the package's code and its top-level configs and data.
+SOURCES = ("src", "conf", "data")
+#: Prints where the package, its configs and each shipped data file are found.
+WHERE = (
+    "import bayes_bcsm, bayes_bcsm.resources as r; print(bayes_bcsm.__file__); "
+    "print(r.conf_dir()); print(r.bundled_cohort()); print(r.reconstruction_config()); "
+    "print(r.bundled_file('gbsg2.csv'))"
+)
+
+
+def _files(folder: Path) -> set[Path]:
+    """The files under ``folder``, relative to it (Python caches and module files left out)."""
+    return {
+        p.relative_to(folder)
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py"
+    }
+
+
+def _install(base: Path, *how: str) -> Path:
+    """A fresh virtual environment in ``base/venv`` with ``pip install *how base/source``.
+
+    The source is a copy of what the build needs, so the build neither writes into the checkout
+    nor picks up stale files from an old build/ folder there.
+    """
     source = base / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(ROOT / "src", source / "src", ignore=ignore)
+    for folder in SOURCES:
+        shutil.copytree(ROOT / folder, source / folder, ignore=ignore)
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -51,26 +73,29 @@ def installed(tmp_path_factory) -> Path:
     )
     (site / "zz_borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     pip = [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
-    _run([*pip, str(source)], base)
+    _run([*pip, *how, str(source)], base)
     return env_dir
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A fresh virtual environment with the package installed by ``pip install .``."""
+    return _install(tmp_path_factory.mktemp("installed"))
 
 
 # about 40 s (install ~5 s, a sampler=quick fit, a Cox fit): under the ~60 s bar for `slow`
 @pytest.mark.slow  # a fresh venv, an install and two runs: ~40 s (make test-slow)
 def test_installed_package_runs_from_another_folder(installed, tmp_path):
     python = installed / "bin" / "python"
-    where = _run(
-        [
-            python,
-            "-c",
-            "import bayes_bcsm, bayes_bcsm.resources as r; "
-            "print(bayes_bcsm.__file__); print(r.conf_dir()); print(r.bundled_cohort())",
-        ],
-        tmp_path,
-    ).stdout.split()
+    where = [Path(p) for p in _run([python, "-c", WHERE], tmp_path).stdout.split()]
     for path in where:
-        assert Path(path).is_relative_to(installed), where
-        assert not Path(path).is_relative_to(ROOT), where
+        assert path.is_file() or path.is_dir(), path
+        assert path.is_relative_to(installed), where
+        assert not path.is_relative_to(ROOT), where
+    package, conf, cohort = where[0].parent, where[1], where[2]
+    assert conf == package / "conf" and cohort.parent == package / "bundled"
+    assert _files(conf) == _files(ROOT / "conf")  # every config group and experiment
+    assert _files(cohort.parent) == _files(ROOT / "data")  # every data set and data/README.md
     result = _run(
         [installed / "bin" / "bayes-bcsm", "fit", "sampler=quick", "hydra.run.dir=out"], tmp_path
     )
@@ -80,3 +105,34 @@ def test_installed_package_runs_from_another_folder(installed, tmp_path):
     assert "Traceback" not in result.stderr
     module = _run([python, "-m", "bayes_bcsm", "fit", "model=cox", "hydra.run.dir=cox"], tmp_path)
     assert (tmp_path / "cox" / "report.html").is_file(), module.stdout
+
+
+@pytest.mark.slow  # a fresh venv, an editable install, a config printed: ~15 s (make test-slow)
+def test_editable_install_reads_the_top_level_folders(tmp_path):
+    """``pip install -e .`` (what ``make`` does) maps ``bayes_bcsm.conf`` and ``bayes_bcsm.bundled``
+    to the checkout's ``conf/`` and ``data/``: Hydra composes from there, and ``calibrate`` without
+    ``--out`` rewrites the checkout's cohort, byte for byte."""
+    env_dir = _install(tmp_path, "--editable")
+    source = tmp_path / "source"
+    python = env_dir / "bin" / "python"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = [Path(p) for p in _run([python, "-c", WHERE], elsewhere).stdout.split()]
+    assert where == [
+        source / "src" / "bayes_bcsm" / "__init__.py",
+        source / "conf",
+        source / "data" / "bcsm_reconstructed.csv",
+        source / "data" / "reconstruction.yaml",
+        source / "data" / "gbsg2.csv",
+    ]
+    job = _run(
+        [python, "-m", "bayes_bcsm", "fit", "experiment=gbsg2_bayes_vs_cox", "--cfg", "job"],
+        elsewhere,
+    )
+    assert (
+        "bundled: gbsg2.csv" in job.stdout and "experiment_name: gbsg2_bayes_vs_cox" in job.stdout
+    )
+    cohort = source / "data" / "bcsm_reconstructed.csv"
+    cohort.write_text("stale\n")
+    _run([python, "-m", "bayes_bcsm", "calibrate"], elsewhere)
+    assert cohort.read_bytes() == (ROOT / "data" / "bcsm_reconstructed.csv").read_bytes()

@@ -18,7 +18,7 @@ SUFFIXES = {".md", ".py", ".yaml", ".toml", ".R"}
 
 def _files() -> list[Path]:
     files = [ROOT / "README.md", ROOT / "Makefile", ROOT / "pyproject.toml"]
-    for folder in ("src", "tests", "data", "docs", "experiments", "benchmarks"):
+    for folder in ("src", "conf", "tests", "data", "docs", "experiments", "benchmarks"):
         files += [p for p in (ROOT / folder).rglob("*") if p.suffix in SUFFIXES]
     return [p for p in files if p.is_file() and p != Path(__file__).resolve()]
 

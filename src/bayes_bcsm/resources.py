@@ -1,11 +1,14 @@
 """Files shipped inside the package, and where a user's relative paths point.
 
-The Hydra configs (``bayes_bcsm/conf``) and the bundled reconstructed cohort with its generating
-config (``bayes_bcsm/data/bundled``) are package data: they are found through
-:mod:`importlib.resources`, never through the layout of a checkout, so an installed wheel runs from
-any folder. A path the user gives (``data.path``, ``simulation.run_dir``) is the opposite: it is
-relative to the folder the command was run from (Hydra's original working directory), never to
-the package.
+The Hydra configs and the shipped data sets (the reconstructed cohort with its generating config,
+GBSG2) live once, in the checkout's top-level ``conf/`` and ``data/``; the build maps them into the
+package as ``bayes_bcsm.conf`` and ``bayes_bcsm.bundled`` (``pyproject.toml``,
+``[tool.setuptools.package-dir]``). They are found through :mod:`importlib.resources`, never through
+the layout of a checkout: an installed wheel finds its own copies from any folder, and an editable
+install finds ``conf/`` and ``data/`` of the checkout itself (so ``bayes-bcsm calibrate`` rewrites
+the committed cohort there). A path the user gives (``data.path``, ``simulation.run_dir``) is the
+opposite: it is relative to the folder the command was run from (Hydra's original working
+directory), never to the package.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ CONF_PACKAGE = "bayes_bcsm.conf"
 CONF_SEARCH_PATH = f"pkg://{CONF_PACKAGE}"
 """The same configs as a Hydra search-path entry (``@hydra.main(config_path=...)``)."""
 
-BUNDLED_PACKAGE = "bayes_bcsm.data"
-BUNDLED_FOLDER = "bundled"
+BUNDLED_PACKAGE = "bayes_bcsm.bundled"
+"""The package holding the shipped data sets (the checkout's top-level ``data/``)."""
 
 
 def _package_path(package: str, *parts: str) -> Path:
@@ -47,7 +50,8 @@ def conf_dir() -> Path:
     Returns
     -------
     Path
-        ``<site-packages or src>/bayes_bcsm/conf``.
+        ``<site-packages>/bayes_bcsm/conf`` in a wheel install, the checkout's ``conf/`` in an
+        editable one.
     """
     return _package_path(CONF_PACKAGE)
 
@@ -58,20 +62,20 @@ def bundled_cohort() -> Path:
     Returns
     -------
     Path
-        ``bayes_bcsm/data/bundled/bcsm_reconstructed.csv`` inside the installed package.
+        ``bcsm_reconstructed.csv`` of :data:`BUNDLED_PACKAGE` (the checkout's ``data/``).
     """
-    return _package_path(BUNDLED_PACKAGE, BUNDLED_FOLDER, "bcsm_reconstructed.csv")
+    return _package_path(BUNDLED_PACKAGE, "bcsm_reconstructed.csv")
 
 
 def bundled_file(name: str) -> Path:
-    """A data file shipped in ``bayes_bcsm/data/bundled/`` (e.g. ``gbsg2.csv``).
+    """A data file shipped in :data:`BUNDLED_PACKAGE` (the checkout's ``data/``): ``gbsg2.csv`` ...
 
     Raises
     ------
     FileNotFoundError
         Naming the file and the bundled files there are.
     """
-    folder = _package_path(BUNDLED_PACKAGE, BUNDLED_FOLDER)
+    folder = _package_path(BUNDLED_PACKAGE)
     path = folder / name
     if not path.is_file():
         shipped = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".parquet"))
@@ -85,9 +89,9 @@ def reconstruction_config() -> Path:
     Returns
     -------
     Path
-        ``bayes_bcsm/data/bundled/reconstruction.yaml`` inside the installed package.
+        ``reconstruction.yaml`` of :data:`BUNDLED_PACKAGE` (the checkout's ``data/``).
     """
-    return _package_path(BUNDLED_PACKAGE, BUNDLED_FOLDER, "reconstruction.yaml")
+    return _package_path(BUNDLED_PACKAGE, "reconstruction.yaml")
 
 
 def user_path(path: str | os.PathLike[str]) -> Path:

@@ -39,7 +39,7 @@ from bayes_bcsm.reconstruct.generator import (
 from bayes_bcsm.resources import bundled_cohort, reconstruction_config
 
 HEADER = """\
-# Generating config of bayes_bcsm/data/bundled/bcsm_reconstructed.csv (a RECONSTRUCTION
+# Generating config of data/bcsm_reconstructed.csv (a RECONSTRUCTION
 # calibrated to the published aggregates of Hu et al. 2025, not patient data). Written by
 # `bayes-bcsm calibrate --search`; `bayes-bcsm calibrate` regenerates the CSV from it
 # bit-identically.

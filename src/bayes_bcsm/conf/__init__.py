@@ -1,1 +1,0 @@
-"""The Hydra configs, shipped as package data (``pkg://bayes_bcsm.conf``); no Python code."""

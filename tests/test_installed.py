@@ -107,7 +107,7 @@ def test_installed_package_runs_from_another_folder(installed, tmp_path):
     assert (tmp_path / "cox" / "report.html").is_file(), module.stdout
 
 
-@pytest.mark.slow  # a fresh venv, an editable install, a config printed: ~15 s (make test-slow)
+@pytest.mark.slow  # a fresh venv, an editable install, a config printed, calibrate: ~8 s
 def test_editable_install_reads_the_top_level_folders(tmp_path):
     """``pip install -e .`` (what ``make`` does) maps ``bayes_bcsm.conf`` and ``bayes_bcsm.bundled``
     to the checkout's ``conf/`` and ``data/``: Hydra composes from there, and ``calibrate`` without

@@ -157,7 +157,7 @@ def test_a_users_config_folder_adds_cards_and_launchers_outside_the_package(tmp_
     (mine / "hydra" / "launcher").mkdir(parents=True)
     (mine / "data").mkdir()
     (mine / "hydra" / "launcher" / "mycluster.yaml").write_text(
-        "defaults:\n  - submitit_slurm\npartition: long\ntimeout_min: 240\n"
+        "defaults:\n  - slurm\npartition: long\ntimeout_min: 240\n"  # the README's example
     )
     (mine / "hydra" / "launcher" / "slurm.yaml").write_text(
         "defaults:\n  - submitit_slurm\npartition: not_read\n"
@@ -186,6 +186,7 @@ def test_a_users_config_folder_adds_cards_and_launchers_outside_the_package(tmp_
     assert shadowed.returncode == 0, shadowed_err[-3000:]
     assert "title: A private card" in own_out
     assert "partition: long" in own_out and "timeout_min: 240" in own_out
+    assert "cpus_per_task: 4" in own_out  # the rest from the shipped slurm.yaml
     assert "submitit_launcher.SlurmLauncher" in own_out
     assert "partition: not_read" not in shadowed_out and "partition: null" in shadowed_out
     assert _shipped(resources.conf_dir()) == shipped_before

@@ -150,12 +150,15 @@ def _cfg(config_dir: Path, *overrides: str) -> subprocess.Popen:
 
 
 def test_a_users_config_folder_adds_cards_and_launchers_outside_the_package(tmp_path):
-    """README, "Your own config folder": a launcher and a card of one's own, by --config-dir; a
-    file named like a shipped one does not replace it (the package is searched first)."""
+    """README, "Your own config folder": a launcher, a card and a preset of one's own, by
+    --config-dir; a file named like a shipped one does not replace it (the package is searched
+    first)."""
     shipped_before = _shipped(resources.conf_dir())
     mine = tmp_path / "myconf"
     (mine / "hydra" / "launcher").mkdir(parents=True)
     (mine / "data").mkdir()
+    (mine / "experiment").mkdir()
+    (mine / "experiment" / "mine.yaml").write_text("# @package _global_\nexperiment_name: mine\n")
     (mine / "hydra" / "launcher" / "mycluster.yaml").write_text(
         "defaults:\n  - slurm\npartition: long\ntimeout_min: 240\n"  # the README's example
     )
@@ -177,14 +180,14 @@ def test_a_users_config_folder_adds_cards_and_launchers_outside_the_package(tmp_
         )
     )
     own, shadowed = (
-        _cfg(mine, "data=mycard", "hydra/launcher=mycluster"),
+        _cfg(mine, "data=mycard", "hydra/launcher=mycluster", "experiment=mine"),
         _cfg(mine, "hydra/launcher=slurm"),
     )
     own_out, own_err = own.communicate(timeout=120)
     shadowed_out, shadowed_err = shadowed.communicate(timeout=120)
     assert own.returncode == 0, own_err[-3000:]
     assert shadowed.returncode == 0, shadowed_err[-3000:]
-    assert "title: A private card" in own_out
+    assert "title: A private card" in own_out and "experiment_name: mine" in own_out
     assert "partition: long" in own_out and "timeout_min: 240" in own_out
     assert "cpus_per_task: 4" in own_out  # the rest from the shipped slurm.yaml
     assert "submitit_launcher.SlurmLauncher" in own_out

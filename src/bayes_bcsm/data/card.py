@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.data.contract import MAX_PLAUSIBLE_TIME_MONTHS
+from bayes_bcsm.data.follow_up import MONTHS_PER_UNIT, REFUSED_MEDIAN_MONTHS, follow_up_range
 from bayes_bcsm.data.io import (
     Cohort,
     CohortAccounting,
@@ -38,16 +39,6 @@ from bayes_bcsm.data.io import (
     CohortValidationError,
     read_csv_text,
 )
-
-#: Months per unit of each time unit a card may declare (a month is 365.25 / 12 days).
-MONTHS_PER_UNIT: dict[str, float] = {
-    "days": 12 / 365.25,
-    "weeks": 7 * 12 / 365.25,
-    "months": 1.0,
-    "years": 12.0,
-}
-#: Median follow-up above which times declared as months are refused as another unit (days).
-SUSPICIOUS_MEDIAN_MONTHS = 200.0
 
 CovariateKind = Literal["binary", "categorical", "continuous"]
 
@@ -61,15 +52,16 @@ class CovariateSpec:
     column : str
         Column in the file (also the design column's name).
     kind : {"binary", "categorical", "continuous"}
-        Binary: the file holds two values, ``levels = (absent, present)`` (default 0 and 1),
-        coded 0/1. Categorical: ``levels`` (all allowed values), the first or ``reference`` is
-        the reference. Continuous: a number within ``[minimum, maximum]``.
+        Binary: the file holds two values, ``levels`` (default 0 and 1), coded 0 for the
+        reference (``reference``, else the first level) and 1 for the other. Categorical:
+        ``levels`` (all allowed values), the first or ``reference`` is the reference.
+        Continuous: a number within ``[minimum, maximum]``.
     label : str
         Name in reports.
     levels : tuple of str
         Allowed values (binary and categorical).
     reference : str or None
-        Reference level of a categorical covariate.
+        Reference level of a binary or categorical covariate (its hazard ratio is 1).
     missing_codes : tuple of str
         Values meaning "unknown" besides an empty cell (e.g. ``"NA"``, ``"-9"``).
     minimum, maximum : float or None
@@ -90,6 +82,13 @@ class CovariateSpec:
     maximum: float | None = None
     hr_per: float = 1.0
     unit: str | None = None
+
+    @property
+    def coded_levels(self) -> tuple[str, ...]:
+        """Levels of a binary or categorical covariate, reference first (empty if continuous)."""
+        levels = self.levels or (("0", "1") if self.kind == "binary" else ())
+        reference = self.reference or (levels[0] if levels else None)
+        return tuple([reference, *(lvl for lvl in levels if lvl != reference)]) if levels else ()
 
     @property
     def hr_unit(self) -> str:
@@ -250,7 +249,7 @@ def validate_with_card(
     )
     check = _Checker(rows, ids)
     median = float(pd.to_numeric(_text(raw[card.time_column]), errors="coerce").median())
-    if card.time_unit == "months" and median > SUSPICIOUS_MEDIAN_MONTHS:
+    if card.time_unit == "months" and median > REFUSED_MEDIAN_MONTHS:
         check.problems.append(
             CohortProblem(
                 f"the median of {card.time_column} is {median:g}, which as months is "
@@ -273,6 +272,9 @@ def validate_with_card(
             source,
             [CohortProblem("no row has an event", column=card.event_column)],
         )
+    absent = [_absent_reference(spec, frame[spec.column]) for spec in card.covariates]
+    if any(absent):
+        raise CohortValidationError(source, [p for p in absent if p is not None])
     notes = []
     if card.time_unit != "months":
         notes.append(f"times converted from {card.time_unit} to months")
@@ -281,8 +283,37 @@ def validate_with_card(
         for c in card.covariates
         if frame[c.column].isna().any()
     }
-    accounting = CohortAccounting(source, len(raw), len(frame), (), missing_counts, tuple(notes))
+    times = frame["time_months"].to_numpy() / MONTHS_PER_UNIT[card.time_unit]
+    accounting = CohortAccounting(
+        source,
+        len(raw),
+        len(frame),
+        (),
+        missing_counts,
+        tuple(notes),
+        follow_up_range(times, card.time_unit),
+    )
     return Cohort(frame, accounting)
+
+
+def _absent_reference(spec: CovariateSpec, coded: pd.Series) -> CohortProblem | None:
+    """A problem when no row holds the reference level of a binary or categorical covariate
+    (its hazard ratios would silently be against another level)."""
+    if spec.kind == "continuous":
+        return None
+    observed = coded.dropna()
+    if spec.kind == "binary":
+        observed = observed.map(lambda code: spec.coded_levels[int(code)])
+    reference = spec.coded_levels[0]
+    if (observed.astype(str) == reference).any():
+        return None
+    key = "reference" if spec.reference else "levels"
+    return CohortProblem(
+        f"the reference level {reference!r} (data.covariates.{spec.column}.{key}) is held by "
+        f"no row, so hazard ratios would be against another level; levels found: "
+        f"{sorted(set(observed.astype(str)))}; choose a reference the file holds",
+        column=spec.column,
+    )
 
 
 def _check_ids(ids: pd.Series, check: _Checker, column: str) -> None:
@@ -360,11 +391,10 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
         ),
     )
     clean = text.where(known & ~bad, None)
+    ordered = spec.coded_levels
     if spec.kind == "binary":
-        return clean.map({levels[0]: 0.0, levels[1]: 1.0}).astype(float)
-    reference = spec.reference or levels[0]
-    ordered = [reference, *(lvl for lvl in levels if lvl != reference)]
-    return pd.Series(pd.Categorical(clean, categories=ordered, ordered=True))
+        return clean.map({ordered[0]: 0.0, ordered[1]: 1.0}).astype(float)
+    return pd.Series(pd.Categorical(clean, categories=list(ordered), ordered=True))
 
 
 def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
@@ -391,8 +421,15 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
         if kind == "categorical" and len(levels) < 2:
             raise ValueError(f"{where}.levels={list(levels)}: expected at least 2 levels")
         reference = raw.get("reference")
-        if reference is not None and str(reference) not in levels:
-            raise ValueError(f"{where}.reference={reference!r}: not among levels {list(levels)}")
+        allowed = levels or (("0", "1") if kind == "binary" else ())
+        if reference is not None and str(reference) not in allowed:
+            raise ValueError(f"{where}.reference={reference!r}: not among levels {list(allowed)}")
+        minimum, maximum = raw.get("minimum"), raw.get("maximum")
+        if minimum is not None and maximum is not None and float(minimum) > float(maximum):
+            raise ValueError(
+                f"{where}.minimum={minimum} is above {where}.maximum={maximum}: the card's "
+                "range of allowed values is empty; swap or correct the two keys"
+            )
         hr_per = float(1.0 if raw.get("hr_per") is None else raw["hr_per"])
         if not hr_per > 0:
             raise ValueError(f"{where}.hr_per={hr_per}: expected a positive number")
@@ -404,8 +441,8 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
                 levels=levels,
                 reference=None if reference is None else str(reference),
                 missing_codes=tuple(str(v) for v in raw.get("missing_codes") or ()),
-                minimum=raw.get("minimum"),
-                maximum=raw.get("maximum"),
+                minimum=minimum,
+                maximum=maximum,
                 hr_per=hr_per,
                 unit=raw.get("unit"),
             )

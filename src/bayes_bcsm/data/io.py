@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.data.contract import COHORT_COLUMNS, REQUIRED_COLUMNS, ColumnSpec
+from bayes_bcsm.data.follow_up import FollowUp, follow_up_range
 from bayes_bcsm.errors import BayesBcsmUserError
 
 MAX_PROBLEMS_SHOWN = 20
@@ -83,6 +84,9 @@ class CohortAccounting:
         Number of empty cells per column that may be missing (only columns with any).
     notes : tuple of str
         What was done to the values (e.g. a unit conversion) and warnings to read.
+    follow_up : FollowUp or None
+        The range of the follow-up times in the file's unit and in months, with a warning when
+        that scale is implausible (:mod:`bayes_bcsm.data.follow_up`).
     """
 
     source: str
@@ -91,6 +95,7 @@ class CohortAccounting:
     extra_columns: tuple[str, ...] = ()
     missing: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    follow_up: FollowUp | None = None
 
     def describe(self) -> str:
         """A short plain-text account for logs and reports."""
@@ -102,6 +107,11 @@ class CohortAccounting:
                 "  extra columns kept (not in the contract): " + ", ".join(self.extra_columns)
             )
         lines += [f"  {note}" for note in self.notes]
+        if self.follow_up is not None:
+            lines.append(f"  {self.follow_up.describe()}")
+            warning = self.follow_up.warning()
+            if warning:
+                lines.append(f"  WARNING: {warning}")
         return "\n".join(lines)
 
 
@@ -297,7 +307,14 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line:
         for spec in COHORT_COLUMNS
         if spec.may_be_missing and frame[spec.name].isna().any()
     }
-    accounting = CohortAccounting(source, len(raw), len(frame), extra, missing)
+    accounting = CohortAccounting(
+        source,
+        len(raw),
+        len(frame),
+        extra,
+        missing,
+        follow_up=follow_up_range(frame["time_months"], "months"),
+    )
     return Cohort(frame, accounting)
 
 

@@ -37,6 +37,7 @@ from bayes_bcsm.data.io import (
     CohortAccounting,
     CohortProblem,
     CohortValidationError,
+    check_readable,
     read_csv_text,
 )
 
@@ -189,12 +190,15 @@ def load_with_card(card: DatasetCard, path: str | Path) -> Cohort:
     ------
     FileNotFoundError
         If the file does not exist.
+    CohortFileError
+        If it cannot be read.
     CohortValidationError
         Every problem found, each naming the file, row, patient id and column (or the card key).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"cohort file not found: {path}")
+    check_readable(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw, first_line = read_csv_text(path), 2

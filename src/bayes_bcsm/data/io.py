@@ -46,6 +46,29 @@ class CohortValidationError(BayesBcsmUserError, ValueError):
         )
 
 
+class CohortFileError(BayesBcsmUserError):
+    """A cohort file that exists but cannot be opened (permissions, a lock, an I/O error)."""
+
+
+def check_readable(path: Path) -> None:
+    """Open ``path`` for reading once, so an unreadable file is reported as such.
+
+    Raises
+    ------
+    CohortFileError
+        One line naming the file, the system's reason and what to check.
+    """
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CohortFileError(
+            f"{path}: cannot read the cohort file ({reason}); check that you may read it "
+            f"(ls -l {path}) and that it is not locked by another program"
+        ) from error
+
+
 @dataclass(frozen=True)
 class CohortProblem:
     """One validation problem: where it is, what was found and what was expected."""
@@ -147,6 +170,8 @@ def load_cohort(path: str | Path) -> Cohort:
     ------
     FileNotFoundError
         If the file does not exist.
+    CohortFileError
+        If it cannot be read.
     CohortValidationError
         If the file is empty or any row or column breaks the contract; the message names
         the file, row, patient id and column and says what was expected.
@@ -154,6 +179,7 @@ def load_cohort(path: str | Path) -> Cohort:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"cohort file not found: {path}")
+    check_readable(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw = read_csv_text(path)

@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.data.contract import MAX_PLAUSIBLE_TIME_MONTHS
+from bayes_bcsm.data.contract import MAX_PLAUSIBLE_TIME_MONTHS, REQUIRED_COLUMNS
 from bayes_bcsm.data.follow_up import MONTHS_PER_UNIT, REFUSED_MEDIAN_MONTHS, follow_up_range
 from bayes_bcsm.data.io import (
     Cohort,
@@ -38,6 +38,7 @@ from bayes_bcsm.data.io import (
     CohortProblem,
     CohortValidationError,
     check_readable,
+    file_columns,
     read_csv_text,
 )
 
@@ -399,6 +400,29 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
     if spec.kind == "binary":
         return clean.map({ordered[0]: 0.0, ordered[1]: 1.0}).astype(float)
     return pd.Series(pd.Categorical(clean, categories=list(ordered), ordered=True))
+
+
+def undescribed_file_message(card: DatasetCard, path: Path) -> str:
+    """What to do when a card (``data=csv``) names a file but not what it holds.
+
+    Points to the study's card when the file has the study's columns, else names the card keys
+    to give (time and event columns, time unit, event coding, covariates) and the file's columns.
+    """
+    columns = file_columns(path)
+    if columns and set(REQUIRED_COLUMNS) <= set(columns):
+        return (
+            f"{path} has the study's {len(REQUIRED_COLUMNS)} columns (data/README.md) but "
+            f"data={card.name} describes no covariates: use the study's card, data=bcsm "
+            f"data.path={path}"
+        )
+    return (
+        f"the dataset card {card.name!r} says nothing about {path.name} yet: give its time "
+        "and event columns and covariates, e.g. data.time_column=<column> "
+        "data.time_unit=days data.event_column=<column> 'data.event_values=[<event code>]' "
+        "'data.censor_values=[<censoring code>]' '++data.covariates={<column>: {kind: "
+        "continuous}}' 'covariates.names=[<column>]', or write a card YAML (README, 'Your own "
+        f"cohort'); the file's columns: {', '.join(columns) or '(none read)'}"
+    )
 
 
 def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:

@@ -199,6 +199,17 @@ def load_cohort(path: str | Path) -> Cohort:
     return cohort
 
 
+def file_columns(path: Path) -> list[str]:
+    """The column names of a CSV (its first line) or Parquet file; empty if unreadable."""
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return [str(c) for c in pd.read_parquet(path).columns]
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            return [c.strip() for c in next(csv.reader(handle), [])]
+    except (OSError, ValueError):
+        return []
+
+
 def read_csv_text(path: Path) -> pd.DataFrame:
     """Read a comma-separated UTF-8 file as strings, after checking its format.
 

@@ -172,3 +172,51 @@ def test_piecewise_cut_points_follow_the_card():
     assert not uses_fixed_cuts(_compose(["model=piecewise", "data=gbsg2"]))
     assert uses_fixed_cuts(_compose(["model=piecewise", "data=gbsg2", "model.cut_method=fixed"]))
     assert not uses_fixed_cuts(_compose(["model=piecewise", "model.cut_method=quantile"]))
+
+
+def test_a_file_without_a_card_says_which_keys_to_give(tmp_path):
+    """``data=csv data.path=...`` alone: the keys to give and the file's columns; a file in the
+    study's format is sent to the study's card."""
+    path = tmp_path / "cohort.csv"
+    path.write_text("patient,days,status,age\np1,30,dead,50\n")
+    with pytest.raises(ConfigError) as info:
+        validate_config(_compose(["data=csv", f"data.path={path}"]))
+    text = str(info.value)
+    assert text.startswith("the dataset card 'csv' says nothing about cohort.csv yet: give")
+    assert "data.time_column=<column> data.time_unit=days data.event_column=<column>" in text
+    assert "README, 'Your own cohort'" in text
+    assert text.endswith("the file's columns: patient, days, status, age")
+    study = tmp_path / "study.csv"
+    study.write_text(bundled_file("bcsm_reconstructed.csv").read_text())
+    with pytest.raises(ConfigError) as info:
+        validate_config(_compose(["data=csv", f"data.path={study}"]))
+    assert str(info.value).endswith(f"use the study's card, data=bcsm data.path={study}")
+
+
+def test_the_study_covariates_on_another_card_point_to_its_experiments():
+    """``reproduce data=gbsg2``: the command's default covariates are the study's."""
+    register_configs()
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
+        cfg = compose(config_name="reproduce", overrides=["data=gbsg2", "reproduce.groups=[foo]"])
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    assert str(info.value).endswith(
+        "These are the study's covariates (this command's default, for data=bcsm); for "
+        "data=gbsg2 use experiment=gbsg2_bayes_vs_cox, experiment=gbsg2_reproduction, "
+        "covariates=gbsg2 or covariates.names=[...] from the valid covariates above"
+    )
+    cfg = _compose(["experiment=gbsg2_reproduction", "reproduce.groups=[foo]"])
+    with pytest.raises(ConfigError, match=re.escape("['foo'] not covariates of the dataset card")):
+        validate_config(cfg)
+
+
+def test_a_card_range_with_minimum_above_maximum_names_the_keys():
+    cfg = _compose(
+        ["data=gbsg2", "data.covariates.age.minimum=100", "data.covariates.age.maximum=18"]
+    )
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    assert str(info.value).startswith(
+        "data.covariates.age.minimum=100.0 is above data.covariates.age.maximum=18.0: the card's "
+        "range of allowed values is empty"
+    )

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from bayes_bcsm.data.card import DatasetCard, card_from_mapping
+from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_file_message
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.errors import BayesBcsmUserError
@@ -32,7 +33,7 @@ from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
 from bayes_bcsm.models.piecewise import DEFAULT_CUTS_MONTHS
 from bayes_bcsm.models.priors import PriorError, PriorSpec
 from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
-from bayes_bcsm.resources import bundled_cohort, bundled_file, user_path
+from bayes_bcsm.resources import bundled_cohort, bundled_file, conf_dir, user_path
 from bayes_bcsm.results import ReportSettings
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
 
@@ -458,6 +459,8 @@ def validate_config(cfg: DictConfig | Config) -> None:
         except FileNotFoundError as error:
             raise ConfigError(f"data.bundled={c.data.bundled}: {error}") from error
     card = dataset_card(c)
+    if card.contract is None and not card.covariates:
+        raise ConfigError(undescribed_file_message(card, cohort_path(c)))
     if not c.covariates.names:
         raise ConfigError(
             "covariates.names is empty: expected at least one covariate; the dataset card "
@@ -474,12 +477,15 @@ def validate_config(cfg: DictConfig | Config) -> None:
     if unknown:
         raise ConfigError(
             f"covariates.names: {unknown} not covariates of the dataset card {card.name!r} "
-            f"(data={card.name}); valid covariates: " + ", ".join(sorted(valid))
+            f"(data={card.name}); valid covariates: "
+            + ", ".join(sorted(valid))
+            + _study_names_hint(card, unknown)
         )
     bad_groups = [g for g in c.reproduce.groups if g not in valid]
     if bad_groups:
         raise ConfigError(
-            f"reproduce.groups: {bad_groups} not covariates of the dataset card {card.name!r}"
+            f"reproduce.groups: {bad_groups} not covariates of the dataset card {card.name!r}; "
+            "valid: " + ", ".join(sorted(valid))
         )
     bad_ref = [k for k in c.covariates.reference if k not in c.covariates.names]
     if bad_ref:
@@ -700,6 +706,24 @@ def card_covariates(card: DatasetCard) -> frozenset[str]:
     if card.contract == STUDY_CONTRACT:
         return KNOWN_COVARIATES
     return frozenset(c.column for c in card.covariates)
+
+
+def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
+    """When a command's default (the study's covariates) meets another card: its experiments."""
+    if card.contract == STUDY_CONTRACT or not set(unknown) <= KNOWN_COVARIATES:
+        return ""
+    experiments = []
+    for path in sorted((conf_dir() / "experiment").glob("*.yaml")):
+        defaults = (yaml.safe_load(path.read_text()) or {}).get("defaults") or []
+        if {"override /data": card.name} in defaults:
+            experiments.append(f"experiment={path.stem}")
+    if (conf_dir() / "covariates" / f"{card.name}.yaml").is_file():
+        experiments.append(f"covariates={card.name}")
+    return (
+        ". These are the study's covariates (this command's default, for data=bcsm); for "
+        f"data={card.name} use {', '.join(experiments)} or covariates.names=[...] from the "
+        "valid covariates above"
+    )
 
 
 def _role_columns(card: DatasetCard) -> set[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.data import build_design
+from bayes_bcsm.data import build_design, check_estimable
 from bayes_bcsm.frequentist import cox_ph_design, kaplan_meier, logrank_test
 from bayes_bcsm.hazard_ratios import cox_rows
 from bayes_bcsm.paper import KaplanMeierFigure
@@ -63,7 +63,15 @@ def cohort_tables(
         Covariates of the Cox model (complete cases).
     reference : dict, optional
         Reference levels of categorical covariates.
+
+    Raises
+    ------
+    bayes_bcsm.data.DesignError
+        Before any table, when the Cox model cannot be estimated
+        (:func:`bayes_bcsm.data.check_estimable`).
     """
+    design = build_design(frame, list(covariates), reference=reference)
+    check_estimable(design)
     km_rows, tests, figures = [], [], []
     for column in groups:
         known = frame[frame[column].notna()]
@@ -107,7 +115,6 @@ def cohort_tables(
                 n_used=len(known),
             )
         )
-    design = build_design(frame, list(covariates), reference=reference)
     cox = cox_ph_design(design)
     return CohortTables(
         pd.DataFrame(km_rows),

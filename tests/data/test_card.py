@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from lifelines import CoxPHFitter
 
-from bayes_bcsm.data.card import card_from_mapping, load_with_card
+from bayes_bcsm.data.card import card_from_mapping, load_with_card, validate_with_card
 from bayes_bcsm.data.io import CohortValidationError
+from bayes_bcsm.frequentist.cox import cox_ph
 from bayes_bcsm.resources import bundled_file
 
 GBSG2 = bundled_file("gbsg2.csv")
@@ -132,3 +134,84 @@ def test_times_that_look_like_days_are_refused_with_a_hint(tmp_path):
     with pytest.raises(CohortValidationError) as info:
         load_with_card(card_from_mapping("mine", card), path)
     assert "are the times in days? set data.time_unit=days" in str(info.value).splitlines()[1]
+
+
+def _gbsg2_card(**changes) -> dict:
+    return {"time_column": "time", "time_unit": "days", "event_column": "cens"} | changes
+
+
+def test_a_binary_reference_is_the_level_coded_0_as_lifelines_on_the_recoded_data():
+    """``levels=[yes, no] reference=no``: the hazard ratio is yes against no. Oracle: lifelines'
+    ``CoxPHFitter`` (Efron ties, as ours) on GBSG2 with horTh recoded yes = 1, no = 0; the two
+    partial-likelihood maxima agree to the solvers' convergence (1e-5 in the HR is far looser)."""
+    covariates = {"horTh": {"kind": "binary", "levels": ["yes", "no"], "reference": "no"}}
+    cohort = load_with_card(card_from_mapping("g", _gbsg2_card(covariates=covariates)), GBSG2)
+    ours = cox_ph(cohort.frame, "time_months", "event", ["horTh"]).hazard_ratio[0]
+    raw = pd.read_csv(GBSG2)
+    recoded = pd.DataFrame(
+        {"time": raw["time"], "cens": raw["cens"], "horTh": (raw["horTh"] == "yes").astype(float)}
+    )
+    oracle = CoxPHFitter().fit(recoded, "time", "cens").hazard_ratios_["horTh"]
+    assert oracle < 1  # hormone therapy lowers the hazard: not the 1.44 of the reversed coding
+    assert ours == pytest.approx(oracle, abs=1e-5)
+    assert list(cohort.frame["horTh"].head(3)) == [0.0, 1.0, 1.0]  # file: no, yes, yes
+
+
+@pytest.mark.parametrize(
+    ("spec", "key", "found"),
+    [
+        ({"kind": "binary", "levels": ["no", "yes"], "reference": "yes"}, "reference", "['no']"),
+        ({"kind": "categorical", "levels": ["0", "1", "2"]}, "levels", "['1', '2']"),
+    ],
+)
+def test_a_reference_level_no_row_holds_is_refused(tmp_path, spec, key, found):
+    frame = _frame().assign(flag="no" if spec["kind"] == "binary" else ["1", "2"] * 3)
+    text = _problems(frame, tmp_path, CARD | {"covariates": {"flag": spec}})
+    assert "column 'flag': the reference level" in text
+    assert f"(data.covariates.flag.{key}) is held by no row" in text
+    assert f"levels found: {found}" in text
+
+
+def test_a_card_range_with_minimum_above_maximum_is_refused_by_its_keys():
+    card = CARD | {"covariates": {"age": {"kind": "continuous", "minimum": 100, "maximum": 18}}}
+    with pytest.raises(ValueError) as info:
+        card_from_mapping("mine", card)
+    assert str(info.value).startswith(
+        "data.covariates.age.minimum=100 is above data.covariates.age.maximum=18"
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "divisor", "expected"),
+    [
+        ("days", 1, "follow-up 8 to 2659 days (median 1084) = 0.263 to 87.4 months (median 35.6)"),
+        (
+            "weeks",
+            1,
+            "follow-up 8 to 2659 weeks (median 1084) = 1.84 to 612 months (median 249)\n"
+            "  WARNING: the follow-up read as weeks is implausibly long for a survival study "
+            "(follow-up 8 to 2659 weeks (median 1084) = 1.84 to 612 months (median 249)): if the "
+            "file's times are in days, set data.time_unit=days",
+        ),
+        (
+            "days",
+            365.25 / 12,
+            "= 0.00864 to 2.87 months (median 1.17)\n"
+            "  WARNING: the follow-up read as days is implausibly short for a survival study "
+            "(follow-up 0.263 to 87.4 days (median 35.6) = 0.00864 to 2.87 months "
+            "(median 1.17)): if the file's times are in weeks or months, set data.time_unit=weeks "
+            "or data.time_unit=months",
+        ),
+    ],
+)
+def test_the_follow_up_is_stated_in_both_units_and_implausible_scales_warned(
+    unit, divisor, expected
+):
+    """GBSG2's times are days (8 to 2659): right as days; read as weeks they reach 612 months
+    (51 years); converted to months and declared as days, the longest is 2.9 months. (Declared
+    as months they are refused: ``test_times_that_look_like_days_are_refused_with_a_hint``.)"""
+    frame = pd.read_csv(GBSG2).assign(time=lambda f: f["time"] / divisor)
+    card = card_from_mapping("g", _gbsg2_card(time_unit=unit))
+    text = validate_with_card(card, frame.astype(str), "gbsg2").accounting.describe()
+    assert expected in text
+    assert ("WARNING" in text) == ("WARNING" in expected)

@@ -13,6 +13,7 @@ from bayes_bcsm.data import (
     DERIVED_GROUPINGS,
     DesignError,
     build_design,
+    check_estimable,
     complete_cases,
     derive_groupings,
     validate_cohort,
@@ -112,3 +113,41 @@ def test_data_readme_documents_every_column_and_grouping():
     for name in DERIVED_GROUPINGS:
         assert f"`{name}`" in text, name
     assert "reconstruction" in text and "not patient data" in text
+
+
+def _survival_frame(n: int = 40, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    time = rng.exponential(20.0, n) + 0.1
+    return pd.DataFrame(
+        {
+            "time_months": time,
+            "event": (rng.random(n) < 0.7).astype(int),
+            "x": rng.integers(0, 2, n).astype(float),
+            "age": rng.normal(60, 10, n),
+            "time_copy": time * 30.4375,  # the follow-up again, in days
+        }
+    )
+
+
+def test_a_covariate_that_orders_the_times_is_refused_by_name():
+    frame = _survival_frame()
+    check_estimable(build_design(frame, ["x", "age"]))  # an ordinary design passes
+    for sign, direction in ((1, "rises"), (-1, "falls")):
+        design = build_design(frame.assign(time_copy=sign * frame["time_copy"]), ["x", "time_copy"])
+        with pytest.raises(DesignError) as info:
+            check_estimable(design)
+        assert str(info.value).startswith(
+            f"covariate 'time_copy' {direction} with the follow-up time on every row used"
+        )
+        assert "remove it from covariates.names" in str(info.value)
+
+
+def test_no_more_events_than_coefficients_is_refused():
+    """Two patients, one event, two coefficients (the ZeroDivisionError of issue 19)."""
+    frame = _survival_frame().iloc[:2].assign(event=[0, 1], x=[0.0, 1.0])
+    with pytest.raises(DesignError) as info:
+        check_estimable(build_design(frame, ["x", "age"]))
+    assert str(info.value).startswith(
+        "1 event(s) for 2 coefficient(s) (x, age): estimating hazard ratios needs more events "
+        "than coefficients (at least 3 here)"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,3 +217,31 @@ def test_one_patient_and_no_event_files_are_refused(valid_frame, write_csv):
     assert "needs at least 2 patients" in str(_error(valid_frame.iloc[:1], write_csv))
     no_events = valid_frame.assign(event="0")
     assert "no patient has event = 1" in str(_error(no_events, write_csv))
+
+
+@pytest.mark.parametrize("loader", ["study", "card"])
+def test_an_unreadable_file_is_named_in_one_line(tmp_path, monkeypatch, valid_frame, loader):
+    """The PermissionError of a file the user may not read (simulated: the tests may run as
+    root, who reads anything) becomes one line naming the file."""
+    from bayes_bcsm.data.card import card_from_mapping, load_with_card
+    from bayes_bcsm.data.io import CohortFileError
+
+    path = tmp_path / "locked.csv"
+    valid_frame.to_csv(path, index=False)
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(CohortFileError) as info:
+        if loader == "study":
+            load_cohort(path)
+        else:
+            load_with_card(card_from_mapping("mine", {}), path)
+    assert str(info.value) == (
+        f"{path}: cannot read the cohort file (Permission denied); check that you may read it "
+        f"(ls -l {path}) and that it is not locked by another program"
+    )

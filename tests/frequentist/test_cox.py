@@ -20,6 +20,7 @@ from lifelines.datasets import load_lung
 from lifelines.utils import concordance_index as lifelines_concordance
 from scipy import optimize
 
+from bayes_bcsm.data.design import DesignError
 from bayes_bcsm.frequentist.cox import (
     CoxError,
     SeparationWarning,
@@ -472,3 +473,18 @@ def test_firth_close_to_mle_on_lung(lung):
     firth = cox_ph(lung, "time", "status", ["age", "sex"], penalty="firth")
     assert np.all(np.abs(firth.coef - mle.coef) < 0.1 * mle.se)
     assert np.all(firth.ci[:, 0] < firth.hazard_ratio)
+
+
+def test_firth_names_a_covariate_whose_profile_overflows():
+    """A copy of the follow-up time (in days) as a covariate: the profile penalised likelihood
+    overflows where the limit is searched; the error names the covariate instead of scipy's
+    'function value is NaN'."""
+    rng = np.random.default_rng(7)
+    time = rng.exponential(20.0, 40) + 0.1
+    frame = pd.DataFrame(
+        {"time": time, "event": (rng.random(40) < 0.7).astype(int), "copy": time * 30.4375}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DesignError, match="the Firth interval of covariate 'copy'"):
+            cox_ph(frame, "time", "event", ["copy"], penalty="firth")

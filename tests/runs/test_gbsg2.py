@@ -161,3 +161,31 @@ def test_a_users_renamed_recoded_copy_gives_the_same_hazard_ratios(cox_run, tmp_
     np.testing.assert_allclose(ours["estimate"], canonical["estimate"], rtol=1e-9)
     np.testing.assert_allclose(ours["lower"], canonical["lower"], rtol=1e-9)
     assert list(ours["covariate"])[:2] == ["therapy[given]", "age_y"]
+
+
+def test_a_run_states_the_follow_up_and_warns_on_an_implausible_unit(tmp_path, caplog):
+    """GBSG2's times are days; declared as weeks the follow-up reaches 612 months (51 years).
+    The run's log (at its start) and its report's data section state the range in both units
+    with the warning naming data.time_unit."""
+    cfg = compose_config(
+        [
+            "data=gbsg2",
+            "data.time_unit=weeks",
+            "model=cox",
+            "covariates.names=[horTh]",
+            "report.plots=false",
+            "report.html=false",
+        ]
+    )
+    stated = "follow-up 8 to 2659 weeks (median 1084) = 1.84 to 612 months (median 249)"
+    warning = (
+        "WARNING: the follow-up read as weeks is implausibly long for a survival study "
+        f"({stated}): if the file's times are in days, set data.time_unit=days"
+    )
+    with caplog.at_level("INFO", logger="bayes_bcsm"):
+        fit_run(cfg, tmp_path)
+    assert stated in caplog.records[0].getMessage()
+    assert warning in caplog.records[0].getMessage()
+    report = (tmp_path / "report.md").read_text()
+    data_section = report[report.index("## Data") :].split("\n## ")[0]
+    assert stated in data_section and warning in data_section

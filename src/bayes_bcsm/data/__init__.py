@@ -7,6 +7,7 @@ from bayes_bcsm.data.design import (
     Design,
     DesignError,
     build_design,
+    check_estimable,
     complete_cases,
 )
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS, derive_groupings
@@ -32,6 +33,7 @@ __all__ = [
     "Design",
     "DesignError",
     "build_design",
+    "check_estimable",
     "column_spec",
     "complete_cases",
     "contract_table",

@@ -30,24 +30,17 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.data.contract import MAX_PLAUSIBLE_TIME_MONTHS
+from bayes_bcsm.data.contract import MAX_PLAUSIBLE_TIME_MONTHS, REQUIRED_COLUMNS
+from bayes_bcsm.data.follow_up import MONTHS_PER_UNIT, REFUSED_MEDIAN_MONTHS, follow_up_range
 from bayes_bcsm.data.io import (
     Cohort,
     CohortAccounting,
     CohortProblem,
     CohortValidationError,
+    check_readable,
+    file_columns,
     read_csv_text,
 )
-
-#: Months per unit of each time unit a card may declare (a month is 365.25 / 12 days).
-MONTHS_PER_UNIT: dict[str, float] = {
-    "days": 12 / 365.25,
-    "weeks": 7 * 12 / 365.25,
-    "months": 1.0,
-    "years": 12.0,
-}
-#: Median follow-up above which times declared as months are refused as another unit (days).
-SUSPICIOUS_MEDIAN_MONTHS = 200.0
 
 CovariateKind = Literal["binary", "categorical", "continuous"]
 
@@ -61,15 +54,16 @@ class CovariateSpec:
     column : str
         Column in the file (also the design column's name).
     kind : {"binary", "categorical", "continuous"}
-        Binary: the file holds two values, ``levels = (absent, present)`` (default 0 and 1),
-        coded 0/1. Categorical: ``levels`` (all allowed values), the first or ``reference`` is
-        the reference. Continuous: a number within ``[minimum, maximum]``.
+        Binary: the file holds two values, ``levels`` (default 0 and 1), coded 0 for the
+        reference (``reference``, else the first level) and 1 for the other. Categorical:
+        ``levels`` (all allowed values), the first or ``reference`` is the reference.
+        Continuous: a number within ``[minimum, maximum]``.
     label : str
         Name in reports.
     levels : tuple of str
         Allowed values (binary and categorical).
     reference : str or None
-        Reference level of a categorical covariate.
+        Reference level of a binary or categorical covariate (its hazard ratio is 1).
     missing_codes : tuple of str
         Values meaning "unknown" besides an empty cell (e.g. ``"NA"``, ``"-9"``).
     minimum, maximum : float or None
@@ -90,6 +84,13 @@ class CovariateSpec:
     maximum: float | None = None
     hr_per: float = 1.0
     unit: str | None = None
+
+    @property
+    def coded_levels(self) -> tuple[str, ...]:
+        """Levels of a binary or categorical covariate, reference first (empty if continuous)."""
+        levels = self.levels or (("0", "1") if self.kind == "binary" else ())
+        reference = self.reference or (levels[0] if levels else None)
+        return tuple([reference, *(lvl for lvl in levels if lvl != reference)]) if levels else ()
 
     @property
     def hr_unit(self) -> str:
@@ -190,12 +191,15 @@ def load_with_card(card: DatasetCard, path: str | Path) -> Cohort:
     ------
     FileNotFoundError
         If the file does not exist.
+    CohortFileError
+        If it cannot be read.
     CohortValidationError
         Every problem found, each naming the file, row, patient id and column (or the card key).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"cohort file not found: {path}")
+    check_readable(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw, first_line = read_csv_text(path), 2
@@ -250,7 +254,7 @@ def validate_with_card(
     )
     check = _Checker(rows, ids)
     median = float(pd.to_numeric(_text(raw[card.time_column]), errors="coerce").median())
-    if card.time_unit == "months" and median > SUSPICIOUS_MEDIAN_MONTHS:
+    if card.time_unit == "months" and median > REFUSED_MEDIAN_MONTHS:
         check.problems.append(
             CohortProblem(
                 f"the median of {card.time_column} is {median:g}, which as months is "
@@ -273,6 +277,9 @@ def validate_with_card(
             source,
             [CohortProblem("no row has an event", column=card.event_column)],
         )
+    absent = [_absent_reference(spec, frame[spec.column]) for spec in card.covariates]
+    if any(absent):
+        raise CohortValidationError(source, [p for p in absent if p is not None])
     notes = []
     if card.time_unit != "months":
         notes.append(f"times converted from {card.time_unit} to months")
@@ -281,8 +288,37 @@ def validate_with_card(
         for c in card.covariates
         if frame[c.column].isna().any()
     }
-    accounting = CohortAccounting(source, len(raw), len(frame), (), missing_counts, tuple(notes))
+    times = frame["time_months"].to_numpy() / MONTHS_PER_UNIT[card.time_unit]
+    accounting = CohortAccounting(
+        source,
+        len(raw),
+        len(frame),
+        (),
+        missing_counts,
+        tuple(notes),
+        follow_up_range(times, card.time_unit),
+    )
     return Cohort(frame, accounting)
+
+
+def _absent_reference(spec: CovariateSpec, coded: pd.Series) -> CohortProblem | None:
+    """A problem when no row holds the reference level of a binary or categorical covariate
+    (its hazard ratios would silently be against another level)."""
+    if spec.kind == "continuous":
+        return None
+    observed = coded.dropna()
+    if spec.kind == "binary":
+        observed = observed.map(lambda code: spec.coded_levels[int(code)])
+    reference = spec.coded_levels[0]
+    if (observed.astype(str) == reference).any():
+        return None
+    key = "reference" if spec.reference else "levels"
+    return CohortProblem(
+        f"the reference level {reference!r} (data.covariates.{spec.column}.{key}) is held by "
+        f"no row, so hazard ratios would be against another level; levels found: "
+        f"{sorted(set(observed.astype(str)))}; choose a reference the file holds",
+        column=spec.column,
+    )
 
 
 def _check_ids(ids: pd.Series, check: _Checker, column: str) -> None:
@@ -360,11 +396,33 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
         ),
     )
     clean = text.where(known & ~bad, None)
+    ordered = spec.coded_levels
     if spec.kind == "binary":
-        return clean.map({levels[0]: 0.0, levels[1]: 1.0}).astype(float)
-    reference = spec.reference or levels[0]
-    ordered = [reference, *(lvl for lvl in levels if lvl != reference)]
-    return pd.Series(pd.Categorical(clean, categories=ordered, ordered=True))
+        return clean.map({ordered[0]: 0.0, ordered[1]: 1.0}).astype(float)
+    return pd.Series(pd.Categorical(clean, categories=list(ordered), ordered=True))
+
+
+def undescribed_file_message(card: DatasetCard, path: Path) -> str:
+    """What to do when a card (``data=csv``) names a file but not what it holds.
+
+    Points to the study's card when the file has the study's columns, else names the card keys
+    to give (time and event columns, time unit, event coding, covariates) and the file's columns.
+    """
+    columns = file_columns(path)
+    if columns and set(REQUIRED_COLUMNS) <= set(columns):
+        return (
+            f"{path} has the study's {len(REQUIRED_COLUMNS)} columns (data/README.md) but "
+            f"data={card.name} describes no covariates: use the study's card, data=bcsm "
+            f"data.path={path}"
+        )
+    return (
+        f"the dataset card {card.name!r} says nothing about {path.name} yet: give its time "
+        "and event columns and covariates, e.g. data.time_column=<column> "
+        "data.time_unit=days data.event_column=<column> 'data.event_values=[<event code>]' "
+        "'data.censor_values=[<censoring code>]' '++data.covariates={<column>: {kind: "
+        "continuous}}' 'covariates.names=[<column>]', or write a card YAML (README, 'Your own "
+        f"cohort'); the file's columns: {', '.join(columns) or '(none read)'}"
+    )
 
 
 def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
@@ -391,8 +449,15 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
         if kind == "categorical" and len(levels) < 2:
             raise ValueError(f"{where}.levels={list(levels)}: expected at least 2 levels")
         reference = raw.get("reference")
-        if reference is not None and str(reference) not in levels:
-            raise ValueError(f"{where}.reference={reference!r}: not among levels {list(levels)}")
+        allowed = levels or (("0", "1") if kind == "binary" else ())
+        if reference is not None and str(reference) not in allowed:
+            raise ValueError(f"{where}.reference={reference!r}: not among levels {list(allowed)}")
+        minimum, maximum = raw.get("minimum"), raw.get("maximum")
+        if minimum is not None and maximum is not None and float(minimum) > float(maximum):
+            raise ValueError(
+                f"{where}.minimum={minimum} is above {where}.maximum={maximum}: the card's "
+                "range of allowed values is empty; swap or correct the two keys"
+            )
         hr_per = float(1.0 if raw.get("hr_per") is None else raw["hr_per"])
         if not hr_per > 0:
             raise ValueError(f"{where}.hr_per={hr_per}: expected a positive number")
@@ -404,8 +469,8 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
                 levels=levels,
                 reference=None if reference is None else str(reference),
                 missing_codes=tuple(str(v) for v in raw.get("missing_codes") or ()),
-                minimum=raw.get("minimum"),
-                maximum=raw.get("maximum"),
+                minimum=minimum,
+                maximum=maximum,
                 hr_per=hr_per,
                 unit=raw.get("unit"),
             )

@@ -245,6 +245,49 @@ def build_design(
     )
 
 
+def check_estimable(design: Design) -> None:
+    """Refuse a design whose hazard ratios no estimator can give as finite numbers.
+
+    Called by runs before any fit (not by :func:`build_design`, which only codes covariates).
+
+    Parameters
+    ----------
+    design : Design
+
+    Raises
+    ------
+    DesignError
+        When there are no more events than coefficients (each coefficient needs events to be
+        informed), or when a continuous covariate rises or falls with the follow-up time on
+        every row used (it orders the events exactly: the partial likelihood is monotone, its
+        maximum at a hazard ratio of 0 or infinity; Heinze & Schemper 2001), as a copy of the
+        time under another name does.
+    """
+    X, columns, rows = design.X, design.columns, design.rows
+    p, n_events = X.shape[1], design.n_events
+    if p and n_events <= p:
+        raise DesignError(
+            f"{n_events} event(s) for {p} coefficient(s) ({', '.join(columns)}): estimating "
+            f"hazard ratios needs more events than coefficients (at least {p + 1} here); add "
+            f"patients or drop covariates ({rows.describe()})"
+        )
+    time_rank = pd.Series(design.time).rank()
+    for term in design.terms:
+        if term.kind != "continuous":
+            continue
+        x = X[:, columns.index(term.name)]
+        rho = float(pd.Series(x).rank().corr(time_rank))
+        if np.isfinite(rho) and abs(rho) > 1 - 1e-12:
+            direction = "rises" if rho > 0 else "falls"
+            raise DesignError(
+                f"covariate {term.name!r} {direction} with the follow-up time on every row used "
+                f"(rank correlation {rho:+.0f}): it orders the events exactly, so its hazard "
+                "ratio's maximum-likelihood estimate is 0 or infinite (monotone likelihood); is it "
+                "computed from the follow-up (a copy of the time, a date, a count over "
+                "follow-up)? remove it from covariates.names"
+            )
+
+
 def _code_term(
     values: pd.Series, name: str, reference: str | None, standardize: bool
 ) -> tuple[CovariateTerm, np.ndarray]:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.data.contract import COHORT_COLUMNS, REQUIRED_COLUMNS, ColumnSpec
+from bayes_bcsm.data.follow_up import FollowUp, follow_up_range
 from bayes_bcsm.errors import BayesBcsmUserError
 
 MAX_PROBLEMS_SHOWN = 20
@@ -43,6 +44,29 @@ class CohortValidationError(BayesBcsmUserError, ValueError):
             f"{source}: {len(problems)} problem(s) with the cohort data "
             f"(see data/README.md for the contract):\n{shown}{tail}"
         )
+
+
+class CohortFileError(BayesBcsmUserError):
+    """A cohort file that exists but cannot be opened (permissions, a lock, an I/O error)."""
+
+
+def check_readable(path: Path) -> None:
+    """Open ``path`` for reading once, so an unreadable file is reported as such.
+
+    Raises
+    ------
+    CohortFileError
+        One line naming the file, the system's reason and what to check.
+    """
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise CohortFileError(
+            f"{path}: cannot read the cohort file ({reason}); check that you may read it "
+            f"(ls -l {path}) and that it is not locked by another program"
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -83,6 +107,9 @@ class CohortAccounting:
         Number of empty cells per column that may be missing (only columns with any).
     notes : tuple of str
         What was done to the values (e.g. a unit conversion) and warnings to read.
+    follow_up : FollowUp or None
+        The range of the follow-up times in the file's unit and in months, with a warning when
+        that scale is implausible (:mod:`bayes_bcsm.data.follow_up`).
     """
 
     source: str
@@ -91,6 +118,7 @@ class CohortAccounting:
     extra_columns: tuple[str, ...] = ()
     missing: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    follow_up: FollowUp | None = None
 
     def describe(self) -> str:
         """A short plain-text account for logs and reports."""
@@ -102,6 +130,11 @@ class CohortAccounting:
                 "  extra columns kept (not in the contract): " + ", ".join(self.extra_columns)
             )
         lines += [f"  {note}" for note in self.notes]
+        if self.follow_up is not None:
+            lines.append(f"  {self.follow_up.describe()}")
+            warning = self.follow_up.warning()
+            if warning:
+                lines.append(f"  WARNING: {warning}")
         return "\n".join(lines)
 
 
@@ -137,6 +170,8 @@ def load_cohort(path: str | Path) -> Cohort:
     ------
     FileNotFoundError
         If the file does not exist.
+    CohortFileError
+        If it cannot be read.
     CohortValidationError
         If the file is empty or any row or column breaks the contract; the message names
         the file, row, patient id and column and says what was expected.
@@ -144,6 +179,7 @@ def load_cohort(path: str | Path) -> Cohort:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"cohort file not found: {path}")
+    check_readable(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw = read_csv_text(path)
@@ -161,6 +197,17 @@ def load_cohort(path: str | Path) -> Cohort:
     if problems:
         raise CohortValidationError(str(path), problems)
     return cohort
+
+
+def file_columns(path: Path) -> list[str]:
+    """The column names of a CSV (its first line) or Parquet file; empty if unreadable."""
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return [str(c) for c in pd.read_parquet(path).columns]
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            return [c.strip() for c in next(csv.reader(handle), [])]
+    except (OSError, ValueError):
+        return []
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
@@ -297,7 +344,14 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<frame>", first_data_line:
         for spec in COHORT_COLUMNS
         if spec.may_be_missing and frame[spec.name].isna().any()
     }
-    accounting = CohortAccounting(source, len(raw), len(frame), extra, missing)
+    accounting = CohortAccounting(
+        source,
+        len(raw),
+        len(frame),
+        extra,
+        missing,
+        follow_up=follow_up_range(frame["time_months"], "months"),
+    )
     return Cohort(frame, accounting)
 
 

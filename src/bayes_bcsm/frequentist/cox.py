@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bayes_bcsm.data.design import CompleteCases, Design, build_design
+from bayes_bcsm.data.design import CompleteCases, Design, DesignError, build_design
 from bayes_bcsm.frequentist._partial_likelihood import (
     CoxEngine,
     Ties,
@@ -42,7 +42,7 @@ from bayes_bcsm.frequentist._partial_likelihood import (
     strata_codes,
 )
 from bayes_bcsm.frequentist.concordance import concordance_index
-from bayes_bcsm.frequentist.firth import firth_fit
+from bayes_bcsm.frequentist.firth import FirthProfileError, firth_fit
 
 __all__ = [
     "ChiSquareTest",
@@ -231,7 +231,8 @@ def _newton(engine: CoxEngine, p: int, max_iter: int, tol: float) -> tuple[_Fit,
         nll, nU, ninfo = evaluate(engine, newbeta)
         if not np.isfinite(nll):
             nll = -np.inf
-        if not halving and np.isfinite(nll) and abs(1.0 - ll / nll) <= tol:
+        change = abs(1.0 - ll / nll) if nll else abs(ll)  # nll = 0: no information at all
+        if not halving and np.isfinite(nll) and change <= tol:
             beta, ll, U, info = newbeta, nll, nU, ninfo
             path.append(beta)
             converged = True
@@ -453,7 +454,17 @@ def cox_ph_design(
     score_test = ChiSquareTest.from_statistic(score_stat, p)
     zq = stats.norm.ppf(0.5 + conf_level / 2)
     if penalty == "firth":
-        firth = firth_fit(engine, p, conf_level, max_iter=max(max_iter, 100))
+        try:
+            firth = firth_fit(engine, p, conf_level, max_iter=max(max_iter, 100))
+        except FirthProfileError as error:
+            name = design.columns[error.index]
+            raise DesignError(
+                f"the Firth interval of covariate {name!r} cannot be computed: the penalised "
+                f"likelihood is not finite at log hazard ratio {error.value:.3g} (overflow: "
+                "the covariate is on an extreme scale, or it nearly orders the events by time, "
+                "e.g. derived from the follow-up); rescale it (its card's hr_per) or remove it "
+                "from covariates.names"
+            ) from error
         beta = firth.beta
         variance = inverse(evaluate(engine, beta)[2])
         se = np.sqrt(np.diag(variance))

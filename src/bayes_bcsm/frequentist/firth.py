@@ -19,7 +19,28 @@ from scipy import optimize, stats
 
 from bayes_bcsm.frequentist._partial_likelihood import CoxEngine, evaluate, inverse, solve
 
-__all__ = ["FirthFit", "firth_fit"]
+__all__ = ["FirthFit", "FirthProfileError", "firth_fit"]
+
+
+class FirthProfileError(ArithmeticError):
+    """The profile penalised likelihood of one coefficient is not finite where its confidence
+    limit is searched (overflow: a covariate on an extreme scale, or one that nearly orders
+    the events by time).
+
+    Attributes
+    ----------
+    index : int
+        The coefficient's position in the design.
+    value : float
+        The log hazard ratio at which the profile is not finite.
+    """
+
+    def __init__(self, index: int, value: float):
+        self.index = index
+        self.value = value
+        super().__init__(
+            f"profile penalised likelihood of coefficient {index}: not finite at {value:g}"
+        )
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,28 @@ def _firth_maximise(
 
 
 def firth_fit(engine: CoxEngine, p: int, conf_level: float, max_iter: int) -> FirthFit:
+    """Firth-penalised estimates with profile penalised-likelihood limits and P values.
+
+    Parameters
+    ----------
+    engine : CoxEngine
+        The partial likelihood of the design.
+    p : int
+        Number of coefficients.
+    conf_level : float
+        Confidence level of the limits.
+    max_iter : int
+        Newton iterations per maximisation.
+
+    Returns
+    -------
+    FirthFit
+
+    Raises
+    ------
+    FirthProfileError
+        When a profile is not finite where a confidence limit is searched.
+    """
     all_free = np.ones(p, dtype=bool)
     beta, value, converged, iters = _firth_maximise(engine, np.zeros(p), all_free, max_iter)
     null_value = _penalised_value(engine, np.zeros(p))
@@ -122,7 +165,10 @@ def firth_fit(engine: CoxEngine, p: int, conf_level: float, max_iter: int) -> Fi
             profiles[r] = beta.copy()
 
             def g(c: float, r: int = r) -> float:
-                return value - profile(r, c) - crit
+                distance = value - profile(r, c) - crit
+                if not np.isfinite(distance):
+                    raise FirthProfileError(r, c)
+                return distance
 
             step = 2 * se_r
             a_ = beta[r]

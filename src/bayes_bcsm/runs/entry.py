@@ -29,6 +29,7 @@ from omegaconf import DictConfig
 from bayes_bcsm.config import ConfigError, register_configs
 from bayes_bcsm.errors import BayesBcsmUserError
 from bayes_bcsm.resources import CONF_SEARCH_PATH
+from bayes_bcsm.runs.command_line import check_config_dir, covariate_overrides
 
 REPORT_FILES = ("report.html", "report.md")
 """What a run's report is called, preferred first (``report.html=false`` writes only the .md)."""
@@ -175,6 +176,13 @@ def hydra_entry(
         version.setbase("1.3")
         parser = get_args_parser()
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        try:
+            check_config_dir(args.config_dir)
+        except ConfigError as error:
+            if full_error_requested():
+                raise
+            exit_with_message(error)
+        args.overrides = covariate_overrides(args.overrides)
         _run_hydra(
             args=args,
             args_parser=parser,

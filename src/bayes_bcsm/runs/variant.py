@@ -16,7 +16,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from bayes_bcsm.config import MissingStrategy, ModelFamily, sampler_settings
-from bayes_bcsm.data import Design, build_design
+from bayes_bcsm.data import Design, build_design, check_estimable
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows
 from bayes_bcsm.inference.diagnostics import check_convergence
@@ -83,6 +83,7 @@ def fit_variant(
     design = build_design(
         inputs.frame, covariates, reference=reference, standardize=cfg.covariates.standardize
     )
+    check_estimable(design)
     cox, firth, messages = _baselines(design)
     for message in messages:
         log.warning("Cox baseline: %s", message)

@@ -28,6 +28,7 @@ from bayes_bcsm.report.sentences import (
     interval_position,
     percent,
     shrinkage_sentence,
+    surprise,
 )
 from bayes_bcsm.study import load_targets
 
@@ -241,3 +242,20 @@ def test_reinterpret_report_reads_each_printed_limit_the_right_way_round(tmp_pat
         (line,) = [s for s in text.splitlines() if s.startswith(f"- **{estimate.name}**: the ")]
         prior = _sceptic if estimate.excludes_one else _advocate
         _check_claims(line, estimate.lower, estimate.upper, prior)
+
+
+@pytest.mark.parametrize(
+    ("p", "word"),
+    [
+        (0.0, "very unlikely"),
+        (0.0099, "very unlikely"),
+        (0.01, "unlikely"),
+        (0.0499, "unlikely"),
+        (0.05, "uncommon"),
+        (0.1999, "uncommon"),
+        (0.2, "unremarkable"),
+        (0.6, "unremarkable"),
+    ],
+)
+def test_surprise_words_on_both_sides_of_each_band(p, word):
+    assert surprise(p) == word

@@ -10,7 +10,8 @@ answer is known (on both sides of every boundary):
 - :func:`interval_position`: whether a value lies inside or outside an interval;
 - :func:`fold_comparison`: how many times one hazard ratio is another, and whether two
   intervals overlap;
-- :func:`shrinkage_sentence`: how far a prior pulls a printed hazard ratio towards no effect.
+- :func:`shrinkage_sentence`: how far a prior pulls a printed hazard ratio towards no effect;
+- :func:`surprise`: how surprising a printed figure is, from the probability of seeing it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ __all__ = [
     "interval_position",
     "percent",
     "shrinkage_sentence",
+    "surprise",
 ]
+
+#: Upper ends of the probability bands :func:`surprise` names, with their words.
+SURPRISE_BANDS: tuple[tuple[float, str], ...] = (
+    (0.01, "very unlikely"),
+    (0.05, "unlikely"),
+    (0.20, "uncommon"),
+)
 
 
 def percent(probability: float) -> str:
@@ -178,3 +187,22 @@ def shrinkage_sentence(printed_hr: float, posterior_hr: float, prior: str) -> st
         f"the {prior} prior pulls it {where}, keeping {percent(kept) if kept >= 0 else 'none'} "
         "of its log-HR"
     )
+
+
+def surprise(probability: float) -> str:
+    """How surprising a printed figure is, given the probability of seeing it.
+
+    Below 1 %: "very unlikely"; below 5 %: "unlikely"; below 20 %: "uncommon"; otherwise
+    "unremarkable" (:data:`SURPRISE_BANDS`). Never "impossible": a probability estimated by
+    simulation bounds the surprise, it does not prove a contradiction.
+
+    Parameters
+    ----------
+    probability : float
+        Probability (0-1) of a result on the printed side, e.g.
+        :func:`bayes_bcsm.study.consistency.printed_side_probability`.
+    """
+    for upper, word in SURPRISE_BANDS:
+        if probability < upper:
+            return word
+    return "unremarkable"

@@ -373,9 +373,9 @@ def median_logrank_consistency(
     DataFrame
         One row per factor: ``factor``, ``groups`` (``level n, median``), ``hr_from_medians``,
         ``implied_p`` (Schoenfeld), ``printed_p``, ``same_side`` (implied and printed P both
-        below ``alpha`` or both not) and, with ``follow_up``, ``p_printed_side_exponential``,
-        ``mcse_exponential``, ``p_printed_side_weibull``, ``mcse_weibull`` and
-        ``weibull_shape``.
+        below ``alpha`` or both not) and, with ``follow_up``, for each of ``exponential`` and
+        ``weibull``: ``p_printed_side_<shape>``, ``mcse_<shape>`` and ``upper_95_<shape>``
+        (:class:`PrintedSide`), then ``weibull_shape``.
     """
     if follow_up is not None and weibull_shape is None:
         weibull_shape = weibull_shape_from_km(targets.survival_at, targets.os_median_months)
@@ -411,6 +411,7 @@ def median_logrank_consistency(
                 )
                 row[f"p_printed_side_{label}"] = side.probability
                 row[f"mcse_{label}"] = side.mcse
+                row[f"upper_95_{label}"] = side.upper_95
             row["weibull_shape"] = weibull_shape
         rows.append(row)
     return pd.DataFrame(rows)

@@ -212,3 +212,21 @@ def test_consistency_table_carries_the_simulated_columns(follow_up):
         [weibull_shape_from_km(targets.survival_at, targets.os_median_months)]
     )
     assert ((table["p_printed_side_weibull"] >= 0) & (table["p_printed_side_weibull"] <= 1)).all()
+
+
+def test_the_figures_readme_and_data_readme_quote(follow_up):
+    """README.md and data/README.md quote the calibration report's probabilities of the printed
+    side (`bayes-bcsm calibrate --report`: 40,000 cohorts per row and shape, seed 0, the bundled
+    cohort's follow-up): post-op ASIA about 0.5 % (MCSE 0.2 %) exponential and never Weibull
+    (upper bound 0.2 %); endocrine therapy about 4 % and 9 %; receptor about 35 % and 60 %."""
+    table = median_logrank_consistency(load_targets(), follow_up=follow_up, n_sim=40_000)
+    row = table.set_index("factor").loc
+    postop = row["postop_neuro_dysfunction"]
+    assert f"{100 * postop['p_printed_side_exponential']:.1f}" == "0.5"
+    assert f"{100 * postop['mcse_exponential']:.1f}" == "0.2"
+    assert postop["p_printed_side_weibull"] == 0
+    assert f"{100 * postop['upper_95_weibull']:.1f}" == "0.2"
+    quoted = {"hormone_therapy": ("4", "9"), "hormone_receptor": ("35", "60")}
+    for factor, (exponential, weibull) in quoted.items():
+        assert f"{100 * row[factor]['p_printed_side_exponential']:.0f}" == exponential
+        assert f"{100 * row[factor]['p_printed_side_weibull']:.0f}" == weibull

@@ -16,11 +16,16 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from scipy import stats
 
 from bayes_bcsm.hazard_ratios import PUBLISHED, published_estimates, summary_level_label
 from bayes_bcsm.reinterpret import credibility, prior_grid, reanalyse, reinterpret
 from bayes_bcsm.report.compare_report import printed_vs_patient_level
-from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
+from bayes_bcsm.report.reinterpret_report import (
+    design_sentence,
+    posterior_sentence,
+    reinterpretation_lines,
+)
 from bayes_bcsm.report.sentences import (
     credibility_sentence,
     fold_comparison,
@@ -259,3 +264,55 @@ def test_reinterpret_report_reads_each_printed_limit_the_right_way_round(tmp_pat
 )
 def test_surprise_words_on_both_sides_of_each_band(p, word):
     assert surprise(p) == word
+
+
+@pytest.fixture(scope="module")
+def paper_reinterpretation():
+    return reinterpret(published_estimates(load_targets()), prior_grid())
+
+
+def test_posterior_sentence_probabilities_are_the_closed_form(paper_reinterpretation):
+    """Each estimate's P(HR < 1) and P(HR < 0.5) under the moderate neutral prior, and the range
+    over the grid, against the conjugate posterior written out here (normal prior N(m, t^2) on
+    the log-HR, likelihood N(log hr, s^2); Spiegelhalter et al. 2004, 3.6)."""
+    result = paper_reinterpretation
+    for estimate in result.estimates:
+        text = posterior_sentence(result, estimate.name, "moderate neutral")
+        s = (math.log(estimate.upper) - math.log(estimate.lower)) / (2 * Z95)
+
+        def prob_below(threshold, prior, s=s, estimate=estimate):
+            m, t = math.log(prior.mean_hr), prior.sd_log
+            mean = (m / t**2 + math.log(estimate.hr) / s**2) / (1 / t**2 + 1 / s**2)
+            sd = (1 / t**2 + 1 / s**2) ** -0.5
+            return stats.norm.cdf((math.log(threshold) - mean) / sd)
+
+        chosen = next(p for p in result.priors if p.name == "moderate neutral")
+        stated = re.search(r"lowers the hazard \(HR < 1\) is ([\d.]+%)", text).group(1)
+        assert stated == percent(prob_below(1.0, chosen))
+        halving = re.search(r"halving it \(HR < 0.5\) is ([\d.]+%)", text).group(1)
+        assert halving == percent(prob_below(0.5, chosen))
+        low, low_prior, high, high_prior = re.search(
+            r"ranges from ([\d.]+%) \(([^)]+)\) to ([\d.]+%) \(([^)]+)\)", text
+        ).groups()
+        grid = {p.name: prob_below(1.0, p) for p in result.priors}
+        assert low_prior == min(grid, key=grid.get) and low == percent(min(grid.values()))
+        assert high_prior == max(grid, key=grid.get) and high == percent(max(grid.values()))
+
+
+def test_design_sentence_power_and_distance_from_one(paper_reinterpretation):
+    """Power at the true HR nearest 0.5 (Gelman & Carlin 2014: Phi(-z - D/s) + 1 - Phi(z - D/s))
+    and, for a significant printed HR, how many times as far from 1 it lies (log scale)."""
+    result = paper_reinterpretation
+    for estimate in result.estimates:
+        text = design_sentence(result, estimate.name)
+        true_hr, stated = re.search(
+            r"true HR of ([\d.]+) with probability ([\d.]+%)", text
+        ).groups()
+        lam = math.log(float(true_hr)) / estimate.se_log
+        power = stats.norm.cdf(-Z95 - lam) + 1 - stats.norm.cdf(Z95 - lam)
+        assert stated == percent(power)
+        far = re.search(r"lies ([\d.]+) times as far from 1", text)
+        assert (far is not None) == estimate.excludes_one
+        if far:
+            ratio = math.log(estimate.hr) / math.log(float(true_hr))
+            assert float(far.group(1)) == pytest.approx(ratio, abs=0.05)

@@ -1,7 +1,8 @@
 """Report sections of the summary-level re-analysis: tables, figures and sentences from numbers.
 
 Every sentence is a template filled with the :class:`~bayes_bcsm.reinterpret.Reinterpretation`'s
-numbers; nothing here computes an estimate.
+numbers (clauses stating a direction or a credibility limit come from
+:mod:`bayes_bcsm.report.sentences`); nothing here computes an estimate.
 """
 
 from __future__ import annotations

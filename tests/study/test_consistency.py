@@ -230,3 +230,15 @@ def test_the_figures_readme_and_data_readme_quote(follow_up):
     for factor, (exponential, weibull) in quoted.items():
         assert f"{100 * row[factor]['p_printed_side_exponential']:.0f}" == exponential
         assert f"{100 * row[factor]['p_printed_side_weibull']:.0f}" == weibull
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"shape": 0.0}, "shape"), ({"n_sim": 0}, "n_sim"), ({"deaths": 0}, "deaths")],
+)
+def test_printed_side_refuses_bad_inputs_before_simulating(kwargs, match):
+    args = {"deaths": 48, **kwargs}
+    deaths = args.pop("deaths")
+    never = FollowUp(np.array([]), np.array([]))
+    with pytest.raises(ValueError, match=match):
+        printed_side_probability((16, 62), (15.0, 50.0), 0.051, deaths, never, **args)

@@ -301,8 +301,9 @@ def printed_side_probability(
             f"0 < alpha < 1; got shape={shape}, n_sim={n_sim}, tolerance={tolerance}, "
             f"alpha={alpha}"
         )
-    rng = np.random.default_rng(seed)
     medians = np.asarray(median_months, dtype=float)
+    schoenfeld = implied_logrank_p(n[0], n[1], medians[0], medians[1], deaths)  # checks inputs
+    rng = np.random.default_rng(seed)
     scales = medians / math.log(2) ** (1 / shape)
     in_a = np.repeat([1.0, 0.0], n)
     kept = same_side = 0
@@ -327,7 +328,7 @@ def printed_side_probability(
         n_kept=kept,
         n_simulated=n_sim,
         shape=shape,
-        schoenfeld_p=implied_logrank_p(n[0], n[1], medians[0], medians[1], deaths),
+        schoenfeld_p=schoenfeld,
     )
 
 

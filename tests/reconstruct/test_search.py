@@ -190,7 +190,7 @@ def test_calibration_report_writes_markdown_html_png(tmp_path, committed):
     cohort = load_cohort(COHORT_CSV).frame
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tables = calibration_report_tables(cohort)
+        tables = calibration_report_tables(cohort, consistency_sims=4_000)
     tables["search"] = {
         "budget_evaluations": 10,
         "search_seed": 1,
@@ -216,6 +216,7 @@ def test_calibration_report_writes_markdown_html_png(tmp_path, committed):
     assert (tmp_path / "frontier.png").stat().st_size > 0
     assert "Every Table 3 criterion holds once 1 Table 1-2 criteria may fail" in text
     assert "true HR (generator)" in text and "published SEs" in text
-    assert "Which printed figures pull against which" in text and "implied P" in text
+    assert "Which printed figures pull against which" in text and "Schoenfeld P" in text
+    assert "p_printed_side_exponential" in text and "contradicts" not in text
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in html

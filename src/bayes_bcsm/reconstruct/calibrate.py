@@ -68,7 +68,11 @@ from bayes_bcsm.frequentist.cox import CoxError, cox_ph
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.frequentist.selection import SelectionError, paper_selection
 from bayes_bcsm.study import TABLE2_FACTORS, TABLE3_FACTORS, Targets, load_targets
-from bayes_bcsm.study.consistency import crude_versus_adjusted, median_logrank_consistency
+from bayes_bcsm.study.consistency import (
+    crude_versus_adjusted,
+    follow_up_from_cohort,
+    median_logrank_consistency,
+)
 from bayes_bcsm.study.targets import GroupTarget, HazardRatioTarget
 
 #: Table 2 factor -> (column of ``derive_groupings(cohort)``, {published label: cohort value}),
@@ -628,6 +632,7 @@ def calibration_report_tables(
     cohort: pd.DataFrame,
     targets: Targets | None = None,
     true_log_hr: Mapping[str, float] | None = None,
+    consistency_sims: int = 40_000,
 ) -> dict:
     """Everything the calibration report shows, computed (no drawing, no files).
 
@@ -639,6 +644,9 @@ def calibration_report_tables(
         Default: the bundled ones.
     true_log_hr : mapping of str to float, optional
         The generator's true log hazard ratios (for the truth-versus-realisation table).
+    consistency_sims : int
+        Cohorts simulated per Table 2 factor and survival shape for the probability of each
+        printed log-rank side (censored by this cohort's potential follow-up).
 
     Returns
     -------
@@ -668,6 +676,11 @@ def calibration_report_tables(
         "criteria_failed": criteria_from_checks(comps, len(cohort), targets),
         "table3_distance": table3_distance(comps),
         "truth": truth_and_realisation(frame, targets, true_log_hr, fit),
-        "consistency": median_logrank_consistency(targets, ALPHA),
+        "consistency": median_logrank_consistency(
+            targets,
+            ALPHA,
+            follow_up_from_cohort(frame["time_months"], frame["event"]),
+            n_sim=consistency_sims,
+        ),
         "adjustment": crude_versus_adjusted(targets),
     }

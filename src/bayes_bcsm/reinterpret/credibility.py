@@ -12,8 +12,10 @@ from the printed estimate: 0.070 (0.007-0.727) is centred at 0.0713), with SE
   the finding is credible; if such effects are implausible, it is not.
 - **Advocacy limit** (CI includes 1): the bound AL of an advocate's prior 95 % interval
   ``(1, AL)`` that makes the posterior 95 % interval just exclude 1:
-  ``AL = exp(-(u + l)(u - l)^2 / (2 u l))``. The non-significant finding is credible evidence of
-  an effect only if prior evidence supports effects at least as large as AL.
+  ``AL = exp(-(u + l)(u - l)^2 / (2 u l))``. AL is the *widest* advocacy prior that still
+  convinces: every narrower one (95 % interval from 1 to a bound between 1 and AL) makes the
+  posterior exclude 1, every wider one does not. The non-significant finding is credible
+  evidence of an effect if prior evidence confines the effect to between 1 and AL.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def advocacy_limit(lower: float, upper: float, *, if_excludes_one: str = "raise"
 
 @dataclass(frozen=True)
 class Credibility:
-    """The applicable credibility limit of a printed 95 % interval, with a plain reason.
+    """The applicable credibility limit of a printed 95 % interval.
 
     Attributes
     ----------
@@ -109,35 +111,21 @@ class Credibility:
         The limit that applies; the other is NaN.
     centre_hr : float
         Geometric mean of the bounds (Matthews' likelihood centre).
-    reason : str
-        One sentence on which limit applies and how to read it.
     """
 
     significant: bool
     sceptical_limit: float
     advocacy_limit: float
     centre_hr: float
-    reason: str
 
 
 def credibility(lower: float, upper: float) -> Credibility:
-    """Sceptical limit for a significant 95 % interval, advocacy limit otherwise."""
+    """Sceptical limit for a significant 95 % interval, advocacy limit otherwise.
+
+    Reports word the limits with :func:`bayes_bcsm.report.sentences.credibility_sentence`.
+    """
     lo, up = _log_bounds(lower, upper)
     centre = math.exp((lo + up) / 2)
     if lo <= 0 <= up:
-        al = advocacy_limit(lower, upper)
-        reason = (
-            "the interval includes 1, so the advocacy limit applies: it is credible evidence of "
-            f"{'benefit' if al < 1 else 'harm'} only if prior evidence already supports HRs as "
-            f"{'small' if al < 1 else 'large'} as {al:.3g} "
-            f"(a prior 95% interval from 1 to {al:.3g})"
-        )
-        return Credibility(False, math.nan, al, centre, reason)
-    sl = sceptical_limit(lower, upper)
-    bound = f"({sl:.3g}, {1 / sl:.3g})" if sl < 1 else f"({1 / sl:.3g}, {sl:.3g})"
-    reason = (
-        f"the interval excludes 1, so the sceptical limit applies: a sceptic whose prior 95% "
-        f"interval is narrower than {bound} is not convinced; the finding is credible only if "
-        f"HRs as extreme as {sl:.3g} are plausible a priori"
-    )
-    return Credibility(True, sl, math.nan, centre, reason)
+        return Credibility(False, math.nan, advocacy_limit(lower, upper), centre)
+    return Credibility(True, sceptical_limit(lower, upper), math.nan, centre)

@@ -55,7 +55,7 @@ class Reinterpretation:
         ``p_hr_below_<t>`` column per threshold (``p_hr_below_1`` first).
     credibility : DataFrame
         One row per estimate: printed figures, SE of the log-HR, Matthews' centre, sceptical or
-        advocacy limit, and the reason.
+        advocacy limit.
     design : DataFrame
         ``covariate, true_hr, se, power, type_s, exaggeration`` at each estimate's own SE.
     sensitivity : DataFrame
@@ -156,7 +156,6 @@ def reinterpret(
                 "significant": limits.significant,
                 "sceptical_limit": limits.sceptical_limit,
                 "advocacy_limit": limits.advocacy_limit,
-                "reason": limits.reason,
             }
         )
         design.append(design_table(true_hrs, estimate.se_log, alpha, name=estimate.name))

@@ -1,7 +1,8 @@
 """Report sections of the summary-level re-analysis: tables, figures and sentences from numbers.
 
 Every sentence is a template filled with the :class:`~bayes_bcsm.reinterpret.Reinterpretation`'s
-numbers; nothing here computes an estimate.
+numbers (clauses stating a direction or a credibility limit come from
+:mod:`bayes_bcsm.report.sentences`); nothing here computes an estimate.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bayes_bcsm.report.reinterpret_plots import (
     plot_sensitivity,
 )
 from bayes_bcsm.report.render import markdown_table, write_report
+from bayes_bcsm.report.sentences import credibility_sentence, percent
 
 METHOD_NOTE = (
     "Each printed hazard ratio and its confidence interval is read as a normal likelihood on the "
@@ -30,10 +32,6 @@ METHOD_NOTE = (
     "(neutral), on a clinically meaningful benefit (optimistic) or on the same harm "
     "(pessimistic), each weak, moderate or strong. No patient data enter this section."
 )
-
-
-def _pct(p: float) -> str:
-    return f"{100 * p:.0f}%" if p >= 0.01 else f"{100 * p:.1g}%"
 
 
 def _slug(text: str) -> str:
@@ -85,15 +83,16 @@ def posterior_sentence(result: Reinterpretation, covariate: str, default_prior: 
     text = (
         f"**{covariate}** (printed HR {printed.hr:g}, {printed.lower:g}-{printed.upper:g}): under "
         f"the {default_prior} prior the probability that it lowers the hazard (HR < 1) is "
-        f"{_pct(chosen.p_hr_below_1)} (posterior median HR {chosen.posterior_median_hr:.2f}, "
+        f"{percent(chosen.p_hr_below_1)} (posterior median HR {chosen.posterior_median_hr:.2f}, "
         f"{round(100 * result.level)}% credible interval {chosen.lower:.2f}-{chosen.upper:.2f})"
     )
     half = threshold_column(0.5)
     if half in rows.columns:
-        text += f"; the probability of at least halving it (HR < 0.5) is {_pct(chosen[half])}"
+        text += f"; the probability of at least halving it (HR < 0.5) is {percent(chosen[half])}"
     return (
-        text + f". Across the {len(rows)} priors, P(HR < 1) ranges from {_pct(low.p_hr_below_1)} "
-        f"({low.prior}) to {_pct(high.p_hr_below_1)} ({high.prior})."
+        f"{text}. Across the {len(rows)} priors, P(HR < 1) ranges from "
+        f"{percent(low.p_hr_below_1)} ({low.prior}) to {percent(high.p_hr_below_1)} "
+        f"({high.prior})."
     )
 
 
@@ -123,7 +122,7 @@ def design_wide(result: Reinterpretation) -> pd.DataFrame:
     for covariate, rows in frame.groupby("covariate", sort=False):
         header = f"{covariate} (SE {rows['se'].iloc[0]:.2f})"
         cells = {
-            r.true_hr: f"{_pct(r.power)} / {_pct(r.type_s)} / "
+            r.true_hr: f"{percent(r.power)} / {percent(r.type_s)} / "
             + (f"{r.exaggeration:.1f}x" if math.isfinite(r.exaggeration) else "n/a")
             for r in rows.itertuples()
         }
@@ -139,12 +138,12 @@ def design_sentence(result: Reinterpretation, covariate: str) -> str:
     text = (
         f"**{covariate}**: with the precision its printed interval implies (SE {at.se:.2f} on the "
         f"log-HR scale), a study like this detects a true HR of {at.true_hr:g} with probability "
-        f"{_pct(at.power)} at alpha = {result.alpha:g}"
+        f"{percent(at.power)} at alpha = {result.alpha:g}"
     )
     if math.isfinite(at.exaggeration):
         text += (
             f"; a significant estimate would overstate |log HR| {at.exaggeration:.1f}-fold on "
-            f"average and point the wrong way with probability {_pct(at.type_s)}"
+            f"average and point the wrong way with probability {percent(at.type_s)}"
         )
         if printed.excludes_one:
             ratio = abs(math.log(printed.hr)) / abs(math.log(at.true_hr))
@@ -203,14 +202,20 @@ def reinterpretation_lines(
         "",
         "For an interval that excludes 1 the *sceptical limit* SL says how extreme effects must "
         "be plausible a priori for the finding to convince a sceptic (a prior 95% interval "
-        "(SL, 1/SL) centred on no effect leaves the posterior interval just touching 1); for an "
-        "interval that includes 1 the *advocacy limit* says how large an effect prior evidence "
-        "must already support for the result to count as evidence of an effect (Matthews 2001; "
-        "2018). Matthews centres the likelihood at the geometric mean of the printed bounds.",
+        "(SL, 1/SL) centred on no effect leaves the posterior interval just touching 1; any "
+        "narrower sceptical prior brings 1 back into it). For an interval that includes 1 the "
+        "*advocacy limit* AL is the widest advocate's prior that still turns the result into "
+        "evidence of an effect: a prior 95% interval from no effect to AL leaves the posterior "
+        "interval just touching 1, every narrower advocacy prior (from no effect to an HR "
+        "between 1 and AL) makes it exclude 1, and a wider one does not (Matthews 2001; 2018). "
+        "Matthews centres the likelihood at the geometric mean of the printed bounds.",
         "",
         markdown_table(credibility_table(result)),
         "",
-        *[f"- **{r.covariate}**: {r.reason}." for r in result.credibility.itertuples()],
+        *[
+            f"- **{r.covariate}**: {credibility_sentence(r.sceptical_limit, r.advocacy_limit)}."
+            for r in result.credibility.itertuples()
+        ],
         "",
         f"{sub} Sensitivity to prior scepticism",
         "",

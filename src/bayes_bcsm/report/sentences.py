@@ -1,0 +1,208 @@
+"""Sentences that state a direction, a comparison or a probability, one function per kind.
+
+Each function turns numbers into one clause and decides its wording from those numbers alone, so
+``tests/report/test_sentences.py`` can check each kind against its definition on cases whose
+answer is known (on both sides of every boundary):
+
+- :func:`percent`: a probability as a percentage;
+- :func:`hr_direction`: which way a hazard ratio points;
+- :func:`credibility_sentence`: Matthews' sceptical or advocacy limit, read the right way round;
+- :func:`interval_position`: whether a value lies inside or outside an interval;
+- :func:`fold_comparison`: how many times one hazard ratio is another, and whether two
+  intervals overlap;
+- :func:`shrinkage_sentence`: how far a prior pulls a printed hazard ratio towards no effect;
+- :func:`surprise`: how surprising a printed figure is, from the probability of seeing it.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "credibility_sentence",
+    "fold_comparison",
+    "hr_direction",
+    "interval_position",
+    "percent",
+    "shrinkage_sentence",
+    "surprise",
+]
+
+#: Upper ends of the probability bands :func:`surprise` names, with their words.
+SURPRISE_BANDS: tuple[tuple[float, str], ...] = (
+    (0.01, "very unlikely"),
+    (0.05, "unlikely"),
+    (0.20, "uncommon"),
+)
+
+
+def percent(probability: float) -> str:
+    """A probability (0-1) as a percentage: whole percent from 1 %, one significant digit below.
+
+    Parameters
+    ----------
+    probability : float
+        Between 0 and 1.
+    """
+    if probability >= 0.01:
+        return f"{100 * probability:.0f}%"
+    return f"{100 * probability:.1g}%"
+
+
+def hr_direction(hr: float) -> str:
+    """``"benefit"`` for a hazard ratio below 1, ``"harm"`` above 1, ``"no effect"`` at 1.
+
+    Parameters
+    ----------
+    hr : float
+        Hazard ratio (> 0).
+    """
+    if hr < 1:
+        return "benefit"
+    return "harm" if hr > 1 else "no effect"
+
+
+def _interval(bound: float) -> str:
+    """A 95 % prior interval from no effect to ``bound``, written low to high."""
+    return f"({bound:.3g}, 1)" if bound < 1 else f"(1, {bound:.3g})"
+
+
+def credibility_sentence(sceptical_limit: float, advocacy_limit: float) -> str:
+    """Which of Matthews' credibility limits applies to a 95 % interval, and how to read it.
+
+    Definitions (Matthews 2001; 2018), on the log-HR scale with the likelihood centred at the
+    geometric mean of the printed bounds:
+
+    - *sceptical limit* SL (interval excludes 1): a sceptic's normal prior centred on no effect
+      with 95 % interval ``(SL, 1/SL)`` leaves the posterior 95 % interval just touching 1; a
+      wider sceptical prior leaves it excluding 1, a narrower one makes it include 1.
+    - *advocacy limit* AL (interval includes 1): an advocate's normal prior with 95 % interval
+      from 1 to AL leaves the posterior 95 % interval just touching 1; every narrower advocacy
+      prior (95 % interval from 1 to a bound between 1 and AL) makes it exclude 1, and every
+      wider one (bound beyond AL) leaves it including 1. AL is the *widest* advocacy prior that
+      still convinces, so the further AL lies from 1, the weaker the prior evidence of an effect
+      needed.
+
+    Parameters
+    ----------
+    sceptical_limit, advocacy_limit : float
+        The applicable limit (hazard-ratio scale); the other is NaN
+        (:func:`bayes_bcsm.reinterpret.credibility`).
+
+    Returns
+    -------
+    str
+        One clause, without a final full stop.
+    """
+    if not math.isnan(sceptical_limit):
+        sl = sceptical_limit
+        bound = f"({sl:.3g}, {1 / sl:.3g})" if sl < 1 else f"({1 / sl:.3g}, {sl:.3g})"
+        return (
+            "the interval excludes 1, so the sceptical limit applies: combined with a sceptic's "
+            "prior centred on no effect, the posterior 95% interval excludes 1 if the prior 95% "
+            f"interval is wider than {bound}, and includes 1 if it is narrower; the finding is "
+            f"credible only if HRs as extreme as {sl:.3g} are plausible a priori"
+        )
+    al = advocacy_limit
+    return (
+        "the interval includes 1, so the advocacy limit applies: combined with an advocate's "
+        f"prior of {hr_direction(al)}, the posterior 95% interval excludes 1 if the prior 95% "
+        f"interval is narrower than {_interval(al)}, and includes 1 if it is wider; prior "
+        f"evidence of {hr_direction(al)} that confines the HR to between 1 and {al:.3g} is enough "
+        "to make the result credible evidence of an effect"
+    )
+
+
+def interval_position(value: float, lower: float, upper: float) -> str:
+    """``"inside"`` when ``lower <= value <= upper``, ``"**outside**"`` otherwise."""
+    return "inside" if lower <= value <= upper else "**outside**"
+
+
+def fold_comparison(
+    estimate: float,
+    lower: float,
+    upper: float,
+    reference: float,
+    reference_lower: float,
+    reference_upper: float,
+    reference_name: str,
+) -> str:
+    """How many times ``estimate`` is ``reference``, and whether their intervals overlap.
+
+    Parameters
+    ----------
+    estimate, lower, upper : float
+        A hazard ratio and its interval.
+    reference, reference_lower, reference_upper : float
+        The hazard ratio compared with, and its interval.
+    reference_name : str
+        What the reference is, e.g. "the printed aHR".
+
+    Returns
+    -------
+    str
+        E.g. ``"4.9-fold higher than the printed aHR, intervals overlapping"``; "within 10% of"
+        when the two differ by less than 10 % (ratio between 1/1.1 and 1.1).
+    """
+    ratio = estimate / reference
+    if 1 / 1.1 < ratio < 1.1:
+        fold = f"within 10% of {reference_name}"
+    else:
+        fold = (
+            f"{max(ratio, 1 / ratio):.1f}-fold {'higher' if ratio > 1 else 'lower'} than "
+            f"{reference_name}"
+        )
+    overlap = lower <= reference_upper and reference_lower <= upper
+    return fold + (", intervals overlapping" if overlap else ", intervals **not overlapping**")
+
+
+def shrinkage_sentence(printed_hr: float, posterior_hr: float, prior: str) -> str:
+    """Where a prior centred on no effect moves a printed hazard ratio.
+
+    Parameters
+    ----------
+    printed_hr : float
+        The printed (maximum-likelihood) hazard ratio.
+    posterior_hr : float
+        Its summary-level posterior median under ``prior``.
+    prior : str
+        The prior's name.
+
+    Returns
+    -------
+    str
+        E.g. ``"the moderate neutral prior pulls it towards no effect, keeping 18% of its
+        log-HR"``: the share is ``log(posterior_hr) / log(printed_hr)``.
+    """
+    if printed_hr == 1:
+        return f"the printed aHR sits at no effect, where the {prior} prior leaves it"
+    kept = math.log(posterior_hr) / math.log(printed_hr)
+    if 0 <= kept < 1:
+        where = "towards no effect"
+    elif kept < 0:
+        where = "across no effect"
+    else:
+        where = "away from no effect"
+    return (
+        f"the {prior} prior pulls it {where}, keeping {percent(kept) if kept >= 0 else 'none'} "
+        "of its log-HR"
+    )
+
+
+def surprise(probability: float) -> str:
+    """How surprising a printed figure is, given the probability of seeing it.
+
+    Below 1 %: "very unlikely"; below 5 %: "unlikely"; below 20 %: "uncommon"; otherwise
+    "unremarkable" (:data:`SURPRISE_BANDS`). Never "impossible": a probability estimated by
+    simulation bounds the surprise, it does not prove a contradiction.
+
+    Parameters
+    ----------
+    probability : float
+        Probability (0-1) of a result on the printed side, e.g.
+        :func:`bayes_bcsm.study.consistency.printed_side_probability`.
+    """
+    for upper, word in SURPRISE_BANDS:
+        if probability < upper:
+            return word
+    return "unremarkable"

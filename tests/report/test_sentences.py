@@ -1,0 +1,318 @@
+"""Each sentence kind of :mod:`bayes_bcsm.report.sentences` checked against its definition.
+
+The claims a sentence makes are read back from its text and tested on cases whose answer is
+known, on both sides of each boundary: credibility by building the sceptic's or advocate's
+prior the sentence describes and computing the conjugate posterior
+(:func:`bayes_bcsm.reinterpret.reanalyse`, whose closed form ``tests/reinterpret`` checks);
+shrinkage against the prior weight written out by hand; folds and intervals against the
+arithmetic they state.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bayes_bcsm.hazard_ratios import PUBLISHED, published_estimates, summary_level_label
+from bayes_bcsm.reinterpret import credibility, prior_grid, reanalyse, reinterpret
+from bayes_bcsm.report.compare_report import printed_vs_patient_level
+from bayes_bcsm.report.reinterpret_report import (
+    design_sentence,
+    posterior_sentence,
+    reinterpretation_lines,
+)
+from bayes_bcsm.report.sentences import (
+    credibility_sentence,
+    fold_comparison,
+    hr_direction,
+    interval_position,
+    percent,
+    shrinkage_sentence,
+    surprise,
+)
+from bayes_bcsm.study import load_targets
+
+Z95 = 1.959963984540054
+CLAIM = re.compile(
+    r"posterior 95% interval (excludes|includes) 1 if the prior 95% interval is "
+    r"(narrower|wider) than \(([^,]+), ([^)]+)\), and (excludes|includes) 1 if it is "
+    r"(narrower|wider)"
+)
+
+
+def _excludes_one(lower, upper, prior_mean_log, prior_sd_log):
+    """Whether the conjugate posterior's 95 % interval excludes 1, the likelihood centred (as
+    Matthews does) at the geometric mean of the printed bounds."""
+    centre = math.sqrt(lower * upper)
+    post = reanalyse(centre, lower, upper, math.exp(prior_mean_log), prior_sd_log)
+    return post.upper < 1 or post.lower > 1
+
+
+def _check_claims(sentence, lower, upper, prior):
+    """Read both claims off the sentence and test each on its own side of the stated interval.
+
+    ``prior(a, b, factor)`` is the (mean, SD) on the log scale of the prior whose 95 % interval
+    is the stated ``(a, b)`` made ``factor`` times as wide on the log scale.
+    """
+    match = CLAIM.search(sentence)
+    assert match, sentence
+    outcome, side, a, b, other_outcome, other_side = match.groups()
+    assert {side, other_side} == {"narrower", "wider"} and outcome != other_outcome
+    for claimed, where in ((outcome, side), (other_outcome, other_side)):
+        for factor in (0.9, 0.99) if where == "narrower" else (1.01, 1.1):
+            excludes = _excludes_one(lower, upper, *prior(float(a), float(b), factor))
+            assert excludes == (claimed == "excludes"), (sentence, where, factor)
+
+
+def _advocate(a, b, factor):
+    """Advocate's prior: 95 % interval from 1 to the stated bound, the log width scaled."""
+    bound = a if b == 1 else b
+    log_bound = factor * math.log(bound)
+    return log_bound / 2, abs(log_bound) / (2 * Z95)
+
+
+def _sceptic(a, b, factor):
+    """Sceptic's prior: centred on no effect, 95 % interval the stated one, scaled."""
+    return 0.0, factor * (math.log(b) - math.log(a)) / (2 * Z95)
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [(0.019, 2.387), (0.357, 4.138), (0.169, 9.667), (0.6, 1.2), (0.8, 3.0), (0.9, 1.05)],
+)
+def test_advocacy_sentence_holds_on_both_sides_of_the_limit(lower, upper):
+    """Printed Table 3 intervals (receptor, pre-op and post-op ASIA) and made-up ones on both
+    sides of 1: every advocacy prior narrower than the stated one convinces, a wider does not."""
+    limits = credibility(lower, upper)
+    sentence = credibility_sentence(limits.sceptical_limit, limits.advocacy_limit)
+    assert "advocacy limit applies" in sentence
+    _check_claims(sentence, lower, upper, _advocate)
+    centre_side = "benefit" if lower * upper < 1 else "harm"
+    assert f"advocate's prior of {centre_side}" in sentence
+
+
+def test_receptor_advocacy_prior_examples_of_the_issue():
+    """Issue 20: for 0.214 (0.019-2.387), advocacy priors (0.5, 1) and (0.01, 1) convince and
+    (2e-5, 1), wider than AL = 2.81e-05, does not; the sentence says exactly that."""
+    limits = credibility(0.019, 2.387)
+    sentence = credibility_sentence(limits.sceptical_limit, limits.advocacy_limit)
+    assert "narrower than (2.81e-05, 1)" in sentence
+    for bound, convinces in ((0.5, True), (0.01, True), (2e-5, False)):
+        prior = (math.log(bound) / 2, -math.log(bound) / (2 * Z95))
+        assert _excludes_one(0.019, 2.387, *prior) == convinces
+
+
+@pytest.mark.parametrize(("lower", "upper"), [(0.007, 0.727), (1.2, 3.5), (0.5, 0.98)])
+def test_sceptical_sentence_holds_on_both_sides_of_the_limit(lower, upper):
+    """The printed endocrine-therapy interval and made-up ones: a sceptic's prior wider than the
+    stated interval leaves the posterior excluding 1, a narrower one brings 1 back in."""
+    limits = credibility(lower, upper)
+    sentence = credibility_sentence(limits.sceptical_limit, limits.advocacy_limit)
+    assert "sceptical limit applies" in sentence
+    _check_claims(sentence, lower, upper, _sceptic)
+
+
+@pytest.mark.parametrize(
+    ("hr", "word"), [(0.5, "benefit"), (0.999, "benefit"), (1.0, "no effect"), (1.001, "harm")]
+)
+def test_direction(hr, word):
+    assert hr_direction(hr) == word
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.2, "inside"),
+        (0.5, "inside"),
+        (0.1, "inside"),
+        (0.0999, "**outside**"),
+        (0.51, "**outside**"),
+    ],
+)
+def test_interval_position_at_and_beyond_the_bounds(value, expected):
+    assert interval_position(value, 0.1, 0.5) == expected
+
+
+FOLD = re.compile(r"^(?:([\d.]+)-fold (higher|lower) than|within 10% of) the printed aHR")
+
+
+@pytest.mark.parametrize(
+    ("estimate", "reference"),
+    [(0.35, 0.07), (0.07, 0.35), (1.05, 1.0), (0.95, 1.0), (1.12, 1.0), (0.89, 1.0), (2.55, 1.277)],
+)
+def test_fold_sentence_states_the_ratio_and_its_direction(estimate, reference):
+    text = fold_comparison(
+        estimate, estimate / 2, estimate * 2, reference, 0.01, 100, "the printed aHR"
+    )
+    fold, direction = FOLD.match(text).groups()
+    ratio = estimate / reference
+    if fold is None:
+        assert 1 / 1.1 < ratio < 1.1
+    else:
+        assert not 1 / 1.1 < ratio < 1.1
+        assert float(fold) == pytest.approx(max(ratio, 1 / ratio), abs=0.05)
+        assert direction == ("higher" if ratio > 1 else "lower")
+
+
+@pytest.mark.parametrize(
+    ("interval", "overlapping"),
+    [((0.5, 1.0), True), ((1.5, 2.0), True), ((0.2, 0.999), False), ((1.501, 3.0), False)],
+)
+def test_overlap_sentence_on_both_sides_of_touching(interval, overlapping):
+    """The reference interval is (1.0, 1.5): touching intervals share a point."""
+    text = fold_comparison(0.8, *interval, 1.2, 1.0, 1.5, "the printed aHR")
+    assert text.endswith("intervals overlapping" if overlapping else "**not overlapping**")
+
+
+@pytest.mark.parametrize(
+    ("hr", "lower", "upper"), [(1.277, 0.169, 9.667), (0.070, 0.007, 0.727), (0.214, 0.019, 2.387)]
+)
+def test_shrinkage_sentence_states_the_share_the_prior_leaves(hr, lower, upper):
+    """Under a prior centred on no effect, the posterior log-HR is the printed one times
+    t^2 / (t^2 + s^2) (s: the printed SE, t: the prior SD; Spiegelhalter et al. 2004, 3.6),
+    which is the share the sentence states."""
+    sd = math.log(2) / 1.2815515655446004  # the moderate neutral prior: P(HR < 0.5) = 10 %
+    post = reanalyse(hr, lower, upper, 1.0, sd)
+    text = shrinkage_sentence(hr, post.median_hr, "moderate neutral")
+    se = (math.log(upper) - math.log(lower)) / (2 * Z95)
+    kept = float(re.search(r"keeping ([\d.]+)% of its log-HR", text).group(1)) / 100
+    assert "towards no effect" in text
+    assert kept == pytest.approx(sd**2 / (sd**2 + se**2), abs=0.005)
+
+
+def test_shrinkage_sentence_away_from_and_across_no_effect():
+    """A prior centred on benefit moves a printed 0.9 further from 1 (and keeps more than all
+    of its log-HR), and a strong one moves a printed 1.2 across 1."""
+    away = reanalyse(0.9, 0.6, 1.35, 0.5, 0.3)
+    assert away.median_hr < 0.9
+    assert "away from no effect" in shrinkage_sentence(0.9, away.median_hr, "optimistic")
+    across = reanalyse(1.2, 0.6, 2.4, 0.5, 0.1)
+    assert across.median_hr < 1
+    assert "across no effect" in shrinkage_sentence(1.2, across.median_hr, "optimistic")
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(0.5, "50%"), (0.01, "1%"), (0.004, "0.4%"), (0.996, "100%")]
+)
+def test_percent(p, text):
+    assert percent(p) == text
+
+
+def test_compare_report_measures_folds_against_the_printed_aHR_not_the_re_reading():
+    """Post-op ASIA: printed 1.277 (0.169-9.667), re-read 1.05 under the moderate neutral prior;
+    our Cox 2.55 is 2.0-fold the printed aHR (the MLE), not 2.4-fold the re-read 1.05."""
+    reread = summary_level_label("moderate neutral")
+    rows = [
+        (PUBLISHED, 1.277, 0.169, 9.667),
+        (reread, 1.05, 0.45, 2.45),
+        ("cox", 2.55, 1.4, 5.9),
+        ("weibull", 2.2, 1.0, 4.6),
+    ]
+    table = pd.DataFrame(
+        [
+            dict(covariate="asia_post", model=m, estimate=e, lower=lo, upper=up)
+            for m, e, lo, up in rows
+        ]
+    )
+    ours = table[table["model"].isin(["cox", "weibull"])]
+    comparison = SimpleNamespace(
+        hazard_ratios=table,
+        default_prior="moderate neutral",
+        printed_vs_posteriors=ours,
+        printed_vs_cox=ours[ours["model"] == "cox"].assign(ref_estimate=1.277),
+    )
+    (line,) = printed_vs_patient_level(comparison)
+    assert (
+        "our Cox fit on this cohort 2.55 (1.40-5.90), 2.0-fold higher than the printed aHR" in line
+    )
+    assert "the weibull posterior on this cohort 2.20 (1.00-4.60), 1.7-fold higher" in line
+    assert "re-read under the moderate neutral prior 1.05 (0.45-2.45)" in line
+    assert "pulls it towards no effect, keeping 20% of its log-HR" in line  # log 1.05 / log 1.277
+    assert "The printed aHR 1.277 lies **outside** our Cox 95% CI" in line
+
+
+def test_reinterpret_report_reads_each_printed_limit_the_right_way_round(tmp_path):
+    """The re-analysis section on the paper's four Table 3 aHRs: one credibility sentence per
+    estimate, each passing the both-sides check above; no trace of the inverted wording."""
+    estimates = published_estimates(load_targets())
+    result = reinterpret(estimates, prior_grid())
+    text = "\n".join(reinterpretation_lines(result, "moderate neutral", tmp_path, plots=False))
+    assert "already supports" not in text and "as small as" not in text
+    for estimate in estimates:
+        (line,) = [s for s in text.splitlines() if s.startswith(f"- **{estimate.name}**: the ")]
+        prior = _sceptic if estimate.excludes_one else _advocate
+        _check_claims(line, estimate.lower, estimate.upper, prior)
+
+
+@pytest.mark.parametrize(
+    ("p", "word"),
+    [
+        (0.0, "very unlikely"),
+        (0.0099, "very unlikely"),
+        (0.01, "unlikely"),
+        (0.0499, "unlikely"),
+        (0.05, "uncommon"),
+        (0.1999, "uncommon"),
+        (0.2, "unremarkable"),
+        (0.6, "unremarkable"),
+    ],
+)
+def test_surprise_words_on_both_sides_of_each_band(p, word):
+    assert surprise(p) == word
+
+
+@pytest.fixture(scope="module")
+def paper_reinterpretation():
+    return reinterpret(published_estimates(load_targets()), prior_grid())
+
+
+def test_posterior_sentence_probabilities_are_the_closed_form(paper_reinterpretation):
+    """Each estimate's P(HR < 1) and P(HR < 0.5) under the moderate neutral prior, and the range
+    over the grid, against the conjugate posterior written out here (normal prior N(m, t^2) on
+    the log-HR, likelihood N(log hr, s^2); Spiegelhalter et al. 2004, 3.6)."""
+    result = paper_reinterpretation
+    for estimate in result.estimates:
+        text = posterior_sentence(result, estimate.name, "moderate neutral")
+        s = (math.log(estimate.upper) - math.log(estimate.lower)) / (2 * Z95)
+
+        def prob_below(threshold, prior, s=s, estimate=estimate):
+            m, t = math.log(prior.mean_hr), prior.sd_log
+            mean = (m / t**2 + math.log(estimate.hr) / s**2) / (1 / t**2 + 1 / s**2)
+            sd = (1 / t**2 + 1 / s**2) ** -0.5
+            return stats.norm.cdf((math.log(threshold) - mean) / sd)
+
+        chosen = next(p for p in result.priors if p.name == "moderate neutral")
+        stated = re.search(r"lowers the hazard \(HR < 1\) is ([\d.]+%)", text).group(1)
+        assert stated == percent(prob_below(1.0, chosen))
+        halving = re.search(r"halving it \(HR < 0.5\) is ([\d.]+%)", text).group(1)
+        assert halving == percent(prob_below(0.5, chosen))
+        low, low_prior, high, high_prior = re.search(
+            r"ranges from ([\d.]+%) \(([^)]+)\) to ([\d.]+%) \(([^)]+)\)", text
+        ).groups()
+        grid = {p.name: prob_below(1.0, p) for p in result.priors}
+        assert low_prior == min(grid, key=grid.get) and low == percent(min(grid.values()))
+        assert high_prior == max(grid, key=grid.get) and high == percent(max(grid.values()))
+
+
+def test_design_sentence_power_and_distance_from_one(paper_reinterpretation):
+    """Power at the true HR nearest 0.5 (Gelman & Carlin 2014: Phi(-z - D/s) + 1 - Phi(z - D/s))
+    and, for a significant printed HR, how many times as far from 1 it lies (log scale)."""
+    result = paper_reinterpretation
+    for estimate in result.estimates:
+        text = design_sentence(result, estimate.name)
+        true_hr, stated = re.search(
+            r"true HR of ([\d.]+) with probability ([\d.]+%)", text
+        ).groups()
+        lam = math.log(float(true_hr)) / estimate.se_log
+        power = stats.norm.cdf(-Z95 - lam) + 1 - stats.norm.cdf(Z95 - lam)
+        assert stated == percent(power)
+        far = re.search(r"lies ([\d.]+) times as far from 1", text)
+        assert (far is not None) == estimate.excludes_one
+        if far:
+            ratio = math.log(estimate.hr) / math.log(float(true_hr))
+            assert float(far.group(1)) == pytest.approx(ratio, abs=0.05)

@@ -7,9 +7,9 @@ a full disk (``ENOSPC``, ``EDQUOT``), a read-only mount (``EROFS``), no permissi
 (``EACCES``, ``EPERM``) — becomes an :class:`OutputWriteError` naming the file and the cause,
 which the command line reports as one line with exit status 1.
 
-Every writer of results in the package goes through :func:`atomic_path` (``to_netcdf``,
-``savefig``: anything that takes a path), :func:`write_text_atomic` or
-:func:`write_csv_atomic`.
+Every writer of results in the package goes through :func:`atomic_path` (``savefig``:
+anything that takes a path), :func:`write_text_atomic`, :func:`write_csv_atomic` or
+:func:`write_netcdf_atomic`.
 """
 
 from __future__ import annotations
@@ -27,18 +27,21 @@ __all__ = [
     "atomic_path",
     "refused_write",
     "write_csv_atomic",
+    "write_netcdf_atomic",
     "write_refusal",
     "write_text_atomic",
 ]
 
+_FREE = "free some space or write elsewhere (e.g. hydra.run.dir=...), then rerun"
+_ELSEWHERE = "write to a folder you can write to (e.g. hydra.run.dir=...), then rerun"
 WRITE_REFUSALS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EROFS: "the file system is read-only",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "operation not permitted",
+    errno.ENOSPC: ("the disk is full", _FREE),
+    errno.EDQUOT: ("the disk quota is exceeded", _FREE),
+    errno.EROFS: ("the file system is read-only", _ELSEWHERE),
+    errno.EACCES: ("permission denied", _ELSEWHERE),
+    errno.EPERM: ("operation not permitted", _ELSEWHERE),
 }
-"""The ``errno`` values of a write the file system refused (not a bug), and how to say so."""
+"""The ``errno`` values of a write the file system refused (not a bug): the cause, the remedy."""
 
 
 class OutputWriteError(BayesBcsmUserError):
@@ -76,10 +79,9 @@ def write_refusal(error: BaseException, path: str | Path | None = None) -> Outpu
     if cause is None:
         return None
     where = path if path is not None else (cause.filename or "a result file")
-    reason = WRITE_REFUSALS[cause.errno]
+    reason, remedy = WRITE_REFUSALS[cause.errno]
     return OutputWriteError(
-        f"cannot write {where}: {reason} ({errno.errorcode[cause.errno]}); "
-        "free some space or choose a writable folder (e.g. hydra.run.dir=...), then rerun"
+        f"cannot write {where}: {reason} ({errno.errorcode[cause.errno]}); {remedy}"
     )
 
 
@@ -143,6 +145,20 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     path = Path(path)
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_netcdf_atomic(tree, path: str | Path) -> Path:
+    """Write an ArviZ ``DataTree`` (or xarray ``Dataset``) as netCDF to ``path`` atomically.
+
+    The file is serialised in memory first (``to_netcdf()`` with no path) and then written as
+    bytes: HDF5 writing straight to a full disk fails inside its own clean-up and can end the
+    process with a segmentation fault, while a plain write raises ``ENOSPC``.
+    """
+    path = Path(path)
+    with tree.to_netcdf() as data, atomic_path(path) as temporary:  # data: a memoryview
+        with open(temporary, "wb") as file:  # (write_bytes keeps a view alive in its traceback)
+            file.write(data)
     return path
 
 

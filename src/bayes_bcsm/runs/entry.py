@@ -36,7 +36,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from bayes_bcsm.atomic import write_refusal
-from bayes_bcsm.config import ConfigError, register_configs
+from bayes_bcsm.config import register_configs
 from bayes_bcsm.errors import BayesBcsmUserError
 from bayes_bcsm.resources import CONF_SEARCH_PATH
 from bayes_bcsm.runs.folders import (
@@ -201,7 +201,7 @@ def _sweep_job(
     """
     try:
         claim_folder(output_dir, "hydra.sweep.subdir")
-    except ConfigError as error:
+    except BayesBcsmUserError as error:
         print(f"job {output_dir.name}: {error}", file=sys.stderr, flush=True)
         return
     try:

@@ -23,8 +23,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from bayes_bcsm.atomic import write_text_atomic
+from bayes_bcsm.atomic import write_refusal, write_text_atomic
 from bayes_bcsm.config import ConfigError
+from bayes_bcsm.errors import BayesBcsmUserError
 
 CLAIM = ".bayes_bcsm_run"
 """Created (exclusively) in a folder by the run that owns it; holds the run's state (JSON)."""
@@ -51,6 +52,8 @@ def claim_folder(folder: Path, key: str = "hydra.run.dir") -> None:
     ------
     ConfigError
         If another run claimed the folder or left results in it.
+    OutputWriteError
+        If the folder cannot be written (read-only, full, no permission).
     """
     refusal = ConfigError(
         f"{key}={folder} already holds a run's results or belongs to a run in progress; "
@@ -58,13 +61,18 @@ def claim_folder(folder: Path, key: str = "hydra.run.dir") -> None:
     )
     if (folder / RUN_MARKER).exists():
         raise refusal
-    folder.mkdir(parents=True, exist_ok=True)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(folder / CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(descriptor, "w") as claim:
+            claim.write(json.dumps({"state": "running", "pid": os.getpid()}) + "\n")
     except FileExistsError:
         raise refusal from None
-    with os.fdopen(descriptor, "w") as claim:
-        claim.write(json.dumps({"state": "running", "pid": os.getpid()}) + "\n")
+    except OSError as error:
+        user_error = write_refusal(error, folder)
+        if user_error is None:
+            raise
+        raise user_error from error
 
 
 def record_state(folder: Path, state: str, message: str = "") -> None:
@@ -121,7 +129,7 @@ class ClaimRunFolder(Callback):
         folder = Path(str(config.hydra[mode].dir)).absolute()
         try:
             claim_folder(folder, f"hydra.{mode}.dir")
-        except ConfigError as error:
+        except BayesBcsmUserError as error:
             exit_with_message(error)
         return folder
 

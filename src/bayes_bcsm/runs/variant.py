@@ -15,7 +15,7 @@ import arviz as az
 import pandas as pd
 from omegaconf import DictConfig
 
-from bayes_bcsm.atomic import atomic_path, write_csv_atomic, write_text_atomic
+from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
 from bayes_bcsm.config import MissingStrategy, ModelFamily, sampler_settings
 from bayes_bcsm.data import Design, build_design
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
@@ -121,8 +121,7 @@ def fit_variant(
     log.info("fitting %s: %s", label, survival_model.rows)
     fit = sample(survival_model, sampler_settings(cfg))
     if folder is not None:
-        with atomic_path(folder / "posterior.nc") as temporary:
-            fit.idata.to_netcdf(temporary)
+        write_netcdf_atomic(fit.idata, folder / "posterior.nc")
     diagnostics = check_convergence(fit.idata, strict=cfg.sampler.strict)
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
@@ -160,8 +159,7 @@ def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[
     idata = variant.fit.idata.copy()
     idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
     paths["posterior"] = folder / "posterior.nc"
-    with atomic_path(paths["posterior"]) as temporary:
-        idata.to_netcdf(temporary)
+    write_netcdf_atomic(idata, paths["posterior"])
     paths["summary"] = folder / "summary.csv"
     write_csv_atomic(az.summary(variant.fit.idata, ci_prob=0.95), paths["summary"])
     paths["diagnostics"] = folder / "diagnostics.json"

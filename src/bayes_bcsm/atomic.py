@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from bayes_bcsm.errors import BayesBcsmUserError
 __all__ = [
     "OutputWriteError",
     "atomic_path",
+    "check_writable",
     "refused_write",
     "write_csv_atomic",
     "write_netcdf_atomic",
@@ -83,6 +85,29 @@ def write_refusal(error: BaseException, path: str | Path | None = None) -> Outpu
     return OutputWriteError(
         f"cannot write {where}: {reason} ({errno.errorcode[cause.errno]}); {remedy}"
     )
+
+
+def check_writable(folder: str | Path) -> None:
+    """Make sure files can be created in ``folder`` (creating it), before long work starts.
+
+    Raises
+    ------
+    OutputWriteError
+        Naming the folder and the cause (read-only, full, no permission, not a folder).
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(dir=folder, prefix=".write_check.")
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        refusal = write_refusal(error, folder)
+        if refusal is not None:
+            raise refusal from error
+        raise OutputWriteError(
+            f"cannot write in {folder}: {error.strerror or error}; choose another folder"
+        ) from error
 
 
 def temporary_name(path: Path) -> Path:

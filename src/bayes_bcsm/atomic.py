@@ -34,8 +34,8 @@ __all__ = [
     "write_text_atomic",
 ]
 
-_FREE = "free some space or write elsewhere (e.g. hydra.run.dir=...), then rerun"
-_ELSEWHERE = "write to a folder you can write to (e.g. hydra.run.dir=...), then rerun"
+_FREE = "free some space or write elsewhere, then rerun"
+_ELSEWHERE = "choose a folder you can write to, then rerun"
 WRITE_REFUSALS = {
     errno.ENOSPC: ("the disk is full", _FREE),
     errno.EDQUOT: ("the disk quota is exceeded", _FREE),

@@ -266,6 +266,7 @@ def hydra_entry(
         )
         for sweep_dir in CLAIMED_SWEEPS:
             summary, complete = sweep_summary(sweep_dir)
+            record_state(sweep_dir, "done" if complete else "failed", summary.splitlines()[0])
             print(summary, file=sys.stdout if complete else sys.stderr, flush=True)
             if not complete:
                 raise SystemExit(1)

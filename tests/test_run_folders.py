@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from bayes_bcsm.runs.entry import remove_stale_scratch
+from bayes_bcsm.runs.folders import sweep_summary
 from tests.filesystems import tmpfs
 
 
@@ -249,3 +250,28 @@ def test_a_user_error_is_recorded_in_the_run_folder(tmp_path):
     _, err = process.communicate(timeout=300)
     assert process.returncode == 1 and "sampler.draws=0" in err
     assert "sampler.draws=0" in (tmp_path / "out" / "error.txt").read_text()
+
+
+def test_the_sweep_summary_counts_killed_and_unclaimed_jobs_as_failed(tmp_path):
+    """A job killed mid-run leaves its claim at "running"; one that could not even claim its
+    folder has only Hydra's .hydra/: both are failures in the summary, never silently done."""
+    states = {
+        "0_seed=1": '{"state": "done", "message": ""}',
+        "1_seed=2": '{"state": "running", "pid": 1}',
+        "2_seed=3": None,
+        "10_seed=4": '{"state": "failed", "message": "sampler.draws=0: expected a positive"}',
+    }
+    for name, claim in states.items():
+        (tmp_path / name / ".hydra").mkdir(parents=True)
+        if claim is not None:
+            (tmp_path / name / ".bayes_bcsm_run").write_text(claim)
+    (tmp_path / ".bayes_bcsm_run").write_text('{"state": "running"}')  # the sweep's own
+    summary, complete = sweep_summary(tmp_path)
+    assert not complete
+    assert summary.splitlines() == [
+        f"sweep {tmp_path}: 4 jobs, 1 done, 3 failed",
+        "  failed 1_seed=2: ended without recording a result (killed, or see its log)",
+        "  failed 2_seed=3: ended without recording a result (killed, or see its log)",
+        "  failed 10_seed=4: sampler.draws=0: expected a positive",
+        "  (details: error.txt and the log in each failed job's folder)",
+    ]

@@ -169,7 +169,7 @@ def test_a_sweep_with_a_bad_middle_job_runs_the_others_and_summarises(tmp_path, 
     assert summary == [
         f"sweep {tmp_path}: 3 jobs, 2 done, 1 failed",
         f"  failed {bad}: sampler.draws=0: expected a positive integer",
-        "  (each failed job's folder holds its error.txt)",
+        "  (details: error.txt and the log in each failed job's folder)",
     ]
     for good in ("0_model=cox,sampler.draws=50", "2_model=cox,sampler.draws=50"):
         table = pd.read_csv(tmp_path / good / "hazard_ratios.csv")

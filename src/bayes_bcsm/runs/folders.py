@@ -149,20 +149,22 @@ def _job_number(name: str) -> tuple[int, str]:
 
 
 def sweep_jobs(sweep_dir: Path) -> list[JobState]:
-    """The jobs of a sweep, in job order, from their claim files."""
+    """The jobs of a sweep, in job order: every folder Hydra started (``.hydra/``) or a job
+    claimed, with the state its claim file records (none, or ``running``: did not finish)."""
+    folders = {p.parent for p in sweep_dir.rglob(".hydra") if p.is_dir()}
+    folders |= {p.parent for p in sweep_dir.rglob(CLAIM)}
+    folders.discard(sweep_dir)
     jobs = []
-    for claim in sweep_dir.rglob(CLAIM):
-        if claim.parent == sweep_dir:
-            continue
+    for folder in folders:
         try:
-            record = json.loads(claim.read_text())
+            record = json.loads((folder / CLAIM).read_text())
         except (OSError, ValueError):
             record = {}
         state = record.get("state", "running")
         message = record.get("message", "")
         if state == "running":
-            state, message = "failed", "ended without recording a result (killed?)"
-        jobs.append(JobState(claim.parent.relative_to(sweep_dir).as_posix(), state, message))
+            state, message = "failed", "ended without recording a result (killed, or see its log)"
+        jobs.append(JobState(folder.relative_to(sweep_dir).as_posix(), state, message))
     return sorted(jobs, key=lambda job: _job_number(job.folder))
 
 
@@ -181,5 +183,5 @@ def sweep_summary(sweep_dir: Path) -> tuple[str, bool]:
     ]
     lines += [f"  failed {job.folder}: {job.message}" for job in failed]
     if failed:
-        lines.append(f"  (each failed job's folder holds its {ERROR_FILE})")
+        lines.append(f"  (details: {ERROR_FILE} and the log in each failed job's folder)")
     return "\n".join(lines), not failed

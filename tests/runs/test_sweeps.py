@@ -201,3 +201,35 @@ def test_a_sweep_into_a_used_sweep_folder_is_refused_before_anything_is_written(
     assert result.stderr.strip().startswith(f"hydra.sweep.dir={tmp_path} already holds")
     assert (tmp_path / "multirun.yaml").read_text() == "earlier sweep\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".bayes_bcsm_run", "multirun.yaml"]
+
+
+def test_a_sweep_job_with_a_bug_is_reported_with_its_traceback_and_the_sweep_goes_on(tmp_path):
+    """Not a user error (a bug, with an empty message): its traceback is shown, the job is
+    recorded as failed, and the later job still runs."""
+    code = """
+import sys
+from bayes_bcsm.atomic import write_text_atomic
+from bayes_bcsm.runs.entry import hydra_entry
+
+def run(cfg, output_dir):
+    if cfg.seed == 2:
+        raise RuntimeError()
+    write_text_atomic(output_dir / "result.txt", str(cfg.seed))
+
+hydra_entry(run)(sys.argv[1:])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code, "-m", "seed=1,2,3", f"hydra.sweep.dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "job 1_ failed: RuntimeError()" in result.stderr
+    assert result.stderr.strip().splitlines()[-3:] == [
+        f"sweep {tmp_path}: 3 jobs, 2 done, 1 failed",
+        "  failed 1_: RuntimeError",
+        "  (details: error.txt and the log in each failed job's folder)",
+    ]
+    assert [(tmp_path / f"{n}_" / "result.txt").read_text() for n in (0, 2)] == ["1", "3"]

@@ -173,6 +173,22 @@ def _perform(
     return written_report(output_dir, before)
 
 
+def _record_failed(output_dir: Path, error: BaseException) -> BayesBcsmUserError | None:
+    """Record a failed run in its folder (``error.txt``, its state); return its user error."""
+    record_failure(output_dir, error)
+    user_error = as_user_error(error)
+    message = str(user_error or error) or type(error).__name__
+    record_state(output_dir, "failed", message.splitlines()[0])
+    return user_error
+
+
+def _record_done(output_dir: Path, report: Path | None) -> None:
+    """Record a finished run in its folder and print where its report is."""
+    record_state(output_dir, "done")
+    if report is not None:
+        print(f"report: {report}")
+
+
 def _single_run(
     run: Callable[[DictConfig, Path], object], cfg: DictConfig, output_dir: Path
 ) -> None:
@@ -180,15 +196,11 @@ def _single_run(
     try:
         report = _perform(run, cfg, output_dir)
     except BaseException as error:
-        record_failure(output_dir, error)
-        record_state(output_dir, "failed", str(error).splitlines()[0] if str(error) else "")
-        user_error = as_user_error(error)
+        user_error = _record_failed(output_dir, error)
         if user_error is None or full_error_requested():
             raise
         exit_with_message(user_error)
-    record_state(output_dir, "done")
-    if report is not None:
-        print(f"report: {report}")
+    _record_done(output_dir, report)
 
 
 def _sweep_job(
@@ -207,16 +219,13 @@ def _sweep_job(
     try:
         report = _perform(run, cfg, output_dir)
     except Exception as error:
-        record_failure(output_dir, error)
-        user_error = as_user_error(error)
-        record_state(output_dir, "failed", str(user_error or error).splitlines()[0])
+        user_error = _record_failed(output_dir, error)
         if user_error is None or full_error_requested():
             traceback.print_exception(error)
-        print(f"job {output_dir.name} failed: {user_error or error}", file=sys.stderr, flush=True)
+        message = str(user_error) if user_error is not None else repr(error)
+        print(f"job {output_dir.name} failed: {message}", file=sys.stderr, flush=True)
         return
-    record_state(output_dir, "done")
-    if report is not None:
-        print(f"report: {report}")
+    _record_done(output_dir, report)
 
 
 def hydra_entry(

@@ -6,6 +6,7 @@ run left an empty log; every fit left compiler temporaries in $TMPDIR.)
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -163,14 +164,19 @@ def test_scratch_folders_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
     )
     dead = tmp_path / f"bayes_bcsm-{int(ended.stdout)}-abc"
     live = tmp_path / f"bayes_bcsm-{os.getpid()}-def"
+    # a process id unknown here, but its lock held: a run in another pid namespace
+    foreign = tmp_path / f"bayes_bcsm-{int(ended.stdout)}-ghi"
     unnamed = tmp_path / "bayes_bcsm-old_style"
     other = tmp_path / "someone_else-1"
-    for folder in (dead, live, unnamed, other):
+    for folder in (dead, live, foreign, unnamed, other):
         folder.mkdir()
         (folder / "tmpabc.py").write_text("compiled source")
-    assert remove_stale_scratch(tmp_path) == [dead]
+        (folder / ".owner").touch()
+    with open(foreign / ".owner") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert remove_stale_scratch(tmp_path) == [dead]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        p.name for p in (live, unnamed, other)
+        p.name for p in (live, foreign, unnamed, other)
     )
 
 

@@ -18,6 +18,7 @@ other jobs run, and a summary of the sweep ends the output (exit status 1 if a j
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -104,6 +105,10 @@ SCRATCH_PREFIX = "bayes_bcsm-"
 """Private temporary folders are named ``bayes_bcsm-<pid>-<random>``."""
 
 
+SCRATCH_LOCK = ".owner"
+"""A file in each private temporary folder, locked (``flock``) by its run while it lives."""
+
+
 def _alive(pid: int) -> bool:
     """Whether a process with id ``pid`` exists (one we may not signal counts as alive)."""
     try:
@@ -115,12 +120,29 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _locked(folder: Path) -> bool:
+    """Whether a live process holds ``folder``'s :data:`SCRATCH_LOCK` (the kernel releases it
+    when its owner dies, even by SIGKILL; it also guards a process id from another pid
+    namespace sharing ``$TMPDIR``)."""
+    try:
+        descriptor = os.open(folder / SCRATCH_LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
+
+
 def remove_stale_scratch(parent: str | Path | None = None) -> list[Path]:
     """Delete the private temporary folders of runs that no longer exist; return them.
 
     A killed run cannot delete its :func:`scratch_tempdir`; the process id in the folder's name
-    tells whether its owner is gone. A live run's folder (or one without a process id) is
-    never touched.
+    and the lock its owner holds tell whether the owner is gone. A live run's folder (or one
+    without a process id) is never touched.
 
     Parameters
     ----------
@@ -131,7 +153,8 @@ def remove_stale_scratch(parent: str | Path | None = None) -> list[Path]:
     removed = []
     for folder in parent.glob(f"{SCRATCH_PREFIX}*"):
         match = re.fullmatch(rf"{SCRATCH_PREFIX}(\d+)-.+", folder.name)
-        if match and folder.is_dir() and not _alive(int(match.group(1))):
+        owner_gone = match and not _alive(int(match.group(1))) and not _locked(folder)
+        if owner_gone and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
@@ -148,11 +171,14 @@ def scratch_tempdir() -> Iterator[Path]:
     remove_stale_scratch()
     previous = tempfile.tempdir
     folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    lock = os.open(folder / SCRATCH_LOCK, os.O_CREAT | os.O_WRONLY, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     tempfile.tempdir = str(folder)
     try:
         yield folder
     finally:
         tempfile.tempdir = previous
+        os.close(lock)
         shutil.rmtree(folder, ignore_errors=True)
 
 

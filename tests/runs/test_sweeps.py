@@ -136,3 +136,100 @@ def test_slurm_and_submitit_local_share_the_simulation_settings():
     assert slurm.simulation == local.simulation
     shared = set(slurm.hydra.launcher) & set(local.hydra.launcher)
     assert {"timeout_min", "cpus_per_task", "mem_gb", "nodes", "tasks_per_node"} <= shared
+
+
+@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+def test_a_sweep_with_a_bad_middle_job_runs_the_others_and_summarises(tmp_path, launcher):
+    """Issue 19: a user error ended the process from inside a Hydra job, so later jobs never
+    ran (basic launcher) or a running job was killed (joblib). Now the failing job is recorded
+    and reported, the others complete, and a summary ends the output with exit status 1."""
+    args = ["hydra/launcher=local"] if launcher == "joblib" else []
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bayes_bcsm",
+            "fit",
+            "-m",
+            *args,
+            "model=cox",
+            "sampler.draws=50,0,50",
+            f"hydra.sweep.dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    bad = "1_model=cox,sampler.draws=0"
+    assert f"job {bad} failed: sampler.draws=0: expected a positive integer" in result.stderr
+    summary = result.stderr[result.stderr.index(f"sweep {tmp_path}:") :].splitlines()
+    assert summary == [
+        f"sweep {tmp_path}: 3 jobs, 2 done, 1 failed",
+        f"  failed {bad}: sampler.draws=0: expected a positive integer",
+        "  (details: error.txt and the log in each failed job's folder)",
+    ]
+    for good in ("0_model=cox,sampler.draws=50", "2_model=cox,sampler.draws=50"):
+        table = pd.read_csv(tmp_path / good / "hazard_ratios.csv")
+        assert {"cox", "firth"} <= set(table["model"])
+    assert (tmp_path / bad / "error.txt").read_text().startswith("ConfigError: sampler.draws=0")
+    assert not (tmp_path / bad / "hazard_ratios.csv").exists()
+
+
+def test_a_sweep_into_a_used_sweep_folder_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "multirun.yaml").write_text("earlier sweep\n")
+    (tmp_path / ".bayes_bcsm_run").write_text('{"state": "sweep"}\n')
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bayes_bcsm",
+            "fit",
+            "-m",
+            "model=cox",
+            "seed=1,2",
+            f"hydra.sweep.dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(f"hydra.sweep.dir={tmp_path} already holds")
+    assert (tmp_path / "multirun.yaml").read_text() == "earlier sweep\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".bayes_bcsm_run", "multirun.yaml"]
+
+
+def test_a_sweep_job_with_a_bug_is_reported_with_its_traceback_and_the_sweep_goes_on(tmp_path):
+    """Not a user error (a bug, with an empty message): its traceback is shown, the job is
+    recorded as failed, and the later job still runs."""
+    code = """
+import sys
+from bayes_bcsm.atomic import write_text_atomic
+from bayes_bcsm.runs.entry import hydra_entry
+
+def run(cfg, output_dir):
+    if cfg.seed == 2:
+        raise RuntimeError()
+    write_text_atomic(output_dir / "result.txt", str(cfg.seed))
+
+hydra_entry(run)(sys.argv[1:])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code, "-m", "seed=1,2,3", f"hydra.sweep.dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "job 1_ failed: RuntimeError()" in result.stderr
+    assert result.stderr.strip().splitlines()[-3:] == [
+        f"sweep {tmp_path}: 3 jobs, 2 done, 1 failed",
+        "  failed 1_: RuntimeError",
+        "  (details: error.txt and the log in each failed job's folder)",
+    ]
+    assert [(tmp_path / f"{n}_" / "result.txt").read_text() for n in (0, 2)] == ["1", "3"]

@@ -83,7 +83,7 @@ __all__ = [
 
 
 class ReconstructionConfigError(BayesBcsmUserError, ValueError):
-    """A reconstruction config without a key the generator needs (``n``, ``seed``, ``params``)."""
+    """A reconstruction config that is missing, unreadable or malformed (n, seed, params)."""
 
 
 def _published_death_fraction() -> float:
@@ -284,15 +284,38 @@ def read_reconstruction_config(path: str | Path | None = None) -> Reconstruction
     Raises
     ------
     ReconstructionConfigError
-        When ``n``, ``seed`` or ``params`` is missing (the message names the file).
+        When the file is missing or unreadable, not YAML, or ``n``, ``seed`` or ``params`` is
+        missing or malformed (the message names the file).
     """
     path = reconstruction_config() if path is None else Path(path)
-    raw = yaml.safe_load(path.read_text())
     try:
-        n, seed, params = int(raw["n"]), int(raw["seed"]), GeneratorParams.from_dict(raw["params"])
-    except KeyError as err:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as err:
         raise ReconstructionConfigError(
-            f"{path}: missing key {err} (expected n, seed, params)"
+            f"{path}: cannot read the reconstruction config ({err.strerror or err})"
+        ) from None
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ReconstructionConfigError(f"{path}: not valid YAML{line}") from None
+    if not isinstance(raw, dict):
+        raise ReconstructionConfigError(
+            f"{path}: expected a mapping with keys n, seed, params; found {type(raw).__name__}"
+        )
+    missing = [key for key in ("n", "seed", "params") if key not in raw]
+    if missing:
+        raise ReconstructionConfigError(
+            f"{path}: missing key {missing[0]!r} (expected n, seed, params)"
+        )
+    try:
+        n, seed = int(raw["n"]), int(raw["seed"])
+        params = GeneratorParams.from_dict(raw["params"])
+    except KeyError as err:  # an unknown generator parameter (the message lists the valid ones)
+        raise ReconstructionConfigError(f"{path}: params: {err.args[0]}") from None
+    except (TypeError, ValueError, AttributeError) as err:
+        raise ReconstructionConfigError(
+            f"{path}: n, seed and params must be two integers and a mapping of generator "
+            f"parameters ({err})"
         ) from None
     extra = {k: v for k, v in raw.items() if k not in ("n", "seed", "params")}
     return ReconstructionConfig(n, seed, params, extra)

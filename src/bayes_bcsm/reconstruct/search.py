@@ -69,6 +69,7 @@ __all__ = [
     "COVARIATE_GRID",
     "SEARCH_SPACE",
     "SearchResult",
+    "minimum_budget",
     "params_to_vector",
     "reference_indicators",
     "search",
@@ -413,6 +414,30 @@ def full_score(seed: int, params: GeneratorParams, targets: Targets) -> dict:
     }
 
 
+def minimum_budget(
+    n_seeds: int = 120,
+    settings: Sequence[tuple[int, float, float]] = COVARIATE_GRID,
+    climbers: int = 32,
+) -> int:
+    """The smallest budget :func:`search` honours (evaluations).
+
+    Half the budget must give the random phase one parameter draw per covariate setting and
+    cached seed, and the rest the hill-climb two steps per climber; below that the phases
+    would silently run their minimum instead (a budget of 0 scored 1,504 cohorts).
+
+    Parameters
+    ----------
+    n_seeds : int
+        Seeds cached per covariate setting.
+    settings : sequence of (int, float, float)
+        The covariate settings searched.
+    climbers : int
+        Pairs improved by the hill-climb.
+    """
+    random_phase = len(settings) * n_seeds
+    return max(2 * random_phase, random_phase + 2 * climbers)
+
+
 def search(
     budget: int = 160_000,
     workers: int = 2,
@@ -458,7 +483,15 @@ def search(
     Returns
     -------
     SearchResult
+
+    Raises
+    ------
+    ValueError
+        If ``budget`` is below :func:`minimum_budget` of these settings.
     """
+    smallest = minimum_budget(n_seeds, settings, climbers)
+    if budget < smallest:
+        raise ValueError(f"budget={budget}: the search needs at least {smallest} evaluations")
     started = time.time()
     base = base or CALIBRATED_PARAMS
     seeds = list(range(n_seeds))

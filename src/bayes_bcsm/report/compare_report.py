@@ -9,6 +9,7 @@ import arviz as az
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.hazard_ratios import PUBLISHED, side_by_side, summary_level_label
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
@@ -192,9 +193,10 @@ def write_compare_report(
         table = comparison.loo.reset_index(names="variant")
         lines += [markdown_table(table), "", comparison.loo_note, ""]
         if settings.plots:
-            az.plot_compare(comparison.loo, backend="matplotlib").savefig(
-                out / "loo_compare.png", dpi=100
-            )
+            with atomic_path(out / "loo_compare.png") as temporary:
+                az.plot_compare(comparison.loo, backend="matplotlib").savefig(
+                    temporary, dpi=100, format="png"
+                )
             plt.close("all")
             lines += ["![LOO comparison](loo_compare.png)", ""]
     else:

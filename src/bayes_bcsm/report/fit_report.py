@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.results import CURVE_TIMES_MONTHS
@@ -39,7 +40,8 @@ def plot_posterior_survival(variant: VariantFit) -> Figure:
 
 
 def _save_collection(collection, path: Path) -> Path:
-    collection.savefig(path, dpi=100)
+    with atomic_path(path) as temporary:
+        collection.savefig(temporary, dpi=100, format="png")
     plt.close("all")
     return path
 

@@ -10,6 +10,8 @@ import pandas as pd
 from matplotlib import ticker
 from matplotlib.figure import Figure
 
+from bayes_bcsm.atomic import atomic_path
+
 
 def plot_km_curves(
     curves: Mapping[str, pd.DataFrame],
@@ -100,5 +102,6 @@ def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log sc
 
 def save_figure(fig: Figure, path) -> None:
     """Save ``fig`` as PNG at a report-friendly resolution and release its memory."""
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=110, format="png")
     plt.close(fig)

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from markdown_it import MarkdownIt
 
+from bayes_bcsm.atomic import write_text_atomic
+
 if TYPE_CHECKING:
     from bayes_bcsm.results import RunInputs
 
@@ -167,10 +169,10 @@ def write_report(
     """Write ``report.md`` (and ``report.html``) into ``folder``; return the paths written."""
     folder = Path(folder)
     md_path = folder / "report.md"
-    md_path.write_text(markdown)
+    write_text_atomic(md_path, markdown)
     written = [md_path]
     if html_too:
         html_path = folder / "report.html"
-        html_path.write_text(markdown_to_html(markdown, title, folder))
+        write_text_atomic(html_path, markdown_to_html(markdown, title, folder))
         written.append(html_path)
     return written

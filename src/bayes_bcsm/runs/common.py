@@ -12,6 +12,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from bayes_bcsm.atomic import write_text_atomic
 from bayes_bcsm.config import (
     STUDY_CONTRACT,
     ConfigError,
@@ -66,9 +67,10 @@ def package_versions() -> dict[str, str]:
 def write_provenance(cfg: DictConfig, output_dir: Path) -> None:
     """Save the resolved config and the library versions beside a run's results."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "resolved_config.yaml").write_text(resolved_yaml(cfg))
-    (output_dir / "provenance.json").write_text(
-        strict_json({"versions": package_versions(), "seed": int(cfg.seed)})
+    write_text_atomic(output_dir / "resolved_config.yaml", resolved_yaml(cfg))
+    write_text_atomic(
+        output_dir / "provenance.json",
+        strict_json({"versions": package_versions(), "seed": int(cfg.seed)}),
     )
 
 

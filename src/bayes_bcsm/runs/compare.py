@@ -21,6 +21,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
+from bayes_bcsm.atomic import write_csv_atomic
 from bayes_bcsm.config import (
     ConfigError,
     CovariateMode,
@@ -280,8 +281,8 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
     inputs = prepare_run(cfg, output_dir)
     log.info(inputs.cohort.accounting.describe())
     comparison = compare_variants(cfg, inputs, plots=cfg.report.plots)
-    comparison.hazard_ratios.to_csv(inputs.output_dir / "hazard_ratios.csv", index=False)
+    write_csv_atomic(comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False)
     if comparison.loo is not None:
-        comparison.loo.to_csv(inputs.output_dir / "loo_compare.csv")
+        write_csv_atomic(comparison.loo, inputs.output_dir / "loo_compare.csv")
     write_compare_report(report_settings(cfg), inputs, comparison)
     return comparison

@@ -6,12 +6,21 @@
 ``run(cfg, output_dir)`` with its output folder. An error the user caused
 (:class:`~bayes_bcsm.errors.BayesBcsmUserError`: a bad override, a bad data file) is printed as its
 message alone on stderr with exit status 1; ``HYDRA_FULL_ERROR=1`` shows the traceback instead.
-Hydra's own override and composition errors are reported the same way by Hydra.
+So is a write the file system refused (full or read-only disk:
+:class:`~bayes_bcsm.atomic.OutputWriteError`). Hydra's own override and composition errors are
+reported the same way by Hydra.
+
+Each run claims its folder before Hydra writes into it (:mod:`bayes_bcsm.runs.folders`): a
+folder that holds another run's results, or that a concurrent run claimed first, is refused.
+In a sweep (``-m``) a failing job is recorded in its folder (``error.txt``) and reported, the
+other jobs run, and a summary of the sweep ends the output (exit status 1 if a job failed).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -24,13 +33,26 @@ from typing import NoReturn
 from hydra import version
 from hydra._internal.utils import _run_hydra, get_args_parser
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from bayes_bcsm.atomic import write_refusal
 from bayes_bcsm.config import ConfigError, register_configs
 from bayes_bcsm.errors import BayesBcsmUserError
 from bayes_bcsm.resources import CONF_SEARCH_PATH
 from bayes_bcsm.runs.command_line import check_config_dir, covariate_overrides
+from bayes_bcsm.runs.folders import (
+    CLAIMED_SWEEPS,
+    claim_folder,
+    record_failure,
+    record_state,
+    sweep_summary,
+)
 
+CLAIM_CALLBACK = (
+    "++hydra.callbacks.bayes_bcsm_claim._target_=bayes_bcsm.runs.folders.ClaimRunFolder"
+)
+"""The override that makes Hydra claim the run's folder before writing into it."""
 REPORT_FILES = ("report.html", "report.md")
 """What a run's report is called, preferred first (``report.html=false`` writes only the .md)."""
 
@@ -80,10 +102,63 @@ def written_report(folder: Path, before: dict[Path, int]) -> Path | None:
     return None
 
 
-ERROR_FILE = "error.txt"
-"""Written into a run's folder when the run fails: the message and the traceback."""
-RUN_MARKER = "resolved_config.yaml"
-"""Present in a folder that already holds a run's results."""
+SCRATCH_PREFIX = "bayes_bcsm-"
+"""Private temporary folders are named ``bayes_bcsm-<pid>-<random>``."""
+
+
+SCRATCH_LOCK = ".owner"
+"""A file in each private temporary folder, locked (``flock``) by its run while it lives."""
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with id ``pid`` exists (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _locked(folder: Path) -> bool:
+    """Whether a live process holds ``folder``'s :data:`SCRATCH_LOCK` (the kernel releases it
+    when its owner dies, even by SIGKILL; it also guards a process id from another pid
+    namespace sharing ``$TMPDIR``)."""
+    try:
+        descriptor = os.open(folder / SCRATCH_LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
+
+
+def remove_stale_scratch(parent: str | Path | None = None) -> list[Path]:
+    """Delete the private temporary folders of runs that no longer exist; return them.
+
+    A killed run cannot delete its :func:`scratch_tempdir`; the process id in the folder's name
+    and the lock its owner holds tell whether the owner is gone. A live run's folder (or one
+    without a process id) is never touched.
+
+    Parameters
+    ----------
+    parent : str or Path, optional
+        Where to look; :func:`tempfile.gettempdir` by default.
+    """
+    parent = Path(tempfile.gettempdir() if parent is None else parent)
+    removed = []
+    for folder in parent.glob(f"{SCRATCH_PREFIX}*"):
+        match = re.fullmatch(rf"{SCRATCH_PREFIX}(\d+)-.+", folder.name)
+        owner_gone = match and not _alive(int(match.group(1))) and not _locked(folder)
+        if owner_gone and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 @contextmanager
@@ -91,39 +166,93 @@ def scratch_tempdir() -> Iterator[Path]:
     """Point :mod:`tempfile` at a private folder for the duration, then delete it.
 
     PyTensor's numba back end writes each compiled function's source to a temporary file and
-    never removes it (about a dozen per fit); with this, nothing is left in ``$TMPDIR``.
+    never removes it (about a dozen per fit); with this, nothing is left in ``$TMPDIR``. The
+    folders left by killed runs are removed first (:func:`remove_stale_scratch`).
     """
+    remove_stale_scratch()
     previous = tempfile.tempdir
-    folder = Path(tempfile.mkdtemp(prefix="bayes_bcsm-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    lock = os.open(folder / SCRATCH_LOCK, os.O_CREAT | os.O_WRONLY, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     tempfile.tempdir = str(folder)
     try:
         yield folder
     finally:
         tempfile.tempdir = previous
+        os.close(lock)
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def refuse_used_folder(output_dir: Path) -> None:
-    """Refuse to write a run into a folder that already holds another run's results.
+def as_user_error(error: BaseException) -> BayesBcsmUserError | None:
+    """``error`` as the user must see it: itself if a user error, a refused write, else None."""
+    if isinstance(error, BayesBcsmUserError):
+        return error
+    return write_refusal(error)
 
-    Raises
-    ------
-    ConfigError
-        Naming the folder, when it has a ``resolved_config.yaml``.
+
+def _perform(
+    run: Callable[[DictConfig, Path], object], cfg: DictConfig, output_dir: Path
+) -> Path | None:
+    """Call ``run`` in a private temporary folder; return the report it wrote, if any."""
+    before = _stamps(output_dir)
+    with scratch_tempdir():
+        run(cfg, output_dir)
+    return written_report(output_dir, before)
+
+
+def _record_failed(output_dir: Path, error: BaseException) -> BayesBcsmUserError | None:
+    """Record a failed run in its folder (``error.txt``, its state); return its user error."""
+    record_failure(output_dir, error)
+    user_error = as_user_error(error)
+    message = str(user_error or error) or type(error).__name__
+    record_state(output_dir, "failed", message.splitlines()[0])
+    return user_error
+
+
+def _record_done(output_dir: Path, report: Path | None) -> None:
+    """Record a finished run in its folder and print where its report is."""
+    record_state(output_dir, "done")
+    if report is not None:
+        print(f"report: {report}")
+
+
+def _single_run(
+    run: Callable[[DictConfig, Path], object], cfg: DictConfig, output_dir: Path
+) -> None:
+    """One run: its folder was claimed by :class:`ClaimRunFolder`; a user error ends it (exit 1)."""
+    try:
+        report = _perform(run, cfg, output_dir)
+    except BaseException as error:
+        user_error = _record_failed(output_dir, error)
+        if user_error is None or full_error_requested():
+            raise
+        exit_with_message(user_error)
+    _record_done(output_dir, report)
+
+
+def _sweep_job(
+    run: Callable[[DictConfig, Path], object], cfg: DictConfig, output_dir: Path
+) -> None:
+    """One job of a sweep: any failure is recorded and reported, and the sweep goes on.
+
+    A job never ends the process (Hydra's launchers catch ``Exception`` only), so the other
+    jobs run; :func:`hydra_entry`'s ``main`` prints the sweep's summary at the end.
     """
-    if (output_dir / RUN_MARKER).exists():
-        raise ConfigError(
-            f"hydra.run.dir={output_dir} already holds a run's results ({RUN_MARKER}); "
-            "choose a new folder rather than overwrite them"
-        )
-
-
-def record_failure(output_dir: Path, error: BaseException) -> Path:
-    """Write the error's message and traceback into ``output_dir/error.txt``; return its path."""
-    path = output_dir / ERROR_FILE
-    text = "".join(traceback.format_exception(error))
-    path.write_text(f"{type(error).__name__}: {error}\n\n{text}")
-    return path
+    try:
+        claim_folder(output_dir, "hydra.sweep.subdir")
+    except BayesBcsmUserError as error:
+        print(f"job {output_dir.name}: {error}", file=sys.stderr, flush=True)
+        return
+    try:
+        report = _perform(run, cfg, output_dir)
+    except Exception as error:
+        user_error = _record_failed(output_dir, error)
+        if user_error is None or full_error_requested():
+            traceback.print_exception(error)
+        message = str(user_error) if user_error is not None else repr(error)
+        print(f"job {output_dir.name} failed: {message}", file=sys.stderr, flush=True)
+        return
+    _record_done(output_dir, report)
 
 
 def hydra_entry(
@@ -148,26 +277,12 @@ def hydra_entry(
     register_configs()
 
     def task(cfg: DictConfig) -> None:
-        output_dir = Path(HydraConfig.get().runtime.output_dir)
-        before = _stamps(output_dir)
-        try:
-            refuse_used_folder(output_dir)
-        except ConfigError as error:  # not our folder: record nothing in it
-            exit_with_message(error)
-        try:
-            with scratch_tempdir():
-                run(cfg, output_dir)
-        except BayesBcsmUserError as error:
-            record_failure(output_dir, error)
-            if full_error_requested():
-                raise
-            exit_with_message(error)
-        except BaseException as error:
-            record_failure(output_dir, error)
-            raise
-        report = written_report(output_dir, before)
-        if report is not None:
-            print(f"report: {report}")
+        hydra = HydraConfig.get()
+        output_dir = Path(hydra.runtime.output_dir)
+        if hydra.mode == RunMode.MULTIRUN:
+            _sweep_job(run, cfg, output_dir)
+        else:
+            _single_run(run, cfg, output_dir)
 
     def main(argv: Sequence[str] | None = None) -> None:
         # What @hydra.main does, except that the command line is ``argv`` rather than
@@ -183,6 +298,8 @@ def hydra_entry(
                 raise
             exit_with_message(error)
         args.overrides = covariate_overrides(args.overrides)
+        args.overrides = [*args.overrides, CLAIM_CALLBACK]
+        del CLAIMED_SWEEPS[:]
         _run_hydra(
             args=args,
             args_parser=parser,
@@ -190,5 +307,11 @@ def hydra_entry(
             config_path=CONF_SEARCH_PATH,
             config_name=config_name,
         )
+        for sweep_dir in CLAIMED_SWEEPS:
+            summary, complete = sweep_summary(sweep_dir)
+            record_state(sweep_dir, "done" if complete else "failed", summary.splitlines()[0])
+            print(summary, file=sys.stdout if complete else sys.stderr, flush=True)
+            if not complete:
+                raise SystemExit(1)
 
     return main

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from bayes_bcsm.atomic import write_csv_atomic
 from bayes_bcsm.config import ReinterpretSettings, reinterpret_settings, validate_config
 from bayes_bcsm.hazard_ratios import published_estimates
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
@@ -37,10 +38,10 @@ def reinterpret_from(settings: ReinterpretSettings) -> Reinterpretation:
 
 def save_reinterpretation(result: Reinterpretation, folder: Path) -> None:
     """Write the re-analysis tables as CSV into ``folder``."""
-    result.posteriors.to_csv(folder / "reinterpretation.csv", index=False)
-    result.credibility.to_csv(folder / "credibility.csv", index=False)
-    result.design.to_csv(folder / "design_analysis.csv", index=False)
-    result.sensitivity.to_csv(folder / "sensitivity.csv", index=False)
+    write_csv_atomic(result.posteriors, folder / "reinterpretation.csv", index=False)
+    write_csv_atomic(result.credibility, folder / "credibility.csv", index=False)
+    write_csv_atomic(result.design, folder / "design_analysis.csv", index=False)
+    write_csv_atomic(result.sensitivity, folder / "sensitivity.csv", index=False)
 
 
 def run(cfg: DictConfig, output_dir: str | Path) -> Reinterpretation:

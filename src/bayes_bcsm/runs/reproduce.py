@@ -8,6 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from bayes_bcsm.atomic import write_csv_atomic
 from bayes_bcsm.config import report_settings
 from bayes_bcsm.paper import km_figures, table2, table3
 from bayes_bcsm.report.cohort_report import write_cohort_report
@@ -40,10 +41,10 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction | CohortTables:
         km_figures(inputs.frame, targets),
     )
     out = inputs.output_dir
-    result.table2.to_csv(out / "table2.csv", index=False)
-    result.table3.hazard_ratios.to_csv(out / "hazard_ratios.csv", index=False)
-    result.table3.selection.screen.to_csv(out / "selection_screen.csv", index=False)
-    result.table3.selection.steps.to_csv(out / "selection_steps.csv", index=False)
+    write_csv_atomic(result.table2, out / "table2.csv", index=False)
+    write_csv_atomic(result.table3.hazard_ratios, out / "hazard_ratios.csv", index=False)
+    write_csv_atomic(result.table3.selection.screen, out / "selection_screen.csv", index=False)
+    write_csv_atomic(result.table3.selection.steps, out / "selection_steps.csv", index=False)
     write_paper_report(report_settings(cfg), inputs, result)
     return result
 
@@ -55,8 +56,8 @@ def _cohort_tables(cfg: DictConfig, inputs: RunInputs) -> CohortTables:
     ]
     tables = cohort_tables(inputs.frame, groups, names, dict(cfg.covariates.reference))
     out = inputs.output_dir
-    tables.km.to_csv(out / "km_by_group.csv", index=False)
-    tables.logrank.to_csv(out / "logrank.csv", index=False)
-    tables.hazard_ratios.to_csv(out / "hazard_ratios.csv", index=False)
+    write_csv_atomic(tables.km, out / "km_by_group.csv", index=False)
+    write_csv_atomic(tables.logrank, out / "logrank.csv", index=False)
+    write_csv_atomic(tables.hazard_ratios, out / "hazard_ratios.csv", index=False)
     write_cohort_report(report_settings(cfg), inputs, tables)
     return tables

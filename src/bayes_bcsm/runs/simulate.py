@@ -35,13 +35,13 @@ import dataclasses
 import functools
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from bayes_bcsm.atomic import write_csv_atomic, write_text_atomic
 from bayes_bcsm.config import (
     ConfigError,
     CutMethod,
@@ -219,9 +219,7 @@ def study_estimands(
             stored = {"key": key, **compute_estimands(settings, n, seed)}
             _ESTIMANDS_MEMO[memo_key] = stored
         run_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
-        tmp.write_text(strict_json(stored))
-        tmp.replace(path)
+        write_text_atomic(path, strict_json(stored))
     truths = {s: PseudoTrue.from_dict(v) for s, v in stored["pseudo_true"].items()}
     settings = dataclasses.replace(
         settings,
@@ -276,7 +274,7 @@ def _check_study_file(run_dir: Path, fingerprint: dict) -> None:
             )
         return
     run_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(strict_json(fingerprint))
+    write_text_atomic(path, strict_json(fingerprint))
 
 
 def _shards_to_run(cfg: DictConfig, specs: list[ShardSpec]) -> list[ShardSpec]:
@@ -313,10 +311,8 @@ def _sbc(cfg: DictConfig, settings: study.StudySettings, run_dir: Path, compute:
             u.insert(0, "method", method)
             u["n_rank_draws"] = res.n_rank_draws
             unif.append(u)
-        pd.concat(unif, ignore_index=True).to_csv(unif_path, index=False)
-        tmp = ranks_path.with_suffix(".csv.tmp")
-        pd.concat(long, ignore_index=True).to_csv(tmp, index=False)
-        tmp.replace(ranks_path)
+        write_csv_atomic(pd.concat(unif, ignore_index=True), unif_path, index=False)
+        write_csv_atomic(pd.concat(long, ignore_index=True), ranks_path, index=False)
         log.info(
             "SBC: %d replicates x %d models in %.1f s",
             n_rep,
@@ -404,16 +400,16 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     folders = [run_dir] + ([output_dir] if output_dir.resolve() != run_dir.resolve() else [])
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
-        replicates.to_csv(folder / "replicates.csv", index=False)
-        aggregate.to_csv(folder / "aggregate.csv", index=False)
-        shard_status.to_csv(folder / "shard_status.csv", index=False)
-        estimands.to_csv(folder / "estimands.csv", index=False)
+        write_csv_atomic(replicates, folder / "replicates.csv", index=False)
+        write_csv_atomic(aggregate, folder / "aggregate.csv", index=False)
+        write_csv_atomic(shard_status, folder / "shard_status.csv", index=False)
+        write_csv_atomic(estimands, folder / "estimands.csv", index=False)
         plan = SimulationPlan(
             int(cfg.simulation.replicates),
             tuple(int(n) for n in cfg.simulation.n),
             tuple(cfg.simulation.scenarios),
         )
         write_simulation_report(report_settings(cfg), plan, settings, result, folder, timing)
-    run_status.to_csv(output_dir / "run_status.csv", index=False)
-    (output_dir / "timing.json").write_text(strict_json(timing))
+    write_csv_atomic(run_status, output_dir / "run_status.csv", index=False)
+    write_text_atomic(output_dir / "timing.json", strict_json(timing))
     return result

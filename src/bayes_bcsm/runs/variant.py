@@ -15,6 +15,7 @@ import arviz as az
 import pandas as pd
 from omegaconf import DictConfig
 
+from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
 from bayes_bcsm.config import MissingStrategy, ModelFamily, sampler_settings
 from bayes_bcsm.data import Design, build_design, check_estimable
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
@@ -103,7 +104,7 @@ def fit_variant(
     }
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        _stack(tables).to_csv(folder / "hazard_ratios.csv", index=False)
+        write_csv_atomic(_stack(tables), folder / "hazard_ratios.csv", index=False)
     if cfg.model.family == ModelFamily.cox:
         return VariantFit(**baselines, hazard_ratios=_stack(tables))
 
@@ -121,7 +122,7 @@ def fit_variant(
     log.info("fitting %s: %s", label, survival_model.rows)
     fit = sample(survival_model, sampler_settings(cfg))
     if folder is not None:
-        fit.idata.to_netcdf(folder / "posterior.nc")
+        write_netcdf_atomic(fit.idata, folder / "posterior.nc")
     diagnostics = check_convergence(fit.idata, strict=cfg.sampler.strict)
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
@@ -153,21 +154,21 @@ def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[
     """Write a variant's numeric artefacts (and plots) into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"hazard_ratios": folder / "hazard_ratios.csv"}
-    variant.hazard_ratios.to_csv(paths["hazard_ratios"], index=False)
+    write_csv_atomic(variant.hazard_ratios, paths["hazard_ratios"], index=False)
     if variant.fit is None:
         return paths
     idata = variant.fit.idata.copy()
     idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
     paths["posterior"] = folder / "posterior.nc"
-    idata.to_netcdf(paths["posterior"])
+    write_netcdf_atomic(idata, paths["posterior"])
     paths["summary"] = folder / "summary.csv"
-    az.summary(variant.fit.idata, ci_prob=0.95).to_csv(paths["summary"])
+    write_csv_atomic(az.summary(variant.fit.idata, ci_prob=0.95), paths["summary"])
     paths["diagnostics"] = folder / "diagnostics.json"
-    paths["diagnostics"].write_text(strict_json(diagnostics_record(variant)))
+    write_text_atomic(paths["diagnostics"], strict_json(diagnostics_record(variant)))
     paths["survival"] = folder / "survival.csv"
-    variant.survival.to_csv(paths["survival"], index=False)
+    write_csv_atomic(variant.survival, paths["survival"], index=False)
     paths["loo"] = folder / "loo.json"
-    paths["loo"].write_text(strict_json(variant.loo_summary))
+    write_text_atomic(paths["loo"], strict_json(variant.loo_summary))
     if plots:
         paths.update(write_fit_artefacts(variant, folder))
     return paths

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
-import os
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from bayes_bcsm.atomic import write_csv_atomic, write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -142,16 +143,15 @@ def _finish(
     try:
         rows = rows_of_shard()
     except Exception as error:  # a crashed shard is reported, the others go on
-        failure.write_text(
+        write_text_atomic(
+            failure,
             json.dumps(
                 {"shard": spec.name, "error": repr(error), "traceback": traceback.format_exc()},
                 indent=2,
-            )
+            ),
         )
         return spec.name, "failed", repr(error)
-    temporary = results.with_suffix(".csv.tmp")
-    rows.to_csv(temporary, index=False)
-    os.replace(temporary, results)
+    write_csv_atomic(rows, results, index=False)
     failure.unlink(missing_ok=True)
     return spec.name, "done", f"{len(rows)} rows"
 

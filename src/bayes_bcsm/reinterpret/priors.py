@@ -105,13 +105,24 @@ def prior_grid(
     Parameters
     ----------
     meaningful_hr : float
-        The clinically meaningful HR the optimistic prior is centred on (its inverse for the
-        pessimistic one).
+        The clinically meaningful benefit, an HR in (0, 1): the optimistic prior is centred on
+        it, the pessimistic one on its inverse (harm of the same size), so the labels hold.
     strengths : mapping of str to float, optional
         Strength name -> tail probability; default :data:`DEFAULT_STRENGTHS`.
     centres : sequence of str
         Which of ``"neutral"``, ``"optimistic"``, ``"pessimistic"`` to include.
+
+    Raises
+    ------
+    ReinterpretError
+        For ``meaningful_hr`` outside (0, 1) or an unknown centre.
     """
+    if not 0 < meaningful_hr < 1:
+        raise ReinterpretError(
+            f"meaningful_hr={meaningful_hr}: expected a hazard ratio in (0, 1), the benefit the "
+            "optimistic prior is centred on (the pessimistic one on its inverse, "
+            "1/meaningful_hr); for a harm of size H give meaningful_hr=1/H"
+        )
     strengths = DEFAULT_STRENGTHS if strengths is None else strengths
     centre_hr = {"neutral": 1.0, "optimistic": meaningful_hr, "pessimistic": 1 / meaningful_hr}
     unknown = [c for c in centres if c not in centre_hr]

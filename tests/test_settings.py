@@ -187,6 +187,8 @@ CLI_CASES = [
         ],
         "model.cuts_months=[0.0, 12.0] with model.cut_method=quantile",
     ),
+    (["simulate", "simulation.diagnostics.ebfmi_min=-1"], "simulation.diagnostics.ebfmi_min=-1"),
+    (["reproduce", "model.n_intervals=0"], "model.n_intervals=0: expected a positive integer"),
     (["reinterpret", "reinterpret.meaningful_hr=0"], "meaningful_hr=0.0: expected a hazard ratio"),
     (
         ["reinterpret", "reinterpret.estimates=[{name: a, hr: 0.7, lower: 0.5}]"],

@@ -5,7 +5,8 @@ J Clin Epidemiol 62:13; Zampieri et al. 2021, Am J Respir Crit Care Med 203:543)
 normal on the log-HR scale, centred at
 
 - **neutral**: HR = 1 (no effect);
-- **optimistic**: the clinically meaningful HR ``meaningful_hr`` (e.g. 0.5: half the hazard);
+- **optimistic**: the clinically meaningful benefit ``meaningful_hr``, an HR in (0, 1) (e.g. 0.5:
+  half the hazard; an HR >= 1 is refused, since it would put the "optimistic" prior on harm);
 - **pessimistic**: its inverse ``1 / meaningful_hr`` (harm of the same size);
 
 and its strength is the SD rule

@@ -38,12 +38,12 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from bayes_bcsm.config import ConfigError
-from bayes_bcsm.inference.sample import compile_cache_info
 from bayes_bcsm.reconstruct import CALIBRATED_PARAMS
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.report.simulation_report import write_simulation_report
@@ -51,21 +51,20 @@ from bayes_bcsm.resources import conf_dir
 from bayes_bcsm.results import SimulationPlan, SimulationRun
 from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.settings import RunSettings, SimulationSettings, parse_settings
-from bayes_bcsm.simulation import study
-from bayes_bcsm.simulation.estimands import (
-    PseudoTrue,
-    draw_large_cohort,
-    null_table3_effect,
-    pseudo_true,
-)
-from bayes_bcsm.simulation.methods import NULL_SCENARIOS, SCENARIOS
+from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, NULL_SCENARIOS, SCENARIOS
 from bayes_bcsm.simulation.metrics import (
     add_design_analysis,
     add_overall_rejection,
     aggregate_metrics,
 )
-from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS
+from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS, StudySettings
 from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
+
+if TYPE_CHECKING:
+    from bayes_bcsm.simulation.estimands import PseudoTrue
+
+# The modelling stack (bayes_bcsm.simulation.study and .estimands, PyMC) is imported inside the
+# functions that fit or simulate, so that ``run`` parses the config before it loads.
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,8 @@ def selection_factors(sim: SimulationSettings) -> tuple[str, ...]:
     return tuple(OmegaConf.load(conf_dir() / "covariates" / "univariate.yaml").names)
 
 
-def study_settings(run: RunSettings) -> study.StudySettings:
-    """Turn the parsed run settings into plain :class:`~bayes_bcsm.simulation.study.StudySettings`.
+def study_settings(run: RunSettings) -> StudySettings:
+    """Turn the parsed run settings into plain :class:`~bayes_bcsm.simulation.StudySettings`.
 
     The Bayesian methods take their priors and the piecewise baseline from the run's own
     config, so ``prior=...``, ``prior.*`` and ``model.*`` overrides given to the study take
@@ -111,7 +110,7 @@ def study_settings(run: RunSettings) -> study.StudySettings:
         "default": run.prior,
         "sceptical": dataclasses.replace(run.prior, family="sceptical"),
     }
-    return study.StudySettings(
+    return StudySettings(
         base_seed=run.seed,
         methods=run.simulation.methods,
         covariates=run.covariates.names,
@@ -126,7 +125,7 @@ def study_settings(run: RunSettings) -> study.StudySettings:
     )
 
 
-def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
+def _estimand_key(settings: StudySettings, n: int, seed: int) -> dict:
     params = settings.generator_params or CALIBRATED_PARAMS
     return json.loads(
         strict_json(
@@ -143,7 +142,7 @@ def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
     )
 
 
-def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
+def compute_estimands(settings: StudySettings, n: int, seed: int) -> dict:
     """Each scenario's generator effects and each method's pseudo-true log-HRs.
 
     Draws one large cohort (``n`` patients, ``seed``), finds the conditional endocrine effect
@@ -156,6 +155,8 @@ def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
         ``{"scenario_effects": {scenario: {effect: value}}, "pseudo_true": {scenario:
         PseudoTrue.to_dict()}, "seconds": float}``.
     """
+    from bayes_bcsm.simulation.estimands import draw_large_cohort, null_table3_effect, pseudo_true
+
     start = time.perf_counter()
     cohort = draw_large_cohort(
         n, seed, settings.covariates, settings.reference, settings.generator_params
@@ -175,8 +176,8 @@ def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
 
 
 def study_estimands(
-    settings: study.StudySettings, n: int, seed: int, run_dir: Path
-) -> tuple[study.StudySettings, dict[str, PseudoTrue]]:
+    settings: StudySettings, n: int, seed: int, run_dir: Path
+) -> tuple[StudySettings, dict[str, PseudoTrue]]:
     """The settings with their scenario effects and estimands, from ``run_dir``'s cache.
 
     ``estimands.json`` is reused when its key (generator parameters, ``n``, ``seed``,
@@ -188,6 +189,8 @@ def study_estimands(
         Settings with ``scenario_effects`` and ``pseudo_true`` filled in, and the full
         pseudo-true results (with their Monte Carlo SEs) per scenario.
     """
+    from bayes_bcsm.simulation.estimands import PseudoTrue
+
     key = _estimand_key(settings, n, seed)
     memo_key = json.dumps(key, sort_keys=True)
     path = run_dir / ESTIMANDS_FILE
@@ -215,7 +218,7 @@ def study_estimands(
     return settings, truths
 
 
-def _fingerprint(sim: SimulationSettings, settings: study.StudySettings) -> dict:
+def _fingerprint(sim: SimulationSettings, settings: StudySettings) -> dict:
     s = settings.sampler
     return {
         "seed": settings.base_seed,
@@ -276,16 +279,18 @@ def _shards_to_run(sim: SimulationSettings, specs: list[ShardSpec]) -> list[Shar
     return [specs[sim.shard]]
 
 
-def _sbc(sim: SimulationSettings, settings: study.StudySettings, seed: int, compute: bool) -> dict:
+def _sbc(sim: SimulationSettings, settings: StudySettings, seed: int, compute: bool) -> dict:
     """Load the SBC results of the study folder, computing them first when asked and missing."""
     run_dir = sim.run_dir
     ranks_path, unif_path = run_dir / "sbc_ranks.csv", run_dir / "sbc_uniformity.csv"
     n_rep = sim.sbc_replicates
-    bayesian = [m for m in settings.methods if m in study.BAYESIAN_METHODS]
+    bayesian = [m for m in settings.methods if m in BAYESIAN_METHODS]
     stale = ranks_path.exists() and pd.read_csv(ranks_path)["replicate"].nunique() != n_rep
     if compute and n_rep > 0 and bayesian and (stale or not ranks_path.exists()):
+        from bayes_bcsm.simulation.study import run_study_sbc
+
         start = time.perf_counter()
-        results = study.run_study_sbc(settings, sim.n[0], n_rep, seed)
+        results = run_study_sbc(settings, sim.n[0], n_rep, seed)
         long, unif = [], []
         for method, res in results.items():
             frame = res.ranks.copy()
@@ -323,7 +328,8 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     Parameters
     ----------
     cfg : DictConfig
-        A composed configuration (``experiment=simulation_study``); validated here.
+        A composed configuration (``experiment=simulation_study``); parsed here, before the
+        modelling stack is imported.
     output_dir : str or Path
         The run's Hydra output folder (provenance, and a copy of the tables and report).
 
@@ -339,6 +345,9 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     """
     start = time.perf_counter()
     run = parse_settings(cfg)
+    from bayes_bcsm.inference.sample import compile_cache_info
+    from bayes_bcsm.simulation.study import run_shard
+
     output_dir = Path(output_dir)
     write_provenance(run, output_dir)
     settings = study_settings(run)
@@ -349,7 +358,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     specs = plan_shards(list(sim.scenarios), list(sim.n), sim.replicates, sim.shard_size)
     todo = _shards_to_run(sim, specs)
     shards_dir = run_dir / "shards"
-    work = functools.partial(study.run_shard, settings)
+    work = functools.partial(run_shard, settings)
     run_status = run_shards(shards_dir, todo, work, workers=sim.workers)
     for row in run_status.itertuples():
         if row.state == "failed":

@@ -143,9 +143,21 @@ def test_same_seed_same_numbers(weibull_run, tmp_path):
     pd.testing.assert_frame_equal(again.hazard_ratios, variant.hazard_ratios)
 
 
-def test_cox_only_run_needs_no_sampling(tmp_path):
-    cfg = compose_config(["model=cox"])
-    variant = run(cfg, tmp_path)
+def test_cox_only_run_needs_no_sampling(tmp_path, monkeypatch):
+    """Also (issue 19): the config is parsed once per run, and nothing reads it afterwards (the
+    run gets a stand-in that fails on any read; the parse is given the real config)."""
+    import bayes_bcsm.runs.fit as fit_module
+
+    class Unreadable:
+        def __getattr__(self, name):
+            raise AssertionError(f"cfg.{name} read after the parse")
+
+    real, parse, parsed = compose_config(["model=cox"]), fit_module.parse_settings, []
+    monkeypatch.setattr(
+        fit_module, "parse_settings", lambda _: parsed.append(parse(real)) or parsed[0]
+    )
+    variant = run(Unreadable(), tmp_path)
+    assert len(parsed) == 1 and parsed[0].model.family == "cox"
     assert variant.fit is None
     assert set(pd.read_csv(tmp_path / "hazard_ratios.csv")["model"]) == {
         "published (Hu 2025)",

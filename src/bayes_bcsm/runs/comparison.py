@@ -101,7 +101,7 @@ def compare_variants(
     for spec in specs:
         folder = inputs.output_dir / "variants" / variant_slug(spec.label)
         variant = fit_variant(spec.settings, inputs, spec.label, spec.hr_label, folder)
-        save_variant(variant, folder, settings.report)
+        save_variant(variant, folder, spec.settings.report)
         fits.append(variant)
     table = pd.concat([v.hazard_ratios for v in fits], ignore_index=True)
     table = table.drop_duplicates(["covariate", "model"]).reset_index(drop=True)

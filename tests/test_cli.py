@@ -266,15 +266,16 @@ def test_relative_user_paths_resolve_against_the_working_directory(tmp_path, mon
     """``data.path`` and ``simulation.run_dir`` are the user's paths: relative to where the
     command runs (outside a Hydra run: the working directory), never to the package."""
     from bayes_bcsm.config import cohort_path
-    from bayes_bcsm.runs.simulate import resolve_run_dir
+    from bayes_bcsm.settings import parse_settings
     from tests.runs.conftest import compose_config
 
     monkeypatch.chdir(tmp_path)
-    cfg = compose_config(["data.path=sub/cohort.csv", "simulation.run_dir=study"])
+    cfg = compose_config(["data.path=sub/cohort.csv"])
     assert cohort_path(cfg) == tmp_path / "sub" / "cohort.csv"
-    assert resolve_run_dir(cfg) == tmp_path / "study"
-    absolute = compose_config([f"simulation.run_dir={tmp_path / 'elsewhere'}"])
-    assert resolve_run_dir(absolute) == tmp_path / "elsewhere"
+    relative = parse_settings(compose_config(["simulation.run_dir=study"]))
+    assert relative.simulation.run_dir == tmp_path / "study"
+    absolute = parse_settings(compose_config([f"simulation.run_dir={tmp_path / 'elsewhere'}"]))
+    assert absolute.simulation.run_dir == tmp_path / "elsewhere"
 
 
 def test_the_readme_card_example_runs_with_config_dir(tmp_path):

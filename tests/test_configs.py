@@ -10,8 +10,9 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 from omegaconf.errors import ValidationError
 
-from bayes_bcsm.config import ConfigError, register_configs, validate_config
+from bayes_bcsm.config import ConfigError, register_configs
 from bayes_bcsm.resources import CONF_PACKAGE, bundled_file, conf_dir
+from bayes_bcsm.settings import parse_settings
 
 CONF = conf_dir()
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
@@ -25,7 +26,7 @@ def _compose(overrides: list[str]):
 
 def test_default_config_is_valid():
     cfg = _compose([])
-    validate_config(cfg)
+    parse_settings(cfg)
     assert cfg.model.family.value == "weibull"
     assert cfg.seed == 20250520
 
@@ -33,7 +34,7 @@ def test_default_config_is_valid():
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_experiment_composes_and_validates(experiment):
     cfg = _compose([f"experiment={experiment}", "sampler=quick"])
-    validate_config(cfg)
+    parse_settings(cfg)
     assert cfg.experiment_name == experiment
     OmegaConf.to_yaml(cfg, resolve=True)
 
@@ -62,7 +63,7 @@ def test_every_group_option_composes(group):
             overrides.append("data=gbsg2")
         if (group, option) == ("missing", "marginalize"):
             pass  # hormone_receptor is in the default covariate set
-        validate_config(_compose(overrides))
+        parse_settings(_compose(overrides))
 
 
 def test_unknown_model_lists_valid_choices():
@@ -89,7 +90,7 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("sampler.draws=-5", "sampler.draws=-5: expected a positive integer"),
         ("sampler.chains=0", "sampler.chains=0: expected a positive integer"),
         ("sampler.target_accept=1.2", "sampler.target_accept=1.2"),
-        ("prior.scale=0", "prior.scale=0.0: prior scale must be > 0"),
+        ("prior.scale=0", "prior.scale=0.0: expected a value > 0"),
         (
             "covariates.names=[hormone_therapy,shoe_size]",
             "['shoe_size'] not covariates of the dataset card 'bcsm'",
@@ -101,8 +102,8 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("simulation.methods=[cox_table3,magic]", "expected a non-empty subset of"),
         ("simulation.scenarios=[pessimistic]", "simulation.scenarios=['pessimistic']"),
         ("simulation.n=[5]", "simulation.n=[5]: expected cohort sizes >= 10"),
-        ("sampler.tune=5", "sampler.tune=5: nutpie needs tune >= 10"),
-        ("prior.nu=0", "prior.nu=0.0: prior nu must be > 0"),
+        ("sampler.tune=5", "sampler.tune=5: expected >= 10 with nutpie"),
+        ("prior.nu=0", "prior.nu=0.0: expected a value > 0"),
         ("data.path=my.csv", "data.path=my.csv: no such file"),
         ("report.hdi_prob=1.5", "report.hdi_prob=1.5: expected a value in (0, 1)"),
         ("+sampler.drawz=10", "unknown config key(s) ['sampler.drawz']"),
@@ -115,7 +116,7 @@ def test_bad_enum_value_names_key_and_valid_values():
 def test_impossible_values_fail_with_the_key(override, message):
     cfg = _compose([override])
     with pytest.raises(ConfigError) as info:
-        validate_config(cfg)
+        parse_settings(cfg)
     assert message in str(info.value)
 
 
@@ -123,32 +124,32 @@ def test_impossible_values_fail_with_the_key(override, message):
     ("overrides", "message"),
     [
         (["prior=sceptical", "prior.sceptical_tail=0.7"], "prior.sceptical_tail=0.7"),
-        (["model=piecewise", "model.cuts_months=[]"], "a piecewise model needs 0 and at least"),
+        (["model=piecewise", "model.cuts_months=[]"], "at least one after 0"),
         (["sampler=pymc", "sampler.chains=0"], "sampler.chains=0"),
     ],
 )
 def test_combined_overrides_fail_with_the_key(overrides, message):
     with pytest.raises(ConfigError) as info:
-        validate_config(_compose(overrides))
+        parse_settings(_compose(overrides))
     assert message in str(info.value)
 
 
 def test_csv_path_must_exist(tmp_path):
     with pytest.raises(ConfigError, match=re.escape("data.path is empty")):
-        validate_config(_compose(["data=csv"]))
+        parse_settings(_compose(["data=csv"]))
     missing = tmp_path / "nope.csv"
     with pytest.raises(ConfigError, match=re.escape(f"data.path={missing}: no such file")):
-        validate_config(_compose(["data=csv", f"data.path={missing}"]))
+        parse_settings(_compose(["data=csv", f"data.path={missing}"]))
 
 
 def test_marginalize_needs_the_covariate_in_the_set():
     cfg = _compose(["missing=marginalize", "covariates.names=[hormone_therapy]"])
     with pytest.raises(ConfigError, match=re.escape("missing.covariate='hormone_receptor'")):
-        validate_config(cfg)
+        parse_settings(cfg)
 
 
 def test_seed_zero_is_a_seed():
-    validate_config(_compose(["seed=0"]))
+    parse_settings(_compose(["seed=0"]))
 
 
 def test_prior_config_mirrors_prior_spec_and_every_option_builds():
@@ -166,12 +167,35 @@ def test_prior_config_mirrors_prior_spec_and_every_option_builds():
 
 def test_piecewise_cut_points_follow_the_card():
     """auto: the study's fixed cuts on its card, event-time quantiles on any other card."""
-    from bayes_bcsm.config import uses_fixed_cuts
+    study_cuts = (0.0, 6.0, 12.0, 24.0, 36.0, 60.0)  # conf/model/piecewise.yaml's comment
 
-    assert uses_fixed_cuts(_compose(["model=piecewise"]))
-    assert not uses_fixed_cuts(_compose(["model=piecewise", "data=gbsg2"]))
-    assert uses_fixed_cuts(_compose(["model=piecewise", "data=gbsg2", "model.cut_method=fixed"]))
-    assert not uses_fixed_cuts(_compose(["model=piecewise", "model.cut_method=quantile"]))
+    def cuts(overrides):
+        return parse_settings(_compose(["model=piecewise", *overrides])).model.cuts
+
+    assert cuts([]).cuts_months == study_cuts
+    assert not cuts(["data=gbsg2"]).fixed
+    assert cuts(["data=gbsg2", "model.cut_method=fixed"]).cuts_months == study_cuts
+    assert not cuts(["model.cut_method=quantile"]).fixed
+    assert cuts(["model.cut_method=quantile", "model.n_intervals=4"]).n_quantile_intervals == 4
+
+
+@pytest.mark.parametrize("data", ["bcsm", "gbsg2"])
+@pytest.mark.parametrize("method", ["auto", "fixed"])
+def test_explicit_cut_points_always_win(data, method):
+    """Issue 19: ``model.cuts_months=[0,12,24,48]`` on a non-study card was silently replaced by
+    quantile cuts."""
+    overrides = ["model=piecewise", f"data={data}", f"model.cut_method={method}"]
+    settings = parse_settings(_compose([*overrides, "model.cuts_months=[0,12,24,48]"]))
+    assert settings.model.cuts.cuts_months == (0.0, 12.0, 24.0, 48.0)
+
+
+def test_explicit_cut_points_with_quantile_cuts_are_refused():
+    cfg = _compose(["model=piecewise", "model.cut_method=quantile", "model.cuts_months=[0,12]"])
+    with pytest.raises(ConfigError) as info:
+        parse_settings(cfg)
+    message = str(info.value)
+    assert "model.cuts_months=[0.0, 12.0] with model.cut_method=quantile" in message
+    assert "drop one of the two" in message
 
 
 def test_a_file_without_a_card_says_which_keys_to_give(tmp_path):
@@ -180,7 +204,7 @@ def test_a_file_without_a_card_says_which_keys_to_give(tmp_path):
     path = tmp_path / "cohort.csv"
     path.write_text("patient,days,status,age\np1,30,dead,50\n")
     with pytest.raises(ConfigError) as info:
-        validate_config(_compose(["data=csv", f"data.path={path}"]))
+        parse_settings(_compose(["data=csv", f"data.path={path}"]))
     text = str(info.value)
     assert text.startswith("the dataset card 'csv' says nothing about cohort.csv yet: give")
     assert "data.time_column=<column> data.time_unit=days data.event_column=<column>" in text
@@ -189,7 +213,7 @@ def test_a_file_without_a_card_says_which_keys_to_give(tmp_path):
     study = tmp_path / "study.csv"
     study.write_text(bundled_file("bcsm_reconstructed.csv").read_text())
     with pytest.raises(ConfigError) as info:
-        validate_config(_compose(["data=csv", f"data.path={study}"]))
+        parse_settings(_compose(["data=csv", f"data.path={study}"]))
     assert str(info.value).endswith(f"use the study's card, data=bcsm data.path={study}")
 
 
@@ -199,7 +223,7 @@ def test_the_study_covariates_on_another_card_point_to_its_experiments():
     with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
         cfg = compose(config_name="reproduce", overrides=["data=gbsg2", "reproduce.groups=[foo]"])
     with pytest.raises(ConfigError) as info:
-        validate_config(cfg)
+        parse_settings(cfg)
     assert str(info.value).endswith(
         "These are the study's covariates (this command's default, for data=bcsm); for "
         "data=gbsg2 use experiment=gbsg2_bayes_vs_cox, experiment=gbsg2_reproduction, "
@@ -207,7 +231,7 @@ def test_the_study_covariates_on_another_card_point_to_its_experiments():
     )
     cfg = _compose(["experiment=gbsg2_reproduction", "reproduce.groups=[foo]"])
     with pytest.raises(ConfigError, match=re.escape("['foo'] not covariates of the dataset card")):
-        validate_config(cfg)
+        parse_settings(cfg)
 
 
 def test_a_card_range_with_minimum_above_maximum_names_the_keys():
@@ -215,7 +239,7 @@ def test_a_card_range_with_minimum_above_maximum_names_the_keys():
         ["data=gbsg2", "data.covariates.age.minimum=100", "data.covariates.age.maximum=18"]
     )
     with pytest.raises(ConfigError) as info:
-        validate_config(cfg)
+        parse_settings(cfg)
     assert str(info.value).startswith(
         "data.covariates.age.minimum=100.0 is above data.covariates.age.maximum=18.0: the card's "
         "range of allowed values is empty"

@@ -1,21 +1,26 @@
-"""Structured configs: the schema every Hydra run is validated against, before any work starts.
+"""Structured configs: the schema every Hydra run is checked against, and its section parsers.
 
 The dataclasses here are registered in Hydra's ConfigStore as ``base_config``; ``conf/config.yaml``
 lists it first in its defaults, so every YAML option and command-line override is type-checked
-(OmegaConf rejects an unknown key or an invalid enum value and lists the valid ones). Checks that
-types cannot express (draws > 0, covariates in the data contract, an existing CSV path) live in
-:func:`validate_config`, which raises :class:`ConfigError` naming the key and what was expected.
+(OmegaConf rejects an unknown key or an invalid enum value and lists the valid ones). Enums and
+defaults come from the library's settings dataclasses. The functions below turn each section into
+a library object (:class:`SamplerSettings`, :class:`PriorSpec`, :class:`CutSpec`,
+:class:`ReportSettings`, ...), whose own ``__post_init__`` holds the one range rule of each value,
+and re-raise a refusal as :class:`ConfigError` naming the config key; checks that belong to no
+library object (covariates against the card, an existing file) live here.
+:func:`bayes_bcsm.settings.parse_settings` calls them all, once per run, into ``RunSettings``.
 
-Configuration stops at the edge: experiments turn the config into plain objects and pass those to
-library code, which never reads a config.
+Nothing here imports PyMC, PyTensor or ArviZ: a bad value is reported before they load.
+Configuration stops at the edge: runs pass parts of ``RunSettings`` to library code, which never
+reads a config.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -27,12 +32,16 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_file_message
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
-from bayes_bcsm.errors import BayesBcsmUserError
-from bayes_bcsm.inference.diagnostics import DiagnosticThresholds
-from bayes_bcsm.inference.sample import SamplerError, SamplerSettings
-from bayes_bcsm.models.piecewise import DEFAULT_CUTS_MONTHS
-from bayes_bcsm.models.priors import PriorError, PriorSpec
-from bayes_bcsm.reinterpret import NamedPrior, PrintedEstimate, ReinterpretError, prior_grid
+from bayes_bcsm.errors import BayesBcsmUserError, SettingError
+from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
+from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
+from bayes_bcsm.reinterpret import (
+    NamedPrior,
+    PrintedEstimate,
+    ReinterpretError,
+    check_unique_names,
+    prior_grid,
+)
 from bayes_bcsm.resources import bundled_cohort, bundled_file, conf_dir, user_path
 from bayes_bcsm.results import ReportSettings
 from bayes_bcsm.simulation.methods import METHODS, SCENARIOS
@@ -63,8 +72,8 @@ class ModelFamily(Enum):
 
 
 class CutMethod(Enum):
-    """How piecewise-exponential interval cut points are chosen (``auto``: ``fixed`` on the
-    study's card, ``quantile`` of the event times on any other)."""
+    """How piecewise-exponential interval cut points are chosen (``auto``: ``model.cuts_months``
+    when given, else the study's fixed cuts on its card and event-time quantiles on any other)."""
 
     auto = "auto"
     fixed = "fixed"
@@ -78,14 +87,8 @@ class BaselinePrior(Enum):
     random_walk = "random_walk"
 
 
-class PriorFamily(Enum):
-    """Prior families for log hazard ratios."""
-
-    normal = "normal"
-    student_t = "student_t"
-    sceptical = "sceptical"
-    log_f = "log_f"
-    horseshoe = "horseshoe"
+#: Prior families for log hazard ratios (the library's ``models.specs.PRIOR_FAMILIES``).
+PriorFamily = Enum("PriorFamily", {name: name for name in PRIOR_FAMILIES})
 
 
 class MissingStrategy(Enum):
@@ -102,11 +105,8 @@ class CovariateMode(Enum):
     univariate = "univariate"
 
 
-class SamplerBackend(Enum):
-    """MCMC back ends."""
-
-    nutpie = "nutpie"
-    pymc = "pymc"
+#: MCMC back ends (the library's :data:`~bayes_bcsm.inference.settings.SAMPLERS`).
+SamplerBackend = Enum("SamplerBackend", {name: name for name in SAMPLERS})
 
 
 @dataclass
@@ -150,12 +150,18 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """Model family and its structure (cut points only matter for ``piecewise``)."""
+    """Model family and its structure (cut points only matter for ``piecewise``).
+
+    ``cuts_months``: fixed cut points (months, from 0); given, they are always the ones used
+    (``cut_method=quantile`` with them is refused). Not given (null): ``cut_method=fixed`` and,
+    on the study's card, ``auto`` use the study's cuts (0, 6, 12, 24, 36, 60); ``quantile`` and,
+    on any other card, ``auto`` use ``n_intervals`` event-time quantile intervals.
+    """
 
     family: ModelFamily = ModelFamily.weibull
     cut_method: CutMethod = CutMethod.auto
-    cuts_months: list[float] = field(default_factory=lambda: [0.0, *DEFAULT_CUTS_MONTHS])
-    n_intervals: int = 6
+    cuts_months: list[float] | None = None
+    n_intervals: int = CutSpec.n_quantile_intervals
     baseline_prior: BaselinePrior = BaselinePrior.random_walk
 
 
@@ -168,17 +174,17 @@ class PriorConfig:
     expected away from 0, slab ``slab_scale`` / ``slab_df``, half-t(``global_df``) on tau.
     """
 
-    family: PriorFamily = PriorFamily.normal
-    scale: float = 1.0
-    center: float = 0.0
-    nu: float = 3.0
-    sceptical_hr: float = 2.0
-    sceptical_tail: float = 0.05
-    log_f_m: float = 1.0
-    expected_nonzero: float = 2.0
-    slab_scale: float = 2.0
-    slab_df: float = 4.0
-    global_df: float = 1.0
+    family: PriorFamily = PriorFamily[PriorSpec.family]
+    scale: float = PriorSpec.scale
+    center: float = PriorSpec.center
+    nu: float = PriorSpec.nu
+    sceptical_hr: float = PriorSpec.sceptical_hr
+    sceptical_tail: float = PriorSpec.sceptical_tail
+    log_f_m: float = PriorSpec.log_f_m
+    expected_nonzero: float = PriorSpec.expected_nonzero
+    slab_scale: float = PriorSpec.slab_scale
+    slab_df: float = PriorSpec.slab_df
+    global_df: float = PriorSpec.global_df
 
 
 @dataclass
@@ -199,20 +205,16 @@ class MissingConfig:
     covariate: str = "hormone_receptor"
 
 
-_SAMPLER_DEFAULTS = SamplerSettings()
-_DEFAULT_BACKEND = SamplerBackend(_SAMPLER_DEFAULTS.sampler)
-
-
 @dataclass
 class SamplerConfig:
     """MCMC settings and the diagnostic policy (defaults: the library's ``SamplerSettings``)."""
 
-    backend: SamplerBackend = _DEFAULT_BACKEND
-    chains: int = _SAMPLER_DEFAULTS.chains
-    draws: int = _SAMPLER_DEFAULTS.draws
-    tune: int = _SAMPLER_DEFAULTS.tune
-    target_accept: float = _SAMPLER_DEFAULTS.target_accept
-    progress_bar: bool = _SAMPLER_DEFAULTS.progress_bar
+    backend: SamplerBackend = SamplerBackend[SamplerSettings.sampler]
+    chains: int = SamplerSettings.chains
+    draws: int = SamplerSettings.draws
+    tune: int = SamplerSettings.tune
+    target_accept: float = SamplerSettings.target_accept
+    progress_bar: bool = SamplerSettings.progress_bar
     strict: bool = False
 
 
@@ -220,10 +222,10 @@ class SamplerConfig:
 class ReportConfig:
     """What a run writes besides its numbers."""
 
-    title: str = "bayes_bcsm run"
-    html: bool = True
-    plots: bool = True
-    hdi_prob: float = 0.95
+    title: str = ReportSettings.title
+    html: bool = ReportSettings.html
+    plots: bool = ReportSettings.plots
+    hdi_prob: float = ReportSettings.hdi_prob
 
 
 @dataclass
@@ -399,68 +401,196 @@ def unknown_keys(node: DictConfig, schema: type | None = None, prefix: str = "")
     return found
 
 
-def validate_config(cfg: DictConfig | Config) -> None:
-    """Check what the schema's types cannot, before any data are read or models compiled.
+def as_dictconfig(cfg: DictConfig | Config) -> DictConfig:
+    """``cfg`` as a DictConfig (a structured ``Config`` instance is converted)."""
+    return cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg)
 
-    Parameters
-    ----------
-    cfg : DictConfig or Config
-        A composed run configuration.
+
+def check_keys(cfg: DictConfig) -> None:
+    """Refuse keys the schema does not define (``hydra`` aside).
 
     Raises
     ------
     ConfigError
-        Naming the first offending key, its value and what was expected.
+        Listing every unknown dotted key.
     """
-    c = cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg)
-    extra = [k for k in unknown_keys(c) if k != "hydra"]
+    extra = [k for k in unknown_keys(cfg) if k != "hydra"]
     if extra:
         raise ConfigError(
             f"unknown config key(s) {extra}: not in the schema (a typo, or a '+' override "
             "that added a key nothing reads); see conf/ for the valid keys"
         )
-    for key in ("chains", "draws", "tune"):
-        value = c.sampler[key]
-        if value is None or value <= 0:
-            raise ConfigError(f"sampler.{key}={value}: expected a positive integer")
-    if not 0.5 <= c.sampler.target_accept < 1:
+
+
+def build_setting[T](
+    build: Callable[..., T], values: Mapping[str, typing.Any], key: Callable[[str], str]
+) -> T:
+    """``build(**values)``: a library settings dataclass, its refusal named by config key.
+
+    The range rule of each value lives in the library dataclass (its ``__post_init__``); this
+    reports a :class:`~bayes_bcsm.errors.SettingError` under the config's own key names.
+
+    Parameters
+    ----------
+    build : callable
+        The dataclass (or a function returning it).
+    values : mapping
+        Its keyword arguments, as plain values.
+    key : callable
+        Field name -> config key (e.g. ``"draws"`` -> ``"sampler.draws"``).
+
+    Raises
+    ------
+    ConfigError
+        ``<key>=<value>: <what the rule expects>``.
+    """
+    try:
+        return build(**values)
+    except SettingError as error:
+        named = ", ".join(f"{key(f)}={_shown(values[f])}" for f in error.fields if f in values)
+        raise ConfigError(f"{named or key('')}: {error.reason}") from error
+
+
+def _shown(value: typing.Any) -> typing.Any:
+    """A value as the user wrote it (a tuple of cut points as a list)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def report_settings(cfg: DictConfig | Config) -> ReportSettings:
+    """What the run's report needs: ``report.*`` and the experiment name."""
+    values = {
+        "experiment_name": str(cfg.experiment_name),
+        "title": str(cfg.report.title),
+        "html": bool(cfg.report.html),
+        "plots": bool(cfg.report.plots),
+        "hdi_prob": float(cfg.report.hdi_prob),
+    }
+    return build_setting(ReportSettings, values, lambda f: f"report.{f}".rstrip("."))
+
+
+def prior_spec(cfg: DictConfig | Config) -> PriorSpec:
+    """The configured log-HR prior as a plain :class:`~bayes_bcsm.models.PriorSpec`.
+
+    ``PriorConfig`` mirrors ``PriorSpec`` field for field (the family as an enum).
+
+    Raises
+    ------
+    ConfigError
+        Naming the ``prior.*`` key(s) the prior's own rule rejected (e.g. ``prior.nu``).
+    """
+    values = {f.name: cfg.prior[f.name] for f in dataclasses.fields(PriorSpec)}
+    values["family"] = cfg.prior.family.value
+    return build_setting(PriorSpec, values, lambda f: f"prior.{f}".rstrip("."))
+
+
+#: SamplerSettings field -> config key.
+_SAMPLER_KEYS = {"sampler": "sampler.backend", "seed": "seed"}
+
+
+def sampler_settings(cfg: DictConfig | Config) -> SamplerSettings:
+    """The configured sampler as plain :class:`~bayes_bcsm.inference.settings.SamplerSettings`.
+
+    Built with the per-patient log-likelihood (runs compute PSIS-LOO from it), so settings too
+    small for PSIS-LOO are refused here, before sampling.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key the sampler's own rule rejected (e.g. ``sampler.tune=5``).
+    """
+    s = cfg.sampler
+    values = {
+        "sampler": s.backend.value,
+        "chains": s.chains,
+        "draws": s.draws,
+        "tune": s.tune,
+        "target_accept": s.target_accept,
+        "seed": int(cfg.seed),
+        "progress_bar": s.progress_bar,
+    }
+    return build_setting(
+        SamplerSettings, values, lambda f: _SAMPLER_KEYS.get(f, f"sampler.{f}".rstrip("."))
+    )
+
+
+def diagnostic_thresholds(section: DictConfig) -> DiagnosticThresholds:
+    """``simulation.diagnostics`` as :class:`~bayes_bcsm.inference.settings.DiagnosticThresholds`.
+
+    Raises
+    ------
+    ConfigError
+        Naming the ``simulation.diagnostics.*`` key the thresholds' own rule rejected.
+    """
+    values = OmegaConf.to_container(section, resolve=True)
+    return build_setting(
+        DiagnosticThresholds, values, lambda f: f"simulation.diagnostics.{f}".rstrip(".")
+    )
+
+
+def cut_spec(cfg: DictConfig | Config, study: bool) -> CutSpec:
+    """The piecewise cut points the configuration asks for (see :class:`ModelConfig`).
+
+    Explicit ``model.cuts_months`` always win; without them ``auto`` means the study's fixed cuts
+    on the study's card (``study``) and event-time quantiles on any other.
+
+    Raises
+    ------
+    ConfigError
+        For bad cut points, ``model.n_intervals < 1``, or explicit cuts with
+        ``cut_method=quantile``.
+    """
+    model = cfg.model
+    given = None if model.cuts_months is None else tuple(float(c) for c in model.cuts_months)
+    if given is not None and model.cut_method == CutMethod.quantile:
         raise ConfigError(
-            f"sampler.target_accept={c.sampler.target_accept}: expected a value in [0.5, 1)"
+            f"model.cuts_months={list(given)} with model.cut_method=quantile: fixed cut points "
+            "and quantile cut points exclude each other; drop one of the two"
         )
-    if c.seed is None or c.seed < 0:
-        raise ConfigError(f"seed={c.seed}: expected a non-negative integer (0 is a seed)")
-    sampler_settings(c)
-    prior_spec(c)
-    if not 0 < c.report.hdi_prob < 1:
-        raise ConfigError(f"report.hdi_prob={c.report.hdi_prob}: expected a value in (0, 1)")
-    if c.model.n_intervals < 1:
-        raise ConfigError(f"model.n_intervals={c.model.n_intervals}: expected >= 1")
-    cuts = list(c.model.cuts_months)
-    if cuts and (cuts[0] != 0 or any(b <= a for a, b in itertools.pairwise(cuts))):
-        raise ConfigError(
-            f"model.cuts_months={cuts}: expected strictly increasing cut points starting at 0"
-        )
-    if c.model.family == ModelFamily.piecewise and uses_fixed_cuts(c) and len(cuts) < 2:
-        raise ConfigError(
-            f"model.cuts_months={cuts}: a piecewise model needs 0 and at least one more cut "
-            "point (one interval is the exponential model: use model=exponential)"
-        )
-    if OmegaConf.is_missing(c.data, "path") or (
-        c.data.path is None and c.data.bundled is None and c.data.contract is None
+    fixed = model.cut_method == CutMethod.fixed or (model.cut_method == CutMethod.auto and study)
+    if given is None and fixed:
+        given = (0.0, *DEFAULT_CUTS_MONTHS)
+    values = {"cuts_months": given, "n_quantile_intervals": model.n_intervals}
+    keys = {"cuts_months": "model.cuts_months", "n_quantile_intervals": "model.n_intervals"}
+    return build_setting(CutSpec, values, lambda f: keys.get(f, "model"))
+
+
+def data_card(cfg: DictConfig | Config) -> DatasetCard:
+    """Check the ``data`` section (a file is named and exists) and return its dataset card.
+
+    Raises
+    ------
+    ConfigError
+        For a missing or absent file, an unknown bundled file, or a card that cannot be one.
+    """
+    c = cfg.data
+    if OmegaConf.is_missing(c, "path") or (
+        c.path is None and c.bundled is None and c.contract is None
     ):
         raise ConfigError(
-            f"data.path is empty: expected the CSV/Parquet file the card {c.data.name!r} describes"
+            f"data.path is empty: expected the CSV/Parquet file the card {c.name!r} describes"
         )
-    if c.data.path is not None and not user_path(c.data.path).is_file():
-        raise ConfigError(f"data.path={c.data.path}: no such file{_resolved(c.data.path)}")
-    if c.data.bundled is not None:
+    if c.path is not None and not user_path(c.path).is_file():
+        raise ConfigError(f"data.path={c.path}: no such file{_resolved(c.path)}")
+    if c.bundled is not None:
         try:
-            bundled_file(c.data.bundled)
+            bundled_file(c.bundled)
         except FileNotFoundError as error:
-            raise ConfigError(f"data.bundled={c.data.bundled}: {error}") from error
-    card = dataset_card(c)
+            raise ConfigError(f"data.bundled={c.bundled}: {error}") from error
+    card = dataset_card(cfg)
     if card.contract is None and not card.covariates:
-        raise ConfigError(undescribed_file_message(card, cohort_path(c)))
+        raise ConfigError(undescribed_file_message(card, cohort_path(cfg)))
+    return card
+
+
+def check_covariates(cfg: DictConfig | Config, card: DatasetCard) -> None:
+    """Check ``covariates``, ``missing`` and ``reproduce.groups`` against the card.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and the card's valid covariates.
+    """
+    c = cfg
     if not c.covariates.names:
         raise ConfigError(
             "covariates.names is empty: expected at least one covariate; the dataset card "
@@ -497,11 +627,16 @@ def validate_config(cfg: DictConfig | Config) -> None:
             f"missing.covariate={c.missing.covariate!r} must be one of covariates.names "
             f"{list(c.covariates.names)} when missing.strategy=marginalize"
         )
-    _validate_simulation(c.simulation)
-    reinterpret_settings(c)
 
 
-def _validate_simulation(sim: DictConfig) -> None:
+def check_simulation(sim: DictConfig) -> None:
+    """Check the ``simulation`` section (its ``diagnostics`` by :func:`diagnostic_thresholds`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the ``simulation.*`` key.
+    """
     if sim.replicates <= 0:
         raise ConfigError(f"simulation.replicates={sim.replicates}: expected a positive integer")
     if sim.shard_size <= 0:
@@ -534,73 +669,6 @@ def _validate_simulation(sim: DictConfig) -> None:
         raise ConfigError(f"simulation.shard={sim.shard}: expected a shard index >= 0 or null")
 
 
-def uses_fixed_cuts(cfg: DictConfig | Config) -> bool:
-    """Whether a piecewise model takes ``model.cuts_months`` (else event-time quantiles)."""
-    method = cfg.model.cut_method
-    return method == CutMethod.fixed or (method == CutMethod.auto and bool(cfg.data.study))
-
-
-def report_settings(cfg: DictConfig | Config) -> ReportSettings:
-    """What the run's report needs: ``report.*`` and the experiment name."""
-    return ReportSettings(
-        experiment_name=str(cfg.experiment_name),
-        title=str(cfg.report.title),
-        html=bool(cfg.report.html),
-        plots=bool(cfg.report.plots),
-        hdi_prob=float(cfg.report.hdi_prob),
-    )
-
-
-def prior_spec(cfg: DictConfig | Config) -> PriorSpec:
-    """The configured log-HR prior as a plain :class:`~bayes_bcsm.models.PriorSpec`.
-
-    ``PriorConfig`` mirrors ``PriorSpec`` field for field (the family as an enum).
-
-    Raises
-    ------
-    ConfigError
-        Naming the ``prior.*`` key(s) the prior's own check rejected (e.g. ``prior.nu``).
-    """
-    values = {f.name: cfg.prior[f.name] for f in dataclasses.fields(PriorSpec)}
-    values["family"] = cfg.prior.family.value
-    try:
-        return PriorSpec(**values)
-    except PriorError as error:
-        keys = ", ".join(f"prior.{f}={values[f]}" for f in error.fields) or "prior"
-        raise ConfigError(f"{keys}: {error}") from error
-
-
-#: SamplerSettings field -> config key.
-_SAMPLER_KEYS = {"sampler": "sampler.backend", "seed": "seed"}
-
-
-def sampler_settings(cfg: DictConfig | Config) -> SamplerSettings:
-    """The configured sampler as plain :class:`~bayes_bcsm.inference.sample.SamplerSettings`.
-
-    Raises
-    ------
-    ConfigError
-        Naming the key the sampler's own check rejected (e.g. ``sampler.tune=5``).
-    """
-    s = cfg.sampler
-    values = {
-        "sampler": s.backend.value,
-        "chains": s.chains,
-        "draws": s.draws,
-        "tune": s.tune,
-        "target_accept": s.target_accept,
-        "seed": int(cfg.seed),
-        "progress_bar": s.progress_bar,
-    }
-    try:
-        return SamplerSettings(**values)
-    except SamplerError as error:
-        keys = ", ".join(
-            f"{_SAMPLER_KEYS.get(f, f'sampler.{f}')}={values[f]}" for f in error.fields
-        )
-        raise ConfigError(f"{keys or 'sampler'}: {error}") from error
-
-
 @dataclass(frozen=True)
 class ReinterpretSettings:
     """The ``reinterpret`` section parsed into library objects (see :class:`ReinterpretConfig`).
@@ -617,17 +685,32 @@ class ReinterpretSettings:
     level: float
 
 
+def _entries(section: DictConfig, key: str, schema: type) -> list[DictConfig]:
+    """The items of list ``reinterpret.<key>``, each with every required field given."""
+    required = [f.name for f in dataclasses.fields(schema) if f.default == MISSING]
+    items = list(section[key])
+    for i, item in enumerate(items):
+        absent = [f for f in required if f not in item or OmegaConf.is_missing(item, f)]
+        if absent:
+            raise ConfigError(
+                f"reinterpret.{key}[{i}]: missing {', '.join(absent)}; each entry needs "
+                + ", ".join(required)
+            )
+    return items
+
+
 def reinterpret_settings(cfg: DictConfig | Config) -> ReinterpretSettings:
     """Parse and check ``cfg.reinterpret``, naming the offending key.
 
     Raises
     ------
     ConfigError
-        E.g. ``reinterpret.estimates[1] (name 'x'): expected lower < hr < upper ...``.
+        E.g. ``reinterpret.estimates[1]: estimate 'x': expected lower < hr < upper ...``, an
+        entry missing a field, ``meaningful_hr`` outside (0, 1), or repeated names.
     """
     section = cfg.reinterpret
     estimates = []
-    for i, item in enumerate(section.estimates):
+    for i, item in enumerate(_entries(section, "estimates", EstimateConfig)):
         try:
             estimates.append(
                 PrintedEstimate(
@@ -644,11 +727,15 @@ def reinterpret_settings(cfg: DictConfig | Config) -> ReinterpretSettings:
         priors = prior_grid(section.meaningful_hr, dict(section.strengths), list(section.centres))
     except ReinterpretError as error:
         raise ConfigError(f"reinterpret (meaningful_hr / strengths / centres): {error}") from error
-    for i, item in enumerate(section.priors):
+    for i, item in enumerate(_entries(section, "priors", UserPriorConfig)):
         try:
             priors.append(NamedPrior(str(item.name), float(item.mean_hr), float(item.sd_log)))
         except ReinterpretError as error:
             raise ConfigError(f"reinterpret.priors[{i}]: {error}") from error
+    try:
+        check_unique_names(estimates, priors)
+    except ReinterpretError as error:
+        raise ConfigError(f"reinterpret.estimates / reinterpret.priors: {error}") from error
     names = [p.name for p in priors]
     if section.default_prior not in names:
         raise ConfigError(

@@ -11,7 +11,7 @@ traceback.
 
 from __future__ import annotations
 
-__all__ = ["BayesBcsmUserError"]
+__all__ = ["BayesBcsmUserError", "SettingError"]
 
 
 class BayesBcsmUserError(Exception):
@@ -20,3 +20,24 @@ class BayesBcsmUserError(Exception):
     Its message alone must tell the user what to fix: the key, file, row or column, the value
     found and what was expected.
     """
+
+
+class SettingError(BayesBcsmUserError, ValueError):
+    """A setting outside the range its one rule allows (the library's settings dataclasses).
+
+    The rule lives with the setting, so a config layer that builds the dataclass reports the same
+    refusal under its own key names: it reads :attr:`fields` and :attr:`reason`.
+
+    Attributes
+    ----------
+    reason : str
+        What was expected, e.g. ``"expected a positive integer"``.
+    fields : tuple of str
+        The dataclass fields at fault.
+    """
+
+    def __init__(self, reason: str, fields: tuple[str, ...] = (), values: tuple = ()):
+        self.reason = reason
+        self.fields = fields
+        shown = [f"{f}={v!r}" for f, v in zip(fields, values, strict=True)] if values else fields
+        super().__init__(f"{', '.join(shown)}: {reason}" if fields else reason)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,11 +16,14 @@ import xarray as xr
 
 from bayes_bcsm.data import Cohort, Design
 from bayes_bcsm.data.card import DatasetCard
+from bayes_bcsm.errors import SettingError
 from bayes_bcsm.frequentist import CoxResult
-from bayes_bcsm.inference.diagnostics import Diagnostics
-from bayes_bcsm.inference.sample import Fit
 from bayes_bcsm.paper import KaplanMeierFigure, Table3
 from bayes_bcsm.reinterpret import Reinterpretation
+
+if TYPE_CHECKING:  # PyMC and ArviZ stay unimported until a fit exists
+    from bayes_bcsm.inference.diagnostics import Diagnostics
+    from bayes_bcsm.inference.sample import Fit
 
 #: Times (months) at which posterior survival curves are drawn in fit reports.
 CURVE_TIMES_MONTHS = np.linspace(0.5, 120.0, 120)
@@ -41,7 +44,7 @@ class ReportSettings:
     plots : bool
         Draw figures.
     hdi_prob : float
-        Probability of the posterior intervals.
+        Probability of the posterior intervals, in (0, 1).
     """
 
     experiment_name: str = "fit"
@@ -49,6 +52,10 @@ class ReportSettings:
     html: bool = True
     plots: bool = True
     hdi_prob: float = 0.95
+
+    def __post_init__(self) -> None:
+        if not 0 < self.hdi_prob < 1:
+            raise SettingError("expected a value in (0, 1)", ("hdi_prob",), (self.hdi_prob,))
 
 
 @dataclass(frozen=True)

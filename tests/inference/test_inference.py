@@ -165,7 +165,7 @@ def test_diagnostics_fail_on_bad_fit(design):
 
 
 def test_sampler_settings_validation():
-    with pytest.raises(SamplerError, match="valid: nutpie, pymc"):
+    with pytest.raises(SamplerError, match=r"sampler='stan': expected one of nutpie, pymc"):
         SamplerSettings(sampler="stan")
     with pytest.raises(SamplerError, match="target_accept"):
         SamplerSettings(target_accept=1.5)

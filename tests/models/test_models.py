@@ -81,7 +81,7 @@ def test_log_f_prior_logp_matches_closed_form(frame):
 
 
 def test_invalid_specs():
-    with pytest.raises(PriorError, match="valid: normal"):
+    with pytest.raises(PriorError, match=r"family='laplace': expected one of normal"):
         PriorSpec(family="laplace")
     with pytest.raises(PriorError, match="scale"):
         PriorSpec(scale=0)

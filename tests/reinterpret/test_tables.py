@@ -36,3 +36,20 @@ def test_tables_have_one_row_per_estimate_and_prior():
 def test_duplicate_names_are_refused():
     with pytest.raises(ReinterpretError, match="repeated"):
         reinterpret([ESTIMATES[0], ESTIMATES[0]], prior_grid())
+
+
+@pytest.mark.parametrize("meaningful_hr", [0.2, 0.5, 0.8, 0.99])
+def test_grid_labels_hold_by_definition(meaningful_hr):
+    """Optimistic = centred on benefit (HR < 1), pessimistic = centred on harm (HR > 1), the
+    neutral one on 1 (the definitions in bayes_bcsm.reinterpret.priors' docstring)."""
+    centre = {p.centre: p.mean_hr for p in prior_grid(meaningful_hr)}
+    assert centre["optimistic"] == meaningful_hr and centre["optimistic"] < 1
+    assert centre["pessimistic"] == pytest.approx(1 / meaningful_hr) and centre["pessimistic"] > 1
+    assert centre["neutral"] == 1.0
+
+
+@pytest.mark.parametrize("meaningful_hr", [0.0, -0.5, 1.0, 2.0, float("nan")])
+def test_meaningful_hr_outside_benefit_is_refused(meaningful_hr):
+    """Issue 19: ``meaningful_hr=2`` centred the "optimistic" priors on harm; 0 divided by zero."""
+    with pytest.raises(ReinterpretError, match=r"expected a hazard ratio in \(0, 1\)"):
+        prior_grid(meaningful_hr)

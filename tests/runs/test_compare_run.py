@@ -60,6 +60,9 @@ def test_comparison_report_shows_flags_and_every_table(model_comparison):
     text = (out / "report.md").read_text()
     assert "N < 100" in text and "Sivula" in text
     assert "used 53 of 78 patients" in text
+    # issue 19: each variant's prior, and the configured interval probability
+    assert text.count("Prior on each log HR (per design unit): log HR ~ Normal(0, 1).") == 2
+    assert "posterior median HR with its 95% equal-tailed interval (report.hdi_prob)" in text
     # quick sampling cannot pass the ESS threshold: the report must say so
     assert "**FAIL**" in text and "do not interpret" in text
 
@@ -89,7 +92,7 @@ def test_apply_overrides_resets_the_group_and_sets_keys():
     cfg = compose_config(["model=piecewise", "model.cuts_months=[0,3,9]"])
     new = apply_overrides(cfg, "model=weibull prior.scale=0.5")
     assert new.model.family.value == "weibull"
-    assert list(new.model.cuts_months) == [0, 6, 12, 24, 36, 60]  # schema default again
+    assert new.model.cuts_months is None  # schema default again (cuts chosen by the card)
     assert new.prior.scale == 0.5 and cfg.prior.scale == 1.0
     assert variant_slug("model=piecewise prior=sceptical") == "model-piecewise_prior-sceptical"
 

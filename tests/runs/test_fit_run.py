@@ -25,7 +25,7 @@ TABLE3 = [
 @pytest.fixture(scope="module")
 def weibull_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("fit")
-    cfg = compose_config(["sampler=quick", "seed=11"])
+    cfg = compose_config(["sampler=quick", "seed=11", "report.hdi_prob=0.9"])
     return cfg, run(cfg, out), out
 
 
@@ -72,6 +72,19 @@ def test_artefacts_exist_and_hold_the_fit(weibull_run):
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     assert {f"beta[{c}]" for c in TABLE3} <= set(summary.index)
     assert {"r_hat", "ess_bulk", "ess_tail"} <= set(summary.columns)
+
+
+def test_report_states_the_prior_and_the_configured_interval(weibull_run):
+    """Issue 19: the report says which prior was used and the interval probability configured
+    (report.hdi_prob=0.9), and the tables follow it."""
+    _, _, out = weibull_run
+    text = (out / "report.md").read_text()
+    assert "Prior on each log HR (per design unit): log HR ~ Normal(0, 1)." in text
+    assert "posterior median and 90% equal-tailed interval (report.hdi_prob)" in text
+    table = pd.read_csv(out / "hazard_ratios.csv")
+    assert set(table.loc[table["model"] == "weibull", "interval"]) == {"90% equal-tailed"}
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert {"eti90_lb", "eti90_ub"} <= set(summary.columns)  # ArviZ's names for a 90% ETI
 
 
 def test_loo_json_matches_arviz(weibull_run):
@@ -130,9 +143,21 @@ def test_same_seed_same_numbers(weibull_run, tmp_path):
     pd.testing.assert_frame_equal(again.hazard_ratios, variant.hazard_ratios)
 
 
-def test_cox_only_run_needs_no_sampling(tmp_path):
-    cfg = compose_config(["model=cox"])
-    variant = run(cfg, tmp_path)
+def test_cox_only_run_needs_no_sampling(tmp_path, monkeypatch):
+    """Also (issue 19): the config is parsed once per run, and nothing reads it afterwards (the
+    run gets a stand-in that fails on any read; the parse is given the real config)."""
+    import bayes_bcsm.runs.fit as fit_module
+
+    class Unreadable:
+        def __getattr__(self, name):
+            raise AssertionError(f"cfg.{name} read after the parse")
+
+    real, parse, parsed = compose_config(["model=cox"]), fit_module.parse_settings, []
+    monkeypatch.setattr(
+        fit_module, "parse_settings", lambda _: parsed.append(parse(real)) or parsed[0]
+    )
+    variant = run(Unreadable(), tmp_path)
+    assert len(parsed) == 1 and parsed[0].model.family == "cox"
     assert variant.fit is None
     assert set(pd.read_csv(tmp_path / "hazard_ratios.csv")["model"]) == {
         "published (Hu 2025)",
@@ -171,3 +196,35 @@ def test_one_chain_writes_strict_json(tmp_path):
         json.loads((tmp_path / name).read_text(), parse_constant=_refuse_constant)
     report = (tmp_path / "report.md").read_text()
     assert "FAIL" in report
+
+
+@pytest.mark.parametrize("cuts", [None, [0, 12, 24, 48]])
+def test_cut_points_reach_the_model_and_its_statement(tmp_path, cuts):
+    """Issue 19: ``model.cuts_months=[0,12,24,48]`` on a card other than the study's was replaced
+    by quantile cuts; explicit cuts now reach the model (and the report's sentence), and without
+    them the card's event-time quantiles are used (``model.n_intervals`` intervals)."""
+    from types import SimpleNamespace
+
+    from bayes_bcsm.data import build_design
+    from bayes_bcsm.report.fit_report import model_statement
+    from bayes_bcsm.runs.common import prepare_run
+    from bayes_bcsm.runs.variant import model_for
+    from bayes_bcsm.settings import parse_settings
+
+    overrides = ["data=gbsg2", "model=piecewise", "model.n_intervals=4"]
+    if cuts is not None:
+        overrides.append(f"model.cuts_months=[{','.join(map(str, cuts))}]")
+    settings = parse_settings(compose_config(overrides))
+    inputs = prepare_run(settings, tmp_path)
+    chosen = settings.covariates
+    design = build_design(inputs.frame, list(chosen.names), reference=dict(chosen.reference))
+    model = model_for(settings, design)
+    statement = model_statement(SimpleNamespace(fit=SimpleNamespace(model=model)))
+    assert "Prior on each log HR (per design unit): log HR ~ Normal(0, 1)" in statement
+    if cuts is not None:
+        assert model.cuts_months == (12.0, 24.0, 48.0)
+        assert "piecewise baseline cut points used: 0, 12, 24, 48 months." in statement
+    else:
+        event_times = design.time[design.event == 1]
+        expected = np.quantile(event_times, [0.25, 0.5, 0.75])
+        np.testing.assert_allclose(model.cuts_months, expected, atol=1e-6)  # rounded to 6 dp

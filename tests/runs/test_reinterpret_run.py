@@ -81,6 +81,26 @@ def test_any_printed_estimate_from_the_command_line(tmp_path):
         ),
         ("reinterpret.default_prior=flat", r"reinterpret.default_prior='flat'"),
         ("reinterpret.meaningful_hr=1.0", r"reinterpret .*meaningful_hr"),
+        # issue 19: each of these passed validation and failed later (or silently)
+        (
+            "reinterpret.estimates=[{name: a, hr: 0.7, lower: 0.5}]",
+            r"^reinterpret.estimates\[0\]: missing upper; each entry needs name, hr, lower, upper$",
+        ),
+        (
+            "reinterpret.estimates=[{hr: 0.7, lower: 0.5, upper: 0.9}]",
+            r"^reinterpret.estimates\[0\]: missing name;",
+        ),
+        ("reinterpret.meaningful_hr=0", r"meaningful_hr=0.0: expected a hazard ratio in \(0, 1\)"),
+        ("reinterpret.meaningful_hr=2", r"meaningful_hr=2.0: expected a hazard ratio in \(0, 1\)"),
+        (
+            "reinterpret.estimates=[{name: a, hr: 0.7, lower: 0.5, upper: 0.9},"
+            "{name: a, hr: 0.8, lower: 0.6, upper: 1.1}]",
+            r"estimate names must be unique; repeated: \['a'\]",
+        ),
+        (
+            "reinterpret.priors=[{name: moderate neutral, mean_hr: 0.8, sd_log: 0.4}]",
+            r"prior names must be unique; repeated: \['moderate neutral'\]",
+        ),
         ("reinterpret.priors=[{name: p, mean_hr: 1, sd_log: 0}]", r"reinterpret.priors\[0\]"),
         ("reinterpret.true_hrs=[0.5,0]", r"reinterpret.true_hrs"),
         ("reinterpret.level=1", r"reinterpret.level"),

@@ -7,19 +7,25 @@ import dataclasses
 import pytest
 
 from bayes_bcsm.config import ConfigError, prior_spec
-from bayes_bcsm.runs.simulate import study_settings
+from bayes_bcsm.runs.simulate import study_settings as study_settings_of
+from bayes_bcsm.settings import parse_settings
 from tests.runs.conftest import compose_config
 
 STUDY = "experiment=simulation_study"
+
+
+def study_settings(cfg):
+    return study_settings_of(parse_settings(cfg))
 
 
 def test_default_study_uses_the_shipped_default_and_sceptical_options():
     settings = study_settings(compose_config([STUDY]))
     assert settings.priors["default"] == prior_spec(compose_config(["prior=default"]))
     assert settings.priors["sceptical"] == prior_spec(compose_config(["prior=sceptical"]))
-    piecewise = compose_config(["model=piecewise"]).model
-    assert settings.piecewise_cuts_months == tuple(c for c in piecewise.cuts_months if c > 0)
-    assert settings.baseline_prior == piecewise.baseline_prior.value
+    piecewise = parse_settings(compose_config(["model=piecewise"])).model
+    assert settings.piecewise_cuts_months == tuple(c for c in piecewise.cuts.cuts_months if c > 0)
+    assert settings.piecewise_cuts_months == (6.0, 12.0, 24.0, 36.0, 60.0)  # the study's cuts
+    assert settings.baseline_prior == piecewise.baseline_prior
 
 
 def test_prior_and_model_overrides_take_effect():

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_bcsm.inference.settings import DiagnosticThresholds
+
 __all__ = [
     "ConvergenceError",
     "DiagnosticThresholds",
@@ -32,32 +34,6 @@ __all__ = [
 
 class ConvergenceError(RuntimeError):
     """A fit failed one or more convergence checks in strict mode."""
-
-
-@dataclass(frozen=True)
-class DiagnosticThresholds:
-    """Pass thresholds.
-
-    Attributes
-    ----------
-    rhat_max : float
-        Largest acceptable rank-normalised R-hat.
-    ess_bulk_min, ess_tail_min : float
-        Smallest acceptable bulk / tail effective sample size (whole fit).
-    divergences_max : int
-        Largest acceptable number of divergent transitions.
-    ebfmi_min : float
-        Smallest acceptable E-BFMI per chain.
-    max_treedepth_fraction : float
-        Largest acceptable fraction of draws that saturated the tree depth.
-    """
-
-    rhat_max: float = 1.01
-    ess_bulk_min: float = 400.0
-    ess_tail_min: float = 400.0
-    divergences_max: int = 0
-    ebfmi_min: float = 0.3
-    max_treedepth_fraction: float = 0.01
 
 
 @dataclass(frozen=True)

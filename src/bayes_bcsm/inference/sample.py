@@ -13,16 +13,14 @@ from __future__ import annotations
 import time as _time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 
+from bayes_bcsm.inference.settings import SAMPLERS, SamplerError, SamplerSettings
 from bayes_bcsm.models.base import OBSERVED, SurvivalModel
-
-Sampler = Literal["nutpie", "pymc"]
-SAMPLERS: tuple[str, ...] = ("nutpie", "pymc")
 
 __all__ = [
     "SAMPLERS",
@@ -34,69 +32,6 @@ __all__ = [
     "compile_cache_info",
     "sample",
 ]
-
-
-class SamplerError(ValueError):
-    """Invalid sampler settings.
-
-    Attributes
-    ----------
-    fields : tuple of str
-        The :class:`SamplerSettings` fields at fault (so a config layer can name its keys).
-    """
-
-    def __init__(self, message: str, fields: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.fields = fields
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """How to sample.
-
-    Attributes
-    ----------
-    sampler : {"nutpie", "pymc"}
-    chains, draws, tune : int
-        Draws and tuning steps are per chain.
-    target_accept : float
-        Target acceptance probability of NUTS's step size adaptation.
-    max_treedepth : int
-        Maximum NUTS tree depth.
-    seed : int
-        Random seed; the same seed gives identical draws.
-    cores : int or None
-        Parallel chains (default ``min(chains, available)``).
-    log_likelihood : bool
-        Store the per-patient log-likelihood (group ``log_likelihood``).
-    progress_bar : bool
-    """
-
-    sampler: Sampler = "nutpie"
-    chains: int = 4
-    draws: int = 1000
-    tune: int = 1000
-    target_accept: float = 0.9
-    max_treedepth: int = 10
-    seed: int = 0
-    cores: int | None = None
-    log_likelihood: bool = True
-    progress_bar: bool = False
-
-    def __post_init__(self) -> None:
-        if self.sampler not in SAMPLERS:
-            raise SamplerError(
-                f"sampler {self.sampler!r} is unknown; valid: {', '.join(SAMPLERS)}", ("sampler",)
-            )
-        for key, low in (("chains", 1), ("draws", 1), ("tune", 0)):
-            if getattr(self, key) < low:
-                raise SamplerError(f"{key} must be >= {low}, got {getattr(self, key)}", (key,))
-        if self.sampler == "nutpie" and self.tune < 10:
-            raise SamplerError("nutpie needs tune >= 10 (its adaptation windows)", ("tune",))
-        if not 0 < self.target_accept < 1:
-            raise SamplerError(
-                f"target_accept must be in (0, 1), got {self.target_accept}", ("target_accept",)
-            )
 
 
 @dataclass(frozen=True)

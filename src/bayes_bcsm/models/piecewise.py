@@ -33,9 +33,7 @@ from bayes_bcsm.models.likelihood import (
 )
 from bayes_bcsm.models.missing import MissingDesign
 from bayes_bcsm.models.priors import BaselineSpec, PriorError, PriorSpec
-
-DEFAULT_CUTS_MONTHS: tuple[float, ...] = (6.0, 12.0, 24.0, 36.0, 60.0)
-"""Fixed cut points (months): intervals 0-6, 6-12, 12-24, 24-36, 36-60, 60+."""
+from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS
 
 __all__ = ["DEFAULT_CUTS_MONTHS", "interval_labels", "piecewise_cuts", "piecewise_model"]
 

@@ -38,18 +38,14 @@ randomized trials. *JRSS A* 157.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from scipy import special, stats
+from scipy import special
 
-from bayes_bcsm.errors import BayesBcsmUserError
-
-PriorFamily = Literal["normal", "student_t", "sceptical", "log_f", "horseshoe"]
-PRIOR_FAMILIES: tuple[str, ...] = ("normal", "student_t", "sceptical", "log_f", "horseshoe")
+from bayes_bcsm.models.specs import PRIOR_FAMILIES, BaselineSpec, PriorError, PriorSpec
 
 __all__ = [
     "PRIOR_FAMILIES",
@@ -60,129 +56,6 @@ __all__ = [
     "log_f_logpdf",
     "log_hr_prior",
 ]
-
-
-class PriorError(BayesBcsmUserError, ValueError):
-    """An invalid prior specification (unknown family, non-positive scale, ...); a user error
-    (the command line prints its message alone).
-
-    Attributes
-    ----------
-    fields : tuple of str
-        The :class:`PriorSpec` fields at fault (so a config layer can name its keys).
-    """
-
-    def __init__(self, message: str, fields: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.fields = fields
-
-
-@dataclass(frozen=True)
-class PriorSpec:
-    """Prior on the log hazard ratios (one per design column).
-
-    Attributes
-    ----------
-    family : {"normal", "student_t", "sceptical", "log_f", "horseshoe"}
-    scale : float
-        Prior scale of a log-HR (normal, student_t, log_f). Default 1: HR within about
-        1/7 .. 7 with 95 % prior probability under the normal.
-    center : float
-        Prior location (normal, student_t).
-    nu : float
-        Degrees of freedom (student_t).
-    sceptical_hr, sceptical_tail : float
-        Sceptical prior: ``P(HR > sceptical_hr) = sceptical_tail``.
-    log_f_m : float
-        ``m`` of log-F(m, m); 1 is Greenland & Mansournia's default.
-    expected_nonzero : float
-        Horseshoe: prior guess ``p0`` of the number of non-zero log-HRs.
-    slab_scale, slab_df : float
-        Horseshoe slab (scale on the log-HR scale, degrees of freedom).
-    global_df : float
-        Horseshoe: degrees of freedom of the half-t prior on ``tau``.
-    """
-
-    family: PriorFamily = "normal"
-    scale: float = 1.0
-    center: float = 0.0
-    nu: float = 3.0
-    sceptical_hr: float = 2.0
-    sceptical_tail: float = 0.05
-    log_f_m: float = 1.0
-    expected_nonzero: float = 2.0
-    slab_scale: float = 2.0
-    slab_df: float = 4.0
-    global_df: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.family not in PRIOR_FAMILIES:
-            raise PriorError(
-                f"prior family {self.family!r} is unknown; valid: {', '.join(PRIOR_FAMILIES)}",
-                ("family",),
-            )
-        for key in (
-            "scale",
-            "nu",
-            "log_f_m",
-            "slab_scale",
-            "slab_df",
-            "global_df",
-            "expected_nonzero",
-        ):
-            if not getattr(self, key) > 0:
-                raise PriorError(f"prior {key} must be > 0, got {getattr(self, key)!r}", (key,))
-        if not (self.sceptical_hr > 1 and 0 < self.sceptical_tail < 0.5):
-            raise PriorError(
-                "sceptical prior needs sceptical_hr > 1 and 0 < sceptical_tail < 0.5",
-                ("sceptical_hr", "sceptical_tail"),
-            )
-
-    @property
-    def sceptical_sd(self) -> float:
-        """Standard deviation of the sceptical normal prior on the log-HR."""
-        return float(np.log(self.sceptical_hr) / stats.norm.ppf(1 - self.sceptical_tail))
-
-
-@dataclass(frozen=True)
-class BaselineSpec:
-    """Prior on the baseline hazard and the time scale it is expressed in.
-
-    The baseline is parametrised by ``log_lambda``: the log baseline cumulative hazard at
-    ``time_scale_months`` (Weibull), i.e. the log baseline rate per ``time_scale_months``
-    for the exponential and for each piecewise interval.
-
-    Attributes
-    ----------
-    time_scale_months : float
-        Reference time ``s`` (12: rates per person-year).
-    log_rate_mu, log_rate_sd : float
-        ``log_lambda ~ Normal(mu, sd)``. Default ``Normal(-1, 2)``: a baseline yearly
-        hazard between about 0.007 and 19 with 95 % probability.
-    log_alpha_sd : float
-        Weibull shape: ``log alpha ~ Normal(0, sd)``; default 0.5 (alpha in 0.37 .. 2.7).
-    gamma_shape, gamma_rate : float or None
-        If both are set, the exponential model uses the conjugate
-        ``rate ~ Gamma(gamma_shape, gamma_rate)`` (rate per ``time_scale_months``) instead.
-    rw_sd : float
-        Piecewise random walk: scale of the half-normal prior on the step sd of the
-        log baseline hazard between neighbouring intervals.
-    """
-
-    time_scale_months: float = 12.0
-    log_rate_mu: float = -1.0
-    log_rate_sd: float = 2.0
-    log_alpha_sd: float = 0.5
-    gamma_shape: float | None = None
-    gamma_rate: float | None = None
-    rw_sd: float = 0.5
-
-    def __post_init__(self) -> None:
-        for key in ("time_scale_months", "log_rate_sd", "log_alpha_sd", "rw_sd"):
-            if not getattr(self, key) > 0:
-                raise PriorError(f"baseline {key} must be > 0, got {getattr(self, key)!r}")
-        if (self.gamma_shape is None) != (self.gamma_rate is None):
-            raise PriorError("baseline gamma_shape and gamma_rate must be given together")
 
 
 def log_f_logpdf(x: np.ndarray, m: float = 1.0, scale: float = 1.0) -> np.ndarray:

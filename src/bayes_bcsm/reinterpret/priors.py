@@ -5,7 +5,8 @@ J Clin Epidemiol 62:13; Zampieri et al. 2021, Am J Respir Crit Care Med 203:543)
 normal on the log-HR scale, centred at
 
 - **neutral**: HR = 1 (no effect);
-- **optimistic**: the clinically meaningful HR ``meaningful_hr`` (e.g. 0.5: half the hazard);
+- **optimistic**: the clinically meaningful benefit ``meaningful_hr``, an HR in (0, 1) (e.g. 0.5:
+  half the hazard; an HR >= 1 is refused, since it would put the "optimistic" prior on harm);
 - **pessimistic**: its inverse ``1 / meaningful_hr`` (harm of the same size);
 
 and its strength is the SD rule
@@ -105,13 +106,24 @@ def prior_grid(
     Parameters
     ----------
     meaningful_hr : float
-        The clinically meaningful HR the optimistic prior is centred on (its inverse for the
-        pessimistic one).
+        The clinically meaningful benefit, an HR in (0, 1): the optimistic prior is centred on
+        it, the pessimistic one on its inverse (harm of the same size), so the labels hold.
     strengths : mapping of str to float, optional
         Strength name -> tail probability; default :data:`DEFAULT_STRENGTHS`.
     centres : sequence of str
         Which of ``"neutral"``, ``"optimistic"``, ``"pessimistic"`` to include.
+
+    Raises
+    ------
+    ReinterpretError
+        For ``meaningful_hr`` outside (0, 1) or an unknown centre.
     """
+    if not 0 < meaningful_hr < 1:
+        raise ReinterpretError(
+            f"meaningful_hr={meaningful_hr}: expected a hazard ratio in (0, 1), the benefit the "
+            "optimistic prior is centred on (the pessimistic one on its inverse, "
+            "1/meaningful_hr); for a harm of size H give meaningful_hr=1/H"
+        )
     strengths = DEFAULT_STRENGTHS if strengths is None else strengths
     centre_hr = {"neutral": 1.0, "optimistic": meaningful_hr, "pessimistic": 1 / meaningful_hr}
     unknown = [c for c in centres if c not in centre_hr]

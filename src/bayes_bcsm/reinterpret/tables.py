@@ -85,6 +85,23 @@ class Reinterpretation:
         return reanalyse_with(estimate, chosen, self.level)
 
 
+def check_unique_names(estimates: Sequence[PrintedEstimate], priors: Sequence[NamedPrior]) -> None:
+    """Refuse repeated estimate names or repeated prior names (tables are keyed by them).
+
+    Raises
+    ------
+    ReinterpretError
+        Naming the kind and the repeated names.
+    """
+    for kind, names in (
+        ("estimate", [e.name for e in estimates]),
+        ("prior", [p.name for p in priors]),
+    ):
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ReinterpretError(f"{kind} names must be unique; repeated: {duplicated}")
+
+
 def reinterpret(
     estimates: Sequence[PrintedEstimate],
     priors: Sequence[NamedPrior],
@@ -117,13 +134,7 @@ def reinterpret(
     -------
     Reinterpretation
     """
-    for kind, names in (
-        ("estimate", [e.name for e in estimates]),
-        ("prior", [p.name for p in priors]),
-    ):
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise ReinterpretError(f"{kind} names must be unique; repeated: {duplicated}")
+    check_unique_names(estimates, priors)
     if not estimates or not priors:
         raise ReinterpretError("expected at least one estimate and one prior")
     sds = np.linspace(0.05, 3.0, 60) if sensitivity_sds is None else np.asarray(sensitivity_sds)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.hazard_ratios import PUBLISHED, side_by_side, summary_level_label
+from bayes_bcsm.report.fit_report import model_statement, percent
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -127,7 +128,10 @@ def write_compare_report(
             "",
         ]
     for variant in comparison.variants:
-        lines.append(f"- `{variant.label}` ({variant.family}): {variant.rows_description}")
+        line = f"- `{variant.label}` ({variant.family}): {variant.rows_description}"
+        if variant.fit is not None:
+            line += f" {model_statement(variant)}"
+        lines.append(line)
     lines.append("")
     warnings = dict.fromkeys(m for v in comparison.variants for m in v.cox.warnings)
     for message in warnings:
@@ -138,8 +142,9 @@ def write_compare_report(
         "",
         ("Published aHR (Table 3), our " if inputs.card.study else "Our ")
         + "Cox (Efron; Wald CI) and Firth (profile CI) on the same "
-        "rows, and each Bayesian variant's posterior median HR with its 95% equal-tailed "
-        "interval and posterior P(HR < 1). Per natural unit of each covariate.",
+        "rows, and each Bayesian variant's posterior median HR with its "
+        f"{percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob) and posterior "
+        "P(HR < 1). Per natural unit of each covariate.",
         "",
         markdown_table(side_by_side(comparison.hazard_ratios)),
         "",

@@ -95,6 +95,21 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
     return hazard_ratios[columns]
 
 
+def percent(prob: float) -> str:
+    """A probability as a percentage for prose: 0.95 -> ``"95%"``, 0.975 -> ``"97.5%"``."""
+    return f"{100 * prob:.10g}%"
+
+
+def model_statement(variant: VariantFit) -> str:
+    """The prior and (piecewise) the cut points a Bayesian fit actually used, in one sentence."""
+    model = variant.fit.model
+    text = f"Prior on each log HR (per design unit): {model.prior.describe()}"
+    if model.cuts_months:
+        cuts = ", ".join(f"{c:g}" for c in (0.0, *model.cuts_months))
+        text += f"; piecewise baseline cut points used: {cuts} months"
+    return text + "."
+
+
 def write_fit_report(
     settings: ReportSettings, inputs: RunInputs, variant: VariantFit
 ) -> list[Path]:
@@ -109,14 +124,20 @@ def write_fit_report(
         "",
     ]
     if variant.fit is not None:
-        lines += [f"Bayesian model ({variant.family}): {variant.fit.model.rows}.", ""]
+        lines += [
+            f"Bayesian model ({variant.family}): {variant.fit.model.rows}.",
+            "",
+            model_statement(variant),
+            "",
+        ]
     for message in variant.cox.warnings:
         lines += [f"> **Cox warning:** {message}", ""]
     lines += [
         "## Hazard ratios",
         "",
-        "Per natural unit of each covariate; Bayesian rows give the posterior median and 95% "
-        "equal-tailed interval, frequentist rows the estimate and 95% CI.",
+        "Per natural unit of each covariate; Bayesian rows give the posterior median and "
+        f"{percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob), frequentist rows "
+        "the estimate and 95% CI.",
         "",
         markdown_table(hazard_ratio_table(variant.hazard_ratios)),
         "",

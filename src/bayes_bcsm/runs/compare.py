@@ -10,40 +10,22 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import arviz as az
-import pandas as pd
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
 from bayes_bcsm.atomic import write_csv_atomic
-from bayes_bcsm.config import (
-    ConfigError,
-    CovariateMode,
-    reinterpret_settings,
-    report_settings,
-    validate_config,
-)
-from bayes_bcsm.hazard_ratios import (
-    PUBLISHED,
-    agreement,
-    published_estimates,
-    summary_level_label,
-    summary_level_rows,
-)
-from bayes_bcsm.models.base import OBSERVED
-from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
-from bayes_bcsm.report.compare_report import write_compare_report
+from bayes_bcsm.config import ConfigError
 from bayes_bcsm.resources import CONF_PACKAGE, conf_dir
-from bayes_bcsm.results import Comparison, RunInputs, VariantFit
-from bayes_bcsm.runs.common import prepare_run
-from bayes_bcsm.runs.variant import fit_variant, save_variant
-from bayes_bcsm.study import load_targets
+from bayes_bcsm.settings import RunSettings, parse_settings
+
+if TYPE_CHECKING:
+    from bayes_bcsm.results import Comparison
 
 log = logging.getLogger(__name__)
 
@@ -117,155 +99,46 @@ def apply_overrides(cfg: DictConfig, overrides: str) -> DictConfig:
 _ABSENT = object()
 
 
-def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
-    bayes = [v for v in fits if v.fit is not None]
-    if len(bayes) < 2:
-        return None, "LOO comparison needs at least two Bayesian variants."
-    patients = {tuple(v.fit.model.data["time_months"]) for v in bayes}
-    if len(patients) > 1:
-        return None, (
-            "LOO comparison skipped: the variants were fitted on different patients "
-            "(e.g. complete-case vs marginalised), so their ELPDs are not comparable."
-        )
-    # Comparable only when every variant stores the same pointwise quantity: the survival
-    # log-likelihood of each patient (a marginalised covariate's own model, log P(z | x), is
-    # a Potential outside the log_likelihood group; see bayes_bcsm.models.missing).
-    stored = {v.label: sorted(v.fit.idata["log_likelihood"].data_vars) for v in bayes}
-    if any(names != [OBSERVED] for names in stored.values()):
-        return None, (
-            "LOO comparison refused: the variants' pointwise log-likelihoods are not all the "
-            f"survival likelihood alone ({stored}), so their ELPDs are not comparable."
-        )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        table = az.compare({v.label: v.fit.idata for v in bayes}, round_to="none")
-    n_used = bayes[0].fit.n_used
-    note = (
-        f"PSIS-LOO on {n_used} patients (pointwise survival log-likelihood; a marginalised "
-        "covariate is summed out of it, its own model left out)."
-    )
-    if n_used < 100:
-        note += (
-            " ArviZ flags every difference with `N < 100` (column diag_diff): with fewer than "
-            "100 observations the normal approximation behind `dse` (the standard error of the "
-            "ELPD difference) is unreliable (Sivula et al. 2022), so read small differences as "
-            "'no clear preference'."
-        )
-    for w in caught:
-        note += f" ArviZ warned: {w.message}"
-    return table, note
-
-
-def _psense(variant: VariantFit) -> pd.DataFrame:
-    import pymc as pm
-
-    tree = variant.fit.idata.copy()
-    with variant.fit.model.model:
-        tree = pm.stats.compute_log_prior(tree, progressbar=False)
-    return az.psense_summary(tree, var_names=["beta"]).reset_index(names="parameter")
-
-
 @dataclass(frozen=True)
 class VariantSpec:
-    """One variant to fit: its overrides, its name, and the label of its posterior HR rows."""
+    """One variant to fit: its overrides, its name, the label of its posterior HR rows, and its
+    parsed configuration."""
 
     overrides: str
     label: str
     hr_label: str
+    settings: RunSettings
 
 
-def planned_variants(cfg: DictConfig) -> list[VariantSpec]:
-    """The variants a run fits.
+def planned_variants(cfg: DictConfig, settings: RunSettings) -> list[VariantSpec]:
+    """The variants a run fits, each parsed (and so checked) before the first one is fitted.
 
     ``covariates.mode=univariate`` fits one model per covariate (named after it, HR rows
     labelled with the model family, so a table shows each covariate's own model); otherwise
     ``compare.variants`` (or just the configured model).
+
+    Raises
+    ------
+    ConfigError
+        Naming the variant and the key of its first bad value.
     """
-    family = cfg.model.family.value
-    if cfg.covariates.mode == CovariateMode.univariate:
-        return [
-            VariantSpec(f"covariates.names=[{name}] covariates.mode=joint", name, family)
-            for name in cfg.covariates.names
+    family = settings.model.family
+    if settings.covariates.mode == "univariate":
+        named = [
+            (f"covariates.names=[{name}] covariates.mode=joint", name, family)
+            for name in settings.covariates.names
         ]
-    overrides = list(cfg.compare.variants) or [f"model={family}"]
-    return [VariantSpec(o, o, o) for o in overrides]
-
-
-def compare_variants(cfg: DictConfig, inputs: RunInputs, plots: bool = True) -> Comparison:
-    """Fit every planned variant (:func:`planned_variants`) on the loaded cohort.
-
-    Every variant's configuration is validated before the first one is fitted, and each
-    variant is saved to ``variants/<slug>/`` as soon as it is fitted (its posterior right
-    after sampling), so a failure in a later variant loses no earlier one. Published Table 3
-    rows are adjusted HRs, so univariate runs leave them out.
-    """
-    specs = planned_variants(cfg)
-    configs = [(spec, apply_overrides(cfg, spec.overrides)) for spec in specs]
-    for spec, variant_cfg in configs:
+    else:
+        overrides = list(settings.compare.variants) or [f"model={family}"]
+        named = [(o, o, o) for o in overrides]
+    specs = []
+    for overrides, label, hr_label in named:
         try:
-            validate_config(variant_cfg)
+            parsed = parse_settings(apply_overrides(cfg, overrides))
         except ConfigError as error:
-            raise ConfigError(f"compare variant {spec.overrides!r}: {error}") from error
-    fits = []
-    for spec, variant_cfg in configs:
-        folder = inputs.output_dir / "variants" / variant_slug(spec.label)
-        variant = fit_variant(variant_cfg, inputs, spec.label, spec.hr_label, folder)
-        save_variant(variant, folder, plots=plots)
-        fits.append(variant)
-    table = pd.concat([v.hazard_ratios for v in fits], ignore_index=True)
-    table = table.drop_duplicates(["covariate", "model"]).reset_index(drop=True)
-    if cfg.covariates.mode == CovariateMode.univariate:
-        table = table[table["model"] != PUBLISHED].reset_index(drop=True)
-    loo, note = _loo_table(fits)
-    psense = {}
-    if cfg.compare.psense:
-        psense = {v.label: _psense(v) for v in fits if v.fit is not None}
-    reinterpretation, table = _with_printed_reread(cfg, table)
-    default_prior = reinterpret_settings(cfg).default_prior
-    printed_vs_posteriors = printed_vs_cox = None
-    if reinterpretation is not None:
-        reference = summary_level_label(default_prior)
-        estimated = table.loc[table["p_hr_below_1"].notna() & (table["model"] != reference)]
-        printed_vs_posteriors = agreement(
-            table, reference, [*dict.fromkeys(estimated["model"]), "cox"]
-        )
-        printed_vs_cox = agreement(table, PUBLISHED, ["cox"])
-    return Comparison(
-        fits,
-        table,
-        loo,
-        note,
-        psense,
-        reinterpretation,
-        default_prior,
-        printed_vs_posteriors,
-        printed_vs_cox,
-    )
-
-
-def _with_printed_reread(
-    cfg: DictConfig, table: pd.DataFrame
-) -> tuple[Reinterpretation | None, pd.DataFrame]:
-    """Re-read the printed aHRs present in ``table`` under the prior grid; add the default
-    prior's summary-level posteriors to the table, right after the published rows."""
-    published = table[table["model"] == PUBLISHED]
-    if published.empty:
-        return None, table
-    settings = reinterpret_settings(cfg)
-    targets = load_targets()
-    estimates = [e for e in published_estimates(targets) if e.name in set(published["covariate"])]
-    result = reinterpret(
-        estimates,
-        settings.priors,
-        thresholds=settings.thresholds,
-        true_hrs=settings.true_hrs,
-        alpha=settings.alpha,
-        level=settings.level,
-    )
-    rows = summary_level_rows(result, settings.default_prior, targets.n, targets.deaths)
-    is_published = table["model"] == PUBLISHED
-    table = pd.concat([table[is_published], rows, table[~is_published]], ignore_index=True)
-    return result, table
+            raise ConfigError(f"compare variant {overrides!r}: {error}") from error
+        specs.append(VariantSpec(overrides, label, hr_label, parsed))
+    return specs
 
 
 def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
@@ -278,11 +151,25 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
     output_dir : str or Path
         The run's folder; variant artefacts go to ``variants/<slug>/``.
     """
-    inputs = prepare_run(cfg, output_dir)
+    return run_parsed(cfg, parse_settings(cfg), output_dir)
+
+
+def run_parsed(cfg: DictConfig, settings: RunSettings, output_dir: str | Path) -> Comparison:
+    """:func:`run` with the run's configuration already parsed into ``settings``.
+
+    ``cfg`` is needed only to apply each variant's overrides; every variant is parsed before
+    the modelling stack (PyMC, ArviZ) is imported.
+    """
+    specs = planned_variants(cfg, settings)
+    from bayes_bcsm.report.compare_report import write_compare_report
+    from bayes_bcsm.runs.common import prepare_run
+    from bayes_bcsm.runs.comparison import compare_variants
+
+    inputs = prepare_run(settings, output_dir)
     log.info(inputs.cohort.accounting.describe())
-    comparison = compare_variants(cfg, inputs, plots=cfg.report.plots)
+    comparison = compare_variants(settings, specs, inputs)
     write_csv_atomic(comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False)
     if comparison.loo is not None:
         write_csv_atomic(comparison.loo, inputs.output_dir / "loo_compare.csv")
-    write_compare_report(report_settings(cfg), inputs, comparison)
+    write_compare_report(settings.report, inputs, comparison)
     return comparison

@@ -12,10 +12,10 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from bayes_bcsm.atomic import write_csv_atomic
-from bayes_bcsm.config import ReinterpretSettings, reinterpret_settings, validate_config
+from bayes_bcsm.config import ReinterpretSettings
 from bayes_bcsm.hazard_ratios import published_estimates
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
-from bayes_bcsm.runs.common import write_provenance
+from bayes_bcsm.settings import parse_settings
 from bayes_bcsm.study import load_targets
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def save_reinterpretation(result: Reinterpretation, folder: Path) -> None:
 
 
 def run(cfg: DictConfig, output_dir: str | Path) -> Reinterpretation:
-    """Validate, re-read every estimate under every prior, write CSVs, figures and the report.
+    """Parse, re-read every estimate under every prior, write CSVs, figures and the report.
 
     Parameters
     ----------
@@ -54,12 +54,13 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reinterpretation:
     output_dir : str or Path
         The run's folder.
     """
+    run_settings = parse_settings(cfg)
     from bayes_bcsm.report.reinterpret_report import write_reinterpret_report
+    from bayes_bcsm.runs.common import write_provenance
 
-    validate_config(cfg)
-    settings = reinterpret_settings(cfg)
+    settings, report = run_settings.reinterpret, run_settings.report
     output_dir = Path(output_dir)
-    write_provenance(cfg, output_dir)
+    write_provenance(run_settings, output_dir)
     result = reinterpret_from(settings)
     save_reinterpretation(result, output_dir)
     source = (
@@ -72,9 +73,9 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reinterpretation:
         result,
         settings.default_prior,
         output_dir,
-        cfg.report.title,
+        report.title,
         source,
-        plots=cfg.report.plots,
-        html=cfg.report.html,
+        plots=report.plots,
+        html=report.html,
     )
     return result

@@ -9,12 +9,12 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from bayes_bcsm.atomic import write_csv_atomic
-from bayes_bcsm.config import report_settings
 from bayes_bcsm.paper import km_figures, table2, table3
 from bayes_bcsm.report.cohort_report import write_cohort_report
 from bayes_bcsm.report.paper_report import write_paper_report
 from bayes_bcsm.results import Reproduction, RunInputs
 from bayes_bcsm.runs.common import prepare_run
+from bayes_bcsm.settings import RunSettings, parse_settings
 from bayes_bcsm.study import load_targets
 from bayes_bcsm.survival_tables import CohortTables, cohort_tables
 
@@ -30,14 +30,15 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction | CohortTables:
     ``reproduce.groups`` (default: the binary and categorical covariates among
     ``covariates.names``) and a Cox model of ``covariates.names``.
     """
-    inputs = prepare_run(cfg, output_dir)
+    settings = parse_settings(cfg)
+    inputs = prepare_run(settings, output_dir)
     log.info(inputs.cohort.accounting.describe())
     if not inputs.card.study:
-        return _cohort_tables(cfg, inputs)
+        return _cohort_tables(settings, inputs)
     targets = load_targets()
     result = Reproduction(
         table2(inputs.frame, targets),
-        table3(inputs.frame, targets, list(cfg.covariates.names)),
+        table3(inputs.frame, targets, list(settings.covariates.names)),
         km_figures(inputs.frame, targets),
     )
     out = inputs.output_dir
@@ -45,19 +46,19 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reproduction | CohortTables:
     write_csv_atomic(result.table3.hazard_ratios, out / "hazard_ratios.csv", index=False)
     write_csv_atomic(result.table3.selection.screen, out / "selection_screen.csv", index=False)
     write_csv_atomic(result.table3.selection.steps, out / "selection_steps.csv", index=False)
-    write_paper_report(report_settings(cfg), inputs, result)
+    write_paper_report(settings.report, inputs, result)
     return result
 
 
-def _cohort_tables(cfg: DictConfig, inputs: RunInputs) -> CohortTables:
-    names = list(cfg.covariates.names)
-    groups = list(cfg.reproduce.groups) or [
+def _cohort_tables(settings: RunSettings, inputs: RunInputs) -> CohortTables:
+    names = list(settings.covariates.names)
+    groups = list(settings.reproduce_groups) or [
         c.column for c in inputs.card.covariates if c.kind != "continuous" and c.column in names
     ]
-    tables = cohort_tables(inputs.frame, groups, names, dict(cfg.covariates.reference))
+    tables = cohort_tables(inputs.frame, groups, names, dict(settings.covariates.reference))
     out = inputs.output_dir
     write_csv_atomic(tables.km, out / "km_by_group.csv", index=False)
     write_csv_atomic(tables.logrank, out / "logrank.csv", index=False)
     write_csv_atomic(tables.hazard_ratios, out / "hazard_ratios.csv", index=False)
-    write_cohort_report(report_settings(cfg), inputs, tables)
+    write_cohort_report(settings.report, inputs, tables)
     return tables

@@ -37,42 +37,34 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from bayes_bcsm.atomic import write_csv_atomic, write_text_atomic
-from bayes_bcsm.config import (
-    ConfigError,
-    CutMethod,
-    prior_spec,
-    report_settings,
-    sampler_settings,
-    validate_config,
-)
-from bayes_bcsm.inference.diagnostics import DiagnosticThresholds
-from bayes_bcsm.inference.sample import compile_cache_info
+from bayes_bcsm.config import ConfigError
 from bayes_bcsm.reconstruct import CALIBRATED_PARAMS
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.report.simulation_report import write_simulation_report
-from bayes_bcsm.resources import conf_dir, user_path
+from bayes_bcsm.resources import conf_dir
 from bayes_bcsm.results import SimulationPlan, SimulationRun
 from bayes_bcsm.runs.common import write_provenance
-from bayes_bcsm.simulation import study
-from bayes_bcsm.simulation.estimands import (
-    PseudoTrue,
-    draw_large_cohort,
-    null_table3_effect,
-    pseudo_true,
-)
-from bayes_bcsm.simulation.methods import NULL_SCENARIOS, SCENARIOS
+from bayes_bcsm.settings import RunSettings, SimulationSettings, parse_settings
+from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, NULL_SCENARIOS, SCENARIOS
 from bayes_bcsm.simulation.metrics import (
     add_design_analysis,
     add_overall_rejection,
     aggregate_metrics,
 )
-from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS
+from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS, StudySettings
 from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
+
+if TYPE_CHECKING:
+    from bayes_bcsm.simulation.estimands import PseudoTrue
+
+# The modelling stack (bayes_bcsm.simulation.study and .estimands, PyMC) is imported inside the
+# functions that fit or simulate, so that ``run`` parses the config before it loads.
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +75,16 @@ ESTIMANDS_FILE = "estimands.json"
 _ESTIMANDS_MEMO: dict[str, dict] = {}
 
 
-def resolve_run_dir(cfg: DictConfig) -> Path:
-    """``simulation.run_dir``, relative to the folder the command was run from unless absolute."""
-    return user_path(str(cfg.simulation.run_dir))
-
-
-def selection_factors(cfg: DictConfig) -> tuple[str, ...]:
+def selection_factors(sim: SimulationSettings) -> tuple[str, ...]:
     """Candidate factors of the selection procedure: ``simulation.selection_factors`` if set,
     else the Table 2 factors of ``conf/covariates/univariate.yaml``."""
-    if cfg.simulation.selection_factors:
-        return tuple(cfg.simulation.selection_factors)
+    if sim.selection_factors:
+        return sim.selection_factors
     return tuple(OmegaConf.load(conf_dir() / "covariates" / "univariate.yaml").names)
 
 
-def study_settings(cfg: DictConfig) -> study.StudySettings:
-    """Turn the config into the plain :class:`~bayes_bcsm.simulation.study.StudySettings`.
+def study_settings(run: RunSettings) -> StudySettings:
+    """Turn the parsed run settings into plain :class:`~bayes_bcsm.simulation.StudySettings`.
 
     The Bayesian methods take their priors and the piecewise baseline from the run's own
     config, so ``prior=...``, ``prior.*`` and ``model.*`` overrides given to the study take
@@ -105,7 +92,7 @@ def study_settings(cfg: DictConfig) -> study.StudySettings:
     unless overridden), ``*_sceptical`` methods the same prior with ``family=sceptical`` (so
     ``prior.sceptical_hr`` / ``prior.sceptical_tail`` apply), and the piecewise methods
     ``model.cuts_months`` / ``model.baseline_prior`` (fixed cuts; ``model.cut_method=quantile``
-    is refused: the study's replicates need one fixed design). The sampler is ``cfg.sampler``
+    is refused: the study's replicates need one fixed design). The sampler is ``sampler``
     without the per-patient log-likelihood.
 
     Raises
@@ -113,36 +100,32 @@ def study_settings(cfg: DictConfig) -> study.StudySettings:
     ConfigError
         For ``model.cut_method=quantile``.
     """
-    if cfg.model.cut_method == CutMethod.quantile:
+    cuts = run.model.cuts
+    if not cuts.fixed:
         raise ConfigError(
-            "model.cut_method=quantile: the simulation study needs fixed cut points "
-            "(model.cuts_months) shared by every replicate"
+            "model.cut_method=quantile (or auto on a card other than the study's): the "
+            "simulation study needs fixed cut points (model.cuts_months) shared by every replicate"
         )
-    configured = prior_spec(cfg)
     priors = {
-        "default": configured,
-        "sceptical": dataclasses.replace(configured, family="sceptical"),
+        "default": run.prior,
+        "sceptical": dataclasses.replace(run.prior, family="sceptical"),
     }
-    sampler = sampler_settings(cfg)
-    thresholds = DiagnosticThresholds(
-        **OmegaConf.to_container(cfg.simulation.diagnostics, resolve=True)
-    )
-    return study.StudySettings(
-        base_seed=int(cfg.seed),
-        methods=tuple(cfg.simulation.methods),
-        covariates=tuple(cfg.covariates.names),
-        selection_factors=selection_factors(cfg),
-        reference=dict(cfg.covariates.reference),
-        standardize=bool(cfg.covariates.standardize),
+    return StudySettings(
+        base_seed=run.seed,
+        methods=run.simulation.methods,
+        covariates=run.covariates.names,
+        selection_factors=selection_factors(run.simulation),
+        reference=dict(run.covariates.reference),
+        standardize=run.covariates.standardize,
         priors=priors,
-        piecewise_cuts_months=tuple(c for c in cfg.model.cuts_months if c > 0),
-        baseline_prior=cfg.model.baseline_prior.value,
-        sampler=dataclasses.replace(sampler, log_likelihood=False, progress_bar=False),
-        thresholds=thresholds,
+        piecewise_cuts_months=tuple(c for c in cuts.cuts_months if c > 0),
+        baseline_prior=run.model.baseline_prior,
+        sampler=dataclasses.replace(run.sampler, log_likelihood=False, progress_bar=False),
+        thresholds=run.simulation.thresholds,
     )
 
 
-def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
+def _estimand_key(settings: StudySettings, n: int, seed: int) -> dict:
     params = settings.generator_params or CALIBRATED_PARAMS
     return json.loads(
         strict_json(
@@ -159,7 +142,7 @@ def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
     )
 
 
-def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
+def compute_estimands(settings: StudySettings, n: int, seed: int) -> dict:
     """Each scenario's generator effects and each method's pseudo-true log-HRs.
 
     Draws one large cohort (``n`` patients, ``seed``), finds the conditional endocrine effect
@@ -172,6 +155,8 @@ def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
         ``{"scenario_effects": {scenario: {effect: value}}, "pseudo_true": {scenario:
         PseudoTrue.to_dict()}, "seconds": float}``.
     """
+    from bayes_bcsm.simulation.estimands import draw_large_cohort, null_table3_effect, pseudo_true
+
     start = time.perf_counter()
     cohort = draw_large_cohort(
         n, seed, settings.covariates, settings.reference, settings.generator_params
@@ -191,8 +176,8 @@ def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
 
 
 def study_estimands(
-    settings: study.StudySettings, n: int, seed: int, run_dir: Path
-) -> tuple[study.StudySettings, dict[str, PseudoTrue]]:
+    settings: StudySettings, n: int, seed: int, run_dir: Path
+) -> tuple[StudySettings, dict[str, PseudoTrue]]:
     """The settings with their scenario effects and estimands, from ``run_dir``'s cache.
 
     ``estimands.json`` is reused when its key (generator parameters, ``n``, ``seed``,
@@ -204,6 +189,8 @@ def study_estimands(
         Settings with ``scenario_effects`` and ``pseudo_true`` filled in, and the full
         pseudo-true results (with their Monte Carlo SEs) per scenario.
     """
+    from bayes_bcsm.simulation.estimands import PseudoTrue
+
     key = _estimand_key(settings, n, seed)
     memo_key = json.dumps(key, sort_keys=True)
     path = run_dir / ESTIMANDS_FILE
@@ -229,20 +216,20 @@ def study_estimands(
     return settings, truths
 
 
-def _fingerprint(cfg: DictConfig, settings: study.StudySettings) -> dict:
+def _fingerprint(sim: SimulationSettings, settings: StudySettings) -> dict:
     s = settings.sampler
     return {
         "seed": settings.base_seed,
-        "replicates": int(cfg.simulation.replicates),
-        "shard_size": int(cfg.simulation.shard_size),
+        "replicates": sim.replicates,
+        "shard_size": sim.shard_size,
         "methods": list(settings.methods),
         "covariates": list(settings.covariates),
         "selection_factors": list(settings.selection_factors),
         "reference": dict(settings.reference),
         "priors": {k: repr(v) for k, v in settings.priors.items()},
         "piecewise_cuts_months": list(settings.piecewise_cuts_months),
-        "estimand_n": int(cfg.simulation.estimand_n),
-        "estimand_seed": int(cfg.simulation.estimand_seed),
+        "estimand_n": sim.estimand_n,
+        "estimand_seed": sim.estimand_seed,
         "diagnostics": dataclasses.asdict(settings.thresholds),
         # the generator's parameters (true effects, baseline): a recalibration invalidates shards
         "generator": json.loads(
@@ -277,8 +264,7 @@ def _check_study_file(run_dir: Path, fingerprint: dict) -> None:
     write_text_atomic(path, strict_json(fingerprint))
 
 
-def _shards_to_run(cfg: DictConfig, specs: list[ShardSpec]) -> list[ShardSpec]:
-    sim = cfg.simulation
+def _shards_to_run(sim: SimulationSettings, specs: list[ShardSpec]) -> list[ShardSpec]:
     if sim.aggregate_only:
         return []
     if sim.shard is None:
@@ -291,15 +277,18 @@ def _shards_to_run(cfg: DictConfig, specs: list[ShardSpec]) -> list[ShardSpec]:
     return [specs[sim.shard]]
 
 
-def _sbc(cfg: DictConfig, settings: study.StudySettings, run_dir: Path, compute: bool) -> dict:
-    """Load the SBC results of ``run_dir``, computing them first when asked and missing."""
+def _sbc(sim: SimulationSettings, settings: StudySettings, seed: int, compute: bool) -> dict:
+    """Load the SBC results of the study folder, computing them first when asked and missing."""
+    run_dir = sim.run_dir
     ranks_path, unif_path = run_dir / "sbc_ranks.csv", run_dir / "sbc_uniformity.csv"
-    n_rep = int(cfg.simulation.sbc_replicates)
-    bayesian = [m for m in settings.methods if m in study.BAYESIAN_METHODS]
+    n_rep = sim.sbc_replicates
+    bayesian = [m for m in settings.methods if m in BAYESIAN_METHODS]
     stale = ranks_path.exists() and pd.read_csv(ranks_path)["replicate"].nunique() != n_rep
     if compute and n_rep > 0 and bayesian and (stale or not ranks_path.exists()):
+        from bayes_bcsm.simulation.study import run_study_sbc
+
         start = time.perf_counter()
-        results = study.run_study_sbc(settings, int(cfg.simulation.n[0]), n_rep, int(cfg.seed))
+        results = run_study_sbc(settings, sim.n[0], n_rep, seed)
         long, unif = [], []
         for method, res in results.items():
             frame = res.ranks.copy()
@@ -335,7 +324,8 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     Parameters
     ----------
     cfg : DictConfig
-        A composed configuration (``experiment=simulation_study``); validated here.
+        A composed configuration (``experiment=simulation_study``); parsed here, before the
+        modelling stack is imported.
     output_dir : str or Path
         The run's Hydra output folder (provenance, and a copy of the tables and report).
 
@@ -350,26 +340,27 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
         study with other settings.
     """
     start = time.perf_counter()
-    validate_config(cfg)
+    run = parse_settings(cfg)
+    from bayes_bcsm.inference.sample import compile_cache_info
+    from bayes_bcsm.simulation.study import run_shard
+
     output_dir = Path(output_dir)
-    write_provenance(cfg, output_dir)
-    settings = study_settings(cfg)
-    run_dir = resolve_run_dir(cfg)
-    _check_study_file(run_dir, _fingerprint(cfg, settings))
-    sim = cfg.simulation
-    settings, truths = study_estimands(
-        settings, int(sim.estimand_n), int(sim.estimand_seed), run_dir
-    )
-    specs = plan_shards(list(sim.scenarios), list(sim.n), int(sim.replicates), int(sim.shard_size))
-    todo = _shards_to_run(cfg, specs)
+    write_provenance(run, output_dir)
+    settings = study_settings(run)
+    sim = run.simulation
+    run_dir = sim.run_dir
+    _check_study_file(run_dir, _fingerprint(sim, settings))
+    settings, truths = study_estimands(settings, sim.estimand_n, sim.estimand_seed, run_dir)
+    specs = plan_shards(list(sim.scenarios), list(sim.n), sim.replicates, sim.shard_size)
+    todo = _shards_to_run(sim, specs)
     shards_dir = run_dir / "shards"
-    work = functools.partial(study.run_shard, settings)
-    run_status = run_shards(shards_dir, todo, work, workers=int(sim.workers))
+    work = functools.partial(run_shard, settings)
+    run_status = run_shards(shards_dir, todo, work, workers=sim.workers)
     for row in run_status.itertuples():
         if row.state == "failed":
             log.error("shard %s failed: %s", row.shard, row.message)
     covers_all = sim.shard is None and not sim.aggregate_only
-    sbc = _sbc(cfg, settings, run_dir, compute=covers_all)
+    sbc = _sbc(sim, settings, run.seed, compute=covers_all)
     replicates, shard_status = collect_shards(shards_dir, specs)
     aggregate = (
         add_design_analysis(add_overall_rejection(aggregate_metrics(replicates)))
@@ -404,12 +395,8 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
         write_csv_atomic(aggregate, folder / "aggregate.csv", index=False)
         write_csv_atomic(shard_status, folder / "shard_status.csv", index=False)
         write_csv_atomic(estimands, folder / "estimands.csv", index=False)
-        plan = SimulationPlan(
-            int(cfg.simulation.replicates),
-            tuple(int(n) for n in cfg.simulation.n),
-            tuple(cfg.simulation.scenarios),
-        )
-        write_simulation_report(report_settings(cfg), plan, settings, result, folder, timing)
+        plan = SimulationPlan(sim.replicates, sim.n, sim.scenarios)
+        write_simulation_report(run.report, plan, settings, result, folder, timing)
     write_csv_atomic(run_status, output_dir / "run_status.csv", index=False)
     write_text_atomic(output_dir / "timing.json", strict_json(timing))
     return result

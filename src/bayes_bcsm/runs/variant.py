@@ -13,10 +13,9 @@ from pathlib import Path
 
 import arviz as az
 import pandas as pd
-from omegaconf import DictConfig
 
 from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
-from bayes_bcsm.config import MissingStrategy, ModelFamily, sampler_settings
+from bayes_bcsm.config import ConfigError
 from bayes_bcsm.data import Design, build_design, check_estimable
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows
@@ -30,11 +29,18 @@ from bayes_bcsm.inference.predictive import (
     survival_summary,
 )
 from bayes_bcsm.inference.sample import sample
-from bayes_bcsm.models import build_design_with_missing
+from bayes_bcsm.models import (
+    FAMILIES,
+    MissingDesign,
+    SurvivalModel,
+    build_design_with_missing,
+    model_family,
+    piecewise_cuts,
+)
 from bayes_bcsm.report.fit_report import write_fit_artefacts
 from bayes_bcsm.report.render import strict_json
-from bayes_bcsm.results import CURVE_TIMES_MONTHS, RunInputs, VariantFit
-from bayes_bcsm.runs.common import model_for
+from bayes_bcsm.results import CURVE_TIMES_MONTHS, ReportSettings, RunInputs, VariantFit
+from bayes_bcsm.settings import RunSettings
 from bayes_bcsm.study import load_targets
 
 log = logging.getLogger(__name__)
@@ -49,8 +55,40 @@ def _baselines(design: Design) -> tuple[CoxResult, CoxResult, list[str]]:
     return cox, firth, [str(w.message) for w in caught]
 
 
+def model_for(settings: RunSettings, design: Design | MissingDesign) -> SurvivalModel:
+    """Build the configured Bayesian model on ``design`` (through the model-family registry).
+
+    Fixed cut points (``settings.model.cuts``) are used as given; otherwise the cut points are
+    the event-time quantiles of ``design``. The model records the ones used
+    (``SurvivalModel.cuts_months``) and its prior, for the report.
+
+    Raises
+    ------
+    ConfigError
+        If the configured family is not a Bayesian model (``model=cox``).
+    """
+    model = settings.model
+    if model.family not in FAMILIES:
+        raise ConfigError(f"model.family={model.family} has no Bayesian model")
+    entry = model_family(model.family)
+    options = {}
+    if "cuts" in entry.options:
+        base = design.design if isinstance(design, MissingDesign) else design
+        if model.cuts.fixed:
+            options["cuts"] = piecewise_cuts(cuts=model.cuts.cuts_months)
+        else:
+            options["cuts"] = piecewise_cuts(
+                time=base.time,
+                event=base.event,
+                n_quantile_intervals=model.cuts.n_quantile_intervals,
+            )
+    if "baseline_prior" in entry.options:
+        options["baseline_prior"] = model.baseline_prior
+    return entry.build(design, prior=settings.prior, **options)
+
+
 def fit_variant(
-    cfg: DictConfig,
+    settings: RunSettings,
     inputs: RunInputs,
     label: str,
     hr_label: str | None = None,
@@ -64,8 +102,8 @@ def fit_variant(
 
     Parameters
     ----------
-    cfg : DictConfig
-        A validated run configuration.
+    settings : RunSettings
+        The variant's parsed configuration.
     inputs : RunInputs
         The loaded cohort.
     label : str
@@ -79,16 +117,17 @@ def fit_variant(
     -------
     VariantFit
     """
-    covariates = list(cfg.covariates.names)
-    reference = dict(cfg.covariates.reference)
+    chosen = settings.covariates
+    covariates = list(chosen.names)
+    reference = dict(chosen.reference)
     design = build_design(
-        inputs.frame, covariates, reference=reference, standardize=cfg.covariates.standardize
+        inputs.frame, covariates, reference=reference, standardize=chosen.standardize
     )
     check_estimable(design)
     cox, firth, messages = _baselines(design)
     for message in messages:
         log.warning("Cox baseline: %s", message)
-    family = cfg.model.family.value
+    family = settings.model.family
     tables = [
         published_rows(load_targets(), list(design.columns)) if inputs.card.study else None,
         cox_rows(cox, "cox"),
@@ -105,32 +144,32 @@ def fit_variant(
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         write_csv_atomic(_stack(tables), folder / "hazard_ratios.csv", index=False)
-    if cfg.model.family == ModelFamily.cox:
+    if not settings.model.bayesian:
         return VariantFit(**baselines, hazard_ratios=_stack(tables))
 
-    if cfg.missing.strategy == MissingStrategy.marginalize:
+    if settings.missing.marginalize:
         model_design = build_design_with_missing(
             inputs.frame,
             covariates,
-            cfg.missing.covariate,
+            settings.missing.covariate,
             reference=reference,
-            standardize=cfg.covariates.standardize,
+            standardize=chosen.standardize,
         )
     else:
         model_design = design
-    survival_model = model_for(cfg, model_design)
+    survival_model = model_for(settings, model_design)
     log.info("fitting %s: %s", label, survival_model.rows)
-    fit = sample(survival_model, sampler_settings(cfg))
+    fit = sample(survival_model, settings.sampler)
     if folder is not None:
         write_netcdf_atomic(fit.idata, folder / "posterior.nc")
-    diagnostics = check_convergence(fit.idata, strict=cfg.sampler.strict)
+    diagnostics = check_convergence(fit.idata, strict=settings.strict)
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
-    hr = hazard_ratio_summary(fit, prob=cfg.report.hdi_prob)
+    hr = hazard_ratio_summary(fit, prob=settings.report.hdi_prob)
     tables.append(posterior_rows(hr, hr_label or label))
     profiles = one_at_a_time_profiles(survival_model)
     survival = survival_summary(fit, profiles)
-    predictive = posterior_predictive(fit, seed=int(cfg.seed))
+    predictive = posterior_predictive(fit, seed=settings.seed)
     loo = psis_loo(fit.idata)
     return VariantFit(
         **baselines,
@@ -150,8 +189,11 @@ def _stack(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat([t for t in tables if t is not None and len(t)], ignore_index=True)
 
 
-def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[str, Path]:
-    """Write a variant's numeric artefacts (and plots) into ``folder``; return their paths."""
+def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> dict[str, Path]:
+    """Write a variant's numeric artefacts (and plots, if ``report.plots``) into ``folder``.
+
+    ``summary.csv`` gives intervals of probability ``report.hdi_prob``. Returns the paths.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"hazard_ratios": folder / "hazard_ratios.csv"}
     write_csv_atomic(variant.hazard_ratios, paths["hazard_ratios"], index=False)
@@ -162,14 +204,14 @@ def save_variant(variant: VariantFit, folder: Path, plots: bool = True) -> dict[
     paths["posterior"] = folder / "posterior.nc"
     write_netcdf_atomic(idata, paths["posterior"])
     paths["summary"] = folder / "summary.csv"
-    write_csv_atomic(az.summary(variant.fit.idata, ci_prob=0.95), paths["summary"])
+    write_csv_atomic(az.summary(variant.fit.idata, ci_prob=report.hdi_prob), paths["summary"])
     paths["diagnostics"] = folder / "diagnostics.json"
     write_text_atomic(paths["diagnostics"], strict_json(diagnostics_record(variant)))
     paths["survival"] = folder / "survival.csv"
     write_csv_atomic(variant.survival, paths["survival"], index=False)
     paths["loo"] = folder / "loo.json"
     write_text_atomic(paths["loo"], strict_json(variant.loo_summary))
-    if plots:
+    if report.plots:
         paths.update(write_fit_artefacts(variant, folder))
     return paths
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bayes_bcsm.inference.diagnostics import DiagnosticThresholds
-from bayes_bcsm.inference.sample import SamplerSettings
-from bayes_bcsm.models import PriorSpec
+from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
+from bayes_bcsm.models.specs import PriorSpec
 from bayes_bcsm.reconstruct import GeneratorParams
 from bayes_bcsm.simulation.methods import BAYESIAN_METHODS, METHODS, SCENARIOS
 from bayes_bcsm.study import TABLE3_FACTORS

@@ -158,9 +158,10 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", terms: bool = True) -> 
     # scaled Schoenfeld residuals, one row per event
     means = event_means(engine, beta)
     d = engine.d
-    resid = (engine.X - means[np.searchsorted(engine.egroups, engine.gid)])[d == 1]
-    # each event row's group; rows are in engine order
+    # each event row's event group; rows are in engine order (indexing the event rows only:
+    # rows of a censored-only group after the last event group have no event group)
     gi = np.searchsorted(engine.egroups, engine.gid[d == 1])
+    resid = engine.X[d == 1] - means[gi]
     variance = inverse(i11)
     scaled = resid @ variance * d.sum() + beta
     factor = design.per_natural_unit()

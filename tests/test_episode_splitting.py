@@ -1,4 +1,4 @@
-"""Episode-splitting identity (issue 21): cutting follow-up into (start, stop] pieces changes nothing.
+"""Episode-splitting identity (issue 21): splitting follow-up into (start, stop] is neutral.
 
 A patient followed on (0, T] with event indicator d, covariates unchanged, is the same data as
 the episodes (0, c1], (c1, c2], ..., (ck, T] with the event on the last one: each estimator
@@ -13,6 +13,7 @@ splits fall on other patients' event times.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -41,7 +42,7 @@ def split(time, event, cuts_per_patient):
     rows = []
     for i, (t, d, cuts) in enumerate(zip(time, event, cuts_per_patient, strict=True)):
         edges = [0.0, *sorted({c for c in cuts if 0 < c < t}), float(t)]
-        for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        for k, (a, b) in enumerate(itertools.pairwise(edges)):
             rows.append((i, a, b, d if k == len(edges) - 2 else 0))
     ep = np.array(rows, dtype=float)
     return ep[:, 0].astype(int), ep[:, 1], ep[:, 2], ep[:, 3]

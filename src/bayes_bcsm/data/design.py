@@ -276,7 +276,7 @@ def _entry_times(used: pd.DataFrame, entry: str, duration: str) -> np.ndarray:
             i = int(np.flatnonzero(bad)[0])
             raise DesignError(
                 f"column {entry!r} must be {expected}: {int(bad.sum())} row(s) are not, "
-                f"the first at index {used.index[i]!r} ({entry} = {start[i]:g}, "
+                f"the first at index {used.index[[i]].tolist()[0]!r} ({entry} = {start[i]:g}, "
                 f"{duration} = {time[i]:g})"
             )
     return start

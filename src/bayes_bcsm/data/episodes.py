@@ -21,7 +21,7 @@ large sample study. *Annals of Statistics* 10, 1100-1120.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,31 +31,54 @@ from bayes_bcsm.data.io import CohortProblem, CohortValidationError
 __all__ = ["build_episodes", "validate_episodes"]
 
 
-def _numbers(
-    frame: pd.DataFrame, column: str, rows: np.ndarray, ids: np.ndarray, problems: list
-) -> np.ndarray:
-    """A column as floats; a problem for each value that is not a number (missing ones are
-    left NaN for the caller to judge)."""
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    for i in np.flatnonzero(np.isnan(values) & raw.notna().to_numpy()):
-        problems.append(
-            CohortProblem(f"{raw.iloc[i]!r} is not a number", rows[i], str(ids[i]), column)
+class _Problems:
+    """Problems found in a frame, each with its row number, id and column."""
+
+    def __init__(self, frame: pd.DataFrame, id_column: str, first_row: int) -> None:
+        self.frame = frame
+        self.rows = np.arange(len(frame)) + first_row
+        self.ids = frame[id_column].to_numpy()
+        self.found: list[CohortProblem] = []
+
+    def add(self, mask: np.ndarray, column: str | None, message: Callable[[int], str]) -> None:
+        """One problem per position where ``mask`` holds, worded by ``message(position)``."""
+        for i in np.flatnonzero(mask):
+            self.found.append(
+                CohortProblem(message(int(i)), int(self.rows[i]), str(self.ids[i]), column)
+            )
+
+    def numbers(self, column: str, required: bool = True) -> np.ndarray:
+        """A column as floats (missing = NaN); a problem for each value that is not a number
+        and, when ``required``, for each missing value."""
+        raw = self.frame[column]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        present = raw.notna().to_numpy()
+        self.add(np.isnan(values) & present, column, lambda i: f"{raw.iloc[i]!r} is not a number")
+        self.add(~present & required, column, lambda i: "missing")
+        return values
+
+    def event_codes(self, column: str) -> np.ndarray:
+        """The event column as floats, a problem for each code other than 0 and 1."""
+        event = self.numbers(column)
+        self.add(
+            ~np.isnan(event) & (event != 0) & (event != 1),
+            column,
+            lambda i: f"event {event[i]:g}; expected 0 (censored) or 1 (event)",
         )
-    return values
+        return event
+
+    def raise_if_any(self, source: str) -> None:
+        if self.found:
+            raise CohortValidationError(source, sorted(self.found, key=lambda p: p.row or 0))
 
 
 def _unknown_columns(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
     unknown = [c for c in columns if c not in frame.columns]
     if unknown:
+        available = ", ".join(map(str, frame.columns))
         raise CohortValidationError(
             source,
-            [
-                CohortProblem(
-                    f"no such column; available: {', '.join(map(str, frame.columns))}", column=c
-                )
-                for c in unknown
-            ],
+            [CohortProblem(f"no such column; available: {available}", column=c) for c in unknown],
         )
 
 
@@ -99,21 +122,13 @@ def validate_episodes(
     """
     columns = [id_column, start_column, stop_column, event_column, *fixed_columns]
     _unknown_columns(frame, columns, source)
-    rows = np.arange(len(frame)) + first_row
-    ids = frame[id_column].to_numpy()
-    problems: list[CohortProblem] = []
-    start = _numbers(frame, start_column, rows, ids, problems)
-    stop = _numbers(frame, stop_column, rows, ids, problems)
-    event = _numbers(frame, event_column, rows, ids, problems)
-
-    def add(mask: np.ndarray, column: str, message) -> None:
-        for i in np.flatnonzero(mask):
-            problems.append(CohortProblem(message(i), int(rows[i]), str(ids[i]), column))
-
-    for column, values in ((start_column, start), (stop_column, stop), (event_column, event)):
-        add(np.isnan(values) & frame[column].isna().to_numpy(), column, lambda i: "missing")
-    add(start < 0, start_column, lambda i: f"start {start[i]:g} is negative; expected >= 0")
-    add(
+    found = _Problems(frame, id_column, first_row)
+    rows, ids = found.rows, found.ids
+    start = found.numbers(start_column)
+    stop = found.numbers(stop_column)
+    event = found.event_codes(event_column)
+    found.add(start < 0, start_column, lambda i: f"start {start[i]:g} is negative; expected >= 0")
+    found.add(
         start >= stop,
         start_column,
         lambda i: (
@@ -121,29 +136,26 @@ def validate_episodes(
             "(start, stop] with start < stop"
         ),
     )
-    add(
-        ~np.isnan(event) & (event != 0) & (event != 1),
-        event_column,
-        lambda i: f"event {event[i]:g}; expected 0 (censored) or 1 (event)",
-    )
-
+    # overlap: an episode starts before the previous one of its id (by start) stops
     order = np.lexsort((stop, start, pd.factorize(ids)[0]))
-    same_id = np.r_[False, ids[order][1:] == ids[order][:-1]]
-    prev, this = order[:-1][same_id[1:]], order[1:][same_id[1:]]
-    overlap = start[this] < stop[prev]
-    for p, i in zip(prev[overlap], this[overlap], strict=True):
-        problems.append(
-            CohortProblem(
-                f"episode ({start[i]:g}, {stop[i]:g}] overlaps episode "
-                f"({start[p]:g}, {stop[p]:g}] of the same id (row {rows[p]})",
-                int(rows[i]),
-                str(ids[i]),
-                start_column,
-            )
-        )
+    same_id = ids[order][1:] == ids[order][:-1]
+    previous = np.full(len(frame), -1)
+    previous[order[1:][same_id]] = order[:-1][same_id]
+    has_previous = previous >= 0
+    overlap = np.zeros(len(frame), dtype=bool)
+    overlap[has_previous] = start[has_previous] < stop[previous[has_previous]]
+    found.add(
+        overlap,
+        start_column,
+        lambda i: (
+            f"episode ({start[i]:g}, {stop[i]:g}] overlaps episode "
+            f"({start[previous[i]]:g}, {stop[previous[i]]:g}] of the same id "
+            f"(row {rows[previous[i]]})"
+        ),
+    )
     is_event = event == 1
     last_stop = pd.Series(stop).groupby(ids).transform("max").to_numpy()
-    add(
+    found.add(
         is_event & (stop < last_stop),
         event_column,
         lambda i: (
@@ -155,7 +167,7 @@ def validate_episodes(
     first_event_row = (
         pd.Series(np.where(is_event, rows, np.nan)).groupby(ids).transform("min").to_numpy()
     )
-    add(
+    found.add(
         is_event & (event_rank > 1),
         event_column,
         lambda i: (
@@ -163,25 +175,22 @@ def validate_episodes(
             "at most one event per id"
         ),
     )
-    first_of_id = pd.Series(np.arange(len(frame))).groupby(ids, sort=False).transform("min")
-    first_of_id = first_of_id.to_numpy()
+    first_of_id = (
+        pd.Series(np.arange(len(frame))).groupby(ids, sort=False).transform("min").to_numpy()
+    )
     for column in fixed_columns:
         values = frame[column].reset_index(drop=True)
         first = values.iloc[first_of_id].reset_index(drop=True)
         same = (values == first) | (values.isna() & first.isna())  # missing is a value
-        for i in np.flatnonzero(~same.to_numpy()):
-            j = first_of_id[i]
-            problems.append(
-                CohortProblem(
-                    f"time-fixed covariate changes between episodes of this id: "
-                    f"{values.iloc[i]!r} here, {values.iloc[j]!r} at row {rows[j]}",
-                    int(rows[i]),
-                    str(ids[i]),
-                    column,
-                )
-            )
-    if problems:
-        raise CohortValidationError(source, sorted(problems, key=lambda p: p.row or 0))
+        found.add(
+            ~same.to_numpy(),
+            column,
+            lambda i, v=values: (
+                "time-fixed covariate changes between episodes of this id: "
+                f"{v.iloc[i]!r} here, {v.iloc[first_of_id[i]]!r} at row {rows[first_of_id[i]]}"
+            ),
+        )
+    found.raise_if_any(source)
 
 
 def build_episodes(
@@ -221,7 +230,8 @@ def build_episodes(
     entry_column : str, optional
         Delayed entry time of each patient (start of her first episode); None = 0.
     start_column : str
-        Name of the output start column.
+        Name of the output start column (replacing a column of that name, e.g. the entry
+        column when it has the same name).
     source : str
         File or frame description that starts an error message.
     first_row : int
@@ -231,78 +241,46 @@ def build_episodes(
     -------
     DataFrame
         One row per episode, sorted by patient (input order) and start, with a fresh index:
-        ``start_column``, ``time_column`` (the stop), ``event_column``, the exposures and
-        the other columns of ``frame``.
+        ``id_column``, ``start_column``, ``time_column`` (the stop), ``event_column``, then
+        the other columns of ``frame`` and the exposures.
 
     Raises
     ------
     CohortValidationError
         Duplicate ids, missing / non-numeric / negative times, entry not before the end of
-        follow-up, negative or non-numeric exposure starts (row, id and column named).
+        follow-up, event codes other than 0/1, negative or non-numeric exposure starts (row,
+        id and column named).
     """
     starts = dict(exposures)
     columns = [id_column, time_column, event_column, *starts.values()]
     _unknown_columns(frame, columns + ([entry_column] if entry_column else []), source)
-    rows = np.arange(len(frame)) + first_row
-    ids = frame[id_column].to_numpy()
-    problems: list[CohortProblem] = []
-    for i in np.flatnonzero(frame[id_column].duplicated().to_numpy()):
-        problems.append(
-            CohortProblem(
-                "duplicate id; expected one row per patient", int(rows[i]), str(ids[i]), id_column
-            )
-        )
-    stop = _numbers(frame, time_column, rows, ids, problems)
-    entry = (
-        np.zeros(len(frame))
-        if entry_column is None
-        else _numbers(frame, entry_column, rows, ids, problems)
+    found = _Problems(frame, id_column, first_row)
+    found.add(
+        frame[id_column].duplicated().to_numpy(),
+        id_column,
+        lambda i: "duplicate id; expected one row per patient",
     )
-    event = _numbers(frame, event_column, rows, ids, problems)
-    timed = [(time_column, stop)] + ([(entry_column, entry)] if entry_column else [])
-    for column, values in [*timed, (event_column, event)]:
-        for i in np.flatnonzero(np.isnan(values) & frame[column].isna().to_numpy()):
-            problems.append(CohortProblem("missing", int(rows[i]), str(ids[i]), column))
-    for i in np.flatnonzero(~np.isnan(event) & (event != 0) & (event != 1)):
-        problems.append(
-            CohortProblem(
-                f"event {event[i]:g}; expected 0 (censored) or 1 (event)",
-                int(rows[i]),
-                str(ids[i]),
-                event_column,
-            )
-        )
-    for i in np.flatnonzero(entry < 0):
-        problems.append(
-            CohortProblem(
-                f"entry {entry[i]:g} is negative", int(rows[i]), str(ids[i]), entry_column
-            )
-        )
-    for i in np.flatnonzero(entry >= stop):
-        problems.append(
-            CohortProblem(
-                f"follow-up ends at {stop[i]:g}, not after entry {entry[i]:g}",
-                int(rows[i]),
-                str(ids[i]),
-                time_column,
-            )
-        )
+    stop = found.numbers(time_column)
+    event = found.event_codes(event_column)
+    entry = np.zeros(len(frame)) if entry_column is None else found.numbers(entry_column)
+    found.add(entry < 0, entry_column, lambda i: f"entry {entry[i]:g} is negative")
+    found.add(
+        entry >= stop,
+        time_column,
+        lambda i: f"follow-up ends at {stop[i]:g}, not after entry {entry[i]:g}",
+    )
     exposure_starts = {}
     for name, column in starts.items():
-        values = _numbers(frame, column, rows, ids, problems)
-        for i in np.flatnonzero(values < 0):
-            problems.append(
-                CohortProblem(
-                    f"start of {name!r} at {values[i]:g} is negative; expected >= 0 or empty "
-                    "(never exposed)",
-                    int(rows[i]),
-                    str(ids[i]),
-                    column,
-                )
-            )
+        values = found.numbers(column, required=False)  # empty = never exposed
+        found.add(
+            values < 0,
+            column,
+            lambda i, v=values, e=name: (
+                f"start of {e!r} at {v[i]:g} is negative; expected >= 0 or empty (never exposed)"
+            ),
+        )
         exposure_starts[name] = values
-    if problems:
-        raise CohortValidationError(source, sorted(problems, key=lambda p: p.row or 0))
+    found.raise_if_any(source)
 
     n = len(frame)
     inside = [(np.flatnonzero((s > entry) & (s < stop)), s) for s in exposure_starts.values()]
@@ -322,6 +300,7 @@ def build_episodes(
     out[event_column] = np.where(last, event[patient], 0.0).astype(int)
     for name, s in exposure_starts.items():
         out[name] = (s[patient] <= begin).astype(int)  # NaN (never) compares False
+    out = out.drop(columns=[start_column], errors="ignore")  # e.g. the entry column
     out.insert(0, start_column, begin)
     first = [id_column, start_column, time_column, event_column]
     return out[first + [c for c in out.columns if c not in first]]

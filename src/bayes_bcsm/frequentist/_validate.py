@@ -37,6 +37,18 @@ def _as_1d(values: object, name: str) -> np.ndarray:
     return arr
 
 
+def _as_float(arr: np.ndarray, name: str, what: str) -> np.ndarray:
+    """``arr`` as float64, or a :class:`SurvivalInputError` saying it must be ``what``."""
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise SurvivalInputError(
+                f"{name} must be numeric ({what}), got dtype {arr.dtype}"
+            ) from exc
+    return arr.astype(np.float64, copy=False)
+
+
 def missing_mask(values: object) -> np.ndarray:
     """Boolean mask of missing entries (``None``, NaN, ``pd.NA``, NaT) in a 1-D sequence.
 
@@ -103,14 +115,7 @@ def as_survival_arrays(
     if t_raw.shape[0] == 0:
         raise SurvivalInputError("time and event are empty: at least one observation is needed")
 
-    if t_raw.dtype.kind not in "biuf":
-        try:
-            t_raw = t_raw.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise SurvivalInputError(
-                f"time must be numeric (a duration, e.g. in months), got dtype {t_raw.dtype}"
-            ) from exc
-    t = t_raw.astype(np.float64, copy=False)
+    t = _as_float(t_raw, "time", "a duration, e.g. in months")
     bad = ~np.isfinite(t)
     if bad.any():
         raise SurvivalInputError(
@@ -181,12 +186,7 @@ def as_entry_array(entry: npt.ArrayLike | Sequence[float], time: np.ndarray) -> 
         raise SurvivalInputError(
             f"entry and time must have the same length, got {raw.shape[0]} and {time.shape[0]}"
         )
-    try:
-        start = raw.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise SurvivalInputError(
-            f"entry must be numeric (a time in the unit of time), got dtype {raw.dtype}"
-        ) from exc
+    start = _as_float(raw, "entry", "a time in the unit of time")
     bad = ~np.isfinite(start)
     if bad.any():
         raise SurvivalInputError(f"entry must be finite (no NaN or infinity): {_positions(bad)}")

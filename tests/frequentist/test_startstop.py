@@ -91,10 +91,11 @@ def test_naive_ever_transplanted_cox_equals_lifelines_and_the_printed_hr(naive):
 
 
 # ---------------------------------------------------------------- Cox, brute force
-def brute_cox(start, stop, event, X, strata, beta, ties):
+def brute_cox(start, stop, event, X, strata, beta, ties, time_weight=None):
     """Log partial likelihood, score and information from the definitions, looping over
     strata and event times; Efron's k-th tied event sees S - (k/d) * (sum over the tied
-    deaths) (Therneau & Grambsch 2000, section 3.3)."""
+    deaths) (Therneau & Grambsch 2000, section 3.3). ``time_weight(t, stratum)`` weights
+    each event time's score and information terms (as the Schoenfeld test needs)."""
     p = X.shape[1]
     loglik, score, info = 0.0, np.zeros(p), np.zeros((p, p))
     for s in np.unique(strata):
@@ -107,15 +108,16 @@ def brute_cox(start, stop, event, X, strata, beta, ties):
                 sums.append((w.sum(), w @ X[rows], (X[rows] * w[:, None]).T @ X[rows]))
             (S0, S1, S2), (D0, D1, D2) = sums
             d = int(dead.sum())
+            tw = 1.0 if time_weight is None else time_weight(t, s)
             loglik += X[dead].sum(axis=0) @ beta
-            score += X[dead].sum(axis=0)
+            score += tw * X[dead].sum(axis=0)
             for k in range(d):
                 f = k / d if ties == "efron" else 0.0
                 den = S0 - f * D0
                 m1 = (S1 - f * D1) / den
                 loglik -= np.log(den)
-                score -= m1
-                info += (S2 - f * D2) / den - np.outer(m1, m1)
+                score -= tw * m1
+                info += tw * ((S2 - f * D2) / den - np.outer(m1, m1))
     return loglik, score, info
 
 
@@ -127,9 +129,20 @@ def test_cox_engine_and_tests_equal_the_definitions(stanford, ties, stratified):
     covariates = [c for c in COVARIATES if not (stratified and c == "surgery")]
     Xc = stanford[covariates].to_numpy(float)
     engine = CoxEngine(stop, event, Xc, strata if stratified else None, ties, start)
+    group_time = engine.time_group[engine.egroups]
+    group_stratum = engine.s[engine.starts][engine.egroups]
+
+    def weight(t, stratum):
+        return np.log(t) + 2.0 * stratum
+
     for beta in (np.zeros(len(covariates)), np.linspace(-0.4, 0.3, len(covariates)) / 10):
         got = evaluate(engine, beta)
         want = brute_cox(start, stop, event, Xc, strata, beta, ties)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+        # time-weighted score and information (the Schoenfeld test's ingredients)
+        got = evaluate(engine, beta, time_weights=weight(group_time, group_stratum))[1:]
+        want = brute_cox(start, stop, event, Xc, strata, beta, ties, weight)[1:]
         for a, b in zip(got, want, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
     fit = cox_ph(

@@ -210,3 +210,59 @@ def test_exposure_with_entry_equals_direct_integration():
     np.testing.assert_array_equal(
         exposure_matrix(TIMES, cuts, entry=np.zeros(8)), exposure_matrix(TIMES, cuts)
     )
+
+
+def test_observed_likelihood_per_patient_sums_her_episodes():
+    """With ``patient``, the observed node's pointwise log-likelihood is one value per
+    patient, the sum over her (start, stop] episodes; for episodes that split unchanged
+    follow-up it equals the right-censored model's value (episode-splitting identity, to
+    1e-10) and the numpy sum of the episodes' truncated densities."""
+    import pymc as pm
+
+    from bayes_bcsm.models.likelihood import observe_survival
+
+    follow_up, died, eta = (
+        np.array([3.0, 7.5, 12.0]),
+        np.array([1.0, 0, 1]),
+        np.array([0.2, -0.4, 0.1]),
+    )
+    patient = np.array([0, 0, 1, 2, 2, 2])
+    start = np.array([0.0, 1.0, 0.0, 0.0, 2.0, 6.0])
+    stop = np.array([1.0, 3.0, 7.5, 2.0, 6.0, 12.0])
+    event = np.array([0.0, 1, 0, 0, 0, 1])
+    point = {"log_alpha": 0.25, "log_lambda": -1.1}
+
+    def pointwise(episodes: bool) -> np.ndarray:
+        with pm.Model(coords={"patient": [0, 1, 2]}) as model:
+            la, ll = pm.Normal("log_alpha", 0, 1), pm.Normal("log_lambda", 0, 1)
+            if episodes:
+                t, e, lin = pm.Data("stop", stop), pm.Data("event", event), eta[patient]
+                entry, who = pm.Data("start", start), pm.Data("who", patient)
+            else:
+                t, e, lin, entry, who = (
+                    pm.Data("stop", follow_up),
+                    pm.Data("event", died),
+                    eta,
+                    None,
+                    None,
+                )
+            observe_survival(
+                "time",
+                pm.Data("follow_up", follow_up) if episodes else t,
+                e,
+                weibull_log_hazard(t, la, ll, lin, 12.0),
+                weibull_cumulative_hazard(t, la, ll, lin, 12.0, entry=entry),
+                patient=who,
+            )
+        fn = model.compile_fn(model.logp(vars=[model["time"]], sum=False)[0])
+        return fn(point)
+
+    split, whole = pointwise(True), pointwise(False)
+    assert split.shape == (3,)
+    np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-10)
+    per_episode = survival_log_density(
+        event,
+        weibull_log_hazard(stop, 0.25, -1.1, eta[patient], 12.0, xp=np),
+        weibull_cumulative_hazard(stop, 0.25, -1.1, eta[patient], 12.0, xp=np, entry=start),
+    )
+    np.testing.assert_allclose(split, np.bincount(patient, weights=per_episode), rtol=1e-12)

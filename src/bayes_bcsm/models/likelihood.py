@@ -217,6 +217,13 @@ def _survival_logp(value: Any, log_hazard: Any, cumulative_hazard: Any, event: A
     return survival_log_density(event, log_hazard, cumulative_hazard)
 
 
+def _episodes_logp(
+    value: Any, log_hazard: Any, cumulative_hazard: Any, event: Any, patient: Any
+) -> Any:
+    per_episode = survival_log_density(event, log_hazard, cumulative_hazard)
+    return pt.inc_subtensor(pt.zeros_like(value)[patient], per_episode)  # sums duplicates
+
+
 def observe_survival(
     name: str,
     time: Any,
@@ -224,6 +231,7 @@ def observe_survival(
     log_hazard: Any,
     cumulative_hazard: Any,
     dims: str = "patient",
+    patient: Any = None,
 ) -> Any:
     """Add the per-patient survival likelihood as an *observed* variable to the model in
     context.
@@ -236,21 +244,45 @@ def observe_survival(
     name : str
         Name of the observed variable (also its name in ``log_likelihood``).
     time : tensor, shape (n,)
-        Observed times, months (the ``pm.Data`` node).
-    event : tensor, shape (n,)
-        Event indicators.
-    log_hazard, cumulative_hazard : tensor, shape (n,)
-        ``log h(t_i)`` and ``H(t_i)`` from a family.
+        Observed times, months (the ``pm.Data`` node); one per patient (her end of
+        follow-up) when ``patient`` is given.
+    event : tensor, shape (n,) or (n_episodes,)
+        Event indicators (per episode with ``patient``).
+    log_hazard, cumulative_hazard : tensor, shape (n,) or (n_episodes,)
+        ``log h(t_i)`` and ``H(t_i)`` from a family; per (start, stop] episode with
+        ``patient``: ``log h(stop)`` and ``H(stop) - H(start)``.
     dims : str
         Patient dimension name.
+    patient : tensor of int, shape (n_episodes,), optional
+        Position (0..n-1) of each episode's patient. The pointwise log-likelihood is then
+        the sum over a patient's episodes, so LOO leaves out patients, not episodes. None:
+        one row per patient (the graph is the right-censored one).
 
     Returns
     -------
     TensorVariable
         The observed variable.
     """
+    if patient is None:
+        return pm.CustomDist(
+            name,
+            log_hazard,
+            cumulative_hazard,
+            event,
+            logp=_survival_logp,
+            observed=time,
+            dims=dims,
+        )
     return pm.CustomDist(
-        name, log_hazard, cumulative_hazard, event, logp=_survival_logp, observed=time, dims=dims
+        name,
+        log_hazard,
+        cumulative_hazard,
+        event,
+        patient,
+        logp=_episodes_logp,
+        observed=time,
+        dims=dims,
+        signature="(e),(e),(e),(e)->()",
     )
 
 

@@ -73,3 +73,21 @@ def test_zph_rejects_firth_and_bad_transform(lung):
     firth = cox_ph(lung, "time", "status", ["age"], penalty="firth")
     with pytest.raises(CoxError, match="unpenalised"):
         cox_zph(firth)
+
+
+def test_zph_when_the_earliest_time_is_a_censoring():
+    """Regression: rows of a censored-only tie group after the last event group (in the
+    engine's decreasing-time order) made the residual indexing run past the event groups."""
+    rng = np.random.default_rng(1)
+    n = 40
+    df = pd.DataFrame(
+        {
+            "t": np.r_[0.5, rng.uniform(1, 10, n - 1)],
+            "e": np.r_[0, rng.integers(0, 2, n - 1)],
+            "x": rng.normal(size=n),
+        }
+    )
+    z = cox_zph(cox_ph(df, "t", "e", ["x"]))
+    assert len(z.residuals) == df["e"].sum()
+    np.testing.assert_array_equal(z.residuals["time"], np.sort(df.loc[df["e"] == 1, "t"]))
+    assert np.all(np.isfinite(z.residuals["x"]))

@@ -147,6 +147,9 @@ class Design:
         How many rows were used and why others were excluded.
     index : pandas.Index
         Index labels of the used rows in the source frame.
+    entry : ndarray, shape (n,), or None
+        Entry time of each row (delayed entry, or the start of a (start, stop] episode; the
+        row is at risk on (entry, time]); None when every row is at risk from 0.
     """
 
     time: np.ndarray
@@ -156,6 +159,7 @@ class Design:
     terms: tuple[CovariateTerm, ...]
     rows: CompleteCases
     index: pd.Index
+    entry: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -183,6 +187,7 @@ def build_design(
     reference: Mapping[str, str] | None = None,
     standardize: bool = False,
     extra_required: Sequence[str] = (),
+    entry: str | None = None,
 ) -> Design:
     """Turn a frame and a covariate list into a :class:`Design`.
 
@@ -205,6 +210,10 @@ def build_design(
         unit). If false they enter as they are (centre 0, scale 1).
     extra_required : sequence of str
         Further columns that must be present for a row to be used.
+    entry : str, optional
+        Entry-time column (delayed entry, or the start of (start, stop] episodes with
+        ``duration`` the stop), same unit as ``duration``: each row is at risk on
+        (entry, duration]. None: at risk from 0.
 
     Returns
     -------
@@ -214,14 +223,15 @@ def build_design(
     ------
     DesignError
         Unknown column, unknown reference level, a covariate with a single observed
-        level, or non-finite / non-positive times.
+        level, non-finite / non-positive times, or entries that are not finite, >= 0 and
+        before the row's time (the first offending row is named by its index label).
     """
     reference = dict(reference or {})
     covariates = list(dict.fromkeys(covariates))
     unknown_ref = [k for k in reference if k not in covariates]
     if unknown_ref:
         raise DesignError(f"reference given for {unknown_ref}, which are not among the covariates")
-    needed = [duration, event, *covariates, *extra_required]
+    needed = [duration, event, *covariates, *extra_required, *([entry] if entry else [])]
     used, accounting = complete_cases(frame, list(dict.fromkeys(needed)))
     if len(used) == 0:
         raise DesignError(f"no rows left after complete-case selection ({accounting.describe()})")
@@ -231,6 +241,7 @@ def build_design(
         raise DesignError(f"column {duration!r} must hold finite times > 0")
     if not np.all(np.isin(status, (0.0, 1.0))):
         raise DesignError(f"column {event!r} must hold 0/1")
+    start = None if entry is None else _entry_times(used, entry, duration)
 
     blocks: list[np.ndarray] = []
     terms: list[CovariateTerm] = []
@@ -241,7 +252,14 @@ def build_design(
     X = np.column_stack(blocks) if blocks else np.empty((len(used), 0))
     columns = tuple(c for t in terms for c in t.columns)
     return Design(
-        time, status.astype(int), X.astype(float), columns, tuple(terms), accounting, used.index
+        time,
+        status.astype(int),
+        X.astype(float),
+        columns,
+        tuple(terms),
+        accounting,
+        used.index,
+        start,
     )
 
 
@@ -286,6 +304,25 @@ def check_estimable(design: Design) -> None:
                 "computed from the follow-up (a copy of the time, a date, a count over "
                 "follow-up)? remove it from covariates.names"
             )
+
+
+def _entry_times(used: pd.DataFrame, entry: str, duration: str) -> np.ndarray:
+    """The entry column as floats, checked: finite, >= 0 and < the row's time."""
+    start = used[entry].to_numpy(dtype=float)
+    time = used[duration].to_numpy(dtype=float)
+    for bad, expected in (
+        (~np.isfinite(start), "finite"),
+        (start < 0, ">= 0"),
+        (start >= time, f"< {duration!r} (a row is at risk on ({entry}, {duration}])"),
+    ):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DesignError(
+                f"column {entry!r} must be {expected}: {int(bad.sum())} row(s) are not, "
+                f"the first at index {used.index[[i]].tolist()[0]!r} ({entry} = {start[i]:g}, "
+                f"{duration} = {time[i]:g})"
+            )
+    return start
 
 
 def _code_term(

@@ -1,4 +1,5 @@
-"""Frequentist baselines on numpy/scipy: Kaplan-Meier, log-rank / G-rho tests, Cox PH.
+"""Frequentist baselines on numpy/scipy: Kaplan-Meier, log-rank / G-rho tests, Cox PH, on
+right-censored data, delayed entry and (start, stop] episodes alike.
 
 lifelines and statsmodels serve only as test oracles; nothing here imports them.
 """

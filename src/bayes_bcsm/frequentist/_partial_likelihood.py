@@ -1,7 +1,10 @@
 """The vectorised Cox partial-likelihood engine: log partial likelihood, score, information.
 
 Rows are sorted by stratum and decreasing time, grouped by tied times with
-:func:`numpy.add.reduceat` and accumulated with cumulative sums. Efron's tie correction loops
+:func:`numpy.add.reduceat` and accumulated with cumulative sums. With (start, stop] rows
+(delayed entry, time-varying covariates) a row is at risk on (start, stop]: it joins the
+running sums at its stop time and leaves them again at the first event group with a time
+<= start (R's ``agfit4`` does the same with two sort orders). Efron's tie correction loops
 over the largest tie multiplicity only, never over event times; Breslow's ties see the full
 risk set. Shared by the Newton fit (:mod:`~bayes_bcsm.frequentist.cox`), Firth's penalty
 (:mod:`~bayes_bcsm.frequentist.firth`) and the Schoenfeld test
@@ -22,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 Ties = Literal["efron", "breslow"]
 
@@ -47,6 +51,7 @@ class CoxEngine:
         X: np.ndarray,
         strata: np.ndarray | None,
         ties: Ties,
+        entry: np.ndarray | None = None,
     ) -> None:
         n = len(time)
         s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
@@ -96,6 +101,46 @@ class CoxEngine:
         self.xd_group = np.add.reduceat(self.X_events, self.event_starts, axis=0)
         self.time_group = self.t[self.starts]
         self._buffer: np.ndarray | None = None
+        self._leave = None if entry is None else self._leave_matrix(entry[order], ng)
+
+    def _leave_matrix(self, entry: np.ndarray, ng: int) -> sparse.csr_matrix:
+        """Sparse (groups + 1) x rows indicator of the group at which each (sorted) row
+        leaves the risk set again: the first group of its stratum with a time <= its entry
+        (the extra last row collects rows that stay to the stratum's earliest time)."""
+        n = len(entry)
+        leave = np.empty(n, dtype=np.int64)
+        row_bounds = np.r_[self.starts, n]
+        for a, b in self.stratum_slices:
+            r0, r1 = row_bounds[a], row_bounds[b]
+            # group times decrease within the stratum: first group with time <= entry
+            k = a + np.searchsorted(-self.time_group[a:b], -entry[r0:r1], side="left")
+            leave[r0:r1] = np.where(k == b, ng, k)
+        return sparse.csr_matrix((np.ones(n), (leave, np.arange(n))), shape=(ng + 1, n))
+
+    def risk_sums(self, G: np.ndarray) -> np.ndarray:
+        """Sum of the row values ``G`` over the risk set of each event group, within strata.
+
+        Parameters
+        ----------
+        G : numpy.ndarray, shape (n,) or (n, p)
+            One value (row) per sorted data row.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_event_groups,) or (n_event_groups, p)
+        """
+        summed = np.add.reduceat(G, self.starts, axis=0)
+        if self._leave is not None:
+            summed = summed - (self._leave @ G)[:-1]
+        return self._cum(summed)[self.egroups]
+
+    def row_totals(self, per_group: np.ndarray) -> np.ndarray:
+        """For each sorted row, the sum of ``per_group`` over the groups at which it is at
+        risk (shape (n,); ``per_group`` has one value per group)."""
+        total = self._revcum(per_group)
+        if self._leave is None:
+            return total[self.gid]
+        return total[self.gid] - self._leave.T @ np.r_[total, 0.0]
 
     def _scaled(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``X * weights[:, None]`` written into a buffer reused across evaluations (fresh
@@ -144,7 +189,7 @@ class CoxEngine:
         shift = eta.max() if len(eta) else 0.0
         w = np.exp(eta - shift)
         starts, eg = self.starts, self.egroups
-        S0 = self._cum(np.add.reduceat(w, starts))[eg]
+        S0 = self.risk_sums(w)
         wd = w * self.d
         D0 = np.add.reduceat(wd, starts)[eg]
         loglik = float(self.d @ (eta - shift))
@@ -153,7 +198,7 @@ class CoxEngine:
             gi, f = self.efron_group, self.efron_f
             loglik -= float(np.sum(np.log(S0[gi] - f * D0[gi])))
             return loglik, np.empty(p), np.empty((p, p))
-        S1 = self._cum(np.add.reduceat(self._scaled(X, w), starts, axis=0))[eg]
+        S1 = self.risk_sums(self._scaled(X, w))
         if X is self.X:
             Xe = self.X_events
             xd_group = self.xd_group
@@ -188,10 +233,9 @@ class CoxEngine:
         info -= (S1 * q0[:, None]).T @ S1 - cross - cross.T + (D1 * q2[:, None]).T @ D1
         Cg = np.zeros(len(starts))
         Cg[eg] = c
-        Cg = self._revcum(Cg)
         Eg = np.zeros(len(starts))
         Eg[eg] = e
-        rw = w * (Cg[self.gid] - self.d * Eg[self.gid])
+        rw = w * (self.row_totals(Cg) - self.d * Eg[self.gid])
         info += self._scaled(X, rw).T @ X
         return loglik, score, info
 
@@ -203,14 +247,14 @@ def breslow_evaluate(engine: CoxEngine, beta: np.ndarray, derivatives: bool, tw,
     shift = eta.max() if len(eta) else 0.0
     w = np.exp(eta - shift)
     starts, eg = engine.starts, engine.egroups
-    S0 = engine._cum(np.add.reduceat(w, starts))[eg]
+    S0 = engine.risk_sums(w)
     de = engine.de
     loglik = float(engine.d @ (eta - shift)) - float(de @ np.log(S0))
     p = X.shape[1]
     if not derivatives:
         return loglik, np.empty(p), np.empty((p, p))
     tw = np.ones(len(eg)) if tw is None else tw
-    S1 = engine._cum(np.add.reduceat(engine._scaled(X, w), starts, axis=0))[eg]
+    S1 = engine.risk_sums(engine._scaled(X, w))
     a = S1 / S0[:, None]
     if X is engine.X:
         xd_group = engine.xd_group
@@ -220,8 +264,7 @@ def breslow_evaluate(engine: CoxEngine, beta: np.ndarray, derivatives: bool, tw,
     info = -(a * (tw * de)[:, None]).T @ a
     Cg = np.zeros(len(starts))
     Cg[eg] = tw * de / S0
-    Cg = engine._revcum(Cg)
-    rw = w * Cg[engine.gid]
+    rw = w * engine.row_totals(Cg)
     info += engine._scaled(X, rw).T @ X
     return loglik, score, info
 
@@ -232,8 +275,8 @@ def event_means(engine: CoxEngine, beta: np.ndarray) -> np.ndarray:
     X = engine.X
     w = np.exp(X @ beta - (X @ beta).max())
     starts, eg = engine.starts, engine.egroups
-    S0 = engine._cum(np.add.reduceat(w, starts))[eg]
-    S1 = engine._cum(np.add.reduceat(w[:, None] * X, starts, axis=0))[eg]
+    S0 = engine.risk_sums(w)
+    S1 = engine.risk_sums(w[:, None] * X)
     if engine.ties == "breslow":
         return S1 / S0[:, None]
     wd = w * engine.d

@@ -1,7 +1,8 @@
-"""Shared input checks for right-censored survival data (time, event).
+"""Shared input checks for survival data: right-censored (time, event) and (entry, time].
 
-Every frequentist estimator in this package starts with :func:`as_survival_arrays`, so a bad
-input gives the same clear message whichever function received it.
+Every frequentist estimator in this package starts with :func:`as_survival_arrays` (and
+:func:`as_entry_array` for delayed entry / (start, stop] episodes), so a bad input gives the
+same clear message whichever function received it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SurvivalInputError", "as_survival_arrays", "missing_mask"]
+__all__ = ["SurvivalInputError", "as_entry_array", "as_survival_arrays", "missing_mask"]
 
 
 class SurvivalInputError(ValueError):
@@ -34,6 +35,18 @@ def _as_1d(values: object, name: str) -> np.ndarray:
     if arr.ndim != 1:
         raise SurvivalInputError(f"{name} must be 1-D, got an array of shape {arr.shape}")
     return arr
+
+
+def _as_float(arr: np.ndarray, name: str, what: str) -> np.ndarray:
+    """``arr`` as float64, or a :class:`SurvivalInputError` saying it must be ``what``."""
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise SurvivalInputError(
+                f"{name} must be numeric ({what}), got dtype {arr.dtype}"
+            ) from exc
+    return arr.astype(np.float64, copy=False)
 
 
 def missing_mask(values: object) -> np.ndarray:
@@ -102,14 +115,7 @@ def as_survival_arrays(
     if t_raw.shape[0] == 0:
         raise SurvivalInputError("time and event are empty: at least one observation is needed")
 
-    if t_raw.dtype.kind not in "biuf":
-        try:
-            t_raw = t_raw.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise SurvivalInputError(
-                f"time must be numeric (a duration, e.g. in months), got dtype {t_raw.dtype}"
-            ) from exc
-    t = t_raw.astype(np.float64, copy=False)
+    t = _as_float(t_raw, "time", "a duration, e.g. in months")
     bad = ~np.isfinite(t)
     if bad.any():
         raise SurvivalInputError(
@@ -150,3 +156,50 @@ def as_survival_arrays(
             )
         e = e_raw.astype(np.int64)
     return np.ascontiguousarray(t), np.ascontiguousarray(e)
+
+
+def as_entry_array(entry: npt.ArrayLike | Sequence[float], time: np.ndarray) -> np.ndarray:
+    """Validate entry times (delayed entry, or the start of (start, stop] episodes).
+
+    A row is at risk on (entry, time]: it enters the risk set just after ``entry`` and
+    leaves it at ``time`` (R's ``Surv(start, stop, event)`` convention).
+
+    Parameters
+    ----------
+    entry : array-like of float, shape (n,)
+        Entry (start) times, same unit as ``time``: finite, >= 0 and < ``time``.
+    time : numpy.ndarray of float64, shape (n,)
+        Validated exit (stop) times (:func:`as_survival_arrays`).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    SurvivalInputError
+        (a ``ValueError``) for a length mismatch, missing / non-finite or negative entries,
+        or entries not before their time, naming the positions.
+    """
+    raw = _as_1d(entry, "entry")
+    if raw.shape[0] != time.shape[0]:
+        raise SurvivalInputError(
+            f"entry and time must have the same length, got {raw.shape[0]} and {time.shape[0]}"
+        )
+    start = _as_float(raw, "entry", "a time in the unit of time")
+    bad = ~np.isfinite(start)
+    if bad.any():
+        raise SurvivalInputError(f"entry must be finite (no NaN or infinity): {_positions(bad)}")
+    bad = start < 0
+    if bad.any():
+        raise SurvivalInputError(
+            f"entry must be >= 0: {_positions(bad)} are not (smallest {start.min():g})"
+        )
+    bad = start >= time
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise SurvivalInputError(
+            f"entry must be < time (a row is at risk on (entry, time]): {_positions(bad)} "
+            f"are not (first: entry {start[i]:g}, time {time[i]:g})"
+        )
+    return np.ascontiguousarray(start)

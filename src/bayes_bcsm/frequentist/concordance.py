@@ -1,7 +1,9 @@
 """Harrell's concordance index as R's ``survival::concordance`` computes it.
 
 Pairs tied on time are not comparable; pairs tied on the predictor count 1/2. Counting is
-vectorised (bottom-up merge counting per level, no loop over patients).
+vectorised (bottom-up merge counting per level, no loop over patients). With (start, stop]
+rows an event is compared with the rows at risk at its time only (R's ``concordance`` on
+``Surv(start, stop, event)``).
 
 References
 ----------
@@ -17,11 +19,13 @@ import pandas as pd
 __all__ = ["concordance_index"]
 
 
-def _count_later(pos_value: np.ndarray, is_query: np.ndarray) -> tuple[int, int, int]:
+def _count_later(
+    pos_value: np.ndarray, is_query: np.ndarray, is_point: np.ndarray | None = None
+) -> tuple[int, int, int]:
     """For query elements i, count elements j at a later position with value <, =, >.
 
-    Bottom-up merge counting, vectorised per level (O(n log^2 n) in numpy, no loop over
-    elements)."""
+    Only elements with ``is_point`` (default: all) are counted as j. Bottom-up merge
+    counting, vectorised per level (O(n log^2 n) in numpy, no loop over elements)."""
     n = len(pos_value)
     if n < 2:
         return 0, 0, 0
@@ -33,7 +37,8 @@ def _count_later(pos_value: np.ndarray, is_query: np.ndarray) -> tuple[int, int,
     while s < n:
         blk = pos // (2 * s)
         right = (pos // s) % 2 == 1
-        keys_r = np.sort(blk[right] * M + v[right])
+        counted = right if is_point is None else right & is_point
+        keys_r = np.sort(blk[counted] * M + v[counted])
         q = (~right) & is_query
         bq = blk[q]
         base = bq * M
@@ -49,7 +54,11 @@ def _count_later(pos_value: np.ndarray, is_query: np.ndarray) -> tuple[int, int,
 
 
 def concordance_index(
-    time: np.ndarray, event: np.ndarray, risk: np.ndarray, strata: np.ndarray | None = None
+    time: np.ndarray,
+    event: np.ndarray,
+    risk: np.ndarray,
+    strata: np.ndarray | None = None,
+    entry: np.ndarray | None = None,
 ) -> float:
     """Harrell's concordance of a risk score with survival, as R's ``concordance``.
 
@@ -68,6 +77,9 @@ def concordance_index(
         Risk score (higher = shorter expected survival), e.g. the linear predictor.
     strata : array, optional
         Stratum code per row.
+    entry : array, shape (n,), optional
+        Entry (start) time per row for (start, stop] data: a row is compared with an event
+        at time t only when entry < t <= time (it is at risk then).
 
     Returns
     -------
@@ -86,6 +98,9 @@ def concordance_index(
         _, v = np.unique(np.round(r, 10), return_inverse=True)
         order = np.lexsort((-v, 1 - d, t))  # time asc, events first, risk desc
         lt, eq, gt = _count_later(v[order], d[order] == 1)
+        if entry is not None:  # minus the rows that enter at or after the event's time
+            lt_e, eq_e, gt_e = _not_yet_entered(t, d, v, np.asarray(entry, float)[m])
+            lt, eq, gt = lt - lt_e, eq - eq_e, gt - gt_e
         # remove pairs of events tied on time (not comparable)
         dm = d == 1
         tv = pd.DataFrame({"t": t[dm], "v": v[dm]})
@@ -98,3 +113,16 @@ def concordance_index(
         disc += gt
     total = conc + disc + tie
     return float((conc + 0.5 * tie) / total) if total else float("nan")
+
+
+def _not_yet_entered(
+    t: np.ndarray, d: np.ndarray, v: np.ndarray, entry: np.ndarray
+) -> tuple[int, int, int]:
+    """Pairs (event i, row j with entry_j >= t_i) by the order of v_j against v_i: the
+    rows counted as later than i by the stop-time ordering although not at risk at t_i."""
+    ev = d == 1
+    when = np.r_[t[ev], entry]
+    value = np.r_[v[ev], v]
+    is_query = np.r_[np.ones(int(ev.sum()), bool), np.zeros(len(entry), bool)]
+    order = np.lexsort((~is_query, when))  # time asc; at equal time the event first
+    return _count_later(value[order], is_query[order], ~is_query[order])

@@ -178,7 +178,11 @@ class CoxResult:
     def concordance(self) -> float:
         """Harrell's C of the linear predictor (R's ``concordance``), computed on first use."""
         return concordance_index(
-            self.design.time, self.design.event, self.linear_predictor, self.strata
+            self.design.time,
+            self.design.event,
+            self.linear_predictor,
+            self.strata,
+            entry=self.design.entry,
         )
 
     @property
@@ -309,15 +313,17 @@ def cox_ph(
     conf_level: float = 0.95,
     max_iter: int = 50,
     tol: float = 1e-9,
+    entry: str | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model by maximum partial likelihood.
 
     Parameters
     ----------
     data : DataFrame
-        One row per patient.
+        One row per patient, or one row per (start, stop] episode with ``entry``.
     duration : str
-        Follow-up time column (any time unit; hazard ratios do not depend on it).
+        Follow-up time column (any time unit; hazard ratios do not depend on it); the stop
+        of each episode with ``entry``.
     event : str
         Event indicator column (1 = event, 0 = censored).
     covariates : sequence of str
@@ -340,6 +346,11 @@ def cox_ph(
     tol : float
         Convergence tolerance on the relative change of the log partial likelihood (R's
         ``coxph.control(eps=1e-9)``).
+    entry : str, optional
+        Entry column: delayed entry (left truncation), or the start of (start, stop]
+        episodes whose covariates are constant within the episode (time-varying
+        covariates). Each row is in the risk set on (entry, duration]; a subject's event
+        belongs on her last episode. None: every row is at risk from 0.
 
     Returns
     -------
@@ -356,11 +367,18 @@ def cox_ph(
 
     References
     ----------
-    R: ``coxph(Surv(time, status) ~ ..., ties = "efron")``; Therneau & Grambsch (2000).
+    R: ``coxph(Surv(time, status) ~ ..., ties = "efron")`` and, with ``entry``,
+    ``coxph(Surv(start, stop, status) ~ ...)``; Therneau & Grambsch (2000), section 3.7.
     """
     strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
     design = build_design(
-        data, covariates, duration, event, reference=reference, extra_required=strata_cols
+        data,
+        covariates,
+        duration,
+        event,
+        reference=reference,
+        extra_required=strata_cols,
+        entry=entry,
     )
     codes = None
     if strata_cols:
@@ -390,7 +408,8 @@ def cox_ph_design(
     Parameters
     ----------
     design : Design
-        Times, events and covariate matrix (see :func:`cox_ph` for the other options).
+        Times, events and covariate matrix, and the entry times of (start, stop] rows
+        (``design.entry``; see :func:`cox_ph` for the other options).
     ties, penalty, conf_level, max_iter, tol
         As in :func:`cox_ph`.
     strata : array-like, optional
@@ -418,7 +437,8 @@ def cox_ph_design(
         if len(strata) != n:
             raise CoxError(f"strata has {len(strata)} values for {n} design rows")
         codes = strata_codes(strata)
-    engine = CoxEngine(time, event, X, codes, ties)
+    entry = None if design.entry is None else np.asarray(design.entry, dtype=float)
+    engine = CoxEngine(time, event, X, codes, ties, entry)
     columns = tuple(design.columns)
     messages: list[str] = []
     with warnings.catch_warnings():

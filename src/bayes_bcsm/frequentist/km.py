@@ -23,9 +23,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from bayes_bcsm.frequentist._ties import distinct_times
+from bayes_bcsm.frequentist._ties import distinct_times, entered_later
 from bayes_bcsm.frequentist._validate import (
     SurvivalInputError,
+    as_entry_array,
     as_survival_arrays,
     missing_mask,
 )
@@ -401,6 +402,7 @@ def kaplan_meier(
     conf_level: float = 0.95,
     *,
     dropna: bool = False,
+    entry: npt.ArrayLike | Sequence[float] | None = None,
 ) -> KaplanMeierResult:
     """Kaplan-Meier estimate of the survival function with Greenwood standard errors.
 
@@ -417,8 +419,14 @@ def kaplan_meier(
     conf_level : float, default 0.95
         Confidence level of the band (and of the median's R-rule interval).
     dropna : bool, default False
-        If True, drop rows whose time or event is missing and record how many in
+        If True, drop rows whose time, event (or entry) is missing and record how many in
         ``n_excluded``; if False, missing values raise :class:`SurvivalInputError`.
+    entry : array-like of float, shape (n,), optional
+        Delayed entry (left truncation), or the start of (start, stop] episodes: the row is
+        at risk on (entry, time], same unit as ``time``, 0 <= entry < time. None (default)
+        means every row is at risk from 0. Split follow-up ((0, a], (a, b], ... of one
+        subject, the event on the last piece) gives the same curve as the unsplit row;
+        the split points then appear in the table as rows with censorings only.
 
     Returns
     -------
@@ -436,7 +444,9 @@ def kaplan_meier(
     Greenwood's variance of log S(t) is sum_{t_j <= t} d_j / [n_j (n_j - d_j)]; the table's
     ``se`` column is S(t) times its square root (R's ``std.err * surv``). Ties between events
     and censorings at the same time follow the usual convention: the censored subjects are
-    still at risk at that time.
+    still at risk at that time. With ``entry``, the number at risk at t counts the rows with
+    entry < t <= time (R's ``survfit(Surv(entry, time, event) ~ 1)``); the curve is then
+    conditional on surviving to the earliest entry (Klein & Moeschberger 2003, section 4.6).
 
     Examples
     --------
@@ -454,6 +464,14 @@ def kaplan_meier(
                 f"time and event must have the same length, got {t_in.shape} and {e_in.shape}"
             )
         miss = missing_mask(t_in) | missing_mask(e_in)
+        if entry is not None:
+            entry = np.asarray(entry)
+            if entry.shape != t_in.shape:
+                raise SurvivalInputError(
+                    f"entry and time must have the same length, got {entry.shape} and {t_in.shape}"
+                )
+            miss |= missing_mask(entry)
+            entry = entry[~miss]
         n_excluded = int(miss.sum())
         time, event = t_in[~miss], e_in[~miss]
     t, e = as_survival_arrays(time, event)
@@ -462,6 +480,8 @@ def kaplan_meier(
     counts = np.bincount(inv, minlength=ut.size)
     events = np.bincount(inv, weights=e, minlength=ut.size).astype(np.int64)
     at_risk = np.cumsum(counts[::-1])[::-1]
+    if entry is not None:  # not yet at risk at the exit times t_j <= entry
+        at_risk = at_risk - entered_later(ut, as_entry_array(entry, t))
 
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - events / at_risk)

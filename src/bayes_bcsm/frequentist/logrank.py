@@ -35,9 +35,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from bayes_bcsm.frequentist._ties import distinct_times
+from bayes_bcsm.frequentist._ties import distinct_times, entered_later
 from bayes_bcsm.frequentist._validate import (
     SurvivalInputError,
+    as_entry_array,
     as_survival_arrays,
     missing_mask,
 )
@@ -138,9 +139,9 @@ def _codes(values: object, name: str) -> tuple[np.ndarray, tuple]:
 
 
 def _stratum_sums(
-    t: np.ndarray, e: np.ndarray, g: np.ndarray, k: int, rho: float
+    t: np.ndarray, e: np.ndarray, g: np.ndarray, k: int, rho: float, entry: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted O, E (length k) and V (k x k) for one stratum."""
+    """Weighted O, E (length k) and V (k x k) for one stratum (rows at risk on (entry, t])."""
     ut, inv = distinct_times(t)
     m = ut.size
     cell = inv * k + g
@@ -148,6 +149,8 @@ def _stratum_sums(
     d_cell = np.bincount(cell, weights=e, minlength=m * k).reshape(m, k)
     # at risk at each distinct time: reverse cumulative sum over later-or-equal times
     risk = np.cumsum(n_cell[::-1], axis=0)[::-1]
+    if entry is not None:  # minus the rows not yet entered
+        risk = risk - entered_later(ut, entry, g, k)
     n_j = risk.sum(axis=1)
     d_j = d_cell.sum(axis=1)
     if rho != 0.0:
@@ -177,6 +180,7 @@ def logrank_test(
     trend: bool | Sequence[float] | None = None,
     *,
     dropna: bool = False,
+    entry: npt.ArrayLike | Sequence[float] | None = None,
 ) -> LogrankResult:
     """Compare survival between k >= 2 groups: log-rank / G-rho test, stratified or trend.
 
@@ -200,8 +204,12 @@ def logrank_test(
         ``True``: test for trend across ordered groups with scores 1..k in group order; a
         sequence: one score per group (in the order of ``groups``). 1 df.
     dropna : bool, default False
-        Drop rows with a missing time, event, group or stratum and record the count in
-        ``n_excluded``. If False, missing values raise :class:`SurvivalInputError`.
+        Drop rows with a missing time, event, group, stratum (or entry) and record the count
+        in ``n_excluded``. If False, missing values raise :class:`SurvivalInputError`.
+    entry : array-like of float, shape (n,), optional
+        Delayed entry, or the start of (start, stop] episodes: the row is at risk on
+        (entry, time] (R's ``Surv(entry, time, event)``), 0 <= entry < time. None (default):
+        at risk from 0. A subject's group must not change between its episodes.
 
     Returns
     -------
@@ -219,7 +227,9 @@ def logrank_test(
     -----
     As in ``survdiff``, groups with E = 0 are left out of the k-group statistic, and ``observed``
     / ``expected`` are weighted by w_j when rho != 0. The variance uses the hypergeometric
-    form with the (n_j - d_j) / (n_j - 1) tie correction.
+    form with the (n_j - d_j) / (n_j - 1) tie correction. With ``entry`` the numbers at risk
+    n_j and n_gj count rows with entry < t_j <= time, and the G-rho weight uses the
+    delayed-entry Kaplan-Meier estimate.
     """
     rho = float(rho)
     if not np.isfinite(rho) or rho < 0:
@@ -228,24 +238,25 @@ def logrank_test(
     lengths = {"time": n_in, "event": len(np.asarray(event)), "group": len(group)}
     if strata is not None:
         lengths["strata"] = len(strata)
+    if entry is not None:
+        lengths["entry"] = len(entry)
     if len(set(lengths.values())) != 1:
         raise SurvivalInputError(
-            "time, event, group"
-            + (", strata" if strata is not None else "")
+            ", ".join(lengths)
             + " must have the same length, got "
             + ", ".join(f"{k}={v}" for k, v in lengths.items())
         )
+    optional = tuple((k, v) for k, v in (("strata", strata), ("entry", entry)) if v is not None)
 
     miss = missing_mask(time) | missing_mask(event) | missing_mask(group)
-    if strata is not None:
-        miss |= missing_mask(strata)
+    for _, v in optional:
+        miss |= missing_mask(v)
     n_excluded = 0
     if miss.any():
         if not dropna:
             cols = [
                 name
-                for name, v in (("time", time), ("event", event), ("group", group))
-                + ((("strata", strata),) if strata is not None else ())
+                for name, v in (("time", time), ("event", event), ("group", group), *optional)
                 if missing_mask(v).any()
             ]
             raise SurvivalInputError(
@@ -265,8 +276,11 @@ def logrank_test(
         time, event, group = sub(time), sub(event), sub(group)
         if strata is not None:
             strata = sub(strata)
+        if entry is not None:
+            entry = sub(entry)
 
     t, e = as_survival_arrays(time, event)
+    start = None if entry is None else as_entry_array(entry, t)
     g, labels = _codes(group, "group")
     k = len(labels)
     if k < 2:
@@ -278,7 +292,7 @@ def logrank_test(
     ex = np.zeros(k)
     v = np.zeros((k, k))
     if strata is None:
-        o, ex, v = _stratum_sums(t, e, g, k, rho)
+        o, ex, v = _stratum_sums(t, e, g, k, rho, start)
         n_strata = 1
     else:
         s_codes, s_labels = _codes(strata, "strata")
@@ -287,7 +301,9 @@ def logrank_test(
         bounds = np.searchsorted(s_codes[order], np.arange(n_strata + 1))
         for i in range(n_strata):  # loop over strata (few), not over event times
             idx = order[bounds[i] : bounds[i + 1]]
-            oi, ei, vi = _stratum_sums(t[idx], e[idx], g[idx], k, rho)
+            oi, ei, vi = _stratum_sums(
+                t[idx], e[idx], g[idx], k, rho, None if start is None else start[idx]
+            )
             o += oi
             ex += ei
             v += vi

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from bayes_bcsm.frequentist._partial_likelihood import CoxEngine, evaluate, event_means, inverse
+from bayes_bcsm.frequentist._ties import entered_later
 from bayes_bcsm.frequentist.cox import CoxError, CoxResult
 
 Transform = Literal["km", "identity", "rank", "log"]
@@ -56,12 +57,17 @@ class ZphResult:
         return self.table.iloc[-1]
 
 
-def _km_left(time: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier survival just before each time in ``at`` (left-continuous)."""
+def _km_left(
+    time: np.ndarray, event: np.ndarray, at: np.ndarray, entry: np.ndarray | None
+) -> np.ndarray:
+    """Kaplan-Meier survival just before each time in ``at`` (left-continuous; rows at risk
+    on (entry, time] when ``entry`` is given)."""
     times, time_index = np.unique(time, return_inverse=True)
     deaths = np.bincount(time_index, weights=event)
     counts = np.bincount(time_index)
     at_risk = counts[::-1].cumsum()[::-1]
+    if entry is not None:
+        at_risk = at_risk - entered_later(times, entry)
     surv = np.cumprod(1.0 - deaths / at_risk)
     idx = np.searchsorted(times, at, side="left")  # number of distinct times < at
     return np.r_[1.0, surv][idx]
@@ -77,7 +83,8 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", terms: bool = True) -> 
         design and strata).
     transform : {"km", "identity", "rank", "log"}
         Time transform g(t): "km" is 1 - the left-continuous Kaplan-Meier estimate of all
-        rows (R's default), "identity" the time itself (unit of the design's time column),
+        rows (R's default; with delayed entry or (start, stop] rows, the delayed-entry
+        estimate), "identity" the time itself (unit of the design's time column),
         "rank" its rank among the event times, "log" its logarithm.
     terms : bool
         If true (R's default) the columns of a categorical covariate are tested jointly (df
@@ -108,11 +115,12 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", terms: bool = True) -> 
     X = np.asarray(design.X, float)
     p = X.shape[1]
     beta = fit.coef / design.per_natural_unit()  # back to the design scale
-    engine = CoxEngine(time, event, X, fit.strata, fit.ties)  # type: ignore[arg-type]
+    entry = design.entry
+    engine = CoxEngine(time, event, X, fit.strata, fit.ties, entry)  # type: ignore[arg-type]
     # transformed time per event group (groups sorted by stratum, then decreasing time)
     t_group = engine.time_group[engine.egroups]
     if transform == "km":
-        g_group = 1.0 - _km_left(time, event, t_group)
+        g_group = 1.0 - _km_left(time, event, t_group, entry)
     elif transform == "identity":
         g_group = t_group
     elif transform == "log":
@@ -150,9 +158,10 @@ def cox_zph(fit: CoxResult, transform: Transform = "km", terms: bool = True) -> 
     # scaled Schoenfeld residuals, one row per event
     means = event_means(engine, beta)
     d = engine.d
-    resid = (engine.X - means[np.searchsorted(engine.egroups, engine.gid)])[d == 1]
-    # each event row's group; rows are in engine order
+    # each event row's event group; rows are in engine order (indexing the event rows only:
+    # rows of a censored-only group after the last event group have no event group)
     gi = np.searchsorted(engine.egroups, engine.gid[d == 1])
+    resid = engine.X[d == 1] - means[gi]
     variance = inverse(i11)
     scaled = resid @ variance * d.sum() + beta
     factor = design.per_natural_unit()

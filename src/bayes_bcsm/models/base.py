@@ -16,7 +16,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayes_bcsm.data.design import Design
+from bayes_bcsm.data.design import Design, DesignError
 from bayes_bcsm.models.likelihood import observe_survival, observe_survival_mixture
 from bayes_bcsm.models.missing import MissingDesign
 from bayes_bcsm.models.priors import BaselineSpec, PriorSpec, log_hr_prior
@@ -117,9 +117,20 @@ def assemble(
     Returns
     -------
     SurvivalModel
+
+    Raises
+    ------
+    DesignError
+        For a design with entry times (not supported by the Bayesian models yet).
     """
     missing = design if isinstance(design, MissingDesign) else None
     base = missing.design if missing else design
+    if base.entry is not None:
+        raise DesignError(
+            f"the {family} model takes right-censored data (one row per patient followed from "
+            "0); this design has entry times (delayed entry or (start, stop] episodes), which "
+            "the Bayesian models do not fit yet: use the Cox model (cox_ph with entry=...)"
+        )
     columns = missing.all_columns if missing else base.columns
     per_unit = tuple(base.per_natural_unit()) + ((1.0,) * len(missing.columns) if missing else ())
     coords: dict[str, Any] = {"patient": np.arange(base.n), "covariate": list(columns)}

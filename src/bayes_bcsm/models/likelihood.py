@@ -17,10 +17,18 @@ the wrong number of rows for LOO.
 The hazard helpers take an array namespace ``xp`` (``pytensor.tensor`` by default,
 ``numpy`` for simulation and tests), so the formulas are written once.
 
+Delayed entry (left truncation) and (start, stop] episodes: a row at risk on
+``(start, stop]`` contributes ``delta * log h(stop) - [H(stop) - H(start)]``, the log density
+of its observation conditional on being alive at ``start``. The cumulative-hazard helpers
+take ``entry`` (the start, months; ``None`` = 0, the right-censored case, whose graph is
+unchanged) and return ``H(stop) - H(start)``. Summed over a patient's episodes (covariates
+constant within each), this is her right-censored contribution when the covariates do not
+change, and the time-varying-covariate likelihood when they do.
+
 References
 ----------
-Klein, J. P. and Moeschberger, M. L. (2003). *Survival Analysis*, 2nd ed., section 3.5
-(likelihood for right-censored data).
+Klein, J. P. and Moeschberger, M. L. (2003). *Survival Analysis*, 2nd ed., sections 3.5
+and 3.6 (likelihood for right-censored and left-truncated data).
 """
 
 from __future__ import annotations
@@ -55,7 +63,8 @@ def survival_log_density(event: Any, log_hazard: Any, cumulative_hazard: Any) ->
     log_hazard : array or tensor
         ``log h(t)`` with ``h`` per month.
     cumulative_hazard : array or tensor
-        ``H(t)`` (dimensionless).
+        ``H(t)`` (dimensionless); ``H(stop) - H(start)`` for a row at risk on
+        ``(start, stop]``.
 
     Returns
     -------
@@ -105,34 +114,61 @@ def weibull_log_hazard(
 
 
 def weibull_cumulative_hazard(
-    time: Any, log_alpha: Any, log_lambda: Any, eta: Any, time_scale: float, xp: Any = pt
+    time: Any,
+    log_alpha: Any,
+    log_lambda: Any,
+    eta: Any,
+    time_scale: float,
+    xp: Any = pt,
+    entry: Any = None,
 ) -> Any:
     """Cumulative hazard ``H(t | x) = lambda * (t / s) ** alpha * exp(eta)`` (see
-    :func:`weibull_log_hazard` for the parameters)."""
+    :func:`weibull_log_hazard` for the parameters).
+
+    With ``entry`` (months, ``0 <= entry < time``; array or tensor), the hazard accumulated
+    on ``(entry, time]``: ``lambda * exp(eta) * [(t / s) ** alpha - (entry / s) ** alpha]``.
+    Entries of 0 contribute exactly 0, with finite gradients.
+    """
     alpha = xp.exp(log_alpha)
-    return xp.exp(log_lambda + eta + alpha * xp.log(time / time_scale))
+    if entry is None:
+        return xp.exp(log_lambda + eta + alpha * xp.log(time / time_scale))
+    entered = entry > 0
+    # (entry / s) ** alpha, written so that entry = 0 gives 0 without log(0) in the graph
+    safe = xp.where(entered, entry, time_scale)
+    at_entry = xp.where(entered, xp.exp(alpha * xp.log(safe / time_scale)), 0.0)
+    at_time = xp.exp(alpha * xp.log(time / time_scale))
+    return xp.exp(log_lambda + eta) * (at_time - at_entry)
 
 
-def exposure_matrix(time: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
-    """Time each patient spends in each baseline interval.
+def exposure_matrix(
+    time: np.ndarray, cuts: Sequence[float], entry: np.ndarray | None = None
+) -> np.ndarray:
+    """Time each patient (or episode) spends at risk in each baseline interval.
 
     Parameters
     ----------
     time : ndarray, shape (n,)
-        Follow-up times, months.
+        Follow-up times (episode stops), months.
     cuts : sequence of float
         Interior cut points in months, strictly increasing and > 0. The intervals are
         ``[0, c1), [c1, c2), ..., [cK-1, inf)``.
+    entry : ndarray, shape (n,), optional
+        Entry times (episode starts), months, ``0 <= entry < time``; None = 0.
 
     Returns
     -------
     ndarray, shape (n, K)
-        ``E[i, k] = |[0, t_i) ∩ interval k|`` in months; rows sum to ``t_i``.
+        ``E[i, k] = |[entry_i, t_i) ∩ interval k|`` in months; rows sum to
+        ``t_i - entry_i``.
     """
     time = np.asarray(time, dtype=float)
     edges = np.concatenate([[0.0], np.asarray(cuts, dtype=float)])
     upper = np.concatenate([np.asarray(cuts, dtype=float), [np.inf]])
-    return np.clip(time[:, None] - edges[None, :], 0.0, upper - edges)
+    exposure = np.clip(time[:, None] - edges[None, :], 0.0, upper - edges)
+    if entry is None:
+        return exposure
+    before = np.clip(np.asarray(entry, dtype=float)[:, None] - edges[None, :], 0.0, upper - edges)
+    return exposure - before
 
 
 def interval_onehot(time: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
@@ -171,13 +207,21 @@ def piecewise_cumulative_hazard(
     exposure: Any, log_rate: Any, eta: Any, time_scale: float, xp: Any = pt
 ) -> Any:
     """``H(t_i) = exp(eta_i) * sum_k E[i, k] * exp(log_rate_k) / time_scale`` (exposure in
-    months, see :func:`exposure_matrix`)."""
+    months, see :func:`exposure_matrix`; an exposure built with ``entry`` gives
+    ``H(t_i) - H(entry_i)``)."""
     return xp.exp(eta) * ((exposure / time_scale) @ xp.exp(log_rate))
 
 
 # --------------------------------------------------------------------- observed nodes
 def _survival_logp(value: Any, log_hazard: Any, cumulative_hazard: Any, event: Any) -> Any:
     return survival_log_density(event, log_hazard, cumulative_hazard)
+
+
+def _episodes_logp(
+    value: Any, log_hazard: Any, cumulative_hazard: Any, event: Any, patient: Any
+) -> Any:
+    per_episode = survival_log_density(event, log_hazard, cumulative_hazard)
+    return pt.inc_subtensor(pt.zeros_like(value)[patient], per_episode)  # sums duplicates
 
 
 def observe_survival(
@@ -187,6 +231,7 @@ def observe_survival(
     log_hazard: Any,
     cumulative_hazard: Any,
     dims: str = "patient",
+    patient: Any = None,
 ) -> Any:
     """Add the per-patient survival likelihood as an *observed* variable to the model in
     context.
@@ -199,21 +244,45 @@ def observe_survival(
     name : str
         Name of the observed variable (also its name in ``log_likelihood``).
     time : tensor, shape (n,)
-        Observed times, months (the ``pm.Data`` node).
-    event : tensor, shape (n,)
-        Event indicators.
-    log_hazard, cumulative_hazard : tensor, shape (n,)
-        ``log h(t_i)`` and ``H(t_i)`` from a family.
+        Observed times, months (the ``pm.Data`` node); one per patient (her end of
+        follow-up) when ``patient`` is given.
+    event : tensor, shape (n,) or (n_episodes,)
+        Event indicators (per episode with ``patient``).
+    log_hazard, cumulative_hazard : tensor, shape (n,) or (n_episodes,)
+        ``log h(t_i)`` and ``H(t_i)`` from a family; per (start, stop] episode with
+        ``patient``: ``log h(stop)`` and ``H(stop) - H(start)``.
     dims : str
         Patient dimension name.
+    patient : tensor of int, shape (n_episodes,), optional
+        Position (0..n-1) of each episode's patient. The pointwise log-likelihood is then
+        the sum over a patient's episodes, so LOO leaves out patients, not episodes. None:
+        one row per patient (the graph is the right-censored one).
 
     Returns
     -------
     TensorVariable
         The observed variable.
     """
+    if patient is None:
+        return pm.CustomDist(
+            name,
+            log_hazard,
+            cumulative_hazard,
+            event,
+            logp=_survival_logp,
+            observed=time,
+            dims=dims,
+        )
     return pm.CustomDist(
-        name, log_hazard, cumulative_hazard, event, logp=_survival_logp, observed=time, dims=dims
+        name,
+        log_hazard,
+        cumulative_hazard,
+        event,
+        patient,
+        logp=_episodes_logp,
+        observed=time,
+        dims=dims,
+        signature="(e),(e),(e),(e)->()",
     )
 
 

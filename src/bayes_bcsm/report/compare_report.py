@@ -128,7 +128,7 @@ def write_compare_report(
             "",
         ]
     for variant in comparison.variants:
-        line = f"- `{variant.label}` ({variant.family}): {variant.rows_description}"
+        line = f"- `{variant.label}` ({variant.family}): {variant.rows_description}."
         if variant.fit is not None:
             line += f" {model_statement(variant)}"
         lines.append(line)

@@ -105,7 +105,7 @@ def model_statement(variant: VariantFit) -> str:
     model = variant.fit.model
     text = f"Prior on each log HR (per design unit): {model.prior.describe()}"
     if model.cuts_months:
-        cuts = ", ".join(f"{c:g}" for c in (0.0, *model.cuts_months))
+        cuts = ", ".join(f"{c:.4g}" for c in (0.0, *model.cuts_months))
         text += f"; piecewise baseline cut points used: {cuts} months"
     return text + "."
 

@@ -5,7 +5,9 @@ Commands
 fit
     One model fit and its report (``bayes_bcsm.runs.fit``).
 compare
-    Several variants in one comparison report (``bayes_bcsm.runs.compare``).
+    Several variants in one comparison report (``bayes_bcsm.runs.compare``); the
+    ``bayes_vs_cox`` experiment (Weibull and piecewise beside Cox and Firth, on any card) unless
+    ``experiment=...`` is given.
 reproduce
     The paper's Tables 2-3 and Figs 1-3 (``bayes_bcsm.runs.reproduce``); the
     ``paper_reproduction`` experiment unless ``experiment=...`` is given.
@@ -47,7 +49,11 @@ class Command:
 
 HYDRA_COMMANDS: dict[str, Command] = {
     "fit": Command("bayes_bcsm.runs.fit", "one model fit and its report"),
-    "compare": Command("bayes_bcsm.runs.compare", "several variants in one comparison report"),
+    "compare": Command(
+        "bayes_bcsm.runs.compare",
+        "Bayesian Weibull and piecewise beside Cox and Firth (experiment=bayes_vs_cox by default)",
+        config_name="compare",
+    ),
     "reproduce": Command(
         "bayes_bcsm.runs.reproduce",
         "the paper's Tables 2-3 and Figs 1-3 (experiment=paper_reproduction by default)",

@@ -41,6 +41,13 @@ from bayes_bcsm.data.io import (
     file_columns,
     read_csv_text,
 )
+from bayes_bcsm.data.zero_time import (
+    DEFAULT_ZERO_TIME,
+    ZERO_TIME_RULES,
+    ZeroTimeShift,
+    refusal,
+    shift_zero_times,
+)
 
 CovariateKind = Literal["binary", "categorical", "continuous"]
 
@@ -127,6 +134,8 @@ class DatasetCard:
         The data are (or follow) the paper's study: reports show the published rows.
     time_label : str
         x-axis label of survival plots (its unit is months, see the module docstring).
+    zero_time : {"shift", "refuse"}
+        What a follow-up time of 0 becomes (:mod:`bayes_bcsm.data.zero_time`).
     """
 
     name: str
@@ -141,6 +150,7 @@ class DatasetCard:
     contract: str | None = None
     study: bool = False
     time_label: str = "Months"
+    zero_time: str = DEFAULT_ZERO_TIME
 
     def covariate(self, column: str) -> CovariateSpec:
         """The spec of one covariate (KeyError naming the card's covariates otherwise)."""
@@ -266,8 +276,9 @@ def validate_with_card(
     frame = pd.DataFrame({"patient_id": ids.astype("string")})
     if card.id_column:
         _check_ids(ids, check, card.id_column)
-    frame["time_months"] = _time_months(raw[card.time_column], card, check)
-    frame["event"] = _event(raw[card.event_column], card, check)
+    event = _event(raw[card.event_column], card, check)
+    frame["time_months"], shift = _time_months(raw[card.time_column], event, card, check)
+    frame["event"] = event
     for spec in card.covariates:
         frame[spec.column] = _covariate(raw[spec.column], spec, check)
     if check.problems:
@@ -283,6 +294,8 @@ def validate_with_card(
     notes = []
     if card.time_unit != "months":
         notes.append(f"times converted from {card.time_unit} to months")
+    if shift is not None:
+        notes.append(shift.describe())
     missing_counts = {
         c.column: int(frame[c.column].isna().sum())
         for c in card.covariates
@@ -331,30 +344,59 @@ def _check_ids(ids: pd.Series, check: _Checker, column: str) -> None:
     )
 
 
-def _time_months(values: pd.Series, card: DatasetCard, check: _Checker) -> np.ndarray:
+def _time_months(
+    values: pd.Series, event: np.ndarray, card: DatasetCard, check: _Checker
+) -> tuple[np.ndarray, ZeroTimeShift | None]:
+    """The times in months, with times of 0 treated by the card's rule (``zero_time``)."""
     factor = MONTHS_PER_UNIT[card.time_unit]
     text = _text(values)
     number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    months = number * factor
-    bad = ~np.isfinite(months) | (months <= 0) | (months > MAX_PLAUSIBLE_TIME_MONTHS)
+    bad = ~np.isfinite(number) | (number < 0) | (number * factor > MAX_PLAUSIBLE_TIME_MONTHS)
     limit = MAX_PLAUSIBLE_TIME_MONTHS / factor
+    lowest = ">= 0" if card.zero_time == "shift" else "> 0"
     check.add(
         np.flatnonzero(bad),
         card.time_column,
         lambda i: (
-            f"found {text.iloc[i]!r}, expected a time in {card.time_unit} > 0 and "
+            f"found {text.iloc[i]!r}, expected a time in {card.time_unit} {lowest} and "
             f"<= {limit:g} (100 years)"
         ),
     )
-    return months
+    number = np.where(bad, np.nan, number)
+    if card.zero_time == "refuse":
+        zero = np.flatnonzero(number == 0)
+        check.add(zero, card.time_column, lambda i: refusal(card.time_unit))
+        return number * factor, None
+    number, shift = shift_zero_times(number, event, card.time_unit)
+    return number * factor, shift
+
+
+def held_values(text: pd.Series) -> str:
+    """The distinct values of a column with their counts, most frequent first:
+    ``"1 (120 rows) and 2 (165 rows)"`` (an empty cell shown as ``(empty)``)."""
+    counts = text.fillna("(empty)").value_counts(sort=True)
+    parts = [f"{value} ({count} row{'s' if count != 1 else ''})" for value, count in counts.items()]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _event(values: pd.Series, card: DatasetCard, check: _Checker) -> np.ndarray:
     text = _text(values)
     event = text.isin(card.event_values).to_numpy()
     censored = text.isin(card.censor_values).to_numpy()
+    unknown = ~event & ~censored
+    if unknown.any():
+        check.problems.append(
+            CohortProblem(
+                f"{card.event_column} holds {held_values(text)}; the card says event "
+                f"{', '.join(card.event_values)} (data.event_values), censored "
+                f"{', '.join(card.censor_values)} (data.censor_values): {int(unknown.sum())} "
+                "row(s) hold neither; give the file's own codes, e.g. R survival's 1 = censored, "
+                "2 = event: 'data.event_values=[2]' 'data.censor_values=[1]'",
+                column=card.event_column,
+            )
+        )
     check.add(
-        np.flatnonzero(~event & ~censored),
+        np.flatnonzero(unknown),
         card.event_column,
         lambda i: (
             f"found {text.iloc[i]!r}, expected an event code {list(card.event_values)} "
@@ -387,6 +429,15 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
         return pd.Series(np.where(known & ~bad, number / spec.hr_per, np.nan))
     levels = spec.levels or (("0", "1") if spec.kind == "binary" else ())
     bad = known & ~text.isin(levels).to_numpy()
+    if bad.any() and spec.kind == "binary" and not spec.levels:
+        check.problems.append(
+            CohortProblem(
+                f"{spec.column} holds {held_values(text[known])}; a binary covariate without "
+                "levels takes 0 and 1: declare its two values, reference (coded 0) first, e.g. "
+                f"data.covariates.{spec.column}.levels=[no, yes]",
+                column=spec.column,
+            )
+        )
     check.add(
         np.flatnonzero(bad),
         spec.column,
@@ -431,12 +482,15 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
     Raises
     ------
     ValueError
-        Naming the key for an unknown time unit, a covariate kind, binary levels that are not
-        two, a reference that is not a level, or ``hr_per`` <= 0.
+        Naming the key for an unknown time unit or zero-time rule, a covariate kind, binary
+        levels that are not two, a reference that is not a level, or ``hr_per`` <= 0.
     """
     unit = str(mapping.get("time_unit", "months"))
     if unit not in MONTHS_PER_UNIT:
         raise ValueError(f"data.time_unit={unit!r}: expected one of {list(MONTHS_PER_UNIT)}")
+    zero_time = str(mapping.get("zero_time") or DEFAULT_ZERO_TIME)
+    if zero_time not in ZERO_TIME_RULES:
+        raise ValueError(f"data.zero_time={zero_time!r}: expected one of {list(ZERO_TIME_RULES)}")
     covariates = []
     for column, raw in (mapping.get("covariates") or {}).items():
         where = f"data.covariates.{column}"
@@ -488,4 +542,5 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
         contract=mapping.get("contract"),
         study=bool(mapping.get("study", False)),
         time_label=str(mapping.get("time_label") or "Months"),
+        zero_time=zero_time,
     )

@@ -110,9 +110,19 @@ def write_cards(folder: Path) -> None:
     (folder / "dupcards" / "data").mkdir(parents=True)
     duplicate = CARD.format(name="copy") + "  age: {kind: continuous, hr_per: 10}\n"
     (folder / "dupcards" / "data" / "dup.yaml").write_text(duplicate)
+    fortnights = CARD.format(name="copy").replace("time_unit: days", "time_unit: fortnights")
+    (folder / "mycards" / "data" / "fortnight.yaml").write_text(fortnights)
 
 
+TIME_UNIT_ERROR = (
+    "data.time_unit='fortnights': expected one of ['days', 'weeks', 'months', 'years']"
+)
+BAD_TIME_UNITS = [
+    ["fit", "--config-dir", "mycards", "data=copy", "data.time_unit=fortnights"],
+    ["fit", "--config-dir", "mycards", "data=fortnight"],
+]
 USER_ERRORS = [
+    *((args, TIME_UNIT_ERROR) for args in BAD_TIME_UNITS),
     (["fit", "sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
     (["fit", "data.path=bad.csv"], "problem(s) with the cohort data"),
     (["fit", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
@@ -178,6 +188,15 @@ def test_user_errors_print_the_message_alone(user_error_runs, args, message):
     assert message in stderr, stderr[-2000:]
     assert "Traceback" not in stderr
     assert "report:" not in stdout
+
+
+@pytest.mark.parametrize("args", BAD_TIME_UNITS)
+def test_a_bad_time_unit_is_one_line(user_error_runs, args):
+    """Issue 26: on the command line or in a card's YAML, one line (not Hydra's 6-line
+    validation error with its reference_type and object_type)."""
+    returncode, _, stderr = user_error_runs[tuple(args)]
+    assert returncode == 1
+    assert stderr.strip().splitlines() == [TIME_UNIT_ERROR]
 
 
 def test_full_error_shows_the_traceback(tmp_path):

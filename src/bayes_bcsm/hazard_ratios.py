@@ -40,6 +40,12 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return frame.assign(label=frame["label"].fillna(frame["covariate"]))
 
 
+def row_labels(table: pd.DataFrame) -> dict[str, str]:
+    """Design column -> its row label in a hazard-ratio table (the column itself when the
+    table has no ``label``)."""
+    return dict(zip(table["covariate"], table.get("label", table["covariate"]), strict=True))
+
+
 def with_labels(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     """``table`` with each row's ``label`` taken from ``labels`` (design column -> label, e.g.
     :func:`bayes_bcsm.data.labels.covariate_labels`); other rows keep theirs."""
@@ -245,5 +251,4 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide[[m for m in order if m in wide.columns]]
     wide = wide.reindex(list(dict.fromkeys(table["covariate"]))).fillna("")
     wide.columns.name = None
-    labels = dict(zip(table["covariate"], table.get("label", table["covariate"]), strict=True))
-    return wide.rename(index=labels).reset_index()
+    return wide.rename(index=row_labels(table)).reset_index()

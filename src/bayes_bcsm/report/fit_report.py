@@ -79,7 +79,8 @@ def diagnostics_table(variant: VariantFit) -> pd.DataFrame:
 
 
 def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
-    """The columns of a hazard-ratio table that a reader needs."""
+    """The columns of a hazard-ratio table that a reader needs, each covariate shown by its
+    ``label`` (what it compares, e.g. ``"chemotherapy: yes vs no"``)."""
     columns = [
         "covariate",
         "model",
@@ -92,7 +93,7 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
         "n_used",
         "n_events",
     ]
-    return hazard_ratios[columns]
+    return hazard_ratios.assign(covariate=hazard_ratios["label"])[columns]
 
 
 def percent(prob: float) -> str:

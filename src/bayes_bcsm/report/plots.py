@@ -11,6 +11,7 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
+from bayes_bcsm.hazard_ratios import row_labels
 
 
 def plot_km_curves(
@@ -92,7 +93,7 @@ def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log sc
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_yticks(np.arange(len(covariates)) + step * (len(models) - 1) / 2)
-    labels = dict(zip(frame["covariate"], frame.get("label", frame["covariate"]), strict=True))
+    labels = row_labels(frame)
     ax.set_yticklabels([labels[c] for c in covariates])
     ax.invert_yaxis()
     ax.set_xlabel("Hazard ratio")

@@ -9,8 +9,9 @@ compare
     ``bayes_vs_cox`` experiment (Weibull and piecewise beside Cox and Firth, on any card) unless
     ``experiment=...`` is given.
 reproduce
-    The paper's Tables 2-3 and Figs 1-3 (``bayes_bcsm.runs.reproduce``); the
-    ``paper_reproduction`` experiment unless ``experiment=...`` is given.
+    The paper's Tables 2-3 and Figs 1-3 (``bayes_bcsm.runs.reproduce``); on another card,
+    Kaplan-Meier by each binary and categorical covariate, log-rank tests and a Cox model of
+    its covariates; the ``paper_reproduction`` experiment unless ``experiment=...`` is given.
 reinterpret
     Printed hazard ratios re-read the Bayesian way (``bayes_bcsm.runs.reinterpret``); the
     ``reinterpret_paper`` experiment unless ``experiment=...`` is given.
@@ -56,7 +57,7 @@ HYDRA_COMMANDS: dict[str, Command] = {
     ),
     "reproduce": Command(
         "bayes_bcsm.runs.reproduce",
-        "the paper's Tables 2-3 and Figs 1-3 (experiment=paper_reproduction by default)",
+        "the paper's Tables 2-3 and Figs 1-3; on another card KM by group, log-rank, Cox",
         config_name="reproduce",
     ),
     "reinterpret": Command(

@@ -792,7 +792,8 @@ def card_covariates(card: DatasetCard) -> frozenset[str]:
 
 
 def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
-    """When a command's default (the study's covariates) meets another card: its experiments."""
+    """When the study's covariates (an experiment written for the study) meet another card:
+    that card's experiments and covariate set."""
     if card.contract == STUDY_CONTRACT or not set(unknown) <= KNOWN_COVARIATES:
         return ""
     experiments = []
@@ -803,7 +804,8 @@ def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
     if (conf_dir() / "covariates" / f"{card.name}.yaml").is_file():
         experiments.append(f"covariates={card.name}")
     return (
-        ". These are the study's covariates (this command's default, for data=bcsm); for "
+        ". These are the study's covariates (an experiment for data=bcsm, e.g. its Table 3 "
+        "set); for "
         f"data={card.name} use {', '.join(experiments)} or covariates.names=[...] from the "
         "valid covariates above"
     )

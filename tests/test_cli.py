@@ -298,14 +298,15 @@ def test_relative_user_paths_resolve_against_the_working_directory(tmp_path, mon
 
 
 def test_the_readme_card_example_runs_with_config_dir(tmp_path):
-    """README, "Your own cohort": a 12-line card in a user config folder, used with --config-dir."""
+    """README, "Your own cohort": a 13-line card in a user config folder, used with --config-dir
+    (``fit model=cox`` here; the README's ``compare`` is ``tests/runs/test_own_cohort.py``)."""
     raw = pd.read_csv(bundled_file("gbsg2.csv"))
     pd.DataFrame(
         {
             "patient": [f"id{i}" for i in range(len(raw))],
             "followup_days": raw["time"],
             "status": raw["cens"].map({1: "dead", 0: "alive"}),
-            "therapy": raw["horTh"].map({"yes": "given", "no": "none"}),
+            "therapy": raw["horTh"],
             "age": raw["age"],
             "grade": raw["tgrade"].map({"I": "1", "II": "2", "III": "3"}),
         }
@@ -321,11 +322,12 @@ def test_the_readme_card_example_runs_with_config_dir(tmp_path):
             id_column: patient
             time_column: followup_days
             time_unit: days
+            zero_time: shift
             event_column: status
             event_values: [dead]
             censor_values: [alive]
             covariates:
-              therapy: {kind: categorical, levels: [none, given], reference: none}
+              therapy: {kind: binary, levels: ["no", "yes"], label: endocrine therapy}
               age: {kind: continuous, minimum: 18, maximum: 100, hr_per: 10, unit: years}
               grade: {kind: categorical, levels: ["1", "2", "3"], missing_codes: ["NA", "-9"]}
             """
@@ -345,7 +347,14 @@ def test_the_readme_card_example_runs_with_config_dir(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(tmp_path / "out" / "hazard_ratios.csv")
-    assert list(table["covariate"].unique()) == ["therapy[given]", "age", "grade[2]", "grade[3]"]
+    assert list(table["covariate"].unique()) == ["therapy", "age", "grade[2]", "grade[3]"]
+    assert list(table["label"].unique()) == [
+        "endocrine therapy: yes vs no",
+        "age (per 10 years)",
+        "grade: 2 vs 1",
+        "grade: 3 vs 1",
+    ]
     report = (tmp_path / "out" / "report.md").read_text()
     assert "My clinic's cohort" in report and "age per 10 years" in report
+    assert "| endocrine therapy: yes vs no | cox |" in report
     assert "Hu 2025" not in report

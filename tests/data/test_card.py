@@ -345,3 +345,11 @@ def test_a_yes_no_binary_covariate_equals_lifelines_and_names_its_present_level(
         "tgrade[III]": "grade: III vs I",
         "age": "age (per 10 years)",
     }
+
+
+def test_the_survival_coding_hint_is_given_only_for_1_and_2(tmp_path):
+    frame = _frame().astype(object)
+    frame.loc[1, "status"] = "dead"
+    text = _problems(frame, tmp_path)
+    assert "status holds yes (3 rows), no (2 rows) and dead (1 row)" in text
+    assert "give the file's own codes\n" in text and "R survival" not in text

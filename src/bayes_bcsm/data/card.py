@@ -8,7 +8,8 @@ card and returns a :class:`~bayes_bcsm.data.io.Cohort` in the package's canonica
 
 - ``time_months``: follow-up in months, converted from the card's unit (days / 30.4375,
   weeks x 7 / 30.4375, years x 12), so every model, cut point, survival horizon and axis is in
-  months whatever the file held;
+  months whatever the file held; a time of 0 follows the card's ``zero_time`` rule (shifted to
+  half the shortest positive time by default, and stated; :mod:`bayes_bcsm.data.zero_time`);
 - ``event``: 1 = event, 0 = censored, from the card's coding;
 - ``patient_id``: the card's id column, or the file's row number;
 - one column per covariate, named as in the file: binary as 0/1, categorical as an ordered
@@ -16,8 +17,10 @@ card and returns a :class:`~bayes_bcsm.data.io.Cohort` in the package's canonica
   the column is the unit its hazard ratio is reported per (e.g. age per 10 years).
 
 Every problem is reported with the file, row, patient id and column, and with the card key
-that refers to a missing column. The bundled study's 36-column contract
-(:mod:`bayes_bcsm.data.contract`) is the card with ``contract="hu2025"``.
+that refers to a missing column; event codes outside the card's coding (and the values of a
+binary column declared without levels) are first summarised by value with their counts. The
+bundled study's 36-column contract (:mod:`bayes_bcsm.data.contract`) is the card with
+``contract="hu2025"``.
 """
 
 from __future__ import annotations
@@ -371,12 +374,22 @@ def _time_months(
     return number * factor, shift
 
 
-def held_values(text: pd.Series) -> str:
+def _held_values(text: pd.Series) -> str:
     """The distinct values of a column with their counts, most frequent first:
     ``"1 (120 rows) and 2 (165 rows)"`` (an empty cell shown as ``(empty)``)."""
     counts = text.fillna("(empty)").value_counts(sort=True)
     parts = [f"{value} ({count} row{'s' if count != 1 else ''})" for value, count in counts.items()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _survival_hint(text: pd.Series) -> str:
+    """For a column holding only 1 and 2: R ``survival``'s coding (1 = censored, 2 = event)."""
+    if set(text.dropna()) <= {"1", "2"}:
+        return (
+            ", e.g. R survival's 1 = censored, 2 = event: 'data.event_values=[2]' "
+            "'data.censor_values=[1]'"
+        )
+    return ""
 
 
 def _event(values: pd.Series, card: DatasetCard, check: _Checker) -> np.ndarray:
@@ -387,11 +400,10 @@ def _event(values: pd.Series, card: DatasetCard, check: _Checker) -> np.ndarray:
     if unknown.any():
         check.problems.append(
             CohortProblem(
-                f"{card.event_column} holds {held_values(text)}; the card says event "
+                f"{card.event_column} holds {_held_values(text)}; the card says event "
                 f"{', '.join(card.event_values)} (data.event_values), censored "
                 f"{', '.join(card.censor_values)} (data.censor_values): {int(unknown.sum())} "
-                "row(s) hold neither; give the file's own codes, e.g. R survival's 1 = censored, "
-                "2 = event: 'data.event_values=[2]' 'data.censor_values=[1]'",
+                f"row(s) hold neither; give the file's own codes{_survival_hint(text)}",
                 column=card.event_column,
             )
         )
@@ -432,7 +444,7 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
     if bad.any() and spec.kind == "binary" and not spec.levels:
         check.problems.append(
             CohortProblem(
-                f"{spec.column} holds {held_values(text[known])}; a binary covariate without "
+                f"{spec.column} holds {_held_values(text[known])}; a binary covariate without "
                 "levels takes 0 and 1: declare its two values, reference (coded 0) first, e.g. "
                 f"data.covariates.{spec.column}.levels=[no, yes]",
                 column=spec.column,

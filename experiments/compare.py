@@ -1,6 +1,7 @@
 """Several variants of one experiment in one comparison report.
 
-``python experiments/compare.py experiment=bayes_vs_cox`` (what ``make run`` does), or
+``python experiments/compare.py experiment=bayes_vs_cox`` (what ``make run`` does, and the
+default without an experiment), or
 ``experiment=model_comparison`` / ``experiment=prior_sensitivity``, or your own variants:
 ``'compare.variants=["model=weibull","model=exponential prior=sceptical"]'``. The same as
 ``bayes-bcsm compare ...`` (:mod:`bayes_bcsm.cli`).

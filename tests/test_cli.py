@@ -110,9 +110,19 @@ def write_cards(folder: Path) -> None:
     (folder / "dupcards" / "data").mkdir(parents=True)
     duplicate = CARD.format(name="copy") + "  age: {kind: continuous, hr_per: 10}\n"
     (folder / "dupcards" / "data" / "dup.yaml").write_text(duplicate)
+    fortnights = CARD.format(name="copy").replace("time_unit: days", "time_unit: fortnights")
+    (folder / "mycards" / "data" / "fortnight.yaml").write_text(fortnights)
 
 
+TIME_UNIT_ERROR = (
+    "data.time_unit='fortnights': expected one of ['days', 'weeks', 'months', 'years']"
+)
+BAD_TIME_UNITS = [
+    ["fit", "--config-dir", "mycards", "data=copy", "data.time_unit=fortnights"],
+    ["fit", "--config-dir", "mycards", "data=fortnight"],
+]
 USER_ERRORS = [
+    *((args, TIME_UNIT_ERROR) for args in BAD_TIME_UNITS),
     (["fit", "sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
     (["fit", "data.path=bad.csv"], "problem(s) with the cohort data"),
     (["fit", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
@@ -178,6 +188,15 @@ def test_user_errors_print_the_message_alone(user_error_runs, args, message):
     assert message in stderr, stderr[-2000:]
     assert "Traceback" not in stderr
     assert "report:" not in stdout
+
+
+@pytest.mark.parametrize("args", BAD_TIME_UNITS)
+def test_a_bad_time_unit_is_one_line(user_error_runs, args):
+    """Issue 26: on the command line or in a card's YAML, one line (not Hydra's 6-line
+    validation error with its reference_type and object_type)."""
+    returncode, _, stderr = user_error_runs[tuple(args)]
+    assert returncode == 1
+    assert stderr.strip().splitlines() == [TIME_UNIT_ERROR]
 
 
 def test_full_error_shows_the_traceback(tmp_path):
@@ -279,14 +298,15 @@ def test_relative_user_paths_resolve_against_the_working_directory(tmp_path, mon
 
 
 def test_the_readme_card_example_runs_with_config_dir(tmp_path):
-    """README, "Your own cohort": a 12-line card in a user config folder, used with --config-dir."""
+    """README, "Your own cohort": a 13-line card in a user config folder, used with --config-dir
+    (``fit model=cox`` here; the README's ``compare`` is ``tests/runs/test_own_cohort.py``)."""
     raw = pd.read_csv(bundled_file("gbsg2.csv"))
     pd.DataFrame(
         {
             "patient": [f"id{i}" for i in range(len(raw))],
             "followup_days": raw["time"],
             "status": raw["cens"].map({1: "dead", 0: "alive"}),
-            "therapy": raw["horTh"].map({"yes": "given", "no": "none"}),
+            "therapy": raw["horTh"],
             "age": raw["age"],
             "grade": raw["tgrade"].map({"I": "1", "II": "2", "III": "3"}),
         }
@@ -302,11 +322,12 @@ def test_the_readme_card_example_runs_with_config_dir(tmp_path):
             id_column: patient
             time_column: followup_days
             time_unit: days
+            zero_time: shift
             event_column: status
             event_values: [dead]
             censor_values: [alive]
             covariates:
-              therapy: {kind: categorical, levels: [none, given], reference: none}
+              therapy: {kind: binary, levels: ["no", "yes"], label: endocrine therapy}
               age: {kind: continuous, minimum: 18, maximum: 100, hr_per: 10, unit: years}
               grade: {kind: categorical, levels: ["1", "2", "3"], missing_codes: ["NA", "-9"]}
             """
@@ -326,7 +347,14 @@ def test_the_readme_card_example_runs_with_config_dir(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(tmp_path / "out" / "hazard_ratios.csv")
-    assert list(table["covariate"].unique()) == ["therapy[given]", "age", "grade[2]", "grade[3]"]
+    assert list(table["covariate"].unique()) == ["therapy", "age", "grade[2]", "grade[3]"]
+    assert list(table["label"].unique()) == [
+        "endocrine therapy: yes vs no",
+        "age (per 10 years)",
+        "grade: 2 vs 1",
+        "grade: 3 vs 1",
+    ]
     report = (tmp_path / "out" / "report.md").read_text()
     assert "My clinic's cohort" in report and "age per 10 years" in report
+    assert "| endocrine therapy: yes vs no | cox |" in report
     assert "Hu 2025" not in report

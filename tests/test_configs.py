@@ -59,7 +59,7 @@ def test_every_group_option_composes(group):
                 "++data.covariates={age: {kind: continuous}}",
                 "covariates.names=[age]",
             ]
-        if (group, option) == ("covariates", "gbsg2"):  # the GBSG2 card's own default set
+        if group == "covariates" and option.endswith("gbsg2"):  # the GBSG2 card's own sets
             overrides.append("data=gbsg2")
         if (group, option) == ("missing", "marginalize"):
             pass  # hormone_receptor is in the default covariate set
@@ -217,15 +217,36 @@ def test_a_file_without_a_card_says_which_keys_to_give(tmp_path):
     assert str(info.value).endswith(f"use the study's card, data=bcsm data.path={study}")
 
 
-def test_the_study_covariates_on_another_card_point_to_its_experiments():
-    """``reproduce data=gbsg2``: the command's default covariates are the study's."""
+def test_reproduce_on_another_card_takes_its_covariates():
+    """Issue 26: ``reproduce data=gbsg2`` takes the card's own covariate set, not the study's
+    candidate factors (``covariates/reproduce_<card>.yaml``); a card without one takes
+    ``covariates.names`` from the command line."""
     register_configs()
     with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
-        cfg = compose(config_name="reproduce", overrides=["data=gbsg2", "reproduce.groups=[foo]"])
+        gbsg2 = compose(config_name="reproduce", overrides=["data=gbsg2"])
+        csv = compose(config_name="reproduce", overrides=["data=csv", "data.path=x.csv"])
+        study = compose(config_name="reproduce")
+    assert list(gbsg2.covariates.names) == [
+        "horTh",
+        "age",
+        "menostat",
+        "tsize",
+        "tgrade",
+        "pnodes",
+        "progrec",
+        "estrec",
+    ]
+    assert list(csv.covariates.names) == []
+    assert len(study.covariates.names) == 17 and study.covariates.mode.value == "univariate"
+
+
+def test_the_study_covariates_on_another_card_point_to_its_experiments():
+    """An experiment written for the study (its Table 3 set) on data=gbsg2."""
+    cfg = _compose(["data=gbsg2", "experiment=simulation_study"])
     with pytest.raises(ConfigError) as info:
         parse_settings(cfg)
     assert str(info.value).endswith(
-        "These are the study's covariates (this command's default, for data=bcsm); for "
+        "These are the study's covariates (an experiment for data=bcsm, e.g. its Table 3 set); for "
         "data=gbsg2 use experiment=gbsg2_bayes_vs_cox, experiment=gbsg2_reproduction, "
         "covariates=gbsg2 or covariates.names=[...] from the valid covariates above"
     )

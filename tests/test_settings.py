@@ -23,6 +23,16 @@ BAD_VALUES = [
     ("data", ["data.path=nope.csv"], "data.path=nope.csv: no such file"),
     ("data", ["data.contract=other"], "data.contract='other': expected 'hu2025' or null"),
     (
+        "data",
+        ["data=gbsg2", "data.time_unit=fortnights"],
+        "data.time_unit='fortnights': expected one of ['days', 'weeks', 'months', 'years']",
+    ),
+    (
+        "data",
+        ["data=gbsg2", "data.zero_time=drop"],
+        "data.zero_time='drop': expected one of ['shift', 'refuse']",
+    ),
+    (
         "covariates",
         ["covariates.names=[shoe_size]"],
         "covariates.names: ['shoe_size'] not covariates of the dataset card 'bcsm'",

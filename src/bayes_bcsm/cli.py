@@ -5,10 +5,13 @@ Commands
 fit
     One model fit and its report (``bayes_bcsm.runs.fit``).
 compare
-    Several variants in one comparison report (``bayes_bcsm.runs.compare``).
+    Several variants in one comparison report (``bayes_bcsm.runs.compare``); the
+    ``bayes_vs_cox`` experiment (Weibull and piecewise beside Cox and Firth, on any card) unless
+    ``experiment=...`` is given.
 reproduce
-    The paper's Tables 2-3 and Figs 1-3 (``bayes_bcsm.runs.reproduce``); the
-    ``paper_reproduction`` experiment unless ``experiment=...`` is given.
+    The paper's Tables 2-3 and Figs 1-3 (``bayes_bcsm.runs.reproduce``); on another card,
+    Kaplan-Meier by each binary and categorical covariate, log-rank tests and a Cox model of
+    its covariates; the ``paper_reproduction`` experiment unless ``experiment=...`` is given.
 reinterpret
     Printed hazard ratios re-read the Bayesian way (``bayes_bcsm.runs.reinterpret``); the
     ``reinterpret_paper`` experiment unless ``experiment=...`` is given.
@@ -47,10 +50,14 @@ class Command:
 
 HYDRA_COMMANDS: dict[str, Command] = {
     "fit": Command("bayes_bcsm.runs.fit", "one model fit and its report"),
-    "compare": Command("bayes_bcsm.runs.compare", "several variants in one comparison report"),
+    "compare": Command(
+        "bayes_bcsm.runs.compare",
+        "Bayesian Weibull and piecewise beside Cox and Firth (experiment=bayes_vs_cox by default)",
+        config_name="compare",
+    ),
     "reproduce": Command(
         "bayes_bcsm.runs.reproduce",
-        "the paper's Tables 2-3 and Figs 1-3 (experiment=paper_reproduction by default)",
+        "the paper's Tables 2-3 and Figs 1-3; on another card KM by group, log-rank, Cox",
         config_name="reproduce",
     ),
     "reinterpret": Command(

@@ -32,6 +32,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_file_message
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
@@ -51,15 +52,6 @@ BUNDLED_COHORT = bundled_cohort()
 
 class ConfigError(BayesBcsmUserError, ValueError):
     """A configuration that cannot run; the message names the key and what was expected."""
-
-
-class TimeUnit(Enum):
-    """Units a dataset card may declare for its time column."""
-
-    days = "days"
-    weeks = "weeks"
-    months = "months"
-    years = "years"
 
 
 class ModelFamily(Enum):
@@ -130,6 +122,9 @@ class DataConfig:
 
     ``path`` (relative to where the command runs) or ``bundled`` (a file shipped in the
     package) names the file; with ``contract=hu2025`` and neither, the bundled reconstruction.
+    ``time_unit`` (days, weeks, months, years) and ``zero_time`` (``shift`` or ``refuse``, see
+    :mod:`bayes_bcsm.data.zero_time`) are checked by the card's own rule
+    (:func:`~bayes_bcsm.data.card.card_from_mapping`), so a bad value is one line naming the key.
     """
 
     name: str = MISSING
@@ -140,7 +135,8 @@ class DataConfig:
     study: bool = False
     id_column: str | None = None
     time_column: str = "time_months"
-    time_unit: TimeUnit = TimeUnit.months
+    time_unit: str = "months"
+    zero_time: str = DEFAULT_ZERO_TIME
     event_column: str = "event"
     event_values: list[str] = field(default_factory=lambda: ["1"])
     censor_values: list[str] = field(default_factory=lambda: ["0"])
@@ -796,7 +792,8 @@ def card_covariates(card: DatasetCard) -> frozenset[str]:
 
 
 def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
-    """When a command's default (the study's covariates) meets another card: its experiments."""
+    """When the study's covariates (an experiment written for the study) meet another card:
+    that card's experiments and covariate set."""
     if card.contract == STUDY_CONTRACT or not set(unknown) <= KNOWN_COVARIATES:
         return ""
     experiments = []
@@ -807,7 +804,8 @@ def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
     if (conf_dir() / "covariates" / f"{card.name}.yaml").is_file():
         experiments.append(f"covariates={card.name}")
     return (
-        ". These are the study's covariates (this command's default, for data=bcsm); for "
+        ". These are the study's covariates (an experiment for data=bcsm, e.g. its Table 3 "
+        "set); for "
         f"data={card.name} use {', '.join(experiments)} or covariates.names=[...] from the "
         "valid covariates above"
     )

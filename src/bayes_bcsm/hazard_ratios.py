@@ -2,10 +2,13 @@
 
 Every table has the columns :data:`HR_COLUMNS`, one row per covariate (design column) and
 source; hazard ratios are per natural unit of the covariate (binary: yes vs no; categorical:
-level vs reference; continuous: one unit of its column, e.g. one year of age).
+level vs reference; continuous: one unit of its column, e.g. one year of age). The ``label``
+column says so in the dataset card's words (:func:`with_labels`), and reports show it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -15,6 +18,7 @@ from bayes_bcsm.study import TABLE3_FACTORS, Targets
 
 HR_COLUMNS: tuple[str, ...] = (
     "covariate",  # design column, e.g. "hormone_receptor[positive]"
+    "label",  # what it compares, e.g. "chemotherapy: yes vs no" (default: the design column)
     "model",  # source: "published (Hu 2025)", "cox", "firth", "weibull", ...
     "estimate",  # hazard ratio (posterior median for Bayesian models)
     "lower",  # interval on the HR scale
@@ -32,7 +36,21 @@ PUBLISHED = "published (Hu 2025)"
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(HR_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(HR_COLUMNS))
+    return frame.assign(label=frame["label"].fillna(frame["covariate"]))
+
+
+def row_labels(table: pd.DataFrame) -> dict[str, str]:
+    """Design column -> its row label in a hazard-ratio table (the column itself when the
+    table has no ``label``)."""
+    return dict(zip(table["covariate"], table.get("label", table["covariate"]), strict=True))
+
+
+def with_labels(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """``table`` with each row's ``label`` taken from ``labels`` (design column -> label, e.g.
+    :func:`bayes_bcsm.data.labels.covariate_labels`); other rows keep theirs."""
+    mapped = table["covariate"].map(dict(labels))
+    return table.assign(label=mapped.fillna(table["label"]))
 
 
 def cox_rows(result: CoxResult, model: str = "cox") -> pd.DataFrame:
@@ -213,7 +231,8 @@ def agreement(table: pd.DataFrame, reference: str, others: list[str]) -> pd.Data
 
 
 def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
-    """Wide view for reports: one row per covariate, ``HR (lower-upper)`` per source.
+    """Wide view for reports: one row per covariate (its ``label``), ``HR (lower-upper)`` per
+    source.
 
     Bayesian columns add ``P(HR<1)``; frequentist ones add ``P``.
     """
@@ -232,4 +251,4 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide[[m for m in order if m in wide.columns]]
     wide = wide.reindex(list(dict.fromkeys(table["covariate"]))).fillna("")
     wide.columns.name = None
-    return wide.reset_index()
+    return wide.rename(index=row_labels(table)).reset_index()

@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.data import build_design, check_estimable
+from bayes_bcsm.data.card import DatasetCard
+from bayes_bcsm.data.labels import covariate_labels
 from bayes_bcsm.frequentist import cox_ph_design, kaplan_meier, logrank_test
-from bayes_bcsm.hazard_ratios import cox_rows
+from bayes_bcsm.hazard_ratios import cox_rows, with_labels
 from bayes_bcsm.paper import KaplanMeierFigure
 
 
@@ -49,6 +51,7 @@ def cohort_tables(
     groups: Sequence[str],
     covariates: Sequence[str],
     reference: dict[str, str] | None = None,
+    card: DatasetCard | None = None,
 ) -> CohortTables:
     """Kaplan-Meier and log-rank by each of ``groups``; Cox on ``covariates``.
 
@@ -63,6 +66,10 @@ def cohort_tables(
         Covariates of the Cox model (complete cases).
     reference : dict, optional
         Reference levels of categorical covariates.
+    card : DatasetCard, optional
+        The dataset card: a binary group's curves are named by its levels (``chemo = yes``,
+        not ``chemo = 1``) and the Cox rows labelled in its words
+        (:func:`bayes_bcsm.data.labels.covariate_labels`).
 
     Raises
     ------
@@ -75,8 +82,9 @@ def cohort_tables(
     km_rows, tests, figures = [], [], []
     for column in groups:
         known = frame[frame[column].notna()]
-        labels = known[column].astype(str)
-        levels = list(dict.fromkeys(str(v) for v in _levels(known[column])))
+        named = _named_levels(known[column], card)
+        labels = named.astype(str)
+        levels = list(dict.fromkeys(str(v) for v in _levels(named)))
         curves = {}
         for level in levels:
             part = known[labels == level]
@@ -116,13 +124,27 @@ def cohort_tables(
             )
         )
     cox = cox_ph_design(design)
+    hazard_ratios = cox_rows(cox, "cox")
+    if card is not None:
+        hazard_ratios = with_labels(hazard_ratios, covariate_labels(design.terms, card))
     return CohortTables(
         pd.DataFrame(km_rows),
         pd.DataFrame(tests),
-        cox_rows(cox, "cox"),
+        hazard_ratios,
         tuple(figures),
         tuple(cox.warnings),
     )
+
+
+def _named_levels(values: pd.Series, card: DatasetCard | None) -> pd.Series:
+    """A binary covariate of ``card`` (coded 0/1) as its level names, reference first; any
+    other column as it is."""
+    described = {spec.column: spec for spec in card.covariates} if card is not None else {}
+    spec = described.get(str(values.name))
+    if spec is None or spec.kind != "binary":
+        return values
+    names = values.map(lambda code: spec.coded_levels[int(code)])
+    return pd.Series(pd.Categorical(names, categories=list(spec.coded_levels)), index=values.index)
 
 
 def _levels(values: pd.Series) -> list:

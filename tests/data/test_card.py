@@ -80,8 +80,8 @@ def test_missing_columns_are_named_with_their_card_key(tmp_path):
     ("column", "value", "message"),
     [
         ("status", "maybe", "expected an event code ['yes'] or a censoring code ['no']"),
-        ("days", "-3", "expected a time in days > 0"),
-        ("days", "1e308", "expected a time in days > 0 and <= 36525"),
+        ("days", "-3", "expected a time in days >= 0"),
+        ("days", "1e308", "expected a time in days >= 0 and <= 36525"),
         ("hormones", "yes", "expected one of ['none', 'given']"),
         ("grade", "4", "expected one of ['1', '2', '3']"),
         ("age_years", "150", "expected a number in [18, 100]"),
@@ -215,3 +215,141 @@ def test_the_follow_up_is_stated_in_both_units_and_implausible_scales_warned(
     text = validate_with_card(card, frame.astype(str), "gbsg2").accounting.describe()
     assert expected in text
     assert ("WARNING" in text) == ("WARNING" in expected)
+
+
+def _gbsg2_with_zero_times() -> pd.DataFrame:
+    """GBSG2 with the times of its first 5 rows set to 0 (as flchain's deaths at day 0)."""
+    raw = pd.read_csv(GBSG2)
+    raw.loc[:4, "time"] = 0
+    return raw
+
+
+def test_zero_times_are_shifted_below_every_other_time_and_stated():
+    """``data.zero_time=shift`` (the default): times of 0 become half the shortest positive
+    time (8 days in GBSG2, so 4 days), the statement gives the size, unit and the patients
+    touched, and the Cox estimate is the one R's coxph / lifelines give on the file with its
+    zeros (the order of the times is unchanged). Oracle: lifelines' ``CoxPHFitter`` (Efron ties,
+    as ours) on the unshifted file; the two maxima agree to the solvers' convergence."""
+    raw = _gbsg2_with_zero_times()
+    events = int(raw.loc[:4, "cens"].sum())
+    card = card_from_mapping("g", _gbsg2_card(covariates={"age": {"kind": "continuous"}}))
+    cohort = validate_with_card(card, raw.astype(str), "gbsg2")
+    months = cohort.frame["time_months"].to_numpy()
+    np.testing.assert_allclose(months[:5], 4 * 12 / 365.25)
+    assert months[:5].max() < months[5:].min()
+    statement = (
+        f"data.zero_time=shift: 5 patient(s) with a follow-up time of 0 days ({events} event(s)) "
+        "moved to 4 days, half the shortest positive time (8 days)"
+    )
+    assert statement in cohort.accounting.describe()
+    ours = cox_ph(cohort.frame, "time_months", "event", ["age"]).hazard_ratio[0]
+    oracle = CoxPHFitter().fit(raw[["time", "cens", "age"]], "time", "cens").hazard_ratios_["age"]
+    assert ours == pytest.approx(oracle, abs=1e-6)
+
+
+def test_zero_times_are_refused_with_the_rule_named_when_the_card_says_refuse():
+    raw = _gbsg2_with_zero_times()
+    card = card_from_mapping(
+        "g", _gbsg2_card(zero_time="refuse", covariates={"age": {"kind": "continuous"}})
+    )
+    with pytest.raises(CohortValidationError) as info:
+        validate_with_card(card, raw.astype(str), "gbsg2", first_line=2)
+    text = str(info.value)
+    assert "5 problem(s)" in text
+    assert (
+        "row 2, patient_id 'row 2', column 'time': found a time of 0 days: data.zero_time=refuse "
+        "refuses times of 0 (as R's survreg); data.zero_time=shift moves them to half the "
+        "shortest positive time"
+    ) in text
+
+
+def test_a_negative_time_is_refused_under_either_rule(tmp_path):
+    frame = _frame().astype(object)
+    frame.loc[1, "days"] = "-1"
+    for rule, expected in (("shift", ">= 0"), ("refuse", "> 0")):
+        text = _problems(frame, tmp_path, CARD | {"zero_time": rule})
+        assert f"found '-1', expected a time in days {expected} and <= 36525" in text
+
+
+def test_an_unknown_zero_time_rule_is_refused_by_its_key():
+    with pytest.raises(ValueError, match=r"data\.zero_time='drop': expected one of"):
+        card_from_mapping("mine", CARD | {"zero_time": "drop"})
+
+
+def test_event_codes_are_summarised_by_value_before_the_row_list(tmp_path):
+    """R's lung data code status 1 = censored, 2 = dead; a card saying event 1, censored 0
+    meets 165 rows of 2 (more than the 20 rows listed): the first line counts each value."""
+    n = 228
+    status = ["2"] * 165 + ["1"] * 63
+    frame = pd.DataFrame({"time": np.arange(1, n + 1), "status": status, "age": 60})
+    card = {
+        "time_column": "time",
+        "time_unit": "days",
+        "event_column": "status",
+        "covariates": {"age": {"kind": "continuous"}},
+    }
+    text = _problems(frame, tmp_path, card)
+    lines = text.splitlines()
+    assert lines[0].endswith(
+        ": 166 problem(s) with the cohort data (see data/README.md for the contract):"
+    )
+    assert lines[1] == (
+        "  - column 'status': status holds 2 (165 rows) and 1 (63 rows); the card says event 1 "
+        "(data.event_values), censored 0 (data.censor_values): 165 row(s) hold neither; give "
+        "the file's own codes, e.g. R survival's 1 = censored, 2 = event: "
+        "'data.event_values=[2]' 'data.censor_values=[1]'"
+    )
+    assert lines[2] == (
+        "  - row 2, patient_id 'row 2', column 'status': found '2', expected an event code ['1'] "
+        "or a censoring code ['0']"
+    )
+    assert lines[-1] == "  ... and 146 more"
+
+
+def test_a_yes_no_column_declared_binary_without_levels_says_how_to_declare_them(tmp_path):
+    frame = _frame().assign(hormones=["no", "yes"] * 3)
+    card = CARD | {"covariates": {"hormones": {"kind": "binary"}}}
+    text = _problems(frame, tmp_path, card)
+    assert (
+        "column 'hormones': hormones holds no (3 rows) and yes (3 rows); a binary covariate "
+        "without levels takes 0 and 1: declare its two values, reference (coded 0) first, e.g. "
+        "data.covariates.hormones.levels=[no, yes]"
+    ) in text.splitlines()[1]
+
+
+def test_a_yes_no_binary_covariate_equals_lifelines_and_names_its_present_level():
+    """``kind: binary, levels: [no, yes]`` on GBSG2's horTh: coded yes = 1, no = 0 (the first
+    level is the reference), so the HR is lifelines' on that coding (Efron ties, as ours), and
+    the row label names both levels."""
+    from bayes_bcsm.data import build_design
+    from bayes_bcsm.data.labels import covariate_labels
+
+    covariates = {
+        "horTh": {"kind": "binary", "levels": ["no", "yes"], "label": "hormone therapy"},
+        "tgrade": {"kind": "categorical", "levels": ["I", "II", "III"], "label": "grade"},
+        "age": {"kind": "continuous", "hr_per": 10, "unit": "years"},
+    }
+    card = card_from_mapping("g", _gbsg2_card(covariates=covariates))
+    cohort = load_with_card(card, GBSG2)
+    ours = cox_ph(cohort.frame, "time_months", "event", ["horTh"]).hazard_ratio[0]
+    raw = pd.read_csv(GBSG2)
+    recoded = pd.DataFrame(
+        {"time": raw["time"], "cens": raw["cens"], "horTh": (raw["horTh"] == "yes").astype(float)}
+    )
+    oracle = CoxPHFitter().fit(recoded, "time", "cens").hazard_ratios_["horTh"]
+    assert ours == pytest.approx(oracle, abs=1e-5)
+    design = build_design(cohort.frame, ["horTh", "tgrade", "age"])
+    assert covariate_labels(design.terms, card) == {
+        "horTh": "hormone therapy: yes vs no",
+        "tgrade[II]": "grade: II vs I",
+        "tgrade[III]": "grade: III vs I",
+        "age": "age (per 10 years)",
+    }
+
+
+def test_the_survival_coding_hint_is_given_only_for_1_and_2(tmp_path):
+    frame = _frame().astype(object)
+    frame.loc[1, "status"] = "dead"
+    text = _problems(frame, tmp_path)
+    assert "status holds yes (3 rows), no (2 rows) and dead (1 row)" in text
+    assert "give the file's own codes\n" in text and "R survival" not in text

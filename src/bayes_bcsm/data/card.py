@@ -8,7 +8,8 @@ card and returns a :class:`~bayes_bcsm.data.io.Cohort` in the package's canonica
 
 - ``time_months``: follow-up in months, converted from the card's unit (days / 30.4375,
   weeks x 7 / 30.4375, years x 12), so every model, cut point, survival horizon and axis is in
-  months whatever the file held;
+  months whatever the file held; a time of 0 follows the card's ``zero_time`` rule (shifted to
+  half the shortest positive time by default, and stated; :mod:`bayes_bcsm.data.zero_time`);
 - ``event``: 1 = event, 0 = censored, from the card's coding;
 - ``patient_id``: the card's id column, or the file's row number;
 - one column per covariate, named as in the file: binary as 0/1, categorical as an ordered
@@ -16,8 +17,10 @@ card and returns a :class:`~bayes_bcsm.data.io.Cohort` in the package's canonica
   the column is the unit its hazard ratio is reported per (e.g. age per 10 years).
 
 Every problem is reported with the file, row, patient id and column, and with the card key
-that refers to a missing column. The bundled study's 36-column contract
-(:mod:`bayes_bcsm.data.contract`) is the card with ``contract="hu2025"``.
+that refers to a missing column; event codes outside the card's coding (and the values of a
+binary column declared without levels) are first summarised by value with their counts. The
+bundled study's 36-column contract (:mod:`bayes_bcsm.data.contract`) is the card with
+``contract="hu2025"``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ from bayes_bcsm.data.io import (
     check_readable,
     file_columns,
     read_csv_text,
+)
+from bayes_bcsm.data.zero_time import (
+    DEFAULT_ZERO_TIME,
+    ZERO_TIME_RULES,
+    ZeroTimeShift,
+    refusal,
+    shift_zero_times,
 )
 
 CovariateKind = Literal["binary", "categorical", "continuous"]
@@ -127,6 +137,8 @@ class DatasetCard:
         The data are (or follow) the paper's study: reports show the published rows.
     time_label : str
         x-axis label of survival plots (its unit is months, see the module docstring).
+    zero_time : {"shift", "refuse"}
+        What a follow-up time of 0 becomes (:mod:`bayes_bcsm.data.zero_time`).
     """
 
     name: str
@@ -141,6 +153,7 @@ class DatasetCard:
     contract: str | None = None
     study: bool = False
     time_label: str = "Months"
+    zero_time: str = DEFAULT_ZERO_TIME
 
     def covariate(self, column: str) -> CovariateSpec:
         """The spec of one covariate (KeyError naming the card's covariates otherwise)."""
@@ -266,8 +279,9 @@ def validate_with_card(
     frame = pd.DataFrame({"patient_id": ids.astype("string")})
     if card.id_column:
         _check_ids(ids, check, card.id_column)
-    frame["time_months"] = _time_months(raw[card.time_column], card, check)
-    frame["event"] = _event(raw[card.event_column], card, check)
+    event = _event(raw[card.event_column], card, check)
+    frame["time_months"], shift = _time_months(raw[card.time_column], event, card, check)
+    frame["event"] = event
     for spec in card.covariates:
         frame[spec.column] = _covariate(raw[spec.column], spec, check)
     if check.problems:
@@ -283,6 +297,8 @@ def validate_with_card(
     notes = []
     if card.time_unit != "months":
         notes.append(f"times converted from {card.time_unit} to months")
+    if shift is not None:
+        notes.append(shift.describe())
     missing_counts = {
         c.column: int(frame[c.column].isna().sum())
         for c in card.covariates
@@ -331,30 +347,68 @@ def _check_ids(ids: pd.Series, check: _Checker, column: str) -> None:
     )
 
 
-def _time_months(values: pd.Series, card: DatasetCard, check: _Checker) -> np.ndarray:
+def _time_months(
+    values: pd.Series, event: np.ndarray, card: DatasetCard, check: _Checker
+) -> tuple[np.ndarray, ZeroTimeShift | None]:
+    """The times in months, with times of 0 treated by the card's rule (``zero_time``)."""
     factor = MONTHS_PER_UNIT[card.time_unit]
     text = _text(values)
     number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    months = number * factor
-    bad = ~np.isfinite(months) | (months <= 0) | (months > MAX_PLAUSIBLE_TIME_MONTHS)
+    bad = ~np.isfinite(number) | (number < 0) | (number * factor > MAX_PLAUSIBLE_TIME_MONTHS)
     limit = MAX_PLAUSIBLE_TIME_MONTHS / factor
+    lowest = ">= 0" if card.zero_time == "shift" else "> 0"
     check.add(
         np.flatnonzero(bad),
         card.time_column,
         lambda i: (
-            f"found {text.iloc[i]!r}, expected a time in {card.time_unit} > 0 and "
+            f"found {text.iloc[i]!r}, expected a time in {card.time_unit} {lowest} and "
             f"<= {limit:g} (100 years)"
         ),
     )
-    return months
+    number = np.where(bad, np.nan, number)
+    if card.zero_time == "refuse":
+        zero = np.flatnonzero(number == 0)
+        check.add(zero, card.time_column, lambda i: refusal(card.time_unit))
+        return number * factor, None
+    number, shift = shift_zero_times(number, event, card.time_unit)
+    return number * factor, shift
+
+
+def _held_values(text: pd.Series) -> str:
+    """The distinct values of a column with their counts, most frequent first:
+    ``"1 (120 rows) and 2 (165 rows)"`` (an empty cell shown as ``(empty)``)."""
+    counts = text.fillna("(empty)").value_counts(sort=True)
+    parts = [f"{value} ({count} row{'s' if count != 1 else ''})" for value, count in counts.items()]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _survival_hint(text: pd.Series) -> str:
+    """For a column holding only 1 and 2: R ``survival``'s coding (1 = censored, 2 = event)."""
+    if set(text.dropna()) <= {"1", "2"}:
+        return (
+            ", e.g. R survival's 1 = censored, 2 = event: 'data.event_values=[2]' "
+            "'data.censor_values=[1]'"
+        )
+    return ""
 
 
 def _event(values: pd.Series, card: DatasetCard, check: _Checker) -> np.ndarray:
     text = _text(values)
     event = text.isin(card.event_values).to_numpy()
     censored = text.isin(card.censor_values).to_numpy()
+    unknown = ~event & ~censored
+    if unknown.any():
+        check.problems.append(
+            CohortProblem(
+                f"{card.event_column} holds {_held_values(text)}; the card says event "
+                f"{', '.join(card.event_values)} (data.event_values), censored "
+                f"{', '.join(card.censor_values)} (data.censor_values): {int(unknown.sum())} "
+                f"row(s) hold neither; give the file's own codes{_survival_hint(text)}",
+                column=card.event_column,
+            )
+        )
     check.add(
-        np.flatnonzero(~event & ~censored),
+        np.flatnonzero(unknown),
         card.event_column,
         lambda i: (
             f"found {text.iloc[i]!r}, expected an event code {list(card.event_values)} "
@@ -387,6 +441,15 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
         return pd.Series(np.where(known & ~bad, number / spec.hr_per, np.nan))
     levels = spec.levels or (("0", "1") if spec.kind == "binary" else ())
     bad = known & ~text.isin(levels).to_numpy()
+    if bad.any() and spec.kind == "binary" and not spec.levels:
+        check.problems.append(
+            CohortProblem(
+                f"{spec.column} holds {_held_values(text[known])}; a binary covariate without "
+                "levels takes 0 and 1: declare its two values, reference (coded 0) first, e.g. "
+                f"data.covariates.{spec.column}.levels=[no, yes]",
+                column=spec.column,
+            )
+        )
     check.add(
         np.flatnonzero(bad),
         spec.column,
@@ -431,12 +494,15 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
     Raises
     ------
     ValueError
-        Naming the key for an unknown time unit, a covariate kind, binary levels that are not
-        two, a reference that is not a level, or ``hr_per`` <= 0.
+        Naming the key for an unknown time unit or zero-time rule, a covariate kind, binary
+        levels that are not two, a reference that is not a level, or ``hr_per`` <= 0.
     """
     unit = str(mapping.get("time_unit", "months"))
     if unit not in MONTHS_PER_UNIT:
         raise ValueError(f"data.time_unit={unit!r}: expected one of {list(MONTHS_PER_UNIT)}")
+    zero_time = str(mapping.get("zero_time") or DEFAULT_ZERO_TIME)
+    if zero_time not in ZERO_TIME_RULES:
+        raise ValueError(f"data.zero_time={zero_time!r}: expected one of {list(ZERO_TIME_RULES)}")
     covariates = []
     for column, raw in (mapping.get("covariates") or {}).items():
         where = f"data.covariates.{column}"
@@ -488,4 +554,5 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
         contract=mapping.get("contract"),
         study=bool(mapping.get("study", False)),
         time_label=str(mapping.get("time_label") or "Months"),
+        zero_time=zero_time,
     )

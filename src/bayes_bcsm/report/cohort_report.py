@@ -36,7 +36,9 @@ def write_cohort_report(
         "Efron ties, Wald 95% CIs, per natural unit of each covariate (see the units above).",
         "",
         markdown_table(
-            tables.hazard_ratios[["covariate", "estimate", "lower", "upper", "p_value", "n_used"]]
+            tables.hazard_ratios.assign(covariate=tables.hazard_ratios["label"])[
+                ["covariate", "estimate", "lower", "upper", "p_value", "n_used"]
+            ]
         ),
         "",
     ]

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bayes_bcsm.atomic import atomic_path
-from bayes_bcsm.hazard_ratios import PUBLISHED, side_by_side, summary_level_label
+from bayes_bcsm.hazard_ratios import PUBLISHED, row_labels, side_by_side, summary_level_label
 from bayes_bcsm.report.fit_report import model_statement, percent
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
@@ -116,9 +116,10 @@ def write_compare_report(
         inputs,
     )
     if len({v.design.columns for v in comparison.variants}) == 1:
+        labels = row_labels(first.hazard_ratios)
         lines += [
-            f"Covariates: {', '.join(first.design.columns)}. Cox and Firth baselines: "
-            f"{first.design.rows.describe()}, {first.design.n_events} events.",
+            f"Covariates: {', '.join(labels[c] for c in first.design.columns)}. Cox and Firth "
+            f"baselines: {first.design.rows.describe()}, {first.design.n_events} events.",
             "",
         ]
     else:

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
+from bayes_bcsm.hazard_ratios import row_labels
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.results import CURVE_TIMES_MONTHS
@@ -21,14 +22,16 @@ if TYPE_CHECKING:
 
 
 def plot_posterior_survival(variant: VariantFit) -> Figure:
-    """Posterior median S(t) with 95 % bands: reference profile and each covariate switched on."""
+    """Posterior median S(t) with 95 % bands: reference profile and each covariate switched on
+    (each curve named by what it compares, e.g. ``"chemotherapy: yes vs no"``)."""
     curves = variant.survival_curves
+    labels = row_labels(variant.hazard_ratios)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name in curves["profile"].values:
         da = curves.sel(profile=name)
         median = da.median(("chain", "draw")).values
         lo, hi = da.quantile([0.025, 0.975], dim=("chain", "draw")).values
-        (line,) = ax.plot(CURVE_TIMES_MONTHS, median, label=str(name))
+        (line,) = ax.plot(CURVE_TIMES_MONTHS, median, label=labels.get(str(name), str(name)))
         ax.fill_between(CURVE_TIMES_MONTHS, lo, hi, alpha=0.12, color=line.get_color())
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(variant.time_label)
@@ -79,7 +82,8 @@ def diagnostics_table(variant: VariantFit) -> pd.DataFrame:
 
 
 def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
-    """The columns of a hazard-ratio table that a reader needs."""
+    """The columns of a hazard-ratio table that a reader needs, each covariate shown by its
+    ``label`` (what it compares, e.g. ``"chemotherapy: yes vs no"``)."""
     columns = [
         "covariate",
         "model",
@@ -92,7 +96,7 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
         "n_used",
         "n_events",
     ]
-    return hazard_ratios[columns]
+    return hazard_ratios.assign(covariate=hazard_ratios["label"])[columns]
 
 
 def percent(prob: float) -> str:

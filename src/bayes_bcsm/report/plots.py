@@ -11,6 +11,7 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
+from bayes_bcsm.hazard_ratios import row_labels
 
 
 def plot_km_curves(
@@ -66,7 +67,8 @@ def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log sc
     Parameters
     ----------
     hazard_ratios : DataFrame
-        Columns ``covariate``, ``model``, ``estimate``, ``lower``, ``upper`` (HR scale).
+        Columns ``covariate``, ``model``, ``estimate``, ``lower``, ``upper`` (HR scale), and
+        optionally ``label`` (each covariate's axis label, e.g. ``"chemotherapy: yes vs no"``).
         Rows with a missing interval are drawn as points.
     title : str
         Axes title.
@@ -91,7 +93,8 @@ def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log sc
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_yticks(np.arange(len(covariates)) + step * (len(models) - 1) / 2)
-    ax.set_yticklabels(covariates)
+    labels = row_labels(frame)
+    ax.set_yticklabels([labels[c] for c in covariates])
     ax.invert_yaxis()
     ax.set_xlabel("Hazard ratio")
     ax.set_title(title)

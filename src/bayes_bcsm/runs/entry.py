@@ -265,8 +265,8 @@ def hydra_entry(
     run : callable
         ``run(cfg, output_dir)``; its return value is ignored.
     config_name : str
-        The primary config in ``bayes_bcsm/conf`` (``config``; ``reproduce`` selects the
-        ``paper_reproduction`` experiment by default).
+        The primary config in ``bayes_bcsm/conf`` (``config``; ``compare`` selects the
+        ``bayes_vs_cox`` experiment by default, ``reproduce`` the ``paper_reproduction`` one).
 
     Returns
     -------

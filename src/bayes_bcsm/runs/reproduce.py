@@ -55,7 +55,9 @@ def _cohort_tables(settings: RunSettings, inputs: RunInputs) -> CohortTables:
     groups = list(settings.reproduce_groups) or [
         c.column for c in inputs.card.covariates if c.kind != "continuous" and c.column in names
     ]
-    tables = cohort_tables(inputs.frame, groups, names, dict(settings.covariates.reference))
+    tables = cohort_tables(
+        inputs.frame, groups, names, dict(settings.covariates.reference), inputs.card
+    )
     out = inputs.output_dir
     write_csv_atomic(tables.km, out / "km_by_group.csv", index=False)
     write_csv_atomic(tables.logrank, out / "logrank.csv", index=False)

@@ -17,8 +17,9 @@ import pandas as pd
 from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
 from bayes_bcsm.config import ConfigError
 from bayes_bcsm.data import Design, build_design, check_estimable
+from bayes_bcsm.data.labels import covariate_labels
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
-from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows
+from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows, with_labels
 from bayes_bcsm.inference.diagnostics import check_convergence
 from bayes_bcsm.inference.loo import loo_summary, psis_loo
 from bayes_bcsm.inference.predictive import (
@@ -133,6 +134,7 @@ def fit_variant(
         cox_rows(cox, "cox"),
         cox_rows(firth, "firth"),
     ]
+    labels = covariate_labels(design.terms, inputs.card)
     baselines = {
         "label": label,
         "family": family,
@@ -143,9 +145,9 @@ def fit_variant(
     }
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        write_csv_atomic(_stack(tables), folder / "hazard_ratios.csv", index=False)
+        write_csv_atomic(_stack(tables, labels), folder / "hazard_ratios.csv", index=False)
     if not settings.model.bayesian:
-        return VariantFit(**baselines, hazard_ratios=_stack(tables))
+        return VariantFit(**baselines, hazard_ratios=_stack(tables, labels))
 
     if settings.missing.marginalize:
         model_design = build_design_with_missing(
@@ -175,7 +177,7 @@ def fit_variant(
         **baselines,
         fit=fit,
         diagnostics=diagnostics,
-        hazard_ratios=_stack(tables),
+        hazard_ratios=_stack(tables, labels),
         survival=survival,
         predictive=predictive,
         loo=loo,
@@ -184,9 +186,11 @@ def fit_variant(
     )
 
 
-def _stack(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate hazard-ratio tables, skipping empty ones (e.g. no published row applies)."""
-    return pd.concat([t for t in tables if t is not None and len(t)], ignore_index=True)
+def _stack(tables: list[pd.DataFrame], labels: dict[str, str]) -> pd.DataFrame:
+    """Concatenate hazard-ratio tables, skipping empty ones (e.g. no published row applies),
+    each row labelled with what it compares (``labels``: design column -> label)."""
+    table = pd.concat([t for t in tables if t is not None and len(t)], ignore_index=True)
+    return with_labels(table, labels)
 
 
 def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> dict[str, Path]:

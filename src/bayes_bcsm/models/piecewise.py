@@ -24,7 +24,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayes_bcsm.data.design import Design
-from bayes_bcsm.models.base import SurvivalModel, assemble, covariate_prior
+from bayes_bcsm.models.base import SurvivalModel, assemble, covariate_prior, row_dim
 from bayes_bcsm.models.likelihood import (
     exposure_matrix,
     interval_onehot,
@@ -151,9 +151,10 @@ def piecewise_model(
         )
 
     labels = interval_labels(cuts)
+    dims = (row_dim(base), "interval")
     extra_data = {
-        "exposure": (exposure_matrix(base.time, cuts), ("patient", "interval")),
-        "interval_onehot": (interval_onehot(base.time, cuts), ("patient", "interval")),
+        "exposure": (exposure_matrix(base.time, cuts, base.entry), dims),
+        "interval_onehot": (interval_onehot(base.time, cuts), dims),
     }
     coords: dict[str, Any] = {"interval": labels}
     if n_int > 1:

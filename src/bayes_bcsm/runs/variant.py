@@ -169,7 +169,10 @@ def fit_variant(
     tables.append(posterior_rows(hr, hr_label or label))
     profiles = one_at_a_time_profiles(survival_model)
     survival = survival_summary(fit, profiles)
-    predictive = posterior_predictive(fit, seed=settings.seed)
+    # event times drawn from time 0 do not compare with follow-up that starts later
+    predictive = (
+        None if survival_model.delayed_entry else posterior_predictive(fit, seed=settings.seed)
+    )
     loo = psis_loo(fit.idata)
     return VariantFit(
         **baselines,
@@ -200,7 +203,8 @@ def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> d
     if variant.fit is None:
         return paths
     idata = variant.fit.idata.copy()
-    idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
+    if variant.predictive is not None:
+        idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
     paths["posterior"] = folder / "posterior.nc"
     write_netcdf_atomic(idata, paths["posterior"])
     paths["summary"] = folder / "summary.csv"

@@ -122,6 +122,22 @@ class CovariateCardConfig:
     maximum: float | None = None
     hr_per: float = 1.0
     unit: str | None = None
+    time_varying: bool = False
+
+
+@dataclass
+class ExposureStartConfig:
+    """A 0/1 exposure that starts at a per-patient time (``bayes_bcsm.data.card.ExposureSpec``)."""
+
+    start_column: str = MISSING
+    label: str | None = None
+
+
+class ExposureCoding(Enum):
+    """How time-varying covariates enter: as such, or the naive 'ever exposed' coding."""
+
+    time_dependent = "time_dependent"
+    ever = "ever"
 
 
 @dataclass
@@ -130,6 +146,9 @@ class DataConfig:
 
     ``path`` (relative to where the command runs) or ``bundled`` (a file shipped in the
     package) names the file; with ``contract=hu2025`` and neither, the bundled reconstruction.
+    ``start_column``: start of each row's follow-up (with ``id_column``: one row per (start,
+    stop] episode; alone: delayed entry); ``time_varying``: exposures built from per-patient
+    start times; ``exposure_coding=ever``: the naive time-fixed coding instead.
     """
 
     name: str = MISSING
@@ -146,6 +165,9 @@ class DataConfig:
     censor_values: list[str] = field(default_factory=lambda: ["0"])
     covariates: dict[str, CovariateCardConfig] = field(default_factory=dict)
     time_label: str = "Months"
+    start_column: str | None = None
+    time_varying: dict[str, ExposureStartConfig] = field(default_factory=dict)
+    exposure_coding: ExposureCoding = ExposureCoding.time_dependent
 
 
 @dataclass
@@ -627,6 +649,14 @@ def check_covariates(cfg: DictConfig | Config, card: DatasetCard) -> None:
             f"missing.covariate={c.missing.covariate!r} must be one of covariates.names "
             f"{list(c.covariates.names)} when missing.strategy=marginalize"
         )
+    if c.missing.strategy == MissingStrategy.marginalize and (
+        card.start_column or card.time_varying
+    ):
+        raise ConfigError(
+            f"missing.strategy=marginalize is not supported on data={card.name}, whose follow-up "
+            "starts after time zero (data.start_column / data.time_varying: delayed entry or "
+            "(start, stop] episodes); use missing.strategy=complete_case"
+        )
 
 
 def check_simulation(sim: DictConfig) -> None:
@@ -792,7 +822,7 @@ def card_covariates(card: DatasetCard) -> frozenset[str]:
     """Covariates a run may request: the study contract's, or the card's own."""
     if card.contract == STUDY_CONTRACT:
         return KNOWN_COVARIATES
-    return frozenset(c.column for c in card.covariates)
+    return frozenset(card.covariate_names)
 
 
 def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
@@ -814,7 +844,8 @@ def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
 
 
 def _role_columns(card: DatasetCard) -> set[str]:
-    return {card.time_column, card.event_column} | ({card.id_column} - {None})
+    starts = {card.id_column, card.start_column} | {e.start_column for e in card.time_varying}
+    return {card.time_column, card.event_column} | (starts - {None})
 
 
 def cohort_path(cfg: DictConfig | Config) -> Path:

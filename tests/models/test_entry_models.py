@@ -144,7 +144,9 @@ def test_marginalising_a_missing_covariate_on_episode_data_is_refused(frame):
     codes = episodes["x1"].to_numpy().astype(int)
     codes[::5] = -1  # missing
     md = MissingDesign(design, "x1", ("0", "1"), ("x1",), codes)
-    with pytest.raises(DesignError, match=r"missing\.marginalize=true .*start_column / id_column"):
+    with pytest.raises(
+        DesignError, match=r"missing\.strategy=marginalize .*start_column / id_column"
+    ):
         weibull_model(md)
 
 

@@ -158,9 +158,9 @@ def assemble(
     base = missing.design if missing else design
     if missing and base.entry is not None:
         raise DesignError(
-            f"missing.marginalize=true (covariate {missing.name!r}) is not supported with entry "
+            f"missing.strategy=marginalize (covariate {missing.name!r}) is not supported with entry "
             "times (the data card's start_column / id_column: delayed entry or (start, stop] "
-            "episodes); set missing.marginalize=false (complete cases)"
+            "episodes); use missing.strategy=complete_case"
         )
     rows = row_dim(base)
     columns = missing.all_columns if missing else base.columns

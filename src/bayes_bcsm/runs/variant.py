@@ -17,6 +17,7 @@ import pandas as pd
 from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
 from bayes_bcsm.config import ConfigError
 from bayes_bcsm.data import Design, build_design, check_estimable
+from bayes_bcsm.data.card import design_roles
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows
 from bayes_bcsm.inference.diagnostics import check_convergence
@@ -121,7 +122,11 @@ def fit_variant(
     covariates = list(chosen.names)
     reference = dict(chosen.reference)
     design = build_design(
-        inputs.frame, covariates, reference=reference, standardize=chosen.standardize
+        inputs.frame,
+        covariates,
+        reference=reference,
+        standardize=chosen.standardize,
+        **design_roles(inputs.frame),
     )
     check_estimable(design)
     cox, firth, messages = _baselines(design)

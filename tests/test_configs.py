@@ -59,8 +59,8 @@ def test_every_group_option_composes(group):
                 "++data.covariates={age: {kind: continuous}}",
                 "covariates.names=[age]",
             ]
-        if (group, option) == ("covariates", "gbsg2"):  # the GBSG2 card's own default set
-            overrides.append("data=gbsg2")
+        if group == "covariates" and option in ("gbsg2", "stanford_heart"):  # a card's own set
+            overrides.append(f"data={option}")
         if (group, option) == ("missing", "marginalize"):
             pass  # hormone_receptor is in the default covariate set
         parse_settings(_compose(overrides))

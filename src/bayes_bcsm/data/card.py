@@ -402,13 +402,11 @@ def _start_times(raw: pd.DataFrame, card: DatasetCard, check: _Checker) -> dict[
         number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
         empty = text.isna().to_numpy()
         bad = (~empty & ~(np.isfinite(number) & (number >= 0))) | (empty & (column in required))
-        what = "start" if column in required else "exposure start (empty = never exposed)"
+        what = "a start" if column in required else "an exposure start (empty = never exposed)"
         check.add(
             np.flatnonzero(bad),
             column,
-            lambda i, t=text, w=what: (
-                f"found {t.iloc[i]!r}, expected a {w} in {card.time_unit} >= 0"
-            ),
+            lambda i, t=text, w=what: f"found {t.iloc[i]!r}, expected {w} in {card.time_unit} >= 0",
         )
         out[column] = number * factor
     return out

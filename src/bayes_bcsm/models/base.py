@@ -158,8 +158,8 @@ def assemble(
     base = missing.design if missing else design
     if missing and base.entry is not None:
         raise DesignError(
-            f"missing.strategy=marginalize (covariate {missing.name!r}) is not supported with entry "
-            "times (the data card's start_column / id_column: delayed entry or (start, stop] "
+            f"missing.strategy=marginalize (covariate {missing.name!r}) is not supported with "
+            "entry times (the data card's start_column / id_column: delayed entry or (start, stop] "
             "episodes); use missing.strategy=complete_case"
         )
     rows = row_dim(base)

@@ -135,8 +135,8 @@ def fit_variant(
     family = settings.model.family
     tables = [
         published_rows(load_targets(), list(design.columns)) if inputs.card.study else None,
-        cox_rows(cox, "cox"),
-        cox_rows(firth, "firth"),
+        cox_rows(cox, "cox", design.n_patients),
+        cox_rows(firth, "firth", design.n_patients),
     ]
     baselines = {
         "label": label,

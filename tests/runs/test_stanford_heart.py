@@ -153,3 +153,24 @@ def test_piecewise_with_vague_priors_sits_at_the_cox_estimates():
     )
     z = (np.log(summary["hr_median"]) - cox.params_.loc[COVARIATES]) / summary["log_hr_sd"]
     assert np.all(np.abs(z) < 0.2), z
+
+
+def test_reproduce_counts_patients_and_starts_each_curve_at_entry(tmp_path):
+    """`bayes-bcsm reproduce data=stanford_heart`: Kaplan-Meier by the time-dependent transplant
+    is the Simon-Makuch curve (risk set from each row's start): its median equals lifelines'
+    KaplanMeierFitter(entry=start) on the transplanted rows; groups count patients."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.datasets import load_stanford_heart_transplants
+
+    from bayes_bcsm.runs.reproduce import run as reproduce_run
+
+    cfg = compose_config(["data=stanford_heart", "covariates=stanford_heart", "report.plots=false"])
+    reproduce_run(cfg, tmp_path)
+    km = pd.read_csv(tmp_path / "km_by_group.csv").set_index(["group", "level"])
+    rows = load_stanford_heart_transplants().query("transplant == 1")
+    oracle = KaplanMeierFitter().fit(rows["stop"], rows["event"], entry=rows["start"])
+    transplanted = km.loc[("transplant", 1.0)]
+    assert transplanted["median_months"] * 30.4375 == pytest.approx(oracle.median_survival_time_)
+    assert transplanted["n"] == 69 and km.loc[("transplant", 0.0), "n"] == 103
+    logrank = pd.read_csv(tmp_path / "logrank.csv").set_index("group")
+    assert set(logrank["n_used"]) == {103}

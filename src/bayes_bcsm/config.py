@@ -32,6 +32,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_file_message
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.data.landmark import Landmark
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
@@ -381,6 +382,7 @@ class Config:
     reproduce: ReproduceConfig = field(default_factory=ReproduceConfig)
     seed: int = MISSING  # set in conf/config.yaml (one home)
     experiment_name: str = MISSING
+    landmark_months: float | None = None  # landmark analysis from L months (null: none)
 
 
 def register_configs() -> None:
@@ -574,6 +576,26 @@ def cut_spec(cfg: DictConfig | Config, study: bool) -> CutSpec:
     values = {"cuts_months": given, "n_quantile_intervals": model.n_intervals}
     keys = {"cuts_months": "model.cuts_months", "n_quantile_intervals": "model.n_intervals"}
     return build_setting(CutSpec, values, lambda f: keys.get(f, "model"))
+
+
+def landmark_setting(cfg: DictConfig | Config, card: DatasetCard) -> Landmark | None:
+    """The ``landmark_months`` of a run (None: no landmark), checked.
+
+    Raises
+    ------
+    ConfigError
+        For a landmark that is not > 0, or one asked with ``data.exposure_coding=ever`` (that
+        coding counts exposures started after the landmark, which were not known at it).
+    """
+    months = cfg.landmark_months
+    if months is None:
+        return None
+    if card.exposure_coding == "ever":
+        raise ConfigError(
+            f"landmark_months={months} with data.exposure_coding=ever: a landmark classifies "
+            "exposures as known at the landmark, 'ever' counts later ones too; drop one of them"
+        )
+    return build_setting(Landmark, {"months": float(months)}, lambda f: "landmark_months")
 
 
 def data_card(cfg: DictConfig | Config) -> DatasetCard:

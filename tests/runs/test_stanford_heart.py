@@ -174,3 +174,65 @@ def test_reproduce_counts_patients_and_starts_each_curve_at_entry(tmp_path):
     assert transplanted["n"] == 69 and km.loc[("transplant", 0.0), "n"] == 103
     logrank = pd.read_csv(tmp_path / "logrank.csv").set_index("group")
     assert set(logrank["n_used"]) == {103}
+
+
+def _lifelines_landmark(days: float) -> pd.DataFrame:
+    """The landmark data set written independently from lifelines' long Stanford frame (days):
+    patients with a row at risk at the landmark, that row's covariates, time from it."""
+    from lifelines.datasets import load_stanford_heart_transplants
+
+    long = load_stanford_heart_transplants()
+    at = long[(long["start"] <= days) & (long["stop"] > days)].set_index("id")
+    last = long.groupby("id").agg(stop=("stop", "max"), event=("event", "max"))
+    out = at[COVARIATES].join(last, how="left")
+    out["stop"] = out["stop"] - days
+    return out
+
+
+def test_fit_cox_with_a_landmark_equals_lifelines_on_the_landmark_data(tmp_path):
+    """landmark_months=2: the 2-month survivors (time from 2 months, transplant as known at 2
+    months); Cox equals lifelines' CoxPHFitter on the same data built by hand (1e-6)."""
+    from lifelines import CoxPHFitter
+
+    oracle_frame = _lifelines_landmark(2 * 30.4375)
+    oracle = CoxPHFitter().fit(oracle_frame, "stop", "event")
+    table = _cox_table(tmp_path, "landmark_months=2")
+    coef, se = _coef_se(table)
+    np.testing.assert_allclose(coef, oracle.params_.loc[COVARIATES], rtol=1e-6)
+    np.testing.assert_allclose(se, oracle.standard_errors_.loc[COVARIATES], rtol=1e-6)
+    assert set(table["n_used"]) == {len(oracle_frame)}
+    assert "landmark at 2 months" in (tmp_path / "report.md").read_text()
+
+
+def test_reproduce_with_a_landmark(tmp_path):
+    from bayes_bcsm.runs.reproduce import run as reproduce_run
+
+    overrides = ["data=stanford_heart", "covariates=stanford_heart", "landmark_months=2"]
+    reproduce_run(compose_config([*overrides, "report.plots=false"]), tmp_path)
+    logrank = pd.read_csv(tmp_path / "logrank.csv").set_index("group")
+    assert set(logrank["n_used"]) == {len(_lifelines_landmark(2 * 30.4375))}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["landmark_months=0"], "landmark_months=0.0: expected a time in months > 0"),
+        (
+            ["landmark_months=2", "data.exposure_coding=ever"],
+            "landmark_months=2.0 with data.exposure_coding=ever",
+        ),
+    ],
+)
+def test_landmark_settings_are_checked_at_parse(overrides, message):
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        parse_settings(compose_config(["data=stanford_heart", *overrides]))
+
+
+def test_a_compare_variant_cannot_change_the_cohort():
+    from bayes_bcsm.runs.compare import planned_variants
+
+    cfg = compose_config(
+        ["data=stanford_heart", "compare.variants=['model=cox','model=cox landmark_months=2']"]
+    )
+    with pytest.raises(ConfigError, match=r"changes the cohort .*landmark_months"):
+        planned_variants(cfg, parse_settings(cfg))

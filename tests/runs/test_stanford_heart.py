@@ -3,7 +3,8 @@
 103 patients, 172 (start, stop] rows (Crowley & Hu 1977; lifelines' copy of R survival's
 ``heart``). Oracles: lifelines' ``CoxTimeVaryingFitter`` (time-dependent transplant: coefficient
 -0.0103, SE 0.3138) and ``CoxPHFitter`` on the naive 'ever transplanted' coding (-1.7045, HR
-0.18), both quoted in the issue and recomputed here from lifelines' own loader.
+0.18), both quoted in the issue and recomputed here from lifelines' own loader. Also the
+landmark analysis, and a wide file whose exposure start builds the episodes (data=csv).
 """
 
 from __future__ import annotations
@@ -236,3 +237,62 @@ def test_a_compare_variant_cannot_change_the_cohort():
     )
     with pytest.raises(ConfigError, match=r"changes the cohort .*landmark_months"):
         planned_variants(cfg, parse_settings(cfg))
+
+
+def test_a_wide_file_with_an_exposure_start_is_fitted_time_dependently(tmp_path):
+    """A card built on the command line (data=csv) with
+    time_varying: {hormone_therapy: {start_column: endocrine_start}}: the Cox fit equals
+    lifelines' CoxTimeVaryingFitter on episodes cut by hand at each start (empty = never)."""
+    from lifelines import CoxTimeVaryingFitter
+
+    rng = np.random.default_rng(3)
+    n = 80
+    wide = pd.DataFrame(
+        {
+            "pid": [f"p{i}" for i in range(n)],
+            "days": rng.integers(30, 2000, n),
+            "died": rng.integers(0, 2, n),
+            "age": rng.integers(30, 80, n),
+        }
+    )
+    start = np.round(rng.uniform(0, 900, n))
+    wide["endocrine_start"] = np.where(rng.uniform(size=n) < 0.3, np.nan, start)
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    rows = []
+    for r in wide.itertuples():
+        s = r.endocrine_start
+        if np.isnan(s) or s >= r.days:
+            rows.append((r.pid, 0.0, r.days, r.died, 0, r.age))
+        elif s <= 0:
+            rows.append((r.pid, 0.0, r.days, r.died, 1, r.age))
+        else:
+            rows += [(r.pid, 0.0, s, 0, 0, r.age), (r.pid, s, r.days, r.died, 1, r.age)]
+    episodes = pd.DataFrame(rows, columns=["id", "start", "stop", "event", "ht", "age"])
+    oracle = CoxTimeVaryingFitter().fit(
+        episodes, id_col="id", event_col="event", start_col="start", stop_col="stop"
+    )
+    out = tmp_path / "run"
+    cfg = compose_config(
+        [
+            "data=csv",
+            f"data.path={path}",
+            "data.id_column=pid",
+            "data.time_column=days",
+            "data.time_unit=days",
+            "data.event_column=died",
+            "++data.covariates={age: {kind: continuous}}",
+            "++data.time_varying={hormone_therapy: {start_column: endocrine_start}}",
+            "covariates.names=[age,hormone_therapy]",
+            "covariates.standardize=false",
+            "model=cox",
+            "report.plots=false",
+        ]
+    )
+    fit_run(cfg, out)
+    table = pd.read_csv(out / "hazard_ratios.csv")
+    ours = table[table["model"] == "cox"].set_index("covariate").loc[["age", "hormone_therapy"]]
+    coef, se = _coef_se(ours)
+    np.testing.assert_allclose(coef, oracle.params_.loc[["age", "ht"]], rtol=1e-6)
+    np.testing.assert_allclose(se, oracle.standard_errors_.loc[["age", "ht"]], rtol=1e-6)
+    assert set(ours["n_used"]) == {n}

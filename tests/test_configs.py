@@ -59,8 +59,10 @@ def test_every_group_option_composes(group):
                 "++data.covariates={age: {kind: continuous}}",
                 "covariates.names=[age]",
             ]
-        if group == "covariates" and option.endswith("gbsg2"):  # the GBSG2 card's own sets
-            overrides.append("data=gbsg2")
+        if group == "covariates":  # a card's own sets (reproduce_<card>, <card>)
+            card = option.removeprefix("reproduce_")
+            if card in ("gbsg2", "stanford_heart"):
+                overrides.append(f"data={card}")
         if (group, option) == ("missing", "marginalize"):
             pass  # hormone_receptor is in the default covariate set
         parse_settings(_compose(overrides))

@@ -72,6 +72,7 @@ def test_each_config_and_data_file_exists_once():
         "bcsm_reconstructed.csv",
         "reconstruction.yaml",
         "gbsg2.csv",
+        "stanford_heart.csv",
     }
     copies = [
         f"{p.relative_to(ROOT)} = {ours[digest].relative_to(ROOT)}"

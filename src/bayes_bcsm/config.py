@@ -32,6 +32,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_file_message
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
+from bayes_bcsm.data.landmark import Landmark
 from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
@@ -114,6 +115,22 @@ class CovariateCardConfig:
     maximum: float | None = None
     hr_per: float = 1.0
     unit: str | None = None
+    time_varying: bool = False
+
+
+@dataclass
+class ExposureStartConfig:
+    """A 0/1 exposure that starts at a per-patient time (``bayes_bcsm.data.card.ExposureSpec``)."""
+
+    start_column: str = MISSING
+    label: str | None = None
+
+
+class ExposureCoding(Enum):
+    """How time-varying covariates enter: as such, or the naive 'ever exposed' coding."""
+
+    time_dependent = "time_dependent"
+    ever = "ever"
 
 
 @dataclass
@@ -125,6 +142,10 @@ class DataConfig:
     ``time_unit`` (days, weeks, months, years) and ``zero_time`` (``shift`` or ``refuse``, see
     :mod:`bayes_bcsm.data.zero_time`) are checked by the card's own rule
     (:func:`~bayes_bcsm.data.card.card_from_mapping`), so a bad value is one line naming the key.
+
+    ``start_column``: start of each row's follow-up (with ``id_column``: one row per (start,
+    stop] episode; alone: delayed entry); ``time_varying``: exposures built from per-patient
+    start times; ``exposure_coding=ever``: the naive time-fixed coding instead.
     """
 
     name: str = MISSING
@@ -142,6 +163,9 @@ class DataConfig:
     censor_values: list[str] = field(default_factory=lambda: ["0"])
     covariates: dict[str, CovariateCardConfig] = field(default_factory=dict)
     time_label: str = "Months"
+    start_column: str | None = None
+    time_varying: dict[str, ExposureStartConfig] = field(default_factory=dict)
+    exposure_coding: ExposureCoding = ExposureCoding.time_dependent
 
 
 @dataclass
@@ -355,6 +379,7 @@ class Config:
     reproduce: ReproduceConfig = field(default_factory=ReproduceConfig)
     seed: int = MISSING  # set in conf/config.yaml (one home)
     experiment_name: str = MISSING
+    landmark_months: float | None = None  # landmark analysis from L months (null: none)
 
 
 def register_configs() -> None:
@@ -550,6 +575,26 @@ def cut_spec(cfg: DictConfig | Config, study: bool) -> CutSpec:
     return build_setting(CutSpec, values, lambda f: keys.get(f, "model"))
 
 
+def landmark_setting(cfg: DictConfig | Config, card: DatasetCard) -> Landmark | None:
+    """The ``landmark_months`` of a run (None: no landmark), checked.
+
+    Raises
+    ------
+    ConfigError
+        For a landmark that is not > 0, or one asked with ``data.exposure_coding=ever`` (that
+        coding counts exposures started after the landmark, which were not known at it).
+    """
+    months = cfg.landmark_months
+    if months is None:
+        return None
+    if card.exposure_coding == "ever":
+        raise ConfigError(
+            f"landmark_months={months} with data.exposure_coding=ever: a landmark classifies "
+            "exposures as known at the landmark, 'ever' counts later ones too; drop one of them"
+        )
+    return build_setting(Landmark, {"months": float(months)}, lambda f: "landmark_months")
+
+
 def data_card(cfg: DictConfig | Config) -> DatasetCard:
     """Check the ``data`` section (a file is named and exists) and return its dataset card.
 
@@ -622,6 +667,14 @@ def check_covariates(cfg: DictConfig | Config, card: DatasetCard) -> None:
         raise ConfigError(
             f"missing.covariate={c.missing.covariate!r} must be one of covariates.names "
             f"{list(c.covariates.names)} when missing.strategy=marginalize"
+        )
+    if c.missing.strategy == MissingStrategy.marginalize and (
+        card.start_column or card.time_varying
+    ):
+        raise ConfigError(
+            f"missing.strategy=marginalize is not supported on data={card.name}, whose follow-up "
+            "starts after time zero (data.start_column / data.time_varying: delayed entry or "
+            "(start, stop] episodes); use missing.strategy=complete_case"
         )
 
 
@@ -788,7 +841,7 @@ def card_covariates(card: DatasetCard) -> frozenset[str]:
     """Covariates a run may request: the study contract's, or the card's own."""
     if card.contract == STUDY_CONTRACT:
         return KNOWN_COVARIATES
-    return frozenset(c.column for c in card.covariates)
+    return frozenset(card.covariate_names)
 
 
 def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
@@ -812,7 +865,8 @@ def _study_names_hint(card: DatasetCard, unknown: list[str]) -> str:
 
 
 def _role_columns(card: DatasetCard) -> set[str]:
-    return {card.time_column, card.event_column} | ({card.id_column} - {None})
+    starts = {card.id_column, card.start_column} | {e.start_column for e in card.time_varying}
+    return {card.time_column, card.event_column} | (starts - {None})
 
 
 def cohort_path(cfg: DictConfig | Config) -> Path:

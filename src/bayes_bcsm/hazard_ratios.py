@@ -53,7 +53,7 @@ def with_labels(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     return table.assign(label=mapped.fillna(table["label"]))
 
 
-def cox_rows(result: CoxResult, model: str = "cox") -> pd.DataFrame:
+def cox_rows(result: CoxResult, model: str = "cox", n_used: int | None = None) -> pd.DataFrame:
     """Rows for a fitted Cox model (Wald or profile CI as the fit reports).
 
     A :class:`CoxResult` is already per natural unit of each covariate.
@@ -64,6 +64,9 @@ def cox_rows(result: CoxResult, model: str = "cox") -> pd.DataFrame:
         A fit from :func:`bayes_bcsm.frequentist.cox_ph_design`.
     model : str
         Label of the source (e.g. "cox", "firth").
+    n_used : int, optional
+        Patients in the analysis when the fit's rows are (start, stop] episodes (default: the
+        fit's rows).
     """
     level = round(100 * result.conf_level)
     kind = f"{level}% {'profile-likelihood' if result.ci_method == 'profile' else 'Wald'} CI"
@@ -76,7 +79,7 @@ def cox_rows(result: CoxResult, model: str = "cox") -> pd.DataFrame:
             "upper": float(result.ci[i, 1]),
             "interval": kind,
             "p_value": float(result.p_value[i]),
-            "n_used": result.n,
+            "n_used": result.n if n_used is None else n_used,
             "n_events": result.n_events,
         }
         for i, column in enumerate(result.columns)

@@ -28,6 +28,7 @@ from bayes_bcsm.config import (
     data_card,
     diagnostic_thresholds,
     is_bundled_reconstruction,
+    landmark_setting,
     prior_spec,
     reinterpret_settings,
     report_settings,
@@ -35,6 +36,7 @@ from bayes_bcsm.config import (
     sampler_settings,
 )
 from bayes_bcsm.data.card import DatasetCard
+from bayes_bcsm.data.landmark import Landmark
 from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import CutSpec, PriorSpec
 from bayes_bcsm.resources import user_path
@@ -204,6 +206,9 @@ class RunSettings:
     simulation : SimulationSettings
     resolved_config : str
         The configuration with every interpolation resolved, as YAML (saved beside results).
+    landmark : Landmark or None
+        Landmark analysis: the patients alive and under follow-up at ``landmark_months``,
+        exposures as known then, time from it (:mod:`bayes_bcsm.data.landmark`).
     """
 
     experiment_name: str
@@ -221,6 +226,7 @@ class RunSettings:
     reproduce_groups: tuple[str, ...]
     simulation: SimulationSettings
     resolved_config: str
+    landmark: Landmark | None = None
 
 
 def parse_settings(cfg: DictConfig | Config) -> RunSettings:
@@ -277,6 +283,7 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
         reproduce_groups=tuple(c.reproduce.groups),
         simulation=_simulation(c.simulation),
         resolved_config=resolved_yaml(c),
+        landmark=landmark_setting(c, card),
     )
 
 

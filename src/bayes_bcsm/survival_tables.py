@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.data import build_design, check_estimable
-from bayes_bcsm.data.card import DatasetCard
+from bayes_bcsm.data.card import DatasetCard, design_roles
 from bayes_bcsm.data.labels import covariate_labels
 from bayes_bcsm.frequentist import cox_ph_design, kaplan_meier, logrank_test
 from bayes_bcsm.hazard_ratios import cox_rows, with_labels
@@ -77,7 +77,8 @@ def cohort_tables(
         Before any table, when the Cox model cannot be estimated
         (:func:`bayes_bcsm.data.check_estimable`).
     """
-    design = build_design(frame, list(covariates), reference=reference)
+    roles = design_roles(frame)
+    design = build_design(frame, list(covariates), reference=reference, **roles)
     check_estimable(design)
     km_rows, tests, figures = [], [], []
     for column in groups:
@@ -88,14 +89,14 @@ def cohort_tables(
         curves = {}
         for level in levels:
             part = known[labels == level]
-            km = kaplan_meier(part["time_months"], part["event"])
+            km = kaplan_meier(part["time_months"], part["event"], entry=_entry(part, roles))
             lower, upper = km.median_ci(method="r")
             curves[f"{column} = {level}"] = km.table
             km_rows.append(
                 {
                     "group": column,
                     "level": level,
-                    "n": len(part),
+                    "n": _patients(part),
                     "events": int(part["event"].sum()),
                     "median_months": km.median,
                     "median_lower": lower,
@@ -103,7 +104,10 @@ def cohort_tables(
                 }
             )
         test = logrank_test(
-            known["time_months"].to_numpy(float), known["event"].to_numpy(int), labels
+            known["time_months"].to_numpy(float),
+            known["event"].to_numpy(int),
+            labels,
+            entry=_entry(known, roles),
         )
         tests.append(
             {
@@ -111,7 +115,7 @@ def cohort_tables(
                 "chi2": float(test.statistic),
                 "df": int(test.df),
                 "p_value": float(test.p_value),
-                "n_used": len(known),
+                "n_used": _patients(known),
             }
         )
         figures.append(
@@ -120,11 +124,11 @@ def cohort_tables(
                 f"Kaplan-Meier by {column}",
                 curves,
                 logrank_p=float(test.p_value),
-                n_used=len(known),
+                n_used=_patients(known),
             )
         )
     cox = cox_ph_design(design)
-    hazard_ratios = cox_rows(cox, "cox")
+    hazard_ratios = cox_rows(cox, "cox", design.n_patients)
     if card is not None:
         hazard_ratios = with_labels(hazard_ratios, covariate_labels(design.terms, card))
     return CohortTables(
@@ -145,6 +149,17 @@ def _named_levels(values: pd.Series, card: DatasetCard | None) -> pd.Series:
         return values
     names = values.map(lambda code: spec.coded_levels[int(code)])
     return pd.Series(pd.Categorical(names, categories=list(spec.coded_levels)), index=values.index)
+
+
+def _entry(rows: pd.DataFrame, roles: dict) -> np.ndarray | None:
+    """Entry times of the rows (a Kaplan-Meier curve or log-rank test with delayed entry: the
+    Simon-Makuch curve of a time-varying group), None when everyone is at risk from 0."""
+    return None if roles["entry"] is None else rows[roles["entry"]].to_numpy(float)
+
+
+def _patients(rows: pd.DataFrame) -> int:
+    """Patients among the rows (a patient with several (start, stop] rows counts once)."""
+    return int(rows["patient_id"].nunique()) if "patient_id" in rows else len(rows)
 
 
 def _levels(values: pd.Series) -> list:

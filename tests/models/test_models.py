@@ -15,7 +15,7 @@ import pymc as pm
 import pytest
 from scipy import integrate, special, stats
 
-from bayes_bcsm.data.design import DesignError, build_design
+from bayes_bcsm.data.design import build_design
 from bayes_bcsm.models import (
     OBSERVED,
     BaselineSpec,
@@ -260,12 +260,3 @@ def test_horseshoe_model_uses_the_number_of_events(frame):
     assert design.n_events < design.n  # the two scales differ on this design
     with pytest.raises(PriorError, match="expected_nonzero=2"):
         weibull_model(build_design(frame, ["x1"]), prior=PriorSpec(family="horseshoe"))
-
-
-@pytest.mark.parametrize("build", [weibull_model, exponential_model, piecewise_model])
-def test_designs_with_entry_times_are_refused(frame, build):
-    """Until the Bayesian families take (start, stop] rows, a design with entry times is
-    refused with a user error instead of being fitted as if everyone entered at 0."""
-    design = build_design(frame.assign(entry=0.0), ["x1"], entry="entry")
-    with pytest.raises(DesignError, match=r"model takes right-censored data .*entry times"):
-        build(design)

@@ -16,6 +16,23 @@ card and returns a :class:`~bayes_bcsm.data.io.Cohort` in the package's canonica
   ``Categorical`` (reference first), continuous divided by its ``hr_per`` so that one unit of
   the column is the unit its hazard ratio is reported per (e.g. age per 10 years).
 
+Follow-up that starts after time zero (issue 21), in the card's time unit like the stop:
+
+- **long format** (``id_column`` and ``start_column``): one row per (start, stop] episode, the
+  covariates constant within it; covariates marked ``time_varying: true`` may change between a
+  patient's episodes, the others are checked to be constant
+  (:func:`~bayes_bcsm.data.episodes.validate_episodes`);
+- **delayed entry** (``start_column`` alone): one row per patient, at risk from her start;
+- **exposures with a start time** (``time_varying: {name: {start_column: column}}``, one row per
+  patient): the episodes are built (:func:`~bayes_bcsm.data.episodes.build_episodes`, R's
+  ``tmerge`` rule): the 0/1 covariate ``name`` is 0 before the start and 1 from it; an empty
+  start means never exposed.
+
+The canonical frame then also holds ``entry_months`` (each row's start, months).
+``exposure_coding: ever`` gives instead the naive time-fixed coding (one row per patient,
+followed from her first start, each time-varying covariate 1 if it was ever 1): the
+immortal-time analysis to compare against.
+
 Every problem is reported with the file, row, patient id and column, and with the card key
 that refers to a missing column; event codes outside the card's coding (and the values of a
 binary column declared without levels) are first summarised by value with their counts. The
@@ -34,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.data.contract import MAX_PLAUSIBLE_TIME_MONTHS, REQUIRED_COLUMNS
+from bayes_bcsm.data.episodes import build_episodes, validate_episodes
 from bayes_bcsm.data.follow_up import MONTHS_PER_UNIT, REFUSED_MEDIAN_MONTHS, follow_up_range
 from bayes_bcsm.data.io import (
     Cohort,
@@ -53,6 +71,31 @@ from bayes_bcsm.data.zero_time import (
 )
 
 CovariateKind = Literal["binary", "categorical", "continuous"]
+
+ENTRY_COLUMN = "entry_months"
+"""Canonical column of each row's start (months) when the card has entry times."""
+
+EXPOSURE_CODINGS = ("time_dependent", "ever")
+"""``data.exposure_coding``: time-dependent covariates, or the naive 'ever exposed' coding."""
+
+
+@dataclass(frozen=True)
+class ExposureSpec:
+    """A 0/1 covariate that switches on at a per-patient start time (card key ``time_varying``).
+
+    Attributes
+    ----------
+    name : str
+        The covariate's name (a design column).
+    start_column : str
+        File column holding the start (card's time unit; empty = never exposed).
+    label : str
+        Name in reports.
+    """
+
+    name: str
+    start_column: str
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +125,9 @@ class CovariateSpec:
         A continuous covariate's hazard ratio is reported per this many units (e.g. 10 years).
     unit : str or None
         Unit of a continuous covariate (e.g. ``"years"``), for labels.
+    time_varying : bool
+        In long format, the value may change between a patient's episodes (otherwise it must
+        not).
     """
 
     column: str
@@ -94,6 +140,7 @@ class CovariateSpec:
     maximum: float | None = None
     hr_per: float = 1.0
     unit: str | None = None
+    time_varying: bool = False
 
     @property
     def coded_levels(self) -> tuple[str, ...]:
@@ -139,6 +186,13 @@ class DatasetCard:
         x-axis label of survival plots (its unit is months, see the module docstring).
     zero_time : {"shift", "refuse"}
         What a follow-up time of 0 becomes (:mod:`bayes_bcsm.data.zero_time`).
+    start_column : str or None
+        Start of each row's follow-up (same unit as ``time_column``): the episode start in
+        long format (with ``id_column``), else a delayed entry time.
+    time_varying : tuple of ExposureSpec
+        0/1 exposures built from per-patient start times (one row per patient in the file).
+    exposure_coding : {"time_dependent", "ever"}
+        ``ever``: one row per patient, time-varying covariates coded 1 if ever 1 (naive).
     """
 
     name: str
@@ -154,6 +208,20 @@ class DatasetCard:
     study: bool = False
     time_label: str = "Months"
     zero_time: str = DEFAULT_ZERO_TIME
+    start_column: str | None = None
+    time_varying: tuple[ExposureSpec, ...] = ()
+    exposure_coding: str = "time_dependent"
+
+    @property
+    def long_format(self) -> bool:
+        """One row per (start, stop] episode, several per patient (``id_column`` and
+        ``start_column``, no exposures to build)."""
+        return bool(self.id_column and self.start_column and not self.time_varying)
+
+    @property
+    def covariate_names(self) -> tuple[str, ...]:
+        """The covariates a run may request: the file's and the built exposures."""
+        return tuple(c.column for c in self.covariates) + tuple(e.name for e in self.time_varying)
 
     def covariate(self, column: str) -> CovariateSpec:
         """The spec of one covariate (KeyError naming the card's covariates otherwise)."""
@@ -247,6 +315,7 @@ def validate_with_card(
     if card.id_column:
         keys["data.id_column"] = card.id_column
     keys |= {f"data.covariates.{c.column}": c.column for c in card.covariates}
+    keys |= _start_keys(card)
     missing = [
         CohortProblem(f"column {column!r} named by {key} is not in the file", column=column)
         for key, column in keys.items()
@@ -278,12 +347,13 @@ def validate_with_card(
         )
     frame = pd.DataFrame({"patient_id": ids.astype("string")})
     if card.id_column:
-        _check_ids(ids, check, card.id_column)
+        _check_ids(ids, check, card.id_column, unique=not card.long_format)
     event = _event(raw[card.event_column], card, check)
     frame["time_months"], shift = _time_months(raw[card.time_column], event, card, check)
     frame["event"] = event
     for spec in card.covariates:
         frame[spec.column] = _covariate(raw[spec.column], spec, check)
+    starts = _start_times(raw, card, check)
     if check.problems:
         raise CohortValidationError(source, sorted(check.problems, key=lambda p: p.row or 0))
     if int(frame["event"].sum()) == 0:
@@ -294,7 +364,7 @@ def validate_with_card(
     absent = [_absent_reference(spec, frame[spec.column]) for spec in card.covariates]
     if any(absent):
         raise CohortValidationError(source, [p for p in absent if p is not None])
-    notes = []
+    frame, notes = _with_entry_times(card, raw, frame, starts, source, first_line)
     if card.time_unit != "months":
         notes.append(f"times converted from {card.time_unit} to months")
     if shift is not None:
@@ -305,16 +375,149 @@ def validate_with_card(
         if frame[c.column].isna().any()
     }
     times = frame["time_months"].to_numpy() / MONTHS_PER_UNIT[card.time_unit]
+    if ENTRY_COLUMN in frame:  # each patient's end of follow-up, not each episode's
+        times = frame.groupby("patient_id", sort=False)["time_months"].max().to_numpy()
+        times = times / MONTHS_PER_UNIT[card.time_unit]
     accounting = CohortAccounting(
         source,
         len(raw),
-        len(frame),
+        len(raw),
         (),
         missing_counts,
         tuple(notes),
         follow_up_range(times, card.time_unit),
     )
     return Cohort(frame, accounting)
+
+
+def design_roles(frame: pd.DataFrame) -> dict[str, str | None]:
+    """``build_design`` keywords for a canonical frame: its entry column (when it has entry
+    times) and its patient-id column (when a patient has several (start, stop] rows)."""
+    if ENTRY_COLUMN not in frame:
+        return {"entry": None, "id_column": None}
+    episodes = bool(frame["patient_id"].duplicated().any())
+    return {"entry": ENTRY_COLUMN, "id_column": "patient_id" if episodes else None}
+
+
+def _start_keys(card: DatasetCard) -> dict[str, str]:
+    """Card keys naming start-time columns, ``{key: column}``."""
+    keys = {"data.start_column": card.start_column} if card.start_column else {}
+    return keys | {
+        f"data.time_varying.{e.name}.start_column": e.start_column for e in card.time_varying
+    }
+
+
+def _start_times(raw: pd.DataFrame, card: DatasetCard, check: _Checker) -> dict[str, np.ndarray]:
+    """The card's start-time columns in months (``{file column: values}``), each value checked:
+    a number >= 0 (an entry time must be given; an exposure start may be empty: never)."""
+    factor = MONTHS_PER_UNIT[card.time_unit]
+    required = {card.start_column} - {None}
+    out = {}
+    for column in [*required, *(e.start_column for e in card.time_varying)]:
+        text = _text(raw[column])
+        number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        empty = text.isna().to_numpy()
+        bad = (~empty & ~(np.isfinite(number) & (number >= 0))) | (empty & (column in required))
+        what = "a start" if column in required else "an exposure start (empty = never exposed)"
+        check.add(
+            np.flatnonzero(bad),
+            column,
+            lambda i, t=text, w=what: f"found {t.iloc[i]!r}, expected {w} in {card.time_unit} >= 0",
+        )
+        out[column] = number * factor
+    return out
+
+
+def _with_entry_times(
+    card: DatasetCard,
+    raw: pd.DataFrame,
+    frame: pd.DataFrame,
+    starts: dict[str, np.ndarray],
+    source: str,
+    first_line: int,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The canonical frame with the card's entry times and exposures, and notes on them.
+
+    Long format and delayed entry are checked as (start, stop] episodes (every breach with
+    its row, id and file column, in the file's unit); exposures with a start time are turned
+    into episodes; ``exposure_coding: ever`` then collapses each patient to one row.
+    """
+    if not card.start_column and not card.time_varying:
+        return frame, []
+    if card.start_column:
+        frame = frame.assign(**{ENTRY_COLUMN: starts[card.start_column]})
+        _check_episodes(card, raw, frame, source, first_line)
+    if card.time_varying:
+        columns = {e.name: f"__start {e.start_column}" for e in card.time_varying}
+        for e in card.time_varying:
+            frame[columns[e.name]] = starts[e.start_column]
+        frame = build_episodes(
+            frame,
+            "patient_id",
+            "time_months",
+            "event",
+            columns,
+            entry_column=ENTRY_COLUMN if card.start_column else None,
+            start_column=ENTRY_COLUMN,
+            source=source,
+            first_row=first_line,
+        )
+    n_patients = frame["patient_id"].nunique()
+    if card.exposure_coding == "ever":
+        frame = _ever_exposed(card, frame)
+        note = (
+            f"exposure_coding=ever: {n_patients} patients, time-varying covariates coded 1 if "
+            "ever 1 during follow-up (naive; immortal time credited to the exposed)"
+        )
+    else:
+        note = f"{len(frame)} (start, stop] rows of {n_patients} patients"
+    if not frame[ENTRY_COLUMN].gt(0).any():  # everyone at risk from 0: the right-censored case
+        frame = frame.drop(columns=ENTRY_COLUMN)
+    return frame, [note]
+
+
+def _check_episodes(
+    card: DatasetCard, raw: pd.DataFrame, frame: pd.DataFrame, source: str, first_line: int
+) -> None:
+    """The (start, stop] rules on the file's own columns and unit."""
+    factor = MONTHS_PER_UNIT[card.time_unit]
+    named = pd.DataFrame(
+        {
+            card.id_column or "patient_id": frame["patient_id"],
+            card.start_column: frame[ENTRY_COLUMN] / factor,
+            card.time_column: frame["time_months"] / factor,
+            card.event_column: frame["event"],
+        }
+    )
+    fixed = [c.column for c in card.covariates if not (card.long_format and c.time_varying)]
+    for column in fixed:
+        named[column] = raw[column].map(lambda v: None if pd.isna(v) else str(v).strip())
+    validate_episodes(
+        named,
+        card.id_column or "patient_id",
+        card.start_column,
+        card.time_column,
+        card.event_column,
+        fixed if card.long_format else (),
+        source=source,
+        first_row=first_line,
+    )
+
+
+def _ever_exposed(card: DatasetCard, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient from her first start to her last stop, with her last event, and each
+    time-varying covariate 1 if it was ever 1 (the naive time-fixed coding)."""
+    varying = [c.column for c in card.covariates if c.time_varying] + [
+        e.name for e in card.time_varying
+    ]
+    groups = frame.groupby("patient_id", sort=False)
+    out = frame.drop_duplicates("patient_id").set_index("patient_id")
+    out[ENTRY_COLUMN] = groups[ENTRY_COLUMN].min()
+    out["time_months"] = groups["time_months"].max()
+    out["event"] = groups["event"].max()
+    for column in varying:
+        out[column] = groups[column].max()
+    return out.reset_index()[frame.columns]
 
 
 def _absent_reference(spec: CovariateSpec, coded: pd.Series) -> CohortProblem | None:
@@ -337,9 +540,9 @@ def _absent_reference(spec: CovariateSpec, coded: pd.Series) -> CohortProblem | 
     )
 
 
-def _check_ids(ids: pd.Series, check: _Checker, column: str) -> None:
+def _check_ids(ids: pd.Series, check: _Checker, column: str, unique: bool = True) -> None:
     check.add(np.flatnonzero(ids.isna().to_numpy()), column, lambda i: "empty patient id")
-    duplicated = ids.duplicated(keep="first") & ids.notna()
+    duplicated = ids.duplicated(keep="first") & ids.notna() & unique
     check.add(
         np.flatnonzero(duplicated.to_numpy()),
         column,
@@ -539,6 +742,7 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
                 maximum=maximum,
                 hr_per=hr_per,
                 unit=raw.get("unit"),
+                time_varying=bool(raw.get("time_varying", False)),
             )
         )
     return DatasetCard(
@@ -555,4 +759,44 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
         study=bool(mapping.get("study", False)),
         time_label=str(mapping.get("time_label") or "Months"),
         zero_time=zero_time,
+        **_entry_keys(mapping, covariates),
     )
+
+
+def _entry_keys(mapping: Mapping, covariates: Sequence[CovariateSpec]) -> dict:
+    """The card keys of follow-up that starts after time zero (``start_column``,
+    ``time_varying``, ``exposure_coding``), checked.
+
+    Raises
+    ------
+    ValueError
+        Naming the key: an exposure without a start column or named like a file covariate, an
+        unknown coding.
+    """
+    coding = str(mapping.get("exposure_coding") or "time_dependent")
+    if coding not in EXPOSURE_CODINGS:
+        raise ValueError(
+            f"data.exposure_coding={coding!r}: expected one of {list(EXPOSURE_CODINGS)}"
+        )
+    exposures = []
+    for name, raw in (mapping.get("time_varying") or {}).items():
+        where = f"data.time_varying.{name}"
+        if not (raw or {}).get("start_column"):
+            raise ValueError(
+                f"{where}.start_column is not given: expected the column holding each patient's "
+                "start of the exposure (empty = never exposed)"
+            )
+        if str(name) in {c.column for c in covariates}:
+            raise ValueError(
+                f"{where}: {name!r} is also a file covariate (data.covariates.{name}); an "
+                "exposure built from a start time needs a name of its own"
+            )
+        exposures.append(
+            ExposureSpec(str(name), str(raw["start_column"]), str(raw.get("label") or name))
+        )
+    start = mapping.get("start_column")
+    return {
+        "start_column": None if start is None else str(start),
+        "time_varying": tuple(exposures),
+        "exposure_coding": coding,
+    }

@@ -150,6 +150,9 @@ class Design:
     entry : ndarray, shape (n,), or None
         Entry time of each row (delayed entry, or the start of a (start, stop] episode; the
         row is at risk on (entry, time]); None when every row is at risk from 0.
+    patient : ndarray, shape (n,), or None
+        Patient id of each row when the rows are (start, stop] episodes (several rows per
+        patient); None when each row is a patient.
     """
 
     time: np.ndarray
@@ -160,11 +163,25 @@ class Design:
     rows: CompleteCases
     index: pd.Index
     entry: np.ndarray | None = None
+    patient: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         """Rows used."""
         return len(self.time)
+
+    def patient_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Position of each row's patient (0..m-1, in order of first appearance) and the m
+        patient ids; each row is its own patient when ``patient`` is None."""
+        if self.patient is None:
+            return np.arange(self.n), np.asarray(self.index)
+        codes, ids = pd.factorize(pd.Series(self.patient), sort=False)
+        return codes.astype(int), np.asarray(ids)
+
+    @property
+    def n_patients(self) -> int:
+        """Patients among the rows used (rows when each row is a patient)."""
+        return self.n if self.patient is None else int(pd.Series(self.patient).nunique())
 
     @property
     def n_events(self) -> int:
@@ -188,6 +205,7 @@ def build_design(
     standardize: bool = False,
     extra_required: Sequence[str] = (),
     entry: str | None = None,
+    id_column: str | None = None,
 ) -> Design:
     """Turn a frame and a covariate list into a :class:`Design`.
 
@@ -214,6 +232,9 @@ def build_design(
         Entry-time column (delayed entry, or the start of (start, stop] episodes with
         ``duration`` the stop), same unit as ``duration``: each row is at risk on
         (entry, duration]. None: at risk from 0.
+    id_column : str, optional
+        Patient id of (start, stop] episode rows (several rows per patient, with ``entry``);
+        None: each row is a patient.
 
     Returns
     -------
@@ -231,7 +252,16 @@ def build_design(
     unknown_ref = [k for k in reference if k not in covariates]
     if unknown_ref:
         raise DesignError(f"reference given for {unknown_ref}, which are not among the covariates")
-    needed = [duration, event, *covariates, *extra_required, *([entry] if entry else [])]
+    if id_column is not None and entry is None:
+        raise DesignError(f"id column {id_column!r} given without an entry (start) column")
+    needed = [
+        duration,
+        event,
+        *covariates,
+        *extra_required,
+        *([entry] if entry else []),
+        *([id_column] if id_column else []),
+    ]
     used, accounting = complete_cases(frame, list(dict.fromkeys(needed)))
     if len(used) == 0:
         raise DesignError(f"no rows left after complete-case selection ({accounting.describe()})")
@@ -260,6 +290,7 @@ def build_design(
         accounting,
         used.index,
         start,
+        None if id_column is None else used[id_column].to_numpy(),
     )
 
 

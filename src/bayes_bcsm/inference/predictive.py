@@ -16,6 +16,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from bayes_bcsm.data.design import DesignError
 from bayes_bcsm.inference.sample import Fit
 from bayes_bcsm.models.base import OBSERVED, SurvivalModel
 from bayes_bcsm.models.families import model_family
@@ -302,6 +303,11 @@ def predict_times(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator)
     ndarray
         Shape ``(chain, draw, patient)``; a marginalised covariate is drawn where missing.
     """
+    if sm.delayed_entry:
+        raise DesignError(
+            "event times drawn from time 0 are not defined for a model with entry times "
+            "(delayed entry or (start, stop] episodes)"
+        )
     eta = _patient_eta(sm, post, rng)
     base = _baseline_draws(sm, post)
     return model_family(sm.family).sample_times(rng, sm, base, eta)

@@ -124,12 +124,10 @@ def _data_groups(sm: SurvivalModel) -> dict[str, xr.Dataset]:
     for name, value in sm.data.items():
         d = dims.get(name, tuple(f"{name}_dim_{i}" for i in range(np.ndim(value))))
         const[name] = xr.DataArray(value, dims=d, coords={k: coords[k] for k in d if k in coords})
+    # one observed value per patient: her end of follow-up when she has several episodes
+    value = sm.data["follow_up_months" if sm.episodes else "time_months"]
     observed = xr.Dataset(
-        {
-            OBSERVED: xr.DataArray(
-                sm.data["time_months"], dims=("patient",), coords={"patient": coords["patient"]}
-            )
-        }
+        {OBSERVED: xr.DataArray(value, dims=("patient",), coords={"patient": coords["patient"]})}
     )
     return {"observed_data": observed, "constant_data": xr.Dataset(const)}
 

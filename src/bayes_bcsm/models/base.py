@@ -24,7 +24,14 @@ from bayes_bcsm.models.priors import BaselineSpec, PriorSpec, log_hr_prior
 OBSERVED = "time"
 """Name of the observed per-patient variable (and of its ``log_likelihood`` entry)."""
 
-__all__ = ["OBSERVED", "SurvivalModel", "assemble"]
+__all__ = ["OBSERVED", "SurvivalModel", "assemble", "row_dim"]
+
+
+def row_dim(design: Design | MissingDesign) -> str:
+    """Name of the models' row dimension: ``"episode"`` for (start, stop] episodes (several
+    rows per patient), ``"patient"`` when each row is a patient."""
+    base = design.design if isinstance(design, MissingDesign) else design
+    return "patient" if base.patient is None else "episode"
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,8 @@ class SurvivalModel:
     cuts_months : tuple of float
         Interior cut points of the piecewise baseline (empty for other families).
     n_used, n_events : int
-        Patients and events in the likelihood.
+        Patients and events in the likelihood (a patient with several (start, stop]
+        episodes counts once).
     rows : str
         How the rows were selected (complete-case accounting / marginalisation).
     data : dict of str to ndarray
@@ -68,11 +76,24 @@ class SurvivalModel:
     missing: MissingDesign | None = None
 
     @property
+    def episodes(self) -> bool:
+        """True when the rows are (start, stop] episodes, several per patient (data node
+        ``patient_index``); the ``patient`` dimension then counts patients."""
+        return "patient_index" in self.data
+
+    @property
+    def delayed_entry(self) -> bool:
+        """True when rows enter the risk set after time 0 (data node ``entry_months``)."""
+        return "entry_months" in self.data
+
+    @property
     def structure(self) -> tuple:
         """What makes two models share a compiled sampler: family, priors, coordinates
         (except patients) and data shapes; not the data values."""
         coords = tuple(
-            (k, tuple(map(str, v))) for k, v in self.model.coords.items() if k != "patient"
+            (k, tuple(map(str, v)))
+            for k, v in self.model.coords.items()
+            if k not in ("patient", "episode")
         )
         shapes = tuple((k, np.shape(v)) for k, v in sorted(self.data.items()))
         variables = tuple(sorted(v.name for v in self.model.free_RVs + self.model.deterministics))
@@ -81,7 +102,8 @@ class SurvivalModel:
 
 BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any]]
 """``(data nodes, n_events) -> (log h0(t_i), H0(t_i), beta)``; creates the family's
-parameters (the number of events sets the horseshoe's global scale)."""
+parameters (the number of events sets the horseshoe's global scale). With entry times (data
+node ``entry_months``) ``H0`` is the baseline hazard accumulated on (entry, t]."""
 
 
 def assemble(
@@ -121,26 +143,48 @@ def assemble(
     Raises
     ------
     DesignError
-        For a design with entry times (not supported by the Bayesian models yet).
+        For a marginalised missing covariate on a design with entry times (not supported).
+
+    Notes
+    -----
+    With entry times (``design.entry``) each row contributes
+    ``delta log h(stop) - [H(stop) - H(entry)]`` (data node ``entry_months``). With
+    (start, stop] episodes (``design.patient``) the rows run along the ``episode``
+    dimension and the observed variable holds one value per *patient*, the sum over her
+    episodes, so PSIS-LOO leaves out patients (its observed value is her end of follow-up,
+    node ``follow_up_months``). Without entry times the graph is the right-censored one.
     """
     missing = design if isinstance(design, MissingDesign) else None
     base = missing.design if missing else design
-    if base.entry is not None:
+    if missing and base.entry is not None:
         raise DesignError(
-            f"the {family} model takes right-censored data (one row per patient followed from "
-            "0); this design has entry times (delayed entry or (start, stop] episodes), which "
-            "the Bayesian models do not fit yet: use the Cox model (cox_ph with entry=...)"
+            f"missing.strategy=marginalize (covariate {missing.name!r}) is not supported with "
+            "entry times (the data card's start_column / id_column: delayed entry or (start, stop] "
+            "episodes); use missing.strategy=complete_case"
         )
+    rows = row_dim(base)
     columns = missing.all_columns if missing else base.columns
     per_unit = tuple(base.per_natural_unit()) + ((1.0,) * len(missing.columns) if missing else ())
-    coords: dict[str, Any] = {"patient": np.arange(base.n), "covariate": list(columns)}
+    patient, patient_ids = base.patient_index()
+    coords: dict[str, Any] = {"patient": patient_ids, "covariate": list(columns)}
+    if rows == "episode":
+        coords["episode"] = np.arange(base.n)
+    else:
+        coords["patient"] = np.arange(base.n)
     coords.update(extra_coords or {})
     data: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {
-        "time_months": (np.asarray(base.time, dtype=float), ("patient",)),
-        "event": (np.asarray(base.event, dtype=float), ("patient",)),
+        "time_months": (np.asarray(base.time, dtype=float), (rows,)),
+        "event": (np.asarray(base.event, dtype=float), (rows,)),
     }
+    if base.entry is not None:
+        data["entry_months"] = (np.asarray(base.entry, dtype=float), (rows,))
+    if rows == "episode":
+        data["patient_index"] = (patient, ("episode",))
+        follow_up = np.zeros(len(patient_ids))
+        np.maximum.at(follow_up, patient, np.asarray(base.time, dtype=float))
+        data["follow_up_months"] = (follow_up, ("patient",))
     if base.X.shape[1]:
-        data["X"] = (np.asarray(base.X, dtype=float), ("patient", "observed_covariate"))
+        data["X"] = (np.asarray(base.X, dtype=float), (rows, "observed_covariate"))
         coords["observed_covariate"] = list(base.columns)
     if missing:
         coords["level"] = list(missing.levels)
@@ -160,7 +204,16 @@ def assemble(
         log_h0, cum_h0, beta = build_baseline(nodes, base.n_events)
         p_obs = base.X.shape[1]
         eta = nodes["X"] @ beta[:p_obs] if p_obs else pt.zeros(base.n)
-        if missing is None:
+        if rows == "episode":
+            observe_survival(
+                OBSERVED,
+                nodes["follow_up_months"],
+                nodes["event"],
+                log_h0 + eta,
+                cum_h0 * pt.exp(eta),
+                patient=nodes["patient_index"],
+            )
+        elif missing is None:
             observe_survival(
                 OBSERVED, nodes["time_months"], nodes["event"], log_h0 + eta, cum_h0 * pt.exp(eta)
             )
@@ -198,12 +251,22 @@ def assemble(
         baseline=baseline,
         prior=prior,
         cuts_months=tuple(cuts_months),
-        n_used=base.n,
+        n_used=len(patient_ids),
         n_events=base.n_events,
-        rows=missing.describe() if missing else base.rows.describe(),
+        rows=missing.describe() if missing else _describe_rows(base),
         data={k: v for k, (v, _) in data.items()},
         missing=missing,
     )
+
+
+def _describe_rows(design: Design) -> str:
+    """The design's complete-case line, with its episodes and delayed entries counted."""
+    text = design.rows.describe()
+    if design.patient is not None:
+        return f"{text.replace('patients', 'episodes')}; {design.n_patients} patients"
+    if design.entry is not None:
+        return f"{text}; {int((design.entry > 0).sum())} with delayed entry"
+    return text
 
 
 def covariate_prior(prior: PriorSpec, n_events: int, name: str = "beta") -> Any:

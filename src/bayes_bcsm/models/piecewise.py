@@ -4,7 +4,8 @@ The baseline hazard is constant within intervals ``[0, c1), [c1, c2), ..., [cK-1
 ``h(t | x) = (exp(log_rate_k) / s) * exp(x @ beta)`` for ``t`` in interval ``k``. The
 likelihood uses an exposure matrix (patients x intervals) for the cumulative hazard and
 the interval of each patient's time for the hazard, so it is the same per-patient
-survival density as the other families (one row per patient; no Poisson-trick rows).
+survival density as the other families (one row per patient, or per (start, stop] episode with
+the exposure counted from its start; no Poisson-trick rows).
 
 Baseline priors: ``"independent"`` (``log_rate_k ~ Normal(mu, sd)`` i.i.d.) or
 ``"random_walk"`` (``log_rate_1 ~ Normal(mu, sd)``, ``log_rate_k - log_rate_(k-1) ~
@@ -24,7 +25,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayes_bcsm.data.design import Design
-from bayes_bcsm.models.base import SurvivalModel, assemble, covariate_prior
+from bayes_bcsm.models.base import SurvivalModel, assemble, covariate_prior, row_dim
 from bayes_bcsm.models.likelihood import (
     exposure_matrix,
     interval_onehot,
@@ -151,9 +152,10 @@ def piecewise_model(
         )
 
     labels = interval_labels(cuts)
+    dims = (row_dim(base), "interval")
     extra_data = {
-        "exposure": (exposure_matrix(base.time, cuts), ("patient", "interval")),
-        "interval_onehot": (interval_onehot(base.time, cuts), ("patient", "interval")),
+        "exposure": (exposure_matrix(base.time, cuts, base.entry), dims),
+        "interval_onehot": (interval_onehot(base.time, cuts), dims),
     }
     coords: dict[str, Any] = {"interval": labels}
     if n_int > 1:

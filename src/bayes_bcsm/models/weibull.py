@@ -104,7 +104,9 @@ def weibull_model(
         t = nodes["time_months"]
         return (
             weibull_log_hazard(t, log_alpha, log_lambda, 0.0, s),
-            weibull_cumulative_hazard(t, log_alpha, log_lambda, 0.0, s),
+            weibull_cumulative_hazard(
+                t, log_alpha, log_lambda, 0.0, s, entry=nodes.get("entry_months")
+            ),
             beta,
         )
 
@@ -148,7 +150,7 @@ def exponential_model(
         t = nodes["time_months"]
         return (
             weibull_log_hazard(t, 0.0, log_lambda, 0.0, s),
-            weibull_cumulative_hazard(t, 0.0, log_lambda, 0.0, s),
+            weibull_cumulative_hazard(t, 0.0, log_lambda, 0.0, s, entry=nodes.get("entry_months")),
             beta,
         )
 

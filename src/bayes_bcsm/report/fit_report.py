@@ -49,6 +49,12 @@ def _save_collection(collection, path: Path) -> Path:
     return path
 
 
+NO_PPC = (
+    "No posterior predictive check: the data have entry times (delayed entry or (start, stop] "
+    "episodes), and event times drawn from time 0 are not comparable with them."
+)
+
+
 def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     """Write the plots of one fit as PNG; return ``{name: path}``."""
     paths = {}
@@ -60,10 +66,11 @@ def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
         az.plot_trace_dist(variant.fit.idata, var_names=["beta"], backend="matplotlib"),
         folder / "trace.png",
     )
-    paths["ppc_plot"] = _save_collection(
-        az.plot_ppc_censored(variant.predictive, backend="matplotlib"),
-        folder / "ppc_censored.png",
-    )
+    if variant.predictive is not None:
+        paths["ppc_plot"] = _save_collection(
+            az.plot_ppc_censored(variant.predictive, backend="matplotlib"),
+            folder / "ppc_censored.png",
+        )
     save_figure(plot_forest(variant.hazard_ratios), folder / "forest.png")
     paths["forest_plot"] = folder / "forest.png"
     save_figure(plot_posterior_survival(variant), folder / "survival.png")
@@ -184,7 +191,11 @@ def write_fit_report(
             "",
             "![Posterior survival curves](survival.png)",
             "",
-            "![Kaplan-Meier of the data against posterior predictive curves](ppc_censored.png)",
+            (
+                "![Kaplan-Meier of the data against posterior predictive curves](ppc_censored.png)"
+                if variant.predictive is not None
+                else NO_PPC
+            ),
             "",
             "![Pareto k per patient (PSIS-LOO)](loo_pareto_k.png)",
             "",

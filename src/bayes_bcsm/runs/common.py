@@ -7,6 +7,7 @@ plain objects (a validated cohort frame) to the library; no PyMC is imported.
 from __future__ import annotations
 
 import platform
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bayes_bcsm.atomic import write_text_atomic
 from bayes_bcsm.config import STUDY_CONTRACT
 from bayes_bcsm.data import derive_groupings, load_cohort
 from bayes_bcsm.data.card import load_with_card
+from bayes_bcsm.data.landmark import landmark_frame
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import RunInputs
 from bayes_bcsm.settings import RunSettings
@@ -72,8 +74,8 @@ def prepare_run(settings: RunSettings, output_dir: str | Path) -> RunInputs:
 
     Raises
     ------
-    CohortValidationError, FileNotFoundError
-        Before any model is compiled or sampled.
+    CohortValidationError, FileNotFoundError, DesignError
+        Before any model is compiled or sampled (a landmark no patient reaches included).
     """
     output_dir = Path(output_dir)
     write_provenance(settings, output_dir)
@@ -84,6 +86,10 @@ def prepare_run(settings: RunSettings, output_dir: str | Path) -> RunInputs:
     else:
         cohort = load_with_card(data.card, data.path)
         frame = cohort.frame
+    if settings.landmark is not None:
+        frame, note = landmark_frame(frame, settings.landmark)
+        accounting = replace(cohort.accounting, notes=(*cohort.accounting.notes, note))
+        cohort = replace(cohort, frame=frame, accounting=accounting)
     return RunInputs(
         cohort=cohort,
         frame=frame,

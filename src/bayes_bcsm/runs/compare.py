@@ -120,7 +120,8 @@ def planned_variants(cfg: DictConfig, settings: RunSettings) -> list[VariantSpec
     Raises
     ------
     ConfigError
-        Naming the variant and the key of its first bad value.
+        Naming the variant and the key of its first bad value, or a variant that changes the
+        cohort (``data.*``, ``landmark_months``), which every variant shares.
     """
     family = settings.model.family
     if settings.covariates.mode == "univariate":
@@ -137,6 +138,12 @@ def planned_variants(cfg: DictConfig, settings: RunSettings) -> list[VariantSpec
             parsed = parse_settings(apply_overrides(cfg, overrides))
         except ConfigError as error:
             raise ConfigError(f"compare variant {overrides!r}: {error}") from error
+        if (parsed.data, parsed.landmark) != (settings.data, settings.landmark):
+            raise ConfigError(
+                f"compare variant {overrides!r} changes the cohort (data.* or landmark_months): "
+                "the variants of a comparison are fitted on the run's one cohort; set these for "
+                "the whole run, outside compare.variants"
+            )
         specs.append(VariantSpec(overrides, label, hr_label, parsed))
     return specs
 

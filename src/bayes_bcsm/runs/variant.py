@@ -17,6 +17,7 @@ import pandas as pd
 from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
 from bayes_bcsm.config import ConfigError
 from bayes_bcsm.data import Design, build_design, check_estimable
+from bayes_bcsm.data.card import design_roles
 from bayes_bcsm.data.labels import covariate_labels
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows, with_labels
@@ -122,7 +123,11 @@ def fit_variant(
     covariates = list(chosen.names)
     reference = dict(chosen.reference)
     design = build_design(
-        inputs.frame, covariates, reference=reference, standardize=chosen.standardize
+        inputs.frame,
+        covariates,
+        reference=reference,
+        standardize=chosen.standardize,
+        **design_roles(inputs.frame),
     )
     check_estimable(design)
     cox, firth, messages = _baselines(design)
@@ -131,8 +136,8 @@ def fit_variant(
     family = settings.model.family
     tables = [
         published_rows(load_targets(), list(design.columns)) if inputs.card.study else None,
-        cox_rows(cox, "cox"),
-        cox_rows(firth, "firth"),
+        cox_rows(cox, "cox", design.n_patients),
+        cox_rows(firth, "firth", design.n_patients),
     ]
     labels = covariate_labels(design.terms, inputs.card)
     baselines = {
@@ -171,7 +176,10 @@ def fit_variant(
     tables.append(posterior_rows(hr, hr_label or label))
     profiles = one_at_a_time_profiles(survival_model)
     survival = survival_summary(fit, profiles)
-    predictive = posterior_predictive(fit, seed=settings.seed)
+    # event times drawn from time 0 do not compare with follow-up that starts later
+    predictive = (
+        None if survival_model.delayed_entry else posterior_predictive(fit, seed=settings.seed)
+    )
     loo = psis_loo(fit.idata)
     return VariantFit(
         **baselines,
@@ -204,7 +212,8 @@ def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> d
     if variant.fit is None:
         return paths
     idata = variant.fit.idata.copy()
-    idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
+    if variant.predictive is not None:
+        idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
     paths["posterior"] = folder / "posterior.nc"
     write_netcdf_atomic(idata, paths["posterior"])
     paths["summary"] = folder / "summary.csv"

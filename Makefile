@@ -6,7 +6,7 @@ ARGS ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench lock calibrate clean
+.PHONY: run test test-fast test-slow lint bench lock calibrate clean
 
 $(PY):
 	@set -e; py=$$(tools/find_python.sh); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
@@ -24,8 +24,13 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests experiments benchmarks
 	$(PY) -m ruff format --check src tests experiments benchmarks
 
+# The whole suite, the slow statistical checks included (about 10-15 minutes on 2 idle cores).
 test: lint
 	$(PY) -m pytest -q
+
+# The inner loop: everything but the slow checks and the integration tests (runs, processes, MCMC).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not integration"
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

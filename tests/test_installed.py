@@ -84,7 +84,7 @@ def installed(tmp_path_factory) -> Path:
 
 
 # about 40 s (install ~5 s, a sampler=quick fit, a Cox fit): under the ~60 s bar for `slow`
-@pytest.mark.slow  # a fresh venv, an install and two runs: ~40 s (make test-slow)
+@pytest.mark.slow  # a fresh venv, an install and two runs: ~40 s
 def test_installed_package_runs_from_another_folder(installed, tmp_path):
     python = installed / "bin" / "python"
     where = [Path(p) for p in _run([python, "-c", WHERE], tmp_path).stdout.split()]

@@ -246,6 +246,7 @@ class ReportConfig:
     html: bool = ReportSettings.html
     plots: bool = ReportSettings.plots
     hdi_prob: float = ReportSettings.hdi_prob
+    horizons_months: list[float] | None = None
 
 
 @dataclass
@@ -477,6 +478,13 @@ def _shown(value: typing.Any) -> typing.Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+def _horizons(value: typing.Any) -> tuple[float, ...] | None:
+    """``report.horizons_months`` as a tuple of floats (None stays None: derived from follow-up)."""
+    if value is None:
+        return None
+    return tuple(float(v) for v in value)
+
+
 def report_settings(cfg: DictConfig | Config) -> ReportSettings:
     """What the run's report needs: ``report.*`` and the experiment name."""
     values = {
@@ -485,6 +493,7 @@ def report_settings(cfg: DictConfig | Config) -> ReportSettings:
         "html": bool(cfg.report.html),
         "plots": bool(cfg.report.plots),
         "hdi_prob": float(cfg.report.hdi_prob),
+        "horizons_months": _horizons(cfg.report.horizons_months),
     }
     return build_setting(ReportSettings, values, lambda f: f"report.{f}".rstrip("."))
 

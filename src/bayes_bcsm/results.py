@@ -6,6 +6,7 @@ write them, and neither imports the other's internals.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,10 +24,8 @@ from bayes_bcsm.reinterpret import Reinterpretation
 
 if TYPE_CHECKING:  # PyMC and ArviZ stay unimported until a fit exists
     from bayes_bcsm.inference.diagnostics import Diagnostics
+    from bayes_bcsm.inference.ppc import CensoredPPC
     from bayes_bcsm.inference.sample import Fit
-
-#: Times (months) at which posterior survival curves are drawn in fit reports.
-CURVE_TIMES_MONTHS = np.linspace(0.5, 120.0, 120)
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,10 @@ class ReportSettings:
         Draw figures.
     hdi_prob : float
         Probability of the posterior intervals, in (0, 1).
+    horizons_months : tuple of float or None
+        Times (months, positive, increasing) at which survival is reported; None: derived
+        from the cohort's follow-up (:func:`bayes_bcsm.data.follow_up.default_horizons_months`).
+        A horizon beyond the last follow-up is reported, marked as an extrapolation.
     """
 
     experiment_name: str = "fit"
@@ -52,10 +55,22 @@ class ReportSettings:
     html: bool = True
     plots: bool = True
     hdi_prob: float = 0.95
+    horizons_months: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.hdi_prob < 1:
             raise SettingError("expected a value in (0, 1)", ("hdi_prob",), (self.hdi_prob,))
+        horizons = self.horizons_months
+        if horizons is not None and not (
+            len(horizons) > 0
+            and all(np.isfinite(t) and t > 0 for t in horizons)
+            and all(a < b for a, b in itertools.pairwise(horizons))
+        ):
+            raise SettingError(
+                "expected a non-empty list of positive, increasing times (months)",
+                ("horizons_months",),
+                (horizons,),
+            )
 
 
 @dataclass(frozen=True)
@@ -104,19 +119,26 @@ class VariantFit:
     hazard_ratios : DataFrame
         :data:`bayes_bcsm.hazard_ratios.HR_COLUMNS` rows: published, Cox, Firth, posterior.
     survival : DataFrame or None
-        Posterior median survival and S(6/12/36/60) for the reference profile and each
-        covariate switched on.
+        Posterior median survival and S(t) at the report's horizons for the reference profile
+        and each covariate switched on (``extrapolated`` marks what lies beyond follow-up).
     predictive : DataTree or None
-        Posterior predictive event times for ``arviz.plot_ppc_censored``.
+        Posterior predictive event times (uncensored), saved in ``posterior.nc``.
+    censored_ppc : CensoredPPC or None
+        Kaplan-Meier curves of the data and of predictive replicates censored as the data
+        are (:mod:`bayes_bcsm.inference.ppc`).
     loo : ELPDData or None
         PSIS-LOO of the fit (one term per patient).
     survival_curves : DataArray or None
-        Posterior draws of S(t | x) on ``CURVE_TIMES_MONTHS`` for the reference profile and
-        each covariate switched on (dims ``chain, draw, profile, time``).
+        Posterior draws of S(t | x) up to the last follow-up (or last horizon) for the
+        reference profile and each covariate switched on (dims ``chain, draw, profile,
+        time_months``).
     loo_summary : dict or None
         ELPD, its SE, ``p_loo`` and Pareto-k counts (``inference.loo.loo_summary``).
     time_label : str
         x-axis label of survival plots (from the dataset card; the unit is months).
+    last_follow_up_months : float
+        Longest follow-up of the rows the Bayesian model used (months); survival beyond it
+        is an extrapolation.
     """
 
     label: str
@@ -129,10 +151,12 @@ class VariantFit:
     diagnostics: Diagnostics | None = None
     survival: pd.DataFrame | None = None
     predictive: xr.DataTree | None = None
+    censored_ppc: CensoredPPC | None = None
     loo: Any = None
     survival_curves: xr.DataArray | None = None
     loo_summary: dict[str, float | int] | None = None
     time_label: str = "Months"
+    last_follow_up_months: float = np.inf
 
     @property
     def rows_description(self) -> str:

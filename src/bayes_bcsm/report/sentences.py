@@ -11,7 +11,9 @@ answer is known (on both sides of every boundary):
 - :func:`fold_comparison`: how many times one hazard ratio is another, and whether two
   intervals overlap;
 - :func:`shrinkage_sentence`: how far a prior pulls a printed hazard ratio towards no effect;
-- :func:`surprise`: how surprising a printed figure is, from the probability of seeing it.
+- :func:`surprise`: how surprising a printed figure is, from the probability of seeing it;
+- :func:`extrapolation_sentence`: which survival figures lie beyond the last follow-up;
+- :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import math
 
 __all__ = [
     "credibility_sentence",
+    "extrapolation_sentence",
     "fold_comparison",
     "hr_direction",
     "interval_position",
     "percent",
+    "ppc_sentence",
     "shrinkage_sentence",
     "surprise",
 ]
@@ -206,3 +210,62 @@ def surprise(probability: float) -> str:
         if probability < upper:
             return word
     return "unremarkable"
+
+
+def extrapolation_sentence(last_follow_up_months: float, beyond: list[str]) -> str:
+    """Whether any reported survival figure lies beyond the last follow-up.
+
+    Parameters
+    ----------
+    last_follow_up_months : float
+        The longest follow-up of the data (months).
+    beyond : list of str
+        The quantities (e.g. ``"S(60)"``, ``"median_survival_months"``) whose time lies beyond
+        it (for a median: whose posterior median does).
+
+    Returns
+    -------
+    str
+        E.g. ``"Follow-up ends at 12 months: S(60) (marked extrapolated) come from the model's
+        parametric tail, not from observed follow-up."``
+    """
+    end = f"Follow-up ends at {last_follow_up_months:.3g} months"
+    if not beyond:
+        return f"{end}; every survival figure below lies within it."
+    return (
+        f"{end}: {', '.join(beyond)} (marked extrapolated) come from the model's parametric "
+        "tail, not from observed follow-up."
+    )
+
+
+#: Share of times within the band below which :func:`ppc_sentence` calls the fit poor.
+PPC_COVERAGE_FLOOR = 0.9
+
+
+def ppc_sentence(coverage: float, prob: float) -> str:
+    """How well the data's Kaplan-Meier curve sits in the censored predictive band.
+
+    Parameters
+    ----------
+    coverage : float
+        Share (0-1) of the times on the grid at which the data's curve lies within the
+        pointwise band (:meth:`bayes_bcsm.inference.ppc.CensoredPPC.coverage`).
+    prob : float
+        Probability of the band.
+
+    Returns
+    -------
+    str
+        "lies within" from :data:`PPC_COVERAGE_FLOOR` of the times, else "leaves ... at N% of
+        the times: the model misses the shape of the survival curve".
+    """
+    band = f"the {percent(prob)} band of posterior predictive replicates censored as the data are"
+    if coverage >= PPC_COVERAGE_FLOOR:
+        return (
+            f"The data's Kaplan-Meier curve lies within {band} at {percent(coverage)} of the "
+            "times from 0 to the last follow-up."
+        )
+    return (
+        f"The data's Kaplan-Meier curve **leaves** {band} at {percent(1 - coverage)} of the "
+        "times from 0 to the last follow-up: the model misses the shape of the survival curve."
+    )

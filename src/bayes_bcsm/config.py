@@ -163,6 +163,7 @@ class DataConfig:
     censor_values: list[str] = field(default_factory=lambda: ["0"])
     covariates: dict[str, CovariateCardConfig] = field(default_factory=dict)
     time_label: str = "Months"
+    outcome_label: str | None = None
     start_column: str | None = None
     time_varying: dict[str, ExposureStartConfig] = field(default_factory=dict)
     exposure_coding: ExposureCoding = ExposureCoding.time_dependent

@@ -37,7 +37,8 @@ class ReportSettings:
     experiment_name : str
         Name of the experiment (report headings).
     title : str
-        Report title.
+        Report title (its first heading and the HTML page title); empty: the dataset card's
+        title.
     html : bool
         Also write the self-contained ``report.html``.
     plots : bool
@@ -51,7 +52,7 @@ class ReportSettings:
     """
 
     experiment_name: str = "fit"
-    title: str = "bayes_bcsm run"
+    title: str = ""
     html: bool = True
     plots: bool = True
     hdi_prob: float = 0.95
@@ -71,6 +72,10 @@ class ReportSettings:
                 ("horizons_months",),
                 (horizons,),
             )
+
+    def heading(self, card_title: str) -> str:
+        """The report's title: :attr:`title`, or ``card_title`` when none is configured."""
+        return self.title or card_title
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,8 @@ class VariantFit:
         ELPD, its SE, ``p_loo`` and Pareto-k counts (``inference.loo.loo_summary``).
     time_label : str
         x-axis label of survival plots (from the dataset card; the unit is months).
+    outcome_label : str
+        y-axis label of Kaplan-Meier plots (the dataset card's ``outcome_label``).
     last_follow_up_months : float
         Longest follow-up of the rows the Bayesian model used (months); survival beyond it
         is an extrapolation.
@@ -156,6 +163,7 @@ class VariantFit:
     survival_curves: xr.DataArray | None = None
     loo_summary: dict[str, float | int] | None = None
     time_label: str = "Months"
+    outcome_label: str = "Survival"
     last_follow_up_months: float = np.inf
 
     @property

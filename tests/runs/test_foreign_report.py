@@ -41,6 +41,8 @@ def fit_rossi(path, out, extra):
         [
             "data=csv",
             f"data.path={path}",
+            "data.title=Rossi-like re-arrest",
+            "data.outcome_label=Arrest-free",
             "data.time_column=week",
             "data.time_unit=weeks",
             "data.event_column=arrest",
@@ -83,5 +85,8 @@ def test_the_censored_ppc_of_a_heavily_censored_cohort_looks_like_a_fit(rossi_li
     """The correct family (Weibull): the data's KM lies within the band of replicates censored
     as the data are, and the report says so beside the plot."""
     _, report = fit_rossi(rossi_like, tmp_path, [])
+    assert report.startswith("# Rossi-like re-arrest: weibull\n")
+    assert "<title>Rossi-like re-arrest: weibull</title>" in (tmp_path / "report.html").read_text()
+    assert "age (per year)" in report
     assert (tmp_path / "ppc_censored.png").exists()
     assert "The data's Kaplan-Meier curve lies within the 95% band" in report

@@ -69,7 +69,7 @@ def plot_censored_ppc(variant: VariantFit, prob: float = 0.95) -> Figure:
     )
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(variant.time_label)
-    ax.set_ylabel("Survival")
+    ax.set_ylabel(variant.outcome_label)
     ax.set_title(f"{variant.label}: posterior predictive check, censored as the data")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -161,7 +161,7 @@ def write_fit_report(
 ) -> list[Path]:
     """Write ``report.md`` and ``report.html`` of one fit into the run folder."""
     lines = report_opening(
-        f"{settings.title}: {variant.label}",
+        f"{settings.heading(inputs.card.title)}: {variant.label}",
         inputs,
     )
     lines += [

@@ -13,6 +13,7 @@ answer is known (on both sides of every boundary):
 - :func:`shrinkage_sentence`: how far a prior pulls a printed hazard ratio towards no effect;
 - :func:`surprise`: how surprising a printed figure is, from the probability of seeing it;
 - :func:`extrapolation_sentence`: which survival figures lie beyond the last follow-up;
+- :func:`p_statement`: a P value, never "P = 0";
 - :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band.
 """
 
@@ -26,6 +27,7 @@ __all__ = [
     "fold_comparison",
     "hr_direction",
     "interval_position",
+    "p_statement",
     "percent",
     "ppc_sentence",
     "shrinkage_sentence",
@@ -269,3 +271,21 @@ def ppc_sentence(coverage: float, prob: float) -> str:
         f"The data's Kaplan-Meier curve **leaves** {band} at {percent(1 - coverage)} of the "
         "times from 0 to the last follow-up: the model misses the shape of the survival curve."
     )
+
+
+#: The smallest P value stated as a number: below the smallest double a P value underflows to 0.
+P_FLOOR = 1e-300
+
+
+def p_statement(p: float) -> str:
+    """``"P = 0.293"``, or ``"P < 1e-300"`` for a P value that underflowed to 0 (never
+    ``"P = 0"``: a test statistic cannot prove the null impossible).
+
+    Parameters
+    ----------
+    p : float
+        P value (0-1).
+    """
+    if p < P_FLOOR:
+        return "P < 1e-300"
+    return f"P = {p:.3g}"

@@ -151,6 +151,7 @@ def fit_variant(
         "cox": cox,
         "firth": firth,
         "time_label": inputs.card.time_label,
+        "outcome_label": inputs.card.outcome_label,
     }
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,117 @@
+"""Labels of reports on a foreign cohort (issue 20, item 7): outcome axis, page title, units,
+P values that underflow, sparse levels. A re-arrest cohort (Rossi-like) is the foreign card."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_bcsm.data.card import card_from_mapping
+from bayes_bcsm.data.design import build_design
+from bayes_bcsm.data.sparse import sparse_levels
+from bayes_bcsm.frequentist import cox_ph_design
+from bayes_bcsm.frequentist.cox import SparseLevelWarning
+from bayes_bcsm.frequentist.km import kaplan_meier
+from bayes_bcsm.report.plots import plot_km_curves
+from bayes_bcsm.report.render import format_p_value, markdown_table, write_report
+from bayes_bcsm.report.sentences import p_statement
+from bayes_bcsm.results import ReportSettings
+
+ROSSI = {
+    "title": "Rossi recidivism",
+    "time_column": "week",
+    "time_unit": "weeks",
+    "event_column": "arrest",
+    "covariates": {"age": {"kind": "continuous", "unit": "years"}},
+}
+
+
+def test_the_outcome_label_is_the_card_s():
+    assert card_from_mapping("rossi", ROSSI).outcome_label == "Survival"
+    named = card_from_mapping("rossi", {**ROSSI, "outcome_label": "Arrest-free"})
+    assert named.outcome_label == "Arrest-free"
+    assert card_from_mapping("bcsm", {"title": "x", "study": True}).outcome_label == (
+        "Overall survival"
+    )
+
+
+def test_the_kaplan_meier_axis_says_the_outcome():
+    km = kaplan_meier([1.0, 2.0, 3.0], [1, 0, 1])
+    fig = plot_km_curves({"all": km.table}, title="t", outcome_label="Arrest-free")
+    assert fig.axes[0].get_ylabel() == "Arrest-free"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("unit", "hr_per", "expected"),
+    [
+        ("years", 1, "per year"),
+        ("years", 10, "per 10 years"),
+        ("mm", 1, "per mm"),
+        ("mass", 1, "per mass"),
+        (None, 1, "per unit"),
+    ],
+)
+def test_hr_unit_is_singular_for_one(unit, hr_per, expected):
+    covariates = {"x": {"kind": "continuous", "unit": unit, "hr_per": hr_per}}
+    card = card_from_mapping("c", {**ROSSI, "covariates": covariates})
+    assert card.covariates[0].hr_unit == expected
+
+
+def test_a_p_value_that_underflowed_never_prints_zero():
+    assert format_p_value(0.0) == "<1e-300"
+    assert format_p_value(5e-324) == "<1e-300"  # a denormal is no better a number
+    assert format_p_value(2.5e-20) == "2.5e-20"
+    assert format_p_value(0.0123) == "0.0123"
+    table = markdown_table(pd.DataFrame({"estimate": [0.0], "p_value": [0.0]}))
+    assert table.splitlines()[-1] == "| 0.0 | <1e-300 |"
+    assert p_statement(0.0) == "P < 1e-300"
+    assert p_statement(0.293) == "P = 0.293"
+
+
+def test_the_html_title_is_the_report_s_heading(tmp_path):
+    write_report(tmp_path, "# Rossi recidivism: weibull\n\ntext", "unused")
+    assert "<title>Rossi recidivism: weibull</title>" in (tmp_path / "report.html").read_text()
+    assert ReportSettings().heading("Rossi recidivism") == "Rossi recidivism"
+    assert ReportSettings(title="Mine").heading("Rossi recidivism") == "Mine"
+
+
+@pytest.fixture
+def one_patient_level():
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "time_months": rng.exponential(10, n),
+            "event": rng.integers(0, 2, n),
+            "race": ["white"] * (n - 1) + ["other"],
+            "fin": [1] * 3 + [0] * (n - 3),
+            "age": rng.normal(25, 5, n),
+        }
+    )
+    frame["race"] = pd.Categorical(frame["race"], categories=["white", "other"])
+    return build_design(frame, ["race", "fin", "age"])
+
+
+def test_sparse_levels_are_named_with_their_rows_and_events(one_patient_level):
+    design = one_patient_level
+    found = sparse_levels(design)
+    other = int(design.event[-1])
+    assert found == [
+        f"race = other (1 row, {other} event{'s' * (other != 1)})",
+        f"fin = 1 (3 rows, {int(design.event[:3].sum())} event"
+        f"{'s' * (int(design.event[:3].sum()) != 1)})",
+    ]
+    assert sparse_levels(design, minimum=1) == []
+
+
+def test_cox_warns_of_a_sparse_level(one_patient_level):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = cox_ph_design(one_patient_level)
+    assert any(issubclass(w.category, SparseLevelWarning) for w in caught)
+    assert any(m.startswith("sparse level(s) race = other (1 row") for m in result.warnings)

@@ -385,15 +385,26 @@ class Config:
 
 
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore and the ``run_id`` resolver (idempotent).
+    """Register the schema with Hydra's ConfigStore and the ``run_id`` and
+    ``reproduction_name`` resolvers (idempotent).
 
     ``${run_id:}`` is ``p<process id>``: the default run folder
     ``outputs/<date>/<time>_<experiment>_p<pid>`` cannot be shared by two runs started in the
     same second, since no two live processes share a process id.
+    ``${reproduction_name:${data.name},${data.study}}`` names a reproduction (its folder, log and
+    Hydra job) after the data: ``paper_reproduction`` on the study's card, else
+    ``<card>_reproduction``.
     """
     ConfigStore.instance().store(name="base_config", node=Config)
     if not OmegaConf.has_resolver("run_id"):
         OmegaConf.register_new_resolver("run_id", lambda: f"p{os.getpid()}", use_cache=True)
+    if not OmegaConf.has_resolver("reproduction_name"):
+        OmegaConf.register_new_resolver("reproduction_name", reproduction_name)
+
+
+def reproduction_name(card_name: str, study: bool) -> str:
+    """``paper_reproduction`` on the study's card, else ``<card_name>_reproduction``."""
+    return "paper_reproduction" if study else f"{card_name}_reproduction"
 
 
 #: Columns with a role of their own that can never be a covariate: id, time, event.

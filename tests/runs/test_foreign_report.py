@@ -9,7 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hydra import compose, initialize_config_module
 
+from bayes_bcsm.config import register_configs
+from bayes_bcsm.resources import CONF_PACKAGE
 from bayes_bcsm.runs.fit import run
 from tests.runs.conftest import compose_config
 
@@ -90,3 +93,16 @@ def test_the_censored_ppc_of_a_heavily_censored_cohort_looks_like_a_fit(rossi_li
     assert "age (per year)" in report
     assert (tmp_path / "ppc_censored.png").exists()
     assert "The data's Kaplan-Meier curve lies within the 95% band" in report
+
+
+@pytest.mark.parametrize(
+    ("overrides", "name"),
+    [([], "paper_reproduction"), (["data=gbsg2"], "gbsg2_reproduction")],
+)
+def test_reproduce_is_named_after_its_data(overrides, name):
+    """The folder, log and Hydra job of `reproduce` on a foreign card are not the paper's."""
+    register_configs()
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
+        cfg = compose(config_name="reproduce", overrides=overrides, return_hydra_config=True)
+        assert cfg.experiment_name == cfg.hydra.job.name == name
+        assert f"_{name}_" in cfg.hydra.run.dir

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_bcsm.data.card import card_from_mapping
+from bayes_bcsm.data.card import card_from_mapping, load_with_card
 from bayes_bcsm.data.design import build_design
+from bayes_bcsm.data.labels import covariate_labels
 from bayes_bcsm.data.sparse import sparse_levels
 from bayes_bcsm.frequentist import cox_ph_design
 from bayes_bcsm.frequentist.cox import SparseLevelWarning
@@ -115,3 +116,36 @@ def test_cox_warns_of_a_sparse_level(one_patient_level):
         result = cox_ph_design(one_patient_level)
     assert any(issubclass(w.category, SparseLevelWarning) for w in caught)
     assert any(m.startswith("sparse level(s) race = other (1 row") for m in result.warnings)
+
+
+def test_binary_and_numeric_levels_exported_as_floats_read_as_their_levels(tmp_path):
+    """A file written from float columns (R, pandas with missing values) holds 0.0/1.0: the
+    binary covariate reads as 0 and 1 and its row label says "fin: 1 vs 0", not 1.0 vs 0.0; a
+    numeric categorical level 2.0 reads as level 2."""
+    frame = pd.DataFrame(
+        {
+            "week": [5, 10, 20, 30, 40, 52, 52, 52],
+            "arrest": [1, 1, 0, 1, 0, 0, 1, 0],
+            "fin": ["0.0", "1.0", "1.0", "0.0", "", "1.0", "0.0", "1.0"],
+            "prio": ["1.0", "2.0", "3", "1", "2", "3.0", "1", "2"],
+        }
+    )
+    path = tmp_path / "floats.csv"
+    frame.to_csv(path, index=False)
+    card = card_from_mapping(
+        "rossi",
+        {
+            **ROSSI,
+            "covariates": {
+                "fin": {"kind": "binary"},
+                "prio": {"kind": "categorical", "levels": ["1", "2", "3"]},
+            },
+        },
+    )
+    cohort = load_with_card(card, path)
+    assert cohort.frame["fin"].tolist()[:4] == [0.0, 1.0, 1.0, 0.0]
+    assert np.isnan(cohort.frame["fin"].iloc[4])
+    assert cohort.frame["prio"].astype(str).tolist() == ["1", "2", "3", "1", "2", "3", "1", "2"]
+    design = build_design(cohort.frame.dropna(), ["fin", "prio"])
+    labels = covariate_labels(design.terms, card)
+    assert labels == {"fin": "fin: 1 vs 0", "prio[2]": "prio: 2 vs 1", "prio[3]": "prio: 3 vs 1"}

@@ -257,6 +257,24 @@ class _Checker:
             )
 
 
+def _number(text: str) -> float | None:
+    """``text`` as a finite number, or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _as_level(value: str | None, levels: Sequence[str]) -> str | None:
+    """A cell as one of ``levels``: itself, or the one level that equals it as a number (a file
+    exported with floats writes level ``1`` as ``"1.0"``; reports then say ``1``, not ``1.0``)."""
+    if value is None or value in levels or (number := _number(value)) is None:
+        return value
+    same = [level for level in levels if _number(level) == number]
+    return same[0] if len(same) == 1 else value
+
+
 def _singular(unit: str) -> str:
     """``"years"`` -> ``"year"``; a unit not ending in a plural ``s`` (``"mm"``, ``"mmHg"``,
     ``"mass"``) as it is."""
@@ -658,6 +676,7 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
         )
         return pd.Series(np.where(known & ~bad, number / spec.hr_per, np.nan))
     levels = spec.levels or (("0", "1") if spec.kind == "binary" else ())
+    text = text.map(lambda value: _as_level(value, levels))
     bad = known & ~text.isin(levels).to_numpy()
     if bad.any() and spec.kind == "binary" and not spec.levels:
         check.problems.append(

@@ -131,6 +131,9 @@ class VariantFit:
     censored_ppc : CensoredPPC or None
         Kaplan-Meier curves of the data and of predictive replicates censored as the data
         are (:mod:`bayes_bcsm.inference.ppc`).
+    prior_adjusted : DataFrame or None
+        Covariates whose posterior lies more than half a posterior SD from the Cox estimate
+        (:func:`bayes_bcsm.hazard_ratios.prior_adjusted`); None when not comparable.
     loo : ELPDData or None
         PSIS-LOO of the fit (one term per patient).
     survival_curves : DataArray or None
@@ -159,6 +162,7 @@ class VariantFit:
     survival: pd.DataFrame | None = None
     predictive: xr.DataTree | None = None
     censored_ppc: CensoredPPC | None = None
+    prior_adjusted: pd.DataFrame | None = None
     loo: Any = None
     survival_curves: xr.DataArray | None = None
     loo_summary: dict[str, float | int] | None = None

@@ -17,9 +17,10 @@ from bayes_bcsm.data.sparse import sparse_levels
 from bayes_bcsm.frequentist import cox_ph_design
 from bayes_bcsm.frequentist.cox import SparseLevelWarning
 from bayes_bcsm.frequentist.km import kaplan_meier
+from bayes_bcsm.hazard_ratios import prior_adjusted
 from bayes_bcsm.report.plots import plot_km_curves
 from bayes_bcsm.report.render import format_p_value, markdown_table, write_report
-from bayes_bcsm.report.sentences import p_statement
+from bayes_bcsm.report.sentences import p_statement, prior_adjusted_sentence
 from bayes_bcsm.results import ReportSettings
 
 ROSSI = {
@@ -149,3 +150,41 @@ def test_binary_and_numeric_levels_exported_as_floats_read_as_their_levels(tmp_p
     design = build_design(cohort.frame.dropna(), ["fin", "prio"])
     labels = covariate_labels(design.terms, card)
     assert labels == {"fin": "fin: 1 vs 0", "prio[2]": "prio: 2 vs 1", "prio[3]": "prio: 3 vs 1"}
+
+
+def test_prior_adjusted_lists_posteriors_beyond_half_a_posterior_sd(one_patient_level):
+    """Posterior log-HR means placed by hand 0.6 and 0.2 posterior SDs from Cox's estimate:
+    only the first is prior-adjusted, with its shift."""
+    with pytest.warns(SparseLevelWarning):
+        cox = cox_ph_design(one_patient_level)
+    coef = dict(zip(cox.columns, cox.coef, strict=True))
+    sd = 0.3
+    summary = pd.DataFrame(
+        {
+            "log_hr_mean": [coef["fin"] - 0.6 * sd, coef["age"] + 0.2 * sd],
+            "log_hr_sd": [sd, sd],
+            "hr_median": [np.exp(coef["fin"] - 0.6 * sd), np.exp(coef["age"])],
+        },
+        index=pd.Index(["fin", "age"], name="covariate"),
+    )
+    table = prior_adjusted(summary, cox)
+    assert table["covariate"].tolist() == ["fin"]
+    np.testing.assert_allclose(table["shift_sd"], [-0.6])
+    np.testing.assert_allclose(table["cox_hr"], [np.exp(coef["fin"])])
+
+
+@pytest.mark.parametrize(
+    ("cox_hr", "posterior_hr", "where"),
+    [
+        (4.75, 3.46, "towards no effect"),  # AIDS Karnofsky 70 (issue 20)
+        (0.2, 0.4, "towards no effect"),
+        (1.5, 0.9, "across no effect"),
+        (1.5, 2.0, "away from no effect"),
+    ],
+)
+def test_prior_adjusted_sentence_direction(cox_hr, posterior_hr, where):
+    text = prior_adjusted_sentence("karnofsky: 70 vs 100", cox_hr, posterior_hr, -1.2)
+    assert f"1.2 posterior SDs {where}: prior-adjusted" in text
+    assert text.startswith(
+        f"karnofsky: 70 vs 100: posterior HR {posterior_hr:.3g} vs Cox {cox_hr:.3g}"
+    )

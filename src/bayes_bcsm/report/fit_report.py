@@ -15,7 +15,11 @@ from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.hazard_ratios import row_labels
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
-from bayes_bcsm.report.sentences import extrapolation_sentence, ppc_sentence
+from bayes_bcsm.report.sentences import (
+    extrapolation_sentence,
+    ppc_sentence,
+    prior_adjusted_sentence,
+)
 
 if TYPE_CHECKING:
     from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
@@ -141,6 +145,18 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
     return hazard_ratios.assign(covariate=hazard_ratios["label"])[columns]
 
 
+def prior_adjusted_lines(variant: VariantFit) -> list[str]:
+    """One line per covariate whose posterior the prior moved from the Cox estimate."""
+    if variant.prior_adjusted is None or variant.prior_adjusted.empty:
+        return []
+    labels = row_labels(variant.hazard_ratios)
+    lines = [
+        "- " + prior_adjusted_sentence(labels.get(r.covariate, r.covariate), *r[2:])
+        for r in variant.prior_adjusted.itertuples()
+    ]
+    return [*lines, ""]
+
+
 def percent(prob: float) -> str:
     """A probability as a percentage for prose: 0.95 -> ``"95%"``, 0.975 -> ``"97.5%"``."""
     return f"{100 * prob:.10g}%"
@@ -187,6 +203,7 @@ def write_fit_report(
         "",
         markdown_table(hazard_ratio_table(variant.hazard_ratios)),
         "",
+        *prior_adjusted_lines(variant),
     ]
     if variant.fit is None:
         return write_report(inputs.output_dir, "\n".join(lines), settings.title, settings.html)

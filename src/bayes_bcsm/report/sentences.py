@@ -14,6 +14,7 @@ answer is known (on both sides of every boundary):
 - :func:`surprise`: how surprising a printed figure is, from the probability of seeing it;
 - :func:`extrapolation_sentence`: which survival figures lie beyond the last follow-up;
 - :func:`p_statement`: a P value, never "P = 0";
+- :func:`prior_adjusted_sentence`: a posterior the prior moved away from the Cox estimate;
 - :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band.
 """
 
@@ -30,6 +31,7 @@ __all__ = [
     "p_statement",
     "percent",
     "ppc_sentence",
+    "prior_adjusted_sentence",
     "shrinkage_sentence",
     "surprise",
 ]
@@ -289,3 +291,37 @@ def p_statement(p: float) -> str:
     if p < P_FLOOR:
         return "P < 1e-300"
     return f"P = {p:.3g}"
+
+
+def prior_adjusted_sentence(label: str, cox_hr: float, posterior_hr: float, shift_sd: float) -> str:
+    """A posterior hazard ratio the prior moved from the Cox (maximum-likelihood) estimate.
+
+    Parameters
+    ----------
+    label : str
+        What the row compares (e.g. ``"karnofsky: 70 vs 100"``).
+    cox_hr, posterior_hr : float
+        Cox estimate and posterior median.
+    shift_sd : float
+        Posterior mean minus Cox log HR, in posterior SDs
+        (:func:`bayes_bcsm.hazard_ratios.prior_adjusted`).
+
+    Returns
+    -------
+    str
+        "towards no effect" when the posterior's log HR is smaller in size than Cox's on the
+        same side of 0, "across no effect" on the other side, else "away from no effect".
+    """
+    post, mle = math.log(posterior_hr), math.log(cox_hr)
+    if post * mle < 0:
+        where = "across no effect"
+    elif abs(post) < abs(mle):
+        where = "towards no effect"
+    else:
+        where = "away from no effect"
+    return (
+        f"{label}: posterior HR {posterior_hr:.3g} vs Cox {cox_hr:.3g}, "
+        f"{abs(shift_sd):.2g} posterior SDs {where}: prior-adjusted, not the maximum-likelihood "
+        "estimate (a prior centred on no effect shrinks strong contrasts informed by few events "
+        "most; which level is the reference decides which contrasts those are)."
+    )

@@ -22,7 +22,13 @@ from bayes_bcsm.data.card import design_roles
 from bayes_bcsm.data.follow_up import curve_times_months, default_horizons_months
 from bayes_bcsm.data.labels import covariate_labels
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
-from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows, with_labels
+from bayes_bcsm.hazard_ratios import (
+    cox_rows,
+    posterior_rows,
+    prior_adjusted,
+    published_rows,
+    with_labels,
+)
 from bayes_bcsm.inference.diagnostics import check_convergence
 from bayes_bcsm.inference.loo import loo_summary, psis_loo
 from bayes_bcsm.inference.ppc import censored_ppc
@@ -179,6 +185,8 @@ def fit_variant(
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
     hr = hazard_ratio_summary(fit, prob=settings.report.hdi_prob)
     tables.append(posterior_rows(hr, hr_label or label))
+    # with a marginalised covariate the posterior uses more rows than Cox: not comparable
+    adjusted = None if settings.missing.marginalize else prior_adjusted(hr, cox)
     profiles = one_at_a_time_profiles(survival_model)
     last_months = float(np.max(survival_model.data["time_months"]))
     horizons = settings.report.horizons_months or default_horizons_months(last_months)
@@ -215,6 +223,7 @@ def fit_variant(
         survival=survival,
         predictive=predictive,
         censored_ppc=ppc,
+        prior_adjusted=adjusted,
         loo=loo,
         survival_curves=survival_curves(
             fit, profiles, curve_times_months(last_months, tuple(horizons))

@@ -12,7 +12,7 @@ import pytest
 
 from bayes_bcsm.data.card import card_from_mapping, load_with_card
 from bayes_bcsm.data.design import build_design
-from bayes_bcsm.data.labels import covariate_labels
+from bayes_bcsm.data.labels import covariate_labels, profile_parts
 from bayes_bcsm.data.sparse import sparse_levels
 from bayes_bcsm.frequentist import cox_ph_design
 from bayes_bcsm.frequentist.cox import SparseLevelWarning
@@ -20,7 +20,7 @@ from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.hazard_ratios import prior_adjusted
 from bayes_bcsm.report.plots import plot_km_curves
 from bayes_bcsm.report.render import format_p_value, markdown_table, write_report
-from bayes_bcsm.report.sentences import p_statement, prior_adjusted_sentence
+from bayes_bcsm.report.sentences import p_statement, prior_adjusted_sentence, profile_sentence
 from bayes_bcsm.results import ReportSettings
 
 ROSSI = {
@@ -188,3 +188,37 @@ def test_prior_adjusted_sentence_direction(cox_hr, posterior_hr, where):
     assert text.startswith(
         f"karnofsky: 70 vs 100: posterior HR {posterior_hr:.3g} vs Cox {cox_hr:.3g}"
     )
+
+
+def test_profiles_are_defined_in_card_words(tmp_path):
+    """age standardised (mean 25, sample SD 5.77 by construction), HR per year; fin binary."""
+    card = card_from_mapping(
+        "rossi",
+        {
+            **ROSSI,
+            "covariates": {
+                "age": {"kind": "continuous", "unit": "years"},
+                "fin": {"kind": "binary", "levels": ["no", "yes"]},
+            },
+        },
+    )
+    frame = pd.DataFrame(
+        {
+            "time_months": [1.0, 2.0, 3.0, 4.0],
+            "event": [1, 0, 1, 1],
+            "age": [20.0, 30.0, 20.0, 30.0],
+            "fin": [0.0, 1.0, 1.0, 0.0],
+        }
+    )
+    standardised = build_design(frame, ["age", "fin"], standardize=True)
+    age_sd = 5.77  # sample SD (ddof=1) of 20, 30, 20, 30: sqrt(100 / 3)
+    reference, switched = profile_parts(standardised.terms, card)
+    assert reference == ["age 25 years (its mean)"]
+    assert switched == [f"age +{age_sd:g} years (1 SD; its HR is per year)", "fin: yes vs no"]
+    text = profile_sentence(reference, switched)
+    assert text.startswith(
+        "Profiles: `reference` has every binary and categorical covariate at its reference "
+        "level, age 25 years (its mean); each other profile changes one thing from it: age +"
+    )
+    raw = build_design(frame, ["age", "fin"])
+    assert profile_parts(raw.terms, card) == (["age 0 years"], ["age +1 years", "fin: yes vs no"])

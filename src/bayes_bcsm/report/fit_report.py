@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
+from bayes_bcsm.data.labels import profile_parts
 from bayes_bcsm.hazard_ratios import row_labels
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -19,6 +20,7 @@ from bayes_bcsm.report.sentences import (
     extrapolation_sentence,
     ppc_sentence,
     prior_adjusted_sentence,
+    profile_sentence,
 )
 
 if TYPE_CHECKING:
@@ -223,6 +225,8 @@ def write_fit_report(
         markdown_table(diagnostics_table(variant)),
         "",
         "## Survival",
+        "",
+        profile_sentence(*profile_parts(variant.design.terms, inputs.card)),
         "",
         extrapolation_sentence(
             variant.last_follow_up_months,

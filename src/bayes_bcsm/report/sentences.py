@@ -14,6 +14,7 @@ answer is known (on both sides of every boundary):
 - :func:`surprise`: how surprising a printed figure is, from the probability of seeing it;
 - :func:`extrapolation_sentence`: which survival figures lie beyond the last follow-up;
 - :func:`p_statement`: a P value, never "P = 0";
+- :func:`profile_sentence`: what the ``reference`` and other survival profiles are;
 - :func:`prior_adjusted_sentence`: a posterior the prior moved away from the Cox estimate;
 - :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band.
 """
@@ -32,6 +33,7 @@ __all__ = [
     "percent",
     "ppc_sentence",
     "prior_adjusted_sentence",
+    "profile_sentence",
     "shrinkage_sentence",
     "surprise",
 ]
@@ -324,4 +326,22 @@ def prior_adjusted_sentence(label: str, cox_hr: float, posterior_hr: float, shif
         f"{abs(shift_sd):.2g} posterior SDs {where}: prior-adjusted, not the maximum-likelihood "
         "estimate (a prior centred on no effect shrinks strong contrasts informed by few events "
         "most; which level is the reference decides which contrasts those are)."
+    )
+
+
+def profile_sentence(reference: list[str], switched: list[str]) -> str:
+    """What the survival table's profiles are.
+
+    Parameters
+    ----------
+    reference : list of str
+        Continuous covariates' values in the ``reference`` profile
+        (:func:`bayes_bcsm.data.labels.profile_parts`).
+    switched : list of str
+        What each other profile changes from it, in table order.
+    """
+    values = f", {', '.join(reference)}" if reference else ""
+    return (
+        "Profiles: `reference` has every binary and categorical covariate at its reference "
+        f"level{values}; each other profile changes one thing from it: {'; '.join(switched)}."
     )

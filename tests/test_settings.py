@@ -64,6 +64,12 @@ BAD_VALUES = [
     ("seed", ["seed=-1"], "seed=-1: expected a non-negative integer (0 is a seed)"),
     ("report", ["report.hdi_prob=1.5"], "report.hdi_prob=1.5: expected a value in (0, 1)"),
     (
+        "report",
+        ["report.horizons_months=[12,6]"],
+        "report.horizons_months=[12.0, 6.0]: expected a non-empty list of positive, increasing "
+        "times (months)",
+    ),
+    (
         "missing",
         ["missing=marginalize", "covariates.names=[hormone_therapy]"],
         "missing.covariate='hormone_receptor' must be one of covariates.names",

@@ -163,6 +163,7 @@ class DataConfig:
     censor_values: list[str] = field(default_factory=lambda: ["0"])
     covariates: dict[str, CovariateCardConfig] = field(default_factory=dict)
     time_label: str = "Months"
+    outcome_label: str | None = None
     start_column: str | None = None
     time_varying: dict[str, ExposureStartConfig] = field(default_factory=dict)
     exposure_coding: ExposureCoding = ExposureCoding.time_dependent
@@ -246,6 +247,7 @@ class ReportConfig:
     html: bool = ReportSettings.html
     plots: bool = ReportSettings.plots
     hdi_prob: float = ReportSettings.hdi_prob
+    horizons_months: list[float] | None = None
 
 
 @dataclass
@@ -383,15 +385,26 @@ class Config:
 
 
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore and the ``run_id`` resolver (idempotent).
+    """Register the schema with Hydra's ConfigStore and the ``run_id`` and
+    ``reproduction_name`` resolvers (idempotent).
 
     ``${run_id:}`` is ``p<process id>``: the default run folder
     ``outputs/<date>/<time>_<experiment>_p<pid>`` cannot be shared by two runs started in the
     same second, since no two live processes share a process id.
+    ``${reproduction_name:${data.name},${data.study}}`` names a reproduction (its folder, log and
+    Hydra job) after the data: ``paper_reproduction`` on the study's card, else
+    ``<card>_reproduction``.
     """
     ConfigStore.instance().store(name="base_config", node=Config)
     if not OmegaConf.has_resolver("run_id"):
         OmegaConf.register_new_resolver("run_id", lambda: f"p{os.getpid()}", use_cache=True)
+    if not OmegaConf.has_resolver("reproduction_name"):
+        OmegaConf.register_new_resolver("reproduction_name", reproduction_name)
+
+
+def reproduction_name(card_name: str, study: bool) -> str:
+    """``paper_reproduction`` on the study's card, else ``<card_name>_reproduction``."""
+    return "paper_reproduction" if study else f"{card_name}_reproduction"
 
 
 #: Columns with a role of their own that can never be a covariate: id, time, event.
@@ -477,6 +490,13 @@ def _shown(value: typing.Any) -> typing.Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+def _horizons(value: typing.Any) -> tuple[float, ...] | None:
+    """``report.horizons_months`` as a tuple of floats (None stays None: derived from follow-up)."""
+    if value is None:
+        return None
+    return tuple(float(v) for v in value)
+
+
 def report_settings(cfg: DictConfig | Config) -> ReportSettings:
     """What the run's report needs: ``report.*`` and the experiment name."""
     values = {
@@ -485,6 +505,7 @@ def report_settings(cfg: DictConfig | Config) -> ReportSettings:
         "html": bool(cfg.report.html),
         "plots": bool(cfg.report.plots),
         "hdi_prob": float(cfg.report.hdi_prob),
+        "horizons_months": _horizons(cfg.report.horizons_months),
     }
     return build_setting(ReportSettings, values, lambda f: f"report.{f}".rstrip("."))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from bayes_bcsm.frequentist.cox import CoxResult
@@ -255,3 +256,51 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide.reindex(list(dict.fromkeys(table["covariate"]))).fillna("")
     wide.columns.name = None
     return wide.rename(index=row_labels(table)).reset_index()
+
+
+#: A posterior log HR this many posterior SDs from the Cox estimate is reported as prior-adjusted.
+PRIOR_SHIFT_SD = 0.5
+
+
+def prior_adjusted(
+    hr_summary: pd.DataFrame, cox: CoxResult, threshold_sd: float = PRIOR_SHIFT_SD
+) -> pd.DataFrame:
+    """Covariates whose posterior differs from the Cox (maximum-likelihood) estimate by more
+    than ``threshold_sd`` posterior SDs on the log-HR scale.
+
+    On the same rows a flat prior would leave the posterior near the MLE (within a fraction of
+    a posterior SD, the rest from the parametric baseline); a larger gap is the prior's pull,
+    largest on strong categorical contrasts informed by few events.
+
+    Parameters
+    ----------
+    hr_summary : DataFrame
+        :func:`bayes_bcsm.inference.predictive.hazard_ratio_summary` (``log_hr_mean``,
+        ``log_hr_sd``, ``hr_median``, per natural unit, indexed by covariate).
+    cox : CoxResult
+        The Cox fit on the same rows and covariates (per natural unit).
+    threshold_sd : float
+        Gap, in posterior SDs, from which a covariate is listed.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``covariate``, ``cox_hr``, ``posterior_hr`` (median), ``shift_sd`` (posterior
+        mean minus Cox log HR, in posterior SDs); only the covariates beyond the threshold.
+    """
+    cox_log_hr = dict(zip(cox.columns, cox.coef, strict=True))
+    rows = []
+    for covariate, row in hr_summary.iterrows():
+        if covariate not in cox_log_hr or not row["log_hr_sd"] > 0:
+            continue
+        shift = (row["log_hr_mean"] - cox_log_hr[covariate]) / row["log_hr_sd"]
+        if abs(shift) > threshold_sd:
+            rows.append(
+                {
+                    "covariate": covariate,
+                    "cox_hr": float(np.exp(cox_log_hr[covariate])),
+                    "posterior_hr": float(row["hr_median"]),
+                    "shift_sd": float(shift),
+                }
+            )
+    return pd.DataFrame(rows, columns=["covariate", "cox_hr", "posterior_hr", "shift_sd"])

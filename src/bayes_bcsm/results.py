@@ -6,6 +6,7 @@ write them, and neither imports the other's internals.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,10 +24,8 @@ from bayes_bcsm.reinterpret import Reinterpretation
 
 if TYPE_CHECKING:  # PyMC and ArviZ stay unimported until a fit exists
     from bayes_bcsm.inference.diagnostics import Diagnostics
+    from bayes_bcsm.inference.ppc import CensoredPPC
     from bayes_bcsm.inference.sample import Fit
-
-#: Times (months) at which posterior survival curves are drawn in fit reports.
-CURVE_TIMES_MONTHS = np.linspace(0.5, 120.0, 120)
 
 
 @dataclass(frozen=True)
@@ -38,24 +37,45 @@ class ReportSettings:
     experiment_name : str
         Name of the experiment (report headings).
     title : str
-        Report title.
+        Report title (its first heading and the HTML page title); empty: the dataset card's
+        title.
     html : bool
         Also write the self-contained ``report.html``.
     plots : bool
         Draw figures.
     hdi_prob : float
         Probability of the posterior intervals, in (0, 1).
+    horizons_months : tuple of float or None
+        Times (months, positive, increasing) at which survival is reported; None: derived
+        from the cohort's follow-up (:func:`bayes_bcsm.data.follow_up.default_horizons_months`).
+        A horizon beyond the last follow-up is reported, marked as an extrapolation.
     """
 
     experiment_name: str = "fit"
-    title: str = "bayes_bcsm run"
+    title: str = ""
     html: bool = True
     plots: bool = True
     hdi_prob: float = 0.95
+    horizons_months: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.hdi_prob < 1:
             raise SettingError("expected a value in (0, 1)", ("hdi_prob",), (self.hdi_prob,))
+        horizons = self.horizons_months
+        if horizons is not None and not (
+            len(horizons) > 0
+            and all(np.isfinite(t) and t > 0 for t in horizons)
+            and all(a < b for a, b in itertools.pairwise(horizons))
+        ):
+            raise SettingError(
+                "expected a non-empty list of positive, increasing times (months)",
+                ("horizons_months",),
+                (horizons,),
+            )
+
+    def heading(self, card_title: str) -> str:
+        """The report's title: :attr:`title`, or ``card_title`` when none is configured."""
+        return self.title or card_title
 
 
 @dataclass(frozen=True)
@@ -104,19 +124,31 @@ class VariantFit:
     hazard_ratios : DataFrame
         :data:`bayes_bcsm.hazard_ratios.HR_COLUMNS` rows: published, Cox, Firth, posterior.
     survival : DataFrame or None
-        Posterior median survival and S(6/12/36/60) for the reference profile and each
-        covariate switched on.
+        Posterior median survival and S(t) at the report's horizons for the reference profile
+        and each covariate switched on (``extrapolated`` marks what lies beyond follow-up).
     predictive : DataTree or None
-        Posterior predictive event times for ``arviz.plot_ppc_censored``.
+        Posterior predictive event times (uncensored), saved in ``posterior.nc``.
+    censored_ppc : CensoredPPC or None
+        Kaplan-Meier curves of the data and of predictive replicates censored as the data
+        are (:mod:`bayes_bcsm.inference.ppc`).
+    prior_adjusted : DataFrame or None
+        Covariates whose posterior lies more than half a posterior SD from the Cox estimate
+        (:func:`bayes_bcsm.hazard_ratios.prior_adjusted`); None when not comparable.
     loo : ELPDData or None
         PSIS-LOO of the fit (one term per patient).
     survival_curves : DataArray or None
-        Posterior draws of S(t | x) on ``CURVE_TIMES_MONTHS`` for the reference profile and
-        each covariate switched on (dims ``chain, draw, profile, time``).
+        Posterior draws of S(t | x) up to the last follow-up (or last horizon) for the
+        reference profile and each covariate switched on (dims ``chain, draw, profile,
+        time_months``).
     loo_summary : dict or None
         ELPD, its SE, ``p_loo`` and Pareto-k counts (``inference.loo.loo_summary``).
     time_label : str
         x-axis label of survival plots (from the dataset card; the unit is months).
+    outcome_label : str
+        y-axis label of Kaplan-Meier plots (the dataset card's ``outcome_label``).
+    last_follow_up_months : float
+        Longest follow-up of the rows the Bayesian model used (months); survival beyond it
+        is an extrapolation.
     """
 
     label: str
@@ -129,10 +161,14 @@ class VariantFit:
     diagnostics: Diagnostics | None = None
     survival: pd.DataFrame | None = None
     predictive: xr.DataTree | None = None
+    censored_ppc: CensoredPPC | None = None
+    prior_adjusted: pd.DataFrame | None = None
     loo: Any = None
     survival_curves: xr.DataArray | None = None
     loo_summary: dict[str, float | int] | None = None
     time_label: str = "Months"
+    outcome_label: str = "Survival"
+    last_follow_up_months: float = np.inf
 
     @property
     def rows_description(self) -> str:

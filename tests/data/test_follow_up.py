@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from bayes_bcsm.data.follow_up import (
+    CURVE_POINTS,
     LONG_MAX_MONTHS,
     LONG_MEDIAN_MONTHS,
     SHORT_MAX_MONTHS,
     SHORT_MEDIAN_MONTHS,
     FollowUp,
+    curve_times_months,
+    default_horizons_months,
     follow_up_range,
 )
 
@@ -50,3 +53,25 @@ def test_the_range_ignores_non_finite_times_and_refuses_unknown_units():
         follow_up_range(np.array([1.0]), "fortnights")
     with pytest.raises(ValueError, match="no finite follow-up time"):
         follow_up_range(np.array([np.nan]), "days")
+
+
+def test_horizons_keep_the_study_s_within_a_long_follow_up():
+    """A cohort followed past 60 months keeps the study's 6/12/36/60 (its numbers unchanged);
+    one followed 40 months keeps 6/12/36, none beyond the follow-up."""
+    assert default_horizons_months(120.0) == (6.0, 12.0, 36.0, 60.0)
+    assert default_horizons_months(40.0) == (6.0, 12.0, 36.0)
+
+
+def test_horizons_of_a_short_follow_up_are_its_quarters_rounded_down():
+    """Rossi: 52 weeks = 11.96 months; the study's horizons would leave only 6 months, so the
+    quarters 2.99, 5.98, 8.97, 11.96 rounded down to two significant digits."""
+    last = 52 * 7 * 12 / 365.25
+    horizons = default_horizons_months(last)
+    np.testing.assert_allclose(horizons, (2.9, 5.9, 8.9, 11.0))
+    assert max(horizons) <= last
+
+
+def test_curves_end_at_the_last_follow_up_or_the_last_horizon():
+    times = curve_times_months(11.96)
+    assert times[-1] == 11.96 and len(times) == CURVE_POINTS and times[0] > 0
+    assert curve_times_months(11.96, (6.0, 60.0))[-1] == 60.0

@@ -27,11 +27,14 @@ from bayes_bcsm.report.reinterpret_report import (
     reinterpretation_lines,
 )
 from bayes_bcsm.report.sentences import (
+    PPC_COVERAGE_FLOOR,
     credibility_sentence,
+    extrapolation_sentence,
     fold_comparison,
     hr_direction,
     interval_position,
     percent,
+    ppc_sentence,
     shrinkage_sentence,
     surprise,
 )
@@ -316,3 +319,25 @@ def test_design_sentence_power_and_distance_from_one(paper_reinterpretation):
         if far:
             ratio = math.log(estimate.hr) / math.log(float(true_hr))
             assert float(far.group(1)) == pytest.approx(ratio, abs=0.05)
+
+
+def test_extrapolation_sentence_names_exactly_what_lies_beyond_follow_up():
+    """Rossi: followed 11.96 months; S(60) and the median beyond it are named, S(6) is not."""
+    text = extrapolation_sentence(11.96, ["median_survival_months", "S(60)"])
+    assert text.startswith("Follow-up ends at 12 months:")
+    assert "median_survival_months, S(60) (marked extrapolated)" in text and "S(6)" not in text
+    assert extrapolation_sentence(120.0, []) == (
+        "Follow-up ends at 120 months; every survival figure below lies within it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("coverage", "fits"),
+    [(1.0, True), (PPC_COVERAGE_FLOOR, True), (PPC_COVERAGE_FLOOR - 0.005, False), (0.2, False)],
+)
+def test_ppc_sentence_on_both_sides_of_its_floor(coverage, fits):
+    text = ppc_sentence(coverage, 0.95)
+    assert ("lies within the 95% band" in text) is fits
+    assert ("**leaves**" in text) is not fits
+    share = coverage if fits else 1 - coverage
+    assert f"at {percent(share)} of the times" in text

@@ -151,11 +151,14 @@ class CovariateSpec:
 
     @property
     def hr_unit(self) -> str:
-        """What one unit of the coded column is, e.g. ``"per 10 years"`` (continuous only)."""
+        """What one unit of the coded column is, e.g. ``"per 10 years"``, ``"per year"``
+        (continuous only; a plural unit in the singular for one of it)."""
         if self.kind != "continuous":
             return ""
-        amount = f"{self.hr_per:g} " if self.hr_per != 1 else ""
-        return f"per {amount}{self.unit or 'unit'}"
+        unit = self.unit or "unit"
+        if self.hr_per == 1:
+            return f"per {_singular(unit)}"
+        return f"per {self.hr_per:g} {unit}"
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,10 @@ class DatasetCard:
         The data are (or follow) the paper's study: reports show the published rows.
     time_label : str
         x-axis label of survival plots (its unit is months, see the module docstring).
+    outcome_label : str
+        y-axis label of Kaplan-Meier plots, what the curve is the probability of (e.g.
+        ``"Overall survival"``, ``"Arrest-free"``); default ``"Overall survival"`` on the
+        study's card, ``"Survival"`` on any other.
     zero_time : {"shift", "refuse"}
         What a follow-up time of 0 becomes (:mod:`bayes_bcsm.data.zero_time`).
     start_column : str or None
@@ -207,6 +214,7 @@ class DatasetCard:
     contract: str | None = None
     study: bool = False
     time_label: str = "Months"
+    outcome_label: str = "Survival"
     zero_time: str = DEFAULT_ZERO_TIME
     start_column: str | None = None
     time_varying: tuple[ExposureSpec, ...] = ()
@@ -247,6 +255,31 @@ class _Checker:
             self.problems.append(
                 CohortProblem(message(i), int(self.rows[i]), self.ids.iloc[i], column)
             )
+
+
+def _number(text: str) -> float | None:
+    """``text`` as a finite number, or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _as_level(value: str | None, levels: Sequence[str]) -> str | None:
+    """A cell as one of ``levels``: itself, or the one level that equals it as a number (a file
+    exported with floats writes level ``1`` as ``"1.0"``; reports then say ``1``, not ``1.0``)."""
+    if value is None or value in levels or (number := _number(value)) is None:
+        return value
+    same = [level for level in levels if _number(level) == number]
+    return same[0] if len(same) == 1 else value
+
+
+def _singular(unit: str) -> str:
+    """``"years"`` -> ``"year"``; a unit not ending in a plural ``s`` (``"mm"``, ``"mmHg"``,
+    ``"mass"``) as it is."""
+    plural = len(unit) > 2 and unit.endswith("s") and not unit.endswith("ss")
+    return unit[:-1] if plural else unit
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -643,6 +676,7 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
         )
         return pd.Series(np.where(known & ~bad, number / spec.hr_per, np.nan))
     levels = spec.levels or (("0", "1") if spec.kind == "binary" else ())
+    text = text.map(lambda value: _as_level(value, levels))
     bad = known & ~text.isin(levels).to_numpy()
     if bad.any() and spec.kind == "binary" and not spec.levels:
         check.problems.append(
@@ -758,6 +792,10 @@ def card_from_mapping(name: str, mapping: Mapping) -> DatasetCard:
         contract=mapping.get("contract"),
         study=bool(mapping.get("study", False)),
         time_label=str(mapping.get("time_label") or "Months"),
+        outcome_label=str(
+            mapping.get("outcome_label")
+            or ("Overall survival" if mapping.get("study") else "Survival")
+        ),
         zero_time=zero_time,
         **_entry_keys(mapping, covariates),
     )

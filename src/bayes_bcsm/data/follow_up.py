@@ -21,6 +21,7 @@ registry); the warning says so and the run goes on.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,10 @@ SHORT_MEDIAN_MONTHS = 1.0
 SHORT_MAX_MONTHS = 6.0
 #: Median (months) above which times declared as months are refused as another unit (days).
 REFUSED_MEDIAN_MONTHS = 200.0
+#: The study's survival horizons (months), kept for any cohort followed at least this long.
+STUDY_HORIZONS_MONTHS: tuple[float, ...] = (6.0, 12.0, 36.0, 60.0)
+#: Number of points of a survival curve (the curve runs to the last follow-up).
+CURVE_POINTS = 120
 
 
 @dataclass(frozen=True)
@@ -142,3 +147,52 @@ def follow_up_range(times: np.ndarray, unit: str) -> FollowUp:
     if values.size == 0:
         raise ValueError("no finite follow-up time")
     return FollowUp(unit, float(values.min()), float(np.median(values)), float(values.max()))
+
+
+def _floor_2_significant(value: float) -> float:
+    """``value`` rounded down to two significant digits (11.96 -> 11, 8.97 -> 8.9)."""
+    scale = 10.0 ** (math.floor(math.log10(value)) - 1)
+    return math.floor(value / scale + 1e-9) * scale
+
+
+def default_horizons_months(last_follow_up_months: float) -> tuple[float, ...]:
+    """Survival horizons (months) within a cohort's follow-up.
+
+    The study's horizons (:data:`STUDY_HORIZONS_MONTHS`) that do not exceed the last follow-up;
+    when fewer than two of them do, the quarters of the last follow-up, each rounded down to two
+    significant digits (a cohort followed 11.96 months: 2.9, 5.9, 8.9 and 11 months). No horizon
+    lies beyond the last follow-up, so none is an extrapolation.
+
+    Parameters
+    ----------
+    last_follow_up_months : float
+        The longest follow-up time of the cohort (months, > 0).
+
+    Returns
+    -------
+    tuple of float
+        Increasing horizons (months).
+    """
+    kept = tuple(t for t in STUDY_HORIZONS_MONTHS if t <= last_follow_up_months)
+    if len(kept) >= 2:
+        return kept
+    quarters = (_floor_2_significant(q * last_follow_up_months / 4) for q in range(1, 5))
+    return tuple(sorted({round(q, 12) for q in quarters}))
+
+
+def curve_times_months(
+    last_follow_up_months: float, horizons_months: tuple[float, ...] = ()
+) -> np.ndarray:
+    """Times (months) at which survival curves are drawn: :data:`CURVE_POINTS` equally spaced
+    points up to the last follow-up, or to the last horizon when a configured horizon lies
+    beyond it (that part is an extrapolation, and plots mark it).
+
+    Parameters
+    ----------
+    last_follow_up_months : float
+        Longest follow-up (months, > 0).
+    horizons_months : tuple of float
+        The report's horizons (months).
+    """
+    end = max((last_follow_up_months, *horizons_months))
+    return np.linspace(end / CURVE_POINTS, end, CURVE_POINTS)

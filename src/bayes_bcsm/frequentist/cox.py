@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from bayes_bcsm.data.design import CompleteCases, Design, DesignError, build_design
+from bayes_bcsm.data.sparse import sparse_levels_warning
 from bayes_bcsm.frequentist._partial_likelihood import (
     CoxEngine,
     Ties,
@@ -49,6 +50,7 @@ __all__ = [
     "CoxError",
     "CoxResult",
     "SeparationWarning",
+    "SparseLevelWarning",
     "Ties",
     "concordance_index",
     "cox_ph",
@@ -58,6 +60,10 @@ __all__ = [
 
 class CoxError(ValueError):
     """A Cox model that cannot be fitted as requested (bad option, no events, ...)."""
+
+
+class SparseLevelWarning(UserWarning):
+    """A level of a binary or categorical covariate is held by very few rows."""
 
 
 class SeparationWarning(UserWarning):
@@ -454,6 +460,10 @@ def cox_ph_design(
             blocks.append(list(range(j, j + len(term.columns))))
         j += len(term.columns)
     separated = _check_separation(X, event, columns, fit, variance, tol, indicator, blocks)
+    sparse = sparse_levels_warning(design)
+    if sparse is not None:
+        messages.append(sparse)
+        warnings.warn(sparse, SparseLevelWarning, stacklevel=2)
     if not fit.converged:
         msg = (
             f"Newton-Raphson did not converge in {max_iter} iterations "

@@ -17,11 +17,12 @@ import pymc as pm
 import xarray as xr
 
 from bayes_bcsm.data.design import DesignError
+from bayes_bcsm.data.follow_up import STUDY_HORIZONS_MONTHS
 from bayes_bcsm.inference.sample import Fit
 from bayes_bcsm.models.base import OBSERVED, SurvivalModel
 from bayes_bcsm.models.families import model_family
 
-DEFAULT_TIMES_MONTHS: tuple[float, ...] = (6.0, 12.0, 36.0, 60.0)
+DEFAULT_TIMES_MONTHS: tuple[float, ...] = STUDY_HORIZONS_MONTHS
 
 __all__ = [
     "DEFAULT_TIMES_MONTHS",
@@ -158,23 +159,40 @@ def survival_summary(
     prof: pd.DataFrame,
     times_months: Sequence[float] = DEFAULT_TIMES_MONTHS,
     prob: float = 0.95,
+    last_follow_up_months: float = np.inf,
 ) -> pd.DataFrame:
     """Posterior median and equal-tailed interval of the median survival and of
     ``S(t)`` at ``times_months`` for each profile.
+
+    Parameters
+    ----------
+    fit : Fit
+    prof : DataFrame
+        Profiles (see :func:`profiles`).
+    times_months : sequence of float
+        Horizons (months).
+    prob : float
+        Interval probability.
+    last_follow_up_months : float
+        Longest follow-up of the data (months): an ``S(t)`` with ``t`` beyond it, or a median
+        whose posterior median lies beyond it, comes from the model's tail alone and is
+        marked ``extrapolated``.
 
     Returns
     -------
     DataFrame
         Columns ``profile``, ``quantity`` (``median_survival_months`` or ``S(12)`` ...),
-        ``posterior_median``, ``eti_lower``, ``eti_upper``, ``prob``, ``n_used``.
+        ``posterior_median``, ``eti_lower``, ``eti_upper``, ``extrapolated``, ``prob``,
+        ``n_used``.
     """
     curves = survival_curves(fit, prof, times_months)
     med = median_survival(fit, prof)
     rows = []
     for p in prof.index:
-        items = [("median_survival_months", med.sel(profile=p))]
-        items += [(f"S({t:g})", curves.sel(profile=p, time_months=t)) for t in times_months]
-        for label, da in items:
+        median = med.sel(profile=p)
+        items = [("median_survival_months", median, float(median.median()))]
+        items += [(f"S({t:g})", curves.sel(profile=p, time_months=t), t) for t in times_months]
+        for label, da, when_months in items:
             eti = az.eti(da, prob=prob).values
             rows.append(
                 {
@@ -183,6 +201,7 @@ def survival_summary(
                     "posterior_median": float(da.median()),
                     "eti_lower": float(eti[0]),
                     "eti_upper": float(eti[1]),
+                    "extrapolated": bool(when_months > last_follow_up_months),
                     "prob": prob,
                     "n_used": fit.n_used,
                 }
@@ -340,9 +359,11 @@ def posterior_predictive(fit: Fit, seed: int | np.random.Generator) -> xr.DataTr
 
     The result has the form ``arviz.plot_ppc_censored`` expects: group
     ``posterior_predictive`` with variable ``time`` (predicted, *uncensored* event times,
-    months; the plot truncates them at a multiple of the largest observed time),
-    ``observed_data.time`` (observed times) and ``constant_data.time`` (the event status
-    of each observed time: 1 = death, 0 = censored).
+    months), ``observed_data.time`` (observed times) and ``constant_data.time`` (the event status
+    of each observed time: 1 = death, 0 = censored). Compare them with the data only once
+    censored as the data are (:func:`bayes_bcsm.inference.ppc.censored_ppc`): that arviz plot
+    truncates uncensored times at a multiple of the largest observed time, which makes a good
+    fit to heavily censored data look like a misfit.
 
     Parameters
     ----------

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bayes_bcsm.report.plots import plot_km_curves, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
+from bayes_bcsm.report.sentences import p_statement
 
 if TYPE_CHECKING:
     from bayes_bcsm.results import ReportSettings, RunInputs
@@ -18,7 +19,7 @@ def write_cohort_report(
 ) -> list[Path]:
     """Write the figures, ``report.md`` and ``report.html`` of a cohort's frequentist tables."""
     out = inputs.output_dir
-    lines = report_opening(settings.title, inputs)
+    lines = report_opening(settings.heading(inputs.card.title), inputs)
     lines += [
         "## Kaplan-Meier medians by group",
         "",
@@ -42,16 +43,18 @@ def write_cohort_report(
         ),
         "",
     ]
-    lines += [f"> **Cox warning:** {message}" for message in tables.cox_warnings]
+    for message in tables.cox_warnings:
+        lines += [f"> **Cox warning:** {message}", ""]
     if settings.plots:
         lines += ["## Figures", ""]
         for figure in tables.figures:
-            annotation = f"log-rank P = {figure.logrank_p:.3g}; n = {figure.n_used}"
+            annotation = f"log-rank {p_statement(figure.logrank_p)}; n = {figure.n_used}"
             fig = plot_km_curves(
                 figure.curves,
                 title=figure.caption,
                 annotation=annotation,
                 time_label=inputs.card.time_label,
+                outcome_label=inputs.card.outcome_label,
             )
             save_figure(fig, out / f"{figure.name}.png")
             lines += [f"![{figure.caption}]({figure.name}.png)", ""]

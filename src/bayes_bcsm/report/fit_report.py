@@ -12,10 +12,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
+from bayes_bcsm.data.labels import profile_parts
 from bayes_bcsm.hazard_ratios import row_labels
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
-from bayes_bcsm.results import CURVE_TIMES_MONTHS
+from bayes_bcsm.report.sentences import (
+    extrapolation_sentence,
+    ppc_sentence,
+    prior_adjusted_sentence,
+    profile_sentence,
+)
 
 if TYPE_CHECKING:
     from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
@@ -23,20 +29,54 @@ if TYPE_CHECKING:
 
 def plot_posterior_survival(variant: VariantFit) -> Figure:
     """Posterior median S(t) with 95 % bands: reference profile and each covariate switched on
-    (each curve named by what it compares, e.g. ``"chemotherapy: yes vs no"``)."""
+    (each curve named by what it compares, e.g. ``"chemotherapy: yes vs no"``); any part
+    beyond the last follow-up is shaded and labelled as an extrapolation."""
     curves = variant.survival_curves
+    times = curves["time_months"].values
     labels = row_labels(variant.hazard_ratios)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name in curves["profile"].values:
         da = curves.sel(profile=name)
         median = da.median(("chain", "draw")).values
         lo, hi = da.quantile([0.025, 0.975], dim=("chain", "draw")).values
-        (line,) = ax.plot(CURVE_TIMES_MONTHS, median, label=labels.get(str(name), str(name)))
-        ax.fill_between(CURVE_TIMES_MONTHS, lo, hi, alpha=0.12, color=line.get_color())
+        (line,) = ax.plot(times, median, label=labels.get(str(name), str(name)))
+        ax.fill_between(times, lo, hi, alpha=0.12, color=line.get_color())
+    last = variant.last_follow_up_months
+    if times[-1] > last:
+        ax.axvspan(last, times[-1], color="0.85", zorder=0, label="extrapolated (beyond follow-up)")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(variant.time_label)
     ax.set_ylabel("Posterior survival S(t | x)")
     ax.set_title(f"{variant.label}: reference profile vs one covariate on")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_censored_ppc(variant: VariantFit, prob: float = 0.95) -> Figure:
+    """Kaplan-Meier curve of the data over the band of the Kaplan-Meier curves of predictive
+    replicates censored as the data are (:mod:`bayes_bcsm.inference.ppc`)."""
+    ppc = variant.censored_ppc
+    lower, upper = ppc.band(prob)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.fill_between(
+        ppc.times_months,
+        lower,
+        upper,
+        step="post",
+        alpha=0.3,
+        label=f"{percent(prob)} band of censored replicates",
+    )
+    ax.step(
+        ppc.times_months, np.median(ppc.predicted, axis=0), where="post", label="replicates' median"
+    )
+    ax.step(
+        ppc.times_months, ppc.observed, where="post", color="black", label="data (Kaplan-Meier)"
+    )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(variant.time_label)
+    ax.set_ylabel(variant.outcome_label)
+    ax.set_title(f"{variant.label}: posterior predictive check, censored as the data")
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -48,6 +88,9 @@ def _save_collection(collection, path: Path) -> Path:
     plt.close("all")
     return path
 
+
+#: Probability of the posterior predictive band.
+PPC_PROB = 0.95
 
 NO_PPC = (
     "No posterior predictive check: the data have entry times (delayed entry or (start, stop] "
@@ -66,11 +109,9 @@ def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
         az.plot_trace_dist(variant.fit.idata, var_names=["beta"], backend="matplotlib"),
         folder / "trace.png",
     )
-    if variant.predictive is not None:
-        paths["ppc_plot"] = _save_collection(
-            az.plot_ppc_censored(variant.predictive, backend="matplotlib"),
-            folder / "ppc_censored.png",
-        )
+    if variant.censored_ppc is not None:
+        save_figure(plot_censored_ppc(variant), folder / "ppc_censored.png")
+        paths["ppc_plot"] = folder / "ppc_censored.png"
     save_figure(plot_forest(variant.hazard_ratios), folder / "forest.png")
     paths["forest_plot"] = folder / "forest.png"
     save_figure(plot_posterior_survival(variant), folder / "survival.png")
@@ -106,6 +147,18 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
     return hazard_ratios.assign(covariate=hazard_ratios["label"])[columns]
 
 
+def prior_adjusted_lines(variant: VariantFit) -> list[str]:
+    """One line per covariate whose posterior the prior moved from the Cox estimate."""
+    if variant.prior_adjusted is None or variant.prior_adjusted.empty:
+        return []
+    labels = row_labels(variant.hazard_ratios)
+    lines = [
+        "- " + prior_adjusted_sentence(labels.get(r.covariate, r.covariate), *r[2:])
+        for r in variant.prior_adjusted.itertuples()
+    ]
+    return [*lines, ""]
+
+
 def percent(prob: float) -> str:
     """A probability as a percentage for prose: 0.95 -> ``"95%"``, 0.975 -> ``"97.5%"``."""
     return f"{100 * prob:.10g}%"
@@ -126,7 +179,7 @@ def write_fit_report(
 ) -> list[Path]:
     """Write ``report.md`` and ``report.html`` of one fit into the run folder."""
     lines = report_opening(
-        f"{settings.title}: {variant.label}",
+        f"{settings.heading(inputs.card.title)}: {variant.label}",
         inputs,
     )
     lines += [
@@ -152,6 +205,7 @@ def write_fit_report(
         "",
         markdown_table(hazard_ratio_table(variant.hazard_ratios)),
         "",
+        *prior_adjusted_lines(variant),
     ]
     if variant.fit is None:
         return write_report(inputs.output_dir, "\n".join(lines), settings.title, settings.html)
@@ -171,6 +225,13 @@ def write_fit_report(
         markdown_table(diagnostics_table(variant)),
         "",
         "## Survival",
+        "",
+        profile_sentence(*profile_parts(variant.design.terms, inputs.card)),
+        "",
+        extrapolation_sentence(
+            variant.last_follow_up_months,
+            list(variant.survival.loc[variant.survival["extrapolated"], "quantity"].unique()),
+        ),
         "",
         markdown_table(variant.survival.drop(columns=["prob"])),
         "",
@@ -192,8 +253,10 @@ def write_fit_report(
             "![Posterior survival curves](survival.png)",
             "",
             (
-                "![Kaplan-Meier of the data against posterior predictive curves](ppc_censored.png)"
-                if variant.predictive is not None
+                ppc_sentence(variant.censored_ppc.coverage(PPC_PROB), PPC_PROB)
+                + "\n\n![Kaplan-Meier of the data against censored posterior predictive "
+                "replicates](ppc_censored.png)"
+                if variant.censored_ppc is not None
                 else NO_PPC
             ),
             "",

@@ -20,6 +20,7 @@ def plot_km_curves(
     published_points: Mapping[float, float] | None = None,
     annotation: str | None = None,
     time_label: str = "Months after spinal surgery",
+    outcome_label: str = "Overall survival",
 ) -> Figure:
     """Kaplan-Meier step curves with pointwise confidence bands.
 
@@ -36,6 +37,8 @@ def plot_km_curves(
         Text placed in the lower left (e.g. a log-rank P value).
     time_label : str
         x-axis label (time unit).
+    outcome_label : str
+        y-axis label (the dataset card's ``outcome_label``).
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, table in curves.items():
@@ -54,7 +57,7 @@ def plot_km_curves(
         ax.text(0.02, 0.04, annotation, transform=ax.transAxes)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(time_label)
-    ax.set_ylabel("Overall survival")
+    ax.set_ylabel(outcome_label)
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()

@@ -16,6 +16,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from bayes_bcsm.atomic import write_text_atomic
+from bayes_bcsm.report.sentences import P_FLOOR
 
 if TYPE_CHECKING:
     from bayes_bcsm.results import RunInputs
@@ -97,6 +98,19 @@ def format_number(value: object, digits: int = 3) -> str:
     return str(value)
 
 
+#: A P value below :data:`~bayes_bcsm.report.sentences.P_FLOOR` (one that underflowed to 0)
+#: prints as this.
+P_UNDERFLOW = f"<{P_FLOOR:g}"
+
+
+def format_p_value(p: float, digits: int = 3) -> str:
+    """A P value for a report: :data:`P_UNDERFLOW` where it underflowed to 0 (never ``0.0``),
+    else as :func:`format_number`."""
+    if isinstance(p, float | np.floating) and p < P_FLOOR:
+        return P_UNDERFLOW
+    return format_number(p, digits)
+
+
 def markdown_table(frame: pd.DataFrame, digits: int = 3, index: bool = False) -> str:
     """A DataFrame as a GitHub-flavoured Markdown table with sensibly rounded numbers.
 
@@ -108,12 +122,20 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3, index: bool = False) ->
         Significant digits for floats.
     index : bool
         Whether to include the index as the first column.
+
+    Columns named ``p_value...`` are P values (:func:`format_p_value`).
     """
     table = frame.reset_index() if index else frame
+    p_columns = {k for k, c in enumerate(table.columns) if str(c).startswith("p_value")}
     header = "| " + " | ".join(str(c) for c in table.columns) + " |"
     rule = "|" + "|".join("---" for _ in table.columns) + "|"
     rows = [
-        "| " + " | ".join(format_number(v, digits).replace("|", "\\|") for v in row) + " |"
+        "| "
+        + " | ".join(
+            (format_p_value if k in p_columns else format_number)(v, digits).replace("|", "\\|")
+            for k, v in enumerate(row)
+        )
+        + " |"
         for row in table.itertuples(index=False, name=None)
     ]
     return "\n".join([header, rule, *rows])
@@ -166,8 +188,13 @@ def markdown_to_html(markdown: str, title: str, base_dir: str | Path) -> str:
 def write_report(
     folder: str | Path, markdown: str, title: str, html_too: bool = True
 ) -> Sequence[Path]:
-    """Write ``report.md`` (and ``report.html``) into ``folder``; return the paths written."""
+    """Write ``report.md`` (and ``report.html``) into ``folder``; return the paths written.
+
+    The HTML page is titled by the report's first heading (``# ...``), else by ``title``.
+    """
     folder = Path(folder)
+    headings = [line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")]
+    title = headings[0] if headings else title
     md_path = folder / "report.md"
     write_text_atomic(md_path, markdown)
     written = [md_path]

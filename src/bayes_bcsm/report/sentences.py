@@ -11,7 +11,12 @@ answer is known (on both sides of every boundary):
 - :func:`fold_comparison`: how many times one hazard ratio is another, and whether two
   intervals overlap;
 - :func:`shrinkage_sentence`: how far a prior pulls a printed hazard ratio towards no effect;
-- :func:`surprise`: how surprising a printed figure is, from the probability of seeing it.
+- :func:`surprise`: how surprising a printed figure is, from the probability of seeing it;
+- :func:`extrapolation_sentence`: which survival figures lie beyond the last follow-up;
+- :func:`p_statement`: a P value, never "P = 0";
+- :func:`profile_sentence`: what the ``reference`` and other survival profiles are;
+- :func:`prior_adjusted_sentence`: a posterior the prior moved away from the Cox estimate;
+- :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band.
 """
 
 from __future__ import annotations
@@ -20,10 +25,15 @@ import math
 
 __all__ = [
     "credibility_sentence",
+    "extrapolation_sentence",
     "fold_comparison",
     "hr_direction",
     "interval_position",
+    "p_statement",
     "percent",
+    "ppc_sentence",
+    "prior_adjusted_sentence",
+    "profile_sentence",
     "shrinkage_sentence",
     "surprise",
 ]
@@ -206,3 +216,132 @@ def surprise(probability: float) -> str:
         if probability < upper:
             return word
     return "unremarkable"
+
+
+def extrapolation_sentence(last_follow_up_months: float, beyond: list[str]) -> str:
+    """Whether any reported survival figure lies beyond the last follow-up.
+
+    Parameters
+    ----------
+    last_follow_up_months : float
+        The longest follow-up of the data (months).
+    beyond : list of str
+        The quantities (e.g. ``"S(60)"``, ``"median_survival_months"``) whose time lies beyond
+        it (for a median: whose posterior median does).
+
+    Returns
+    -------
+    str
+        E.g. ``"Follow-up ends at 12 months: S(60) (marked extrapolated) come from the model's
+        parametric tail, not from observed follow-up."``
+    """
+    end = f"Follow-up ends at {last_follow_up_months:.3g} months"
+    if not beyond:
+        return f"{end}; every survival figure below lies within it."
+    return (
+        f"{end}: {', '.join(beyond)} (marked extrapolated) come from the model's parametric "
+        "tail, not from observed follow-up."
+    )
+
+
+#: Share of times within the band below which :func:`ppc_sentence` calls the fit poor.
+PPC_COVERAGE_FLOOR = 0.9
+
+
+def ppc_sentence(coverage: float, prob: float) -> str:
+    """How well the data's Kaplan-Meier curve sits in the censored predictive band.
+
+    Parameters
+    ----------
+    coverage : float
+        Share (0-1) of the times on the grid at which the data's curve lies within the
+        pointwise band (:meth:`bayes_bcsm.inference.ppc.CensoredPPC.coverage`).
+    prob : float
+        Probability of the band.
+
+    Returns
+    -------
+    str
+        "lies within" from :data:`PPC_COVERAGE_FLOOR` of the times, else "leaves ... at N% of
+        the times: the model misses the shape of the survival curve".
+    """
+    band = f"the {percent(prob)} band of posterior predictive replicates censored as the data are"
+    if coverage >= PPC_COVERAGE_FLOOR:
+        return (
+            f"The data's Kaplan-Meier curve lies within {band} at {percent(coverage)} of the "
+            "times from 0 to the last follow-up."
+        )
+    return (
+        f"The data's Kaplan-Meier curve **leaves** {band} at {percent(1 - coverage)} of the "
+        "times from 0 to the last follow-up: the model misses the shape of the survival curve."
+    )
+
+
+#: The smallest P value stated as a number: below the smallest double a P value underflows to 0.
+P_FLOOR = 1e-300
+
+
+def p_statement(p: float) -> str:
+    """``"P = 0.293"``, or ``"P < 1e-300"`` for a P value that underflowed to 0 (never
+    ``"P = 0"``: a test statistic cannot prove the null impossible).
+
+    Parameters
+    ----------
+    p : float
+        P value (0-1).
+    """
+    if p < P_FLOOR:
+        return "P < 1e-300"
+    return f"P = {p:.3g}"
+
+
+def prior_adjusted_sentence(label: str, cox_hr: float, posterior_hr: float, shift_sd: float) -> str:
+    """A posterior hazard ratio the prior moved from the Cox (maximum-likelihood) estimate.
+
+    Parameters
+    ----------
+    label : str
+        What the row compares (e.g. ``"karnofsky: 70 vs 100"``).
+    cox_hr, posterior_hr : float
+        Cox estimate and posterior median.
+    shift_sd : float
+        Posterior mean minus Cox log HR, in posterior SDs
+        (:func:`bayes_bcsm.hazard_ratios.prior_adjusted`).
+
+    Returns
+    -------
+    str
+        "towards no effect" when the posterior's log HR is smaller in size than Cox's on the
+        same side of 0, "across no effect" on the other side, else "away from no effect".
+    """
+    post, mle = math.log(posterior_hr), math.log(cox_hr)
+    if post * mle < 0:
+        where = "across no effect"
+    elif abs(post) < abs(mle):
+        where = "towards no effect"
+    else:
+        where = "away from no effect"
+    return (
+        f"{label}: posterior HR {posterior_hr:.3g} vs Cox {cox_hr:.3g}, "
+        f"{abs(shift_sd):.2g} posterior SDs {where}: prior-adjusted, not the maximum-likelihood "
+        "estimate (a prior centred on no effect shrinks strong contrasts informed by few events "
+        "most; which level is the reference decides which contrasts those are)."
+    )
+
+
+def profile_sentence(reference: list[str], switched: list[str]) -> str:
+    """What the survival table's profiles are.
+
+    Parameters
+    ----------
+    reference : list of str
+        Continuous covariates' values in the ``reference`` profile
+        (:func:`bayes_bcsm.data.labels.profile_parts`).
+    switched : list of str
+        What each other profile changes from it, in table order.
+    """
+    values = f", {', '.join(reference)}" if reference else ""
+    return (
+        "Profiles: `reference` has every binary and categorical covariate at its reference "
+        f"level{values}; each other profile changes one thing from it: {'; '.join(switched)}."
+    )

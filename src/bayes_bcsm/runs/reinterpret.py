@@ -73,7 +73,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Reinterpretation:
         result,
         settings.default_prior,
         output_dir,
-        report.title,
+        report.title or "Printed hazard ratios re-read the Bayesian way",
         source,
         plots=report.plots,
         html=report.html,

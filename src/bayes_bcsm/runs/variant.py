@@ -12,17 +12,26 @@ import warnings
 from pathlib import Path
 
 import arviz as az
+import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
 from bayes_bcsm.config import ConfigError
 from bayes_bcsm.data import Design, build_design, check_estimable
 from bayes_bcsm.data.card import design_roles
+from bayes_bcsm.data.follow_up import curve_times_months, default_horizons_months
 from bayes_bcsm.data.labels import covariate_labels
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
-from bayes_bcsm.hazard_ratios import cox_rows, posterior_rows, published_rows, with_labels
+from bayes_bcsm.hazard_ratios import (
+    cox_rows,
+    posterior_rows,
+    prior_adjusted,
+    published_rows,
+    with_labels,
+)
 from bayes_bcsm.inference.diagnostics import check_convergence
 from bayes_bcsm.inference.loo import loo_summary, psis_loo
+from bayes_bcsm.inference.ppc import censored_ppc
 from bayes_bcsm.inference.predictive import (
     hazard_ratio_summary,
     one_at_a_time_profiles,
@@ -39,9 +48,10 @@ from bayes_bcsm.models import (
     model_family,
     piecewise_cuts,
 )
+from bayes_bcsm.models.base import OBSERVED
 from bayes_bcsm.report.fit_report import write_fit_artefacts
 from bayes_bcsm.report.render import strict_json
-from bayes_bcsm.results import CURVE_TIMES_MONTHS, ReportSettings, RunInputs, VariantFit
+from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 from bayes_bcsm.settings import RunSettings
 from bayes_bcsm.study import load_targets
 
@@ -147,6 +157,7 @@ def fit_variant(
         "cox": cox,
         "firth": firth,
         "time_label": inputs.card.time_label,
+        "outcome_label": inputs.card.outcome_label,
     }
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -174,12 +185,35 @@ def fit_variant(
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
     hr = hazard_ratio_summary(fit, prob=settings.report.hdi_prob)
     tables.append(posterior_rows(hr, hr_label or label))
+    # with a marginalised covariate the posterior uses more rows than Cox: not comparable
+    adjusted = None if settings.missing.marginalize else prior_adjusted(hr, cox)
     profiles = one_at_a_time_profiles(survival_model)
-    survival = survival_summary(fit, profiles)
+    last_months = float(np.max(survival_model.data["time_months"]))
+    horizons = settings.report.horizons_months or default_horizons_months(last_months)
+    beyond = [t for t in horizons if t > last_months]
+    if beyond:
+        log.warning(
+            "report.horizons_months %s lie beyond the last follow-up (%.4g months): reported "
+            "as extrapolations from the %s model's tail",
+            [f"{t:g}" for t in beyond],
+            last_months,
+            family,
+        )
+    survival = survival_summary(
+        fit, profiles, horizons, prob=settings.report.hdi_prob, last_follow_up_months=last_months
+    )
     # event times drawn from time 0 do not compare with follow-up that starts later
     predictive = (
         None if survival_model.delayed_entry else posterior_predictive(fit, seed=settings.seed)
     )
+    ppc = None
+    if predictive is not None:
+        ppc = censored_ppc(
+            predictive["posterior_predictive"][OBSERVED].values,
+            survival_model.data["time_months"],
+            survival_model.data["event"],
+            np.random.default_rng(settings.seed),
+        )
     loo = psis_loo(fit.idata)
     return VariantFit(
         **baselines,
@@ -188,8 +222,13 @@ def fit_variant(
         hazard_ratios=_stack(tables, labels),
         survival=survival,
         predictive=predictive,
+        censored_ppc=ppc,
+        prior_adjusted=adjusted,
         loo=loo,
-        survival_curves=survival_curves(fit, profiles, CURVE_TIMES_MONTHS),
+        survival_curves=survival_curves(
+            fit, profiles, curve_times_months(last_months, tuple(horizons))
+        ),
+        last_follow_up_months=last_months,
         loo_summary=loo_summary(loo),
     )
 

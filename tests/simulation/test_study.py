@@ -55,6 +55,8 @@ def quick_cfg(run_dir, overrides=(), sbc_replicates=0):
             f"simulation.run_dir={run_dir}",
             f"simulation.sbc_replicates={sbc_replicates}",
             "simulation.estimand_n=5000",
+            "simulation.estimand_cohorts=2",  # the pool's plumbing, not its size
+            "simulation.estimand_redraws=1",
             # one process: spawning workers (each compiling its models) costs more than this
             # tiny study (tests/simulation/test_metrics_shards.py runs shards in two)
             "simulation.workers=1",
@@ -79,6 +81,8 @@ def test_composed_experiment_matches_the_schema_defaults():
     assert cfg.experiment_name == "simulation_study"
     assert cfg.simulation.replicates == 150
     assert cfg.simulation.estimand_n >= 100_000
+    # issue 20: the endocrine estimand's MCSE about 0.001, a tenth of the smallest bias MCSE
+    assert cfg.simulation.estimand_cohorts * cfg.simulation.estimand_n >= 3_000_000
     assert list(cfg.simulation.n) == [78]
     assert list(cfg.simulation.scenarios) == list(SIMULATION_SCENARIOS)
     assert list(cfg.simulation.methods) == list(SIMULATION_METHODS)

@@ -9,7 +9,12 @@ import arviz as az
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bayes_bcsm.hazard_ratios import PUBLISHED, side_by_side, summary_level_label
+from bayes_bcsm.hazard_ratios import (
+    HR_TABLE_NOTE,
+    PUBLISHED,
+    side_by_side,
+    summary_level_label,
+)
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -218,5 +223,7 @@ def write_compare_report(
         "`variants/<variant>/`: `posterior.nc`, `summary.csv`, `diagnostics.json`, "
         "`hazard_ratios.csv`, `survival.csv` and plots; `resolved_config.yaml`, "
         "`provenance.json`.",
+        "",
+        HR_TABLE_NOTE,
     ]
     return write_report(out, "\n".join(lines), settings.title, settings.html)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.results import CURVE_TIMES_MONTHS
@@ -172,5 +173,7 @@ def write_fit_report(
         "`posterior.nc` (DataTree: `arviz.from_netcdf`), `summary.csv`, `diagnostics.json`, "
         "`hazard_ratios.csv`, `survival.csv`, `loo.json`, `resolved_config.yaml`, "
         "`provenance.json`.",
+        "",
+        HR_TABLE_NOTE,
     ]
     return write_report(inputs.output_dir, "\n".join(lines), settings.title, settings.html)

@@ -7,10 +7,11 @@ shared by every process of a sweep:
 ``shards/``
     One results file per shard (``calibrated_n78_shard0003.csv``), or a ``.failed.json``.
 ``estimands.json``
-    Each method's estimand per scenario (pseudo-true log-HRs on one large seeded cohort,
-    :mod:`bayes_bcsm.simulation.estimands`) and the ``null_table3`` endocrine effect, keyed by
-    the generator's parameters, the cohort size and seed, the covariates and cut points;
-    computed once (about 90 s at n = 10^5) and reused by every call and every sweep job.
+    Each method's estimand per scenario (pseudo-true log-HRs, averaged over a pool of large
+    seeded cohorts with their Monte Carlo SEs, :mod:`bayes_bcsm.simulation.estimands`) and the
+    ``null_table3`` endocrine effect, keyed by the generator's parameters, the cohort size,
+    seed, number of cohorts and survival redraws, the covariates and cut points; computed once
+    and reused by every call and every sweep job.
 ``study.json``
     The settings that fix the numbers (seed, replicates, shard size, methods, covariates,
     priors, sampler, the generator's parameters); a rerun with different settings in the
@@ -61,7 +62,7 @@ from bayes_bcsm.runs.common import write_provenance
 from bayes_bcsm.simulation import study
 from bayes_bcsm.simulation.estimands import (
     PseudoTrue,
-    draw_large_cohort,
+    draw_cohort_pool,
     null_table3_effect,
     pseudo_true,
 )
@@ -70,6 +71,7 @@ from bayes_bcsm.simulation.metrics import (
     add_design_analysis,
     add_overall_rejection,
     aggregate_metrics,
+    estimand_mcse_table,
 )
 from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS
 from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
@@ -142,7 +144,7 @@ def study_settings(cfg: DictConfig) -> study.StudySettings:
     )
 
 
-def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
+def _estimand_key(settings: study.StudySettings, n: int, seed: int, pool: tuple[int, int]) -> dict:
     params = settings.generator_params or CALIBRATED_PARAMS
     return json.loads(
         strict_json(
@@ -150,6 +152,8 @@ def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
                 "generator": params.to_dict(),
                 "n": int(n),
                 "seed": int(seed),
+                "cohorts": int(pool[0]),
+                "redraws": int(pool[1]),
                 "covariates": list(settings.covariates),
                 "reference": dict(settings.reference),
                 "piecewise_cuts_months": list(settings.piecewise_cuts_months),
@@ -159,12 +163,20 @@ def _estimand_key(settings: study.StudySettings, n: int, seed: int) -> dict:
     )
 
 
-def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
+def compute_estimands(
+    settings: study.StudySettings,
+    n: int,
+    seed: int,
+    pool: tuple[int, int] = (1, 1),
+    workers: int = 1,
+) -> dict:
     """Each scenario's generator effects and each method's pseudo-true log-HRs.
 
-    Draws one large cohort (``n`` patients, ``seed``), finds the conditional endocrine effect
-    of ``null_table3`` (:func:`~bayes_bcsm.simulation.estimands.null_table3_effect`), then
-    computes the pseudo-true values of every target in every scenario.
+    Draws a pool of ``pool = (cohorts, redraws)`` large cohorts of ``n`` patients from
+    ``seed`` on (:func:`~bayes_bcsm.simulation.estimands.draw_cohort_pool`, ``workers``
+    processes), finds the conditional endocrine effect of ``null_table3``
+    (:func:`~bayes_bcsm.simulation.estimands.null_table3_effect`), then computes the pooled
+    pseudo-true values of every target in every scenario.
 
     Returns
     -------
@@ -173,8 +185,14 @@ def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
         PseudoTrue.to_dict()}, "seconds": float}``.
     """
     start = time.perf_counter()
-    cohort = draw_large_cohort(
-        n, seed, settings.covariates, settings.reference, settings.generator_params
+    cohort = draw_cohort_pool(
+        n,
+        seed,
+        *pool,
+        settings.covariates,
+        settings.reference,
+        settings.generator_params,
+        workers=workers,
     )
     column, _ = NULL_SCENARIOS["null_table3"]
     effects = {name: dict(v) for name, v in FIXED_SCENARIO_EFFECTS.items()}
@@ -191,12 +209,18 @@ def compute_estimands(settings: study.StudySettings, n: int, seed: int) -> dict:
 
 
 def study_estimands(
-    settings: study.StudySettings, n: int, seed: int, run_dir: Path
+    settings: study.StudySettings,
+    n: int,
+    seed: int,
+    run_dir: Path,
+    pool: tuple[int, int] = (1, 1),
+    workers: int = 1,
 ) -> tuple[study.StudySettings, dict[str, PseudoTrue]]:
     """The settings with their scenario effects and estimands, from ``run_dir``'s cache.
 
     ``estimands.json`` is reused when its key (generator parameters, ``n``, ``seed``,
-    covariates, cut points) matches, else recomputed (:func:`compute_estimands`) and written.
+    ``pool = (cohorts, redraws)``, covariates, cut points) matches, else recomputed
+    (:func:`compute_estimands`) and written.
 
     Returns
     -------
@@ -204,7 +228,7 @@ def study_estimands(
         Settings with ``scenario_effects`` and ``pseudo_true`` filled in, and the full
         pseudo-true results (with their Monte Carlo SEs) per scenario.
     """
-    key = _estimand_key(settings, n, seed)
+    key = _estimand_key(settings, n, seed, pool)
     memo_key = json.dumps(key, sort_keys=True)
     path = run_dir / ESTIMANDS_FILE
     stored = None
@@ -215,8 +239,10 @@ def study_estimands(
     if stored is None:
         stored = _ESTIMANDS_MEMO.get(memo_key)
         if stored is None:
-            log.info("computing the estimands on a cohort of %d (cached in %s)", n, path)
-            stored = {"key": key, **compute_estimands(settings, n, seed)}
+            log.info(
+                "computing the estimands on %d x %d cohorts of %d (cached in %s)", *pool, n, path
+            )
+            stored = {"key": key, **compute_estimands(settings, n, seed, pool, workers)}
             _ESTIMANDS_MEMO[memo_key] = stored
         run_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
@@ -245,6 +271,8 @@ def _fingerprint(cfg: DictConfig, settings: study.StudySettings) -> dict:
         "piecewise_cuts_months": list(settings.piecewise_cuts_months),
         "estimand_n": int(cfg.simulation.estimand_n),
         "estimand_seed": int(cfg.simulation.estimand_seed),
+        "estimand_cohorts": int(cfg.simulation.estimand_cohorts),
+        "estimand_redraws": int(cfg.simulation.estimand_redraws),
         "diagnostics": dataclasses.asdict(settings.thresholds),
         # the generator's parameters (true effects, baseline): a recalibration invalidates shards
         "generator": json.loads(
@@ -362,7 +390,12 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     _check_study_file(run_dir, _fingerprint(cfg, settings))
     sim = cfg.simulation
     settings, truths = study_estimands(
-        settings, int(sim.estimand_n), int(sim.estimand_seed), run_dir
+        settings,
+        int(sim.estimand_n),
+        int(sim.estimand_seed),
+        run_dir,
+        (int(sim.estimand_cohorts), int(sim.estimand_redraws)),
+        int(sim.workers),
     )
     specs = plan_shards(list(sim.scenarios), list(sim.n), int(sim.replicates), int(sim.shard_size))
     todo = _shards_to_run(cfg, specs)
@@ -375,8 +408,11 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     covers_all = sim.shard is None and not sim.aggregate_only
     sbc = _sbc(cfg, settings, run_dir, compute=covers_all)
     replicates, shard_status = collect_shards(shards_dir, specs)
+    truth_mcse = estimand_mcse_table({s: t.mcse for s, t in truths.items()}, settings.methods)
     aggregate = (
-        add_design_analysis(add_overall_rejection(aggregate_metrics(replicates)))
+        add_design_analysis(
+            add_overall_rejection(aggregate_metrics(replicates, estimand_mcse=truth_mcse))
+        )
         if len(replicates)
         else pd.DataFrame()
     )

@@ -408,6 +408,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     covers_all = sim.shard is None and not sim.aggregate_only
     sbc = _sbc(cfg, settings, run_dir, compute=covers_all)
     replicates, shard_status = collect_shards(shards_dir, specs)
+    replicates = study.with_estimands(replicates, settings) if len(replicates) else replicates
     truth_mcse = estimand_mcse_table({s: t.mcse for s, t in truths.items()}, settings.methods)
     aggregate = (
         add_design_analysis(

@@ -130,6 +130,37 @@ def test_truth_map_follows_the_generator_and_the_null_scenario():
     assert study.true_log_hrs(design, "null_table3", settings=settings)["hormone_therapy"] == -0.1
 
 
+def test_merged_shards_are_scored_against_the_folders_estimands():
+    """Issue 20: the estimands are recomputed on a larger pool without refitting a replicate;
+    each row's true_method is its method target's value in the study's estimands (Cox, Firth
+    and the selection share the Cox target), whatever the shard file held, and NaN where the
+    estimands have none."""
+    rows = pd.DataFrame(
+        {
+            "scenario": ["calibrated"] * 4 + ["null_table3"],
+            "method": [
+                "cox_table3",
+                "firth_table3",
+                "weibull_default",
+                "piecewise_default",
+                "cox_table3",
+            ],
+            "covariate": ["x"] * 5,
+            "true_method": [9.0, np.nan, 9.0, 9.0, 9.0],
+            "estimate": [0.1, 0.2, 0.3, 0.4, 0.5],
+        }
+    )
+    settings = study.StudySettings(
+        base_seed=1,
+        methods=("cox_table3",),
+        pseudo_true={"calibrated": {"cox": {"x": -1.0}, "weibull": {"x": -0.9}}},
+    )
+    scored = study.with_estimands(rows, settings)
+    np.testing.assert_array_equal(scored["true_method"], [-1.0, -1.0, -0.9, np.nan, np.nan])
+    assert scored["estimate"].tolist() == rows["estimate"].tolist()
+    assert rows["true_method"].iloc[0] == 9.0  # the input is not modified
+
+
 def test_replicate_cohort_is_seeded_by_scenario_n_and_index():
     settings = study.StudySettings(base_seed=5, methods=("cox_table3",))
     a = study.replicate_cohort(settings, "null_conditional", 78, 3)

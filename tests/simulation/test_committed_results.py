@@ -134,11 +134,6 @@ def test_sceptical_prior_is_described_as_used():
     assert not re.search(r"10 % tail", text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the committed figures predate the estimand pool (one cohort, MCSE 0.010); the rerun "
-    "`bayes-bcsm simulate experiment=simulation_study` is pending (docs/simulation/README.md)",
-)
 def test_estimand_mcse_is_below_a_tenth_of_the_smallest_endocrine_bias_mcse(primary):
     """Issue 20, item 4: the endocrine estimands' MCSE below a tenth of the smallest bias MCSE
     of endocrine therapy (the replicates' part, before the estimand's is added)."""

@@ -101,6 +101,14 @@ def test_bad_enum_value_names_key_and_valid_values():
         ("seed=-1", "seed=-1"),
         ("simulation.replicates=0", "simulation.replicates=0"),
         ("simulation.workers=0", "simulation.workers=0: expected a positive integer"),
+        (
+            "simulation.estimand_cohorts=0",
+            "simulation.estimand_cohorts=0: expected a positive integer",
+        ),
+        (
+            "simulation.estimand_redraws=-1",
+            "simulation.estimand_redraws=-1: expected a positive integer",
+        ),
         ("simulation.methods=[cox_table3,magic]", "expected a non-empty subset of"),
         ("simulation.scenarios=[pessimistic]", "simulation.scenarios=['pessimistic']"),
         ("simulation.n=[5]", "simulation.n=[5]: expected cohort sizes >= 10"),

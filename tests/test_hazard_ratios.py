@@ -8,7 +8,14 @@ import pytest
 
 from bayes_bcsm.data import build_design
 from bayes_bcsm.frequentist import cox_ph_design
-from bayes_bcsm.hazard_ratios import HR_COLUMNS, cox_rows, published_rows, side_by_side
+from bayes_bcsm.hazard_ratios import (
+    HR_COLUMNS,
+    HR_TABLE_NOTE,
+    PUBLISHED,
+    cox_rows,
+    published_rows,
+    side_by_side,
+)
 from bayes_bcsm.study import load_targets
 
 
@@ -50,6 +57,27 @@ def test_published_rows_are_table3_as_printed():
         0.026,
     ]
     assert len(rows) == 4
+
+
+def test_printed_rows_leave_the_unstated_sample_empty(frame, tmp_path):
+    """Issue 20: the paper does not say which patients its Table 3 used, so the printed rows
+    carry no n_used / n_events (not the cohort's 78 / 48), and the CSV leaves the cells empty;
+    fitted rows keep their integer counts."""
+    table = pd.concat(
+        [
+            published_rows(load_targets()),
+            cox_rows(cox_ph_design(build_design(frame, ["treated"]))),
+        ],
+        ignore_index=True,
+    )
+    printed = table["model"] == PUBLISHED
+    assert table.loc[printed, ["n_used", "n_events"]].isna().all().all()
+    assert table.loc[~printed, "n_used"].tolist() == [300]
+    table.to_csv(tmp_path / "hazard_ratios.csv", index=False)
+    lines = (tmp_path / "hazard_ratios.csv").read_text().splitlines()
+    assert lines[1].endswith(",,")  # a printed row: n_used and n_events empty
+    assert lines[-1].split(",")[-2] == "300"  # the Cox row: an integer, not 300.0
+    assert "does not say which patients" in HR_TABLE_NOTE
 
 
 def test_side_by_side_puts_each_source_in_a_column(frame):

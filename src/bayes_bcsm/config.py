@@ -282,9 +282,12 @@ class SimulationConfig:
     ``scenarios``: "calibrated" uses the generator's calibrated true effects,
     "null_conditional" sets the endocrine-therapy effect to HR = 1 (conditional on all the
     generator's indicators), "null_table3" to the value that makes the Table 3 model's
-    pseudo-true endocrine HR 1. ``estimand_n`` / ``estimand_seed``: the large cohort on which
-    each method's pseudo-true log-HRs and the null_table3 effect are computed (cached in
-    ``run_dir``). ``diagnostics``: failure rules of the Bayesian fits (thresholds of
+    pseudo-true endocrine HR 1. ``estimand_n`` / ``estimand_seed`` / ``estimand_cohorts`` /
+    ``estimand_redraws``: the pool of large cohorts (``estimand_cohorts`` covariate draws of
+    ``estimand_n`` patients from seed ``estimand_seed`` on, each with ``estimand_redraws``
+    survival draws) on which each method's pseudo-true log-HRs and the null_table3 effect are
+    computed, with their Monte Carlo SEs (cached in ``run_dir``). ``diagnostics``: failure
+    rules of the Bayesian fits (thresholds of
     :class:`bayes_bcsm.inference.diagnostics.DiagnosticThresholds`, as single fits).
     ``shard`` selects one shard for a multirun sweep
     (``-m simulation.shard=range(0,16)``); null runs every shard not yet done, then aggregates.
@@ -308,6 +311,8 @@ class SimulationConfig:
     selection_factors: list[str] = field(default_factory=list)
     estimand_n: int = 100_000
     estimand_seed: int = 1
+    estimand_cohorts: int = 1
+    estimand_redraws: int = 1
     diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
 
 
@@ -725,8 +730,9 @@ def check_simulation(sim: DictConfig) -> None:
             f"simulation.estimand_n={sim.estimand_n}: expected >= 1000 (pseudo-true values are "
             "large-sample limits; the study default is 100000)"
         )
-    if sim.workers < 1:
-        raise ConfigError(f"simulation.workers={sim.workers}: expected a positive integer")
+    for key in ("estimand_cohorts", "estimand_redraws", "workers"):
+        if sim[key] < 1:
+            raise ConfigError(f"simulation.{key}={sim[key]}: expected a positive integer")
     if sim.sbc_replicates < 0:
         raise ConfigError(f"simulation.sbc_replicates={sim.sbc_replicates}: expected >= 0")
     unknown = [f for f in sim.selection_factors if f not in KNOWN_COVARIATES]  # study only

@@ -25,20 +25,33 @@ HR_COLUMNS: tuple[str, ...] = (
     "lower",  # interval on the HR scale
     "upper",
     "interval",  # what the interval is, e.g. "95% Wald CI", "95% equal-tailed"
-    "hdi_lower",  # Bayesian only: 95% highest-density interval
+    "hdi_lower",  # Bayesian only: 95% HDI of the log-HR, exponentiated (see HR_TABLE_NOTE)
     "hdi_upper",
     "p_hr_below_1",  # Bayesian only: posterior P(HR < 1)
     "p_value",  # frequentist only
-    "n_used",  # patients in the analysis
-    "n_events",  # events among them
+    "n_used",  # patients in the analysis (empty for printed figures: not stated by the paper)
+    "n_events",  # events among them (idem)
+)
+
+#: What the columns of ``hazard_ratios.csv`` mean where the names alone could mislead; the
+#: reports that write the file print it.
+HR_TABLE_NOTE = (
+    "In `hazard_ratios.csv`, `lower`/`upper` are the interval named in `interval`; "
+    "`hdi_lower`/`hdi_upper` are the highest-density interval of the posterior *log*-HR, "
+    "exponentiated (an HDI is not invariant under transformation: the HDI of the HR itself "
+    "is shifted towards 0); `n_used`/`n_events` are empty for the printed aHRs and their "
+    "re-readings, as the paper does not say which patients its Table 3 used (78 patients and "
+    "48 deaths in all)."
 )
 
 PUBLISHED = "published (Hu 2025)"
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows in :data:`HR_COLUMNS`; counts as nullable integers (empty when not known)."""
     frame = pd.DataFrame(rows, columns=list(HR_COLUMNS))
-    return frame.assign(label=frame["label"].fillna(frame["covariate"]))
+    frame = frame.assign(label=frame["label"].fillna(frame["covariate"]))
+    return frame.astype({"n_used": "Int64", "n_events": "Int64"})
 
 
 def row_labels(table: pd.DataFrame) -> dict[str, str]:
@@ -121,6 +134,9 @@ def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
 def published_rows(targets: Targets, covariates: list[str] | None = None) -> pd.DataFrame:
     """The paper's Table 3 aHRs, labelled with the design columns they correspond to.
 
+    ``n_used`` and ``n_events`` are left empty (NA): the paper prints 78 patients and 48
+    deaths in all but does not say which of them its multivariable model used.
+
     Parameters
     ----------
     targets : Targets
@@ -144,8 +160,8 @@ def published_rows(targets: Targets, covariates: list[str] | None = None) -> pd.
                 "upper": target.ci[1],
                 "interval": "95% CI as printed (SPSS Cox)",
                 "p_value": target.p_value,
-                "n_used": targets.n,
-                "n_events": targets.deaths,
+                "n_used": None,  # the paper does not say which patients Table 3 used
+                "n_events": None,
             }
         )
     return _frame(rows)
@@ -168,7 +184,7 @@ def summary_level_label(prior: str) -> str:
 
 
 def summary_level_rows(
-    result: Reinterpretation, prior: str, n_used: int, n_events: int
+    result: Reinterpretation, prior: str, n_used: int | None = None, n_events: int | None = None
 ) -> pd.DataFrame:
     """Rows for the summary-level posteriors of printed estimates under one prior of the grid.
 
@@ -178,8 +194,9 @@ def summary_level_rows(
         From :func:`bayes_bcsm.reinterpret.reinterpret`, estimates named by design column.
     prior : str
         Name of the prior in ``result.priors``.
-    n_used, n_events : int
-        Patients and events of the publication the estimates come from.
+    n_used, n_events : int, optional
+        Patients and events behind the estimates, when the publication states them (empty
+        otherwise, as for the paper's Table 3).
     """
     level = round(100 * result.level)
     rows = []

@@ -159,7 +159,7 @@ class SimulationSettings:
     workers, sbc_replicates : int
     selection_factors : tuple of str
         Candidates of the paper's selection procedure (empty: the Table 2 factors).
-    estimand_n, estimand_seed : int
+    estimand_n, estimand_seed, estimand_cohorts, estimand_redraws : int
         The large cohort of the pseudo-true values.
     thresholds : DiagnosticThresholds
         Failure rules of the Bayesian fits.
@@ -178,6 +178,8 @@ class SimulationSettings:
     selection_factors: tuple[str, ...]
     estimand_n: int
     estimand_seed: int
+    estimand_cohorts: int
+    estimand_redraws: int
     thresholds: DiagnosticThresholds
 
 
@@ -304,5 +306,7 @@ def _simulation(sim: DictConfig) -> SimulationSettings:
         selection_factors=tuple(sim.selection_factors),
         estimand_n=int(sim.estimand_n),
         estimand_seed=int(sim.estimand_seed),
+        estimand_cohorts=int(sim.estimand_cohorts),
+        estimand_redraws=int(sim.estimand_redraws),
         thresholds=diagnostic_thresholds(sim.diagnostics),
     )

@@ -186,8 +186,21 @@ def test_hazard_ratio_summary(weibull_fit, design):
         rtol=1e-10,
     )
     assert table.loc["x2", "p_hr_below_1"] == pytest.approx(np.mean(hr2 < 1))
+    # the HDI is the log-HR's, exponentiated (issue 20: an HR-scale HDI is another interval):
+    # the shortest window holding floor(0.95 N) + 1 sorted log draws (Chen & Shao 1999)
+    log_hr2 = np.sort(np.log(hr2))
+    inside = int(np.floor(0.95 * len(log_hr2)))
+    widths = log_hr2[inside:] - log_hr2[: len(log_hr2) - inside]
+    start = int(np.argmin(widths))
+    np.testing.assert_allclose(
+        table.loc["x2", ["hdi_lower", "hdi_upper"]].to_numpy(float),
+        np.exp([log_hr2[start], log_hr2[start + inside]]),
+        rtol=1e-10,
+    )
+    # shortest on the log scale, so no longer than the equal-tailed interval there
     assert (
-        table["hdi_upper"] - table["hdi_lower"] <= table["eti_upper"] - table["eti_lower"] + 1e-9
+        np.log(table["hdi_upper"] / table["hdi_lower"])
+        <= np.log(table["eti_upper"] / table["eti_lower"]) + 1e-9
     ).all()
     assert (table["n_used"] == design.n).all()
 

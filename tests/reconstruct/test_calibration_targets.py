@@ -18,6 +18,9 @@ which"). Their tests are strict xfails, so they fail the day a cohort meets them
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -41,6 +44,7 @@ from bayes_bcsm.reconstruct.calibrate import (
 from bayes_bcsm.study import TABLE3_FACTORS, load_targets
 
 TARGETS = load_targets()
+REPO = Path(__file__).resolve().parents[2]
 
 #: Criteria the shipped cohort is allowed to miss, each with its reason (the frontier in
 #: docs/calibration/report.md and data/README.md, "How close it is").
@@ -92,6 +96,40 @@ def test_median_followup(frame):
 
 def test_seventeen_logrank_factors():
     assert len(SIDE_FACTORS) == 17
+
+
+README_SIDES = re.compile(
+    r"(\d+) of the (\d+) printed log-rank P values (?:are )?on the published side of 0\.05 "
+    r"\((\d+) of the (\d+) factors the acceptance criteria use"
+)
+
+
+def _prose(path: Path) -> str:
+    """A Markdown file's text with line breaks and block-quote markers folded into spaces."""
+    return " ".join(path.read_text().replace("\n>", "\n").split())
+
+
+def test_quoted_logrank_side_counts_are_the_computed_ones(frame):
+    """Issue 20: README.md and data/README.md quote how many printed log-rank P values the
+    cohort puts on the published side of 0.05, over all 19 printed tests (the calibration
+    report's count) and over the 17 factors of the criteria; both counts are recomputed here,
+    and the calibration report's own line must say the same."""
+    same = {
+        factor: (logrank_p(frame, FACTORS[factor][0]) < ALPHA)
+        == (TARGETS.logrank(factor).p_value < ALPHA)
+        for factor in FACTORS
+    }
+    computed = (
+        sum(same.values()),
+        len(same),
+        sum(same[f] for f in SIDE_FACTORS),
+        len(SIDE_FACTORS),
+    )
+    for readme in ("README.md", "data/README.md"):
+        quoted = README_SIDES.findall(_prose(REPO / readme))
+        assert [tuple(map(int, q)) for q in quoted] == [computed], readme
+    report = (REPO / "docs" / "calibration" / "report.md").read_text()
+    assert f"log-rank P on the published side of 0.05: {computed[0]} of {computed[1]}" in report
 
 
 @pytest.mark.parametrize("factor", SIDE_FACTORS)

@@ -28,6 +28,7 @@ from bayes_bcsm.report.reinterpret_report import (
 )
 from bayes_bcsm.report.sentences import (
     PPC_COVERAGE_FLOOR,
+    bias_direction,
     credibility_sentence,
     extrapolation_sentence,
     fold_comparison,
@@ -35,6 +36,7 @@ from bayes_bcsm.report.sentences import (
     interval_position,
     percent,
     ppc_sentence,
+    rejection_test,
     shrinkage_sentence,
     surprise,
 )
@@ -341,3 +343,105 @@ def test_ppc_sentence_on_both_sides_of_its_floor(coverage, fits):
     assert ("**leaves**" in text) is not fits
     share = coverage if fits else 1 - coverage
     assert f"at {percent(share)} of the times" in text
+
+
+BIAS = re.compile(
+    r"^([+-]\d\.\d{3}) \(MCSE (\d\.\d{3})(?:, (\d+\.\d) MCSE)?\): (?:(no bias detectable)|"
+    r"towards (benefit|harm) \(estimated HRs too (small|large)\), (away from|towards|past) "
+    r"no effect)"
+)
+
+
+@pytest.mark.parametrize(
+    ("bias", "mcse", "estimand"),
+    [
+        (-0.099, 0.023, 0.0014),  # issue 20: Weibull default under the Table 3 null
+        (-0.078, 0.026, 0.0003),  # piecewise default, same scenario
+        (0.003, 0.027, -0.94),  # Weibull default, calibrated: nothing detectable
+        (0.0399, 0.02, -0.94),  # 1.995 MCSE: just inside the boundary
+        (0.0401, 0.02, -0.94),  # 2.005 MCSE: just outside, towards no effect
+        (-0.0401, 0.02, -0.94),  # away from no effect
+        (0.32, 0.016, -0.94),  # the sceptical prior: towards no effect
+        (1.2, 0.1, -0.98),  # beyond the estimand's size: past no effect
+        (-0.5, 0.1, 0.3),  # negative bias of a positive estimand: towards, then past
+        (-0.25, 0.1, 0.3),
+        (0.25, 0.1, 0.01),  # a null estimand: any detectable bias is away from no effect
+    ],
+)
+def test_bias_direction_against_its_definition(bias, mcse, estimand):
+    """The sentence's claims, recomputed from the definition: detectable iff |bias| > 2 MCSE;
+    benefit iff the bias is negative (mean estimate below the estimand, HRs too small); relative
+    to no effect by where the mean estimate (estimand + bias) lies: further from 0 on the
+    estimand's side (away), between the estimand and 0 (towards), beyond 0 (past); a null
+    estimand (|value| < 0.02) makes any bias point away."""
+    text = bias_direction(bias, mcse, estimand)
+    match = BIAS.match(text)
+    assert match, text
+    stated_bias, stated_mcse, stated_z, none, way, size, relative = match.groups()
+    assert float(stated_bias) == pytest.approx(bias, abs=5e-4)
+    assert float(stated_mcse) == pytest.approx(mcse, abs=5e-4)
+    detectable = abs(bias) > 2 * mcse
+    assert (none is None) == detectable
+    if not detectable:
+        return
+    assert float(stated_z) == pytest.approx(abs(bias) / mcse, abs=0.05)
+    assert way == ("benefit" if bias < 0 else "harm")
+    assert size == ("small" if bias < 0 else "large")
+    mean = estimand + bias
+    if abs(estimand) < 0.02 or (abs(mean) > abs(estimand) and mean * estimand > 0):
+        assert relative == "away from"
+    elif mean * estimand > 0:
+        assert relative == "towards"
+    else:
+        assert relative == "past"
+
+
+REJECTION = re.compile(
+    r"^(\d+) of (\d+) \((\d+\.\d)%, exact 95% CI (\d+\.\d)-(\d+\.\d)%\), exact binomial test "
+    r"against 5%: P (?:= ([\d.e-]+)|< 0\.001), (above 5%|below 5%|compatible with 5%)$"
+)
+
+
+def _two_sided_exact_p(k, m, p):
+    """Exact two-sided binomial P written out: the total probability of the outcomes no more
+    likely than k (with scipy's relative tolerance for ties, 1 + 1e-7)."""
+    pmf = stats.binom.pmf(range(m + 1), m, p)
+    return min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum())
+
+
+def _clopper_pearson(k, m):
+    """Exact 95 % interval from the beta quantiles (Clopper & Pearson 1934)."""
+    low = stats.beta.ppf(0.025, k, m - k + 1) if k > 0 else 0.0
+    high = stats.beta.ppf(0.975, k + 1, m - k) if k < m else 1.0
+    return low, high
+
+
+@pytest.mark.parametrize(
+    ("count", "trials"),
+    [(14, 150), (12, 150), (8, 150), (3, 135), (0, 146), (2, 150), (25, 150)],
+)
+def test_rejection_test_against_the_exact_binomial(count, trials):
+    """Issue 20: Firth's 14 of 150 under the Table 3 null is P = 0.023 (exact 95 % CI 5.2-15.2 %),
+    above 5 %; Cox's 12 of 150 (P = 0.092) is compatible with it. Each stated figure is
+    recomputed from the binomial pmf and beta quantiles, and the verdict from P < 0.05 and the
+    side of the observed share."""
+    text = rejection_test(count, trials)
+    match = REJECTION.match(text)
+    assert match, text
+    k, m, share, low, high, p_text, verdict = match.groups()
+    assert (int(k), int(m)) == (count, trials)
+    assert float(share) == pytest.approx(100 * count / trials, abs=0.05)
+    cp_low, cp_high = _clopper_pearson(count, trials)
+    assert float(low) == pytest.approx(100 * cp_low, abs=0.05)
+    assert float(high) == pytest.approx(100 * cp_high, abs=0.05)
+    p = _two_sided_exact_p(count, trials, 0.05)
+    if p_text is None:
+        assert p < 0.001
+    else:
+        assert float(p_text) == pytest.approx(p, rel=0.05)
+    if p >= 0.05:
+        assert verdict == "compatible with 5%"
+    else:
+        assert verdict == ("above 5%" if count / trials > 0.05 else "below 5%")
+    if (count, trials) == (14, 150):
+        assert (p_text, low, high, verdict) == ("0.023", "5.2", "15.2", "above 5%")

@@ -75,6 +75,7 @@ def test_simulation_sweep_runs_real_submitit_jobs_and_merges(tmp_path):
         "simulation.methods=[cox_table3]",
         "simulation.sbc_replicates=0",
         "simulation.estimand_n=2000",
+        "simulation.estimand_cohorts=1",
         f"simulation.run_dir={study}",
     ]
     result = subprocess.run(

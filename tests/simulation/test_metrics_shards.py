@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from bayes_bcsm.simulation.metrics import (
     REPLICATE_COLUMNS,
     add_design_analysis,
+    add_overall_rejection,
     aggregate_metrics,
+    estimand_mcse_table,
 )
 from bayes_bcsm.simulation.shards import (
     collect_shards,
@@ -109,6 +112,75 @@ def test_metrics_against_the_method_estimand_and_the_conditional_effect():
     # exaggeration against the method's estimand: significant are all four
     assert row["exaggeration"] == pytest.approx(np.mean(np.abs(est)) / 0.96)
     assert row["share_hr_at_most_printed"] == 0  # none as small as HR 0.070
+
+
+def test_estimand_mcse_is_added_to_the_bias_mcse():
+    """Issue 20: the estimand's own Monte Carlo error enters the bias MCSE in quadrature
+    (independent errors: Var(mean error) = Var(estimates)/k + Var(estimand)); the replicates'
+    part stays beside it. Methods read their target's MCSE (Cox, Firth and the selection share
+    the Cox target)."""
+    est = np.array([-1.0, -0.9, -1.2, -0.5])
+    rows = pd.concat(
+        [
+            _rows("calibrated", -0.96, est).assign(method="cox_table3"),
+            _rows("calibrated", -0.90, est).assign(method="weibull_default"),
+        ]
+    )
+    mcse = {"calibrated": {"cox": {"x": 0.03}, "weibull": {"x": 0.004}}}
+    table = estimand_mcse_table(mcse, ["cox_table3", "weibull_default", "firth_table3"])
+    assert dict(zip(table["method"], table["true_method_mcse"], strict=True)) == {
+        "cox_table3": 0.03,
+        "weibull_default": 0.004,
+        "firth_table3": 0.03,
+    }
+    out = aggregate_metrics(rows, estimand_mcse=table)
+    out = out[out["fits"] == "excluding_failed"].set_index("method")
+    replicates_part = est.std(ddof=1) / 2
+    for method, truth_mcse in (("cox_table3", 0.03), ("weibull_default", 0.004)):
+        row = out.loc[method]
+        assert row["bias_mcse_replicates"] == pytest.approx(replicates_part)
+        assert row["true_method_mcse"] == truth_mcse
+        assert row["bias_mcse"] == pytest.approx(np.sqrt(replicates_part**2 + truth_mcse**2))
+    # without the table: the replicates' part alone, the estimand's MCSE unknown (NaN)
+    bare = aggregate_metrics(rows).iloc[0]
+    assert bare["bias_mcse"] == pytest.approx(replicates_part)
+    assert np.isnan(bare["true_method_mcse"])
+
+
+def test_overall_rejection_has_the_exact_binomial_test_and_interval():
+    """Counts, Clopper-Pearson interval (beta quantiles) and, for a type-I row only, the exact
+    two-sided binomial P against 5 % (pmf written out): 14 of 150 rejections under the Table 3
+    null is issue 20's Firth figure (P = 0.023, CI 5.2-15.2 %)."""
+    est = np.r_[np.full(14, 1.0), np.zeros(136)]  # half-width 0.5: 14 intervals exclude 0
+    null = aggregate_metrics(_rows("null_table3", 0.0, est, covariate="hormone_therapy"))
+    power = aggregate_metrics(_rows("calibrated", 0.0, est, covariate="hormone_therapy"))
+    row = add_overall_rejection(null).iloc[0]
+    assert (row["rejection_overall_count"], row["rejection_overall_trials"]) == (14, 150)
+    assert row["rejection_overall_ci_lower"] == pytest.approx(stats.beta.ppf(0.025, 14, 137))
+    assert row["rejection_overall_ci_upper"] == pytest.approx(stats.beta.ppf(0.975, 15, 136))
+    pmf = stats.binom.pmf(range(151), 150, 0.05)
+    exact = pmf[pmf <= pmf[14] * (1 + 1e-7)].sum()
+    assert row["rejection_overall_p_exact"] == pytest.approx(exact)
+    assert round(row["rejection_overall_p_exact"], 3) == 0.023
+    assert np.isnan(add_overall_rejection(power).iloc[0]["rejection_overall_p_exact"])
+
+
+def test_overall_rejection_counts_a_dropped_covariate_as_not_rejected():
+    """Selection: 3 of 5 replicates keep the covariate, 2 of them reject; one replicate failed
+    (left out of ``excluding_failed``): 2 rejections in 4 fits, the rate x share identity."""
+    est = np.array([1.0, 1.0, 0.0, np.nan, np.nan])
+    rows = _rows(
+        "null_table3",
+        0.0,
+        est,
+        selected=np.array([1, 1, 1, 0, 0]),
+        failed=np.array([0, 0, 0, 0, 1]),
+        covariate="hormone_therapy",
+    )
+    row = add_overall_rejection(aggregate_metrics(rows)).iloc[0]
+    assert row["fits"] == "excluding_failed"
+    assert (row["rejection_overall_count"], row["rejection_overall_trials"]) == (2, 4)
+    assert row["rejection_rate_overall"] == pytest.approx(2 / 4)
 
 
 def test_missing_columns_are_named():

@@ -55,6 +55,8 @@ def quick_cfg(run_dir, overrides=(), sbc_replicates=0):
             f"simulation.run_dir={run_dir}",
             f"simulation.sbc_replicates={sbc_replicates}",
             "simulation.estimand_n=5000",
+            "simulation.estimand_cohorts=2",  # the pool's plumbing, not its size
+            "simulation.estimand_redraws=1",
             # one process: spawning workers (each compiling its models) costs more than this
             # tiny study (tests/simulation/test_metrics_shards.py runs shards in two)
             "simulation.workers=1",
@@ -79,6 +81,8 @@ def test_composed_experiment_matches_the_schema_defaults():
     assert cfg.experiment_name == "simulation_study"
     assert cfg.simulation.replicates == 150
     assert cfg.simulation.estimand_n >= 100_000
+    # issue 20: the endocrine estimand's MCSE about 0.001, a tenth of the smallest bias MCSE
+    assert cfg.simulation.estimand_cohorts * cfg.simulation.estimand_n >= 3_000_000
     assert list(cfg.simulation.n) == [78]
     assert list(cfg.simulation.scenarios) == list(SIMULATION_SCENARIOS)
     assert list(cfg.simulation.methods) == list(SIMULATION_METHODS)
@@ -124,6 +128,37 @@ def test_truth_map_follows_the_generator_and_the_null_scenario():
         scenario_effects={"null_table3": {"hormone_therapy": -0.1}},
     )
     assert study.true_log_hrs(design, "null_table3", settings=settings)["hormone_therapy"] == -0.1
+
+
+def test_merged_shards_are_scored_against_the_folders_estimands():
+    """Issue 20: the estimands are recomputed on a larger pool without refitting a replicate;
+    each row's true_method is its method target's value in the study's estimands (Cox, Firth
+    and the selection share the Cox target), whatever the shard file held, and NaN where the
+    estimands have none."""
+    rows = pd.DataFrame(
+        {
+            "scenario": ["calibrated"] * 4 + ["null_table3"],
+            "method": [
+                "cox_table3",
+                "firth_table3",
+                "weibull_default",
+                "piecewise_default",
+                "cox_table3",
+            ],
+            "covariate": ["x"] * 5,
+            "true_method": [9.0, np.nan, 9.0, 9.0, 9.0],
+            "estimate": [0.1, 0.2, 0.3, 0.4, 0.5],
+        }
+    )
+    settings = study.StudySettings(
+        base_seed=1,
+        methods=("cox_table3",),
+        pseudo_true={"calibrated": {"cox": {"x": -1.0}, "weibull": {"x": -0.9}}},
+    )
+    scored = study.with_estimands(rows, settings)
+    np.testing.assert_array_equal(scored["true_method"], [-1.0, -1.0, -0.9, np.nan, np.nan])
+    assert scored["estimate"].tolist() == rows["estimate"].tolist()
+    assert rows["true_method"].iloc[0] == 9.0  # the input is not modified
 
 
 def test_replicate_cohort_is_seeded_by_scenario_n_and_index():

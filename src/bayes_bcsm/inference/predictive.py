@@ -234,8 +234,10 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
 
     For each design column: posterior median HR, ``prob`` equal-tailed and HDI intervals
     (both asked of ArviZ with ``prob`` explicitly; ArviZ's default is 89 %), and
-    ``P(HR < 1)``. Continuous covariates standardised in the design are converted to one
-    natural unit with the recorded scale (``HR = exp(beta / scale)``).
+    ``P(HR < 1)``. The HDI is that of the log-HR, exponentiated: an HDI is not invariant
+    under transformation, and the HR-scale HDI would be shifted towards 0 (the equal-tailed
+    interval is the same on either scale). Continuous covariates standardised in the design
+    are converted to one natural unit with the recorded scale (``HR = exp(beta / scale)``).
 
     Parameters
     ----------
@@ -247,7 +249,8 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
     -------
     DataFrame
         Indexed by covariate: ``hr_median``, ``eti_lower``, ``eti_upper``, ``hdi_lower``,
-        ``hdi_upper``, ``p_hr_below_1``, ``log_hr_mean``, ``log_hr_sd`` (per natural unit),
+        ``hdi_upper`` (HR scale, from the log-HR's HDI), ``p_hr_below_1``, ``log_hr_mean``,
+        ``log_hr_sd`` (per natural unit),
         ``design_scale`` (natural units per design unit),
         ``n_used``, ``n_events``.
     """
@@ -255,7 +258,7 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
     log_hr = log_hazard_ratio_draws(fit)
     hr = np.exp(log_hr)
     eti = az.eti(hr, prob=prob)
-    hdi = az.hdi(hr, prob=prob)
+    hdi = np.exp(az.hdi(log_hr, prob=prob))  # on the log scale, see the docstring
     out = pd.DataFrame(
         {
             "hr_median": hr.median(("chain", "draw")).to_series(),

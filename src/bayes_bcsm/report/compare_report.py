@@ -10,7 +10,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bayes_bcsm.atomic import atomic_path
-from bayes_bcsm.hazard_ratios import PUBLISHED, row_labels, side_by_side, summary_level_label
+from bayes_bcsm.hazard_ratios import (
+    HR_TABLE_NOTE,
+    PUBLISHED,
+    row_labels,
+    side_by_side,
+    summary_level_label,
+)
 from bayes_bcsm.report.fit_report import model_statement, percent
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
@@ -226,5 +232,7 @@ def write_compare_report(
         "`variants/<variant>/`: `posterior.nc`, `summary.csv`, `diagnostics.json`, "
         "`hazard_ratios.csv`, `survival.csv` and plots; `resolved_config.yaml`, "
         "`provenance.json`.",
+        "",
+        HR_TABLE_NOTE,
     ]
     return write_report(out, "\n".join(lines), settings.title, settings.html)

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.data.labels import profile_parts
-from bayes_bcsm.hazard_ratios import row_labels
+from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, row_labels
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.report.sentences import (
@@ -273,5 +273,7 @@ def write_fit_report(
         "`posterior.nc` (DataTree: `arviz.from_netcdf`), `summary.csv`, `diagnostics.json`, "
         "`hazard_ratios.csv`, `survival.csv`, `loo.json`, `resolved_config.yaml`, "
         "`provenance.json`.",
+        "",
+        HR_TABLE_NOTE,
     ]
     return write_report(inputs.output_dir, "\n".join(lines), settings.title, settings.html)

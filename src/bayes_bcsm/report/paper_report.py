@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bayes_bcsm.hazard_ratios import side_by_side
+from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, side_by_side
 from bayes_bcsm.report.plots import plot_km_curves, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 
@@ -92,5 +92,7 @@ def write_paper_report(
         "",
         "`table2.csv`, `hazard_ratios.csv` (Table 3), `selection_screen.csv`, "
         "`selection_steps.csv`, figures as PNG, `resolved_config.yaml`, `provenance.json`.",
+        "",
+        HR_TABLE_NOTE,
     ]
     return write_report(out, "\n".join(lines), "Paper reproduction", settings.html)

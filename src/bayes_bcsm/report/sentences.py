@@ -16,14 +16,19 @@ answer is known (on both sides of every boundary):
 - :func:`p_statement`: a P value, never "P = 0";
 - :func:`profile_sentence`: what the ``reference`` and other survival profiles are;
 - :func:`prior_adjusted_sentence`: a posterior the prior moved away from the Cox estimate;
-- :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band.
+- :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band;
+- :func:`bias_direction`: whether a simulation's bias is detectable and which way it points;
+- :func:`rejection_test`: a rejection count against its nominal rate, by the exact binomial test.
 """
 
 from __future__ import annotations
 
 import math
 
+from scipy import stats
+
 __all__ = [
+    "bias_direction",
     "credibility_sentence",
     "extrapolation_sentence",
     "fold_comparison",
@@ -34,6 +39,7 @@ __all__ = [
     "ppc_sentence",
     "prior_adjusted_sentence",
     "profile_sentence",
+    "rejection_test",
     "shrinkage_sentence",
     "surprise",
 ]
@@ -344,4 +350,92 @@ def profile_sentence(reference: list[str], switched: list[str]) -> str:
     return (
         "Profiles: `reference` has every binary and categorical covariate at its reference "
         f"level{values}; each other profile changes one thing from it: {'; '.join(switched)}."
+    )
+
+
+#: Bias within this many Monte Carlo SEs of 0 is "not detectable" (:func:`bias_direction`).
+BIAS_MCSE_MULTIPLE = 2.0
+
+
+def bias_direction(bias: float, mcse: float, estimand: float, null_tol: float = 0.02) -> str:
+    """A simulation's bias on the log-HR scale: its size in MCSEs and the way it points.
+
+    Definitions: with ``z = bias / mcse``, the bias is *detectable* when ``|z| > 2``
+    (:data:`BIAS_MCSE_MULTIPLE`). A detectable negative bias points *towards benefit* (the
+    estimated HRs are too small), a positive one *towards harm*. Relative to no effect (log HR
+    0): *away from no effect* when the bias has the estimand's sign, or the estimand is null
+    (``|estimand| < null_tol``); *towards no effect* when it has the opposite sign and is
+    smaller than ``|estimand|``; *past no effect* when it is at least as large (the mean
+    estimate lies on the other side of HR 1).
+
+    Parameters
+    ----------
+    bias, mcse : float
+        Mean estimate minus the estimand, and its Monte Carlo SE (log-HR scale).
+    estimand : float
+        The log-HR the estimates are scored against.
+    null_tol : float
+        ``|estimand|`` below this counts as no effect (the estimand's Monte Carlo error).
+
+    Returns
+    -------
+    str
+        E.g. ``"-0.099 (MCSE 0.023, 4.3 MCSE): towards benefit (estimated HRs too small),
+        away from no effect"`` or ``"+0.003 (MCSE 0.027): no bias detectable (within 2 MCSE
+        of 0)"``.
+    """
+    z = bias / mcse
+    head = f"{bias:+.3f} (MCSE {mcse:.3f}"
+    if abs(z) <= BIAS_MCSE_MULTIPLE:
+        return f"{head}): no bias detectable (within {BIAS_MCSE_MULTIPLE:g} MCSE of 0)"
+    way = (
+        "towards benefit (estimated HRs too small)"
+        if bias < 0
+        else ("towards harm (estimated HRs too large)")
+    )
+    if abs(estimand) < null_tol or math.copysign(1, bias) == math.copysign(1, estimand):
+        relative = "away from no effect"
+    elif abs(bias) < abs(estimand):
+        relative = "towards no effect"
+    else:
+        relative = "past no effect"
+    return f"{head}, {abs(z):.1f} MCSE): {way}, {relative}"
+
+
+def rejection_test(count: int, trials: int, nominal: float = 0.05, alpha: float = 0.05) -> str:
+    """A rejection count against its nominal rate: exact binomial test and Clopper-Pearson CI.
+
+    Definitions: the two-sided exact binomial test of ``count`` successes in ``trials`` under a
+    true rate ``nominal`` (P = the total probability of outcomes no more likely than the one
+    seen; :func:`scipy.stats.binomtest`) and the exact (Clopper-Pearson) 95 % interval of the
+    rate. The rate is *above* / *below* the nominal one when P < ``alpha`` (on the side of the
+    observed share), otherwise *compatible with* it.
+
+    Parameters
+    ----------
+    count, trials : int
+        Rejections and replicates (``trials >= 1``).
+    nominal : float
+        The rate a valid test has (type-I error: the test's level, 0.05).
+    alpha : float
+        Level of the exact test.
+
+    Returns
+    -------
+    str
+        E.g. ``"14 of 150 (9.3%, exact 95% CI 5.2-15.2%), exact binomial test against 5%:
+        P = 0.023, above 5%"``.
+    """
+    test = stats.binomtest(int(count), int(trials), nominal)
+    ci = test.proportion_ci(0.95, method="exact")
+    share = count / trials
+    nominal_text = f"{100 * nominal:g}%"
+    if test.pvalue < alpha:
+        verdict = f"{'above' if share > nominal else 'below'} {nominal_text}"
+    else:
+        verdict = f"compatible with {nominal_text}"
+    p_text = "P < 0.001" if test.pvalue < 0.001 else f"P = {test.pvalue:.2g}"
+    return (
+        f"{count} of {trials} ({100 * share:.1f}%, exact 95% CI {100 * ci.low:.1f}-"
+        f"{100 * ci.high:.1f}%), exact binomial test against {nominal_text}: {p_text}, {verdict}"
     )

@@ -152,7 +152,7 @@ def _with_printed_reread(
         alpha=settings.alpha,
         level=settings.level,
     )
-    rows = summary_level_rows(result, settings.default_prior, targets.n, targets.deaths)
+    rows = summary_level_rows(result, settings.default_prior)  # Table 3's n: unstated
     is_published = table["model"] == PUBLISHED
     table = pd.concat([table[is_published], rows, table[~is_published]], ignore_index=True)
     return result, table

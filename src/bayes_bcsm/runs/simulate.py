@@ -7,10 +7,11 @@ shared by every process of a sweep:
 ``shards/``
     One results file per shard (``calibrated_n78_shard0003.csv``), or a ``.failed.json``.
 ``estimands.json``
-    Each method's estimand per scenario (pseudo-true log-HRs on one large seeded cohort,
-    :mod:`bayes_bcsm.simulation.estimands`) and the ``null_table3`` endocrine effect, keyed by
-    the generator's parameters, the cohort size and seed, the covariates and cut points;
-    computed once (about 90 s at n = 10^5) and reused by every call and every sweep job.
+    Each method's estimand per scenario (pseudo-true log-HRs, averaged over a pool of large
+    seeded cohorts with their Monte Carlo SEs, :mod:`bayes_bcsm.simulation.estimands`) and the
+    ``null_table3`` endocrine effect, keyed by the generator's parameters, the cohort size,
+    seed, number of cohorts and survival redraws, the covariates and cut points; computed once
+    and reused by every call and every sweep job.
 ``study.json``
     The settings that fix the numbers (seed, replicates, shard size, methods, covariates,
     priors, sampler, the generator's parameters); a rerun with different settings in the
@@ -56,6 +57,7 @@ from bayes_bcsm.simulation.metrics import (
     add_design_analysis,
     add_overall_rejection,
     aggregate_metrics,
+    estimand_mcse_table,
 )
 from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS, StudySettings
 from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
@@ -125,7 +127,7 @@ def study_settings(run: RunSettings) -> StudySettings:
     )
 
 
-def _estimand_key(settings: StudySettings, n: int, seed: int) -> dict:
+def _estimand_key(settings: StudySettings, n: int, seed: int, pool: tuple[int, int]) -> dict:
     params = settings.generator_params or CALIBRATED_PARAMS
     return json.loads(
         strict_json(
@@ -133,6 +135,8 @@ def _estimand_key(settings: StudySettings, n: int, seed: int) -> dict:
                 "generator": params.to_dict(),
                 "n": int(n),
                 "seed": int(seed),
+                "cohorts": int(pool[0]),
+                "redraws": int(pool[1]),
                 "covariates": list(settings.covariates),
                 "reference": dict(settings.reference),
                 "piecewise_cuts_months": list(settings.piecewise_cuts_months),
@@ -142,12 +146,20 @@ def _estimand_key(settings: StudySettings, n: int, seed: int) -> dict:
     )
 
 
-def compute_estimands(settings: StudySettings, n: int, seed: int) -> dict:
+def compute_estimands(
+    settings: StudySettings,
+    n: int,
+    seed: int,
+    pool: tuple[int, int] = (1, 1),
+    workers: int = 1,
+) -> dict:
     """Each scenario's generator effects and each method's pseudo-true log-HRs.
 
-    Draws one large cohort (``n`` patients, ``seed``), finds the conditional endocrine effect
-    of ``null_table3`` (:func:`~bayes_bcsm.simulation.estimands.null_table3_effect`), then
-    computes the pseudo-true values of every target in every scenario.
+    Draws a pool of ``pool = (cohorts, redraws)`` large cohorts of ``n`` patients from
+    ``seed`` on (:func:`~bayes_bcsm.simulation.estimands.draw_cohort_pool`, ``workers``
+    processes), finds the conditional endocrine effect of ``null_table3``
+    (:func:`~bayes_bcsm.simulation.estimands.null_table3_effect`), then computes the pooled
+    pseudo-true values of every target in every scenario.
 
     Returns
     -------
@@ -155,11 +167,17 @@ def compute_estimands(settings: StudySettings, n: int, seed: int) -> dict:
         ``{"scenario_effects": {scenario: {effect: value}}, "pseudo_true": {scenario:
         PseudoTrue.to_dict()}, "seconds": float}``.
     """
-    from bayes_bcsm.simulation.estimands import draw_large_cohort, null_table3_effect, pseudo_true
+    from bayes_bcsm.simulation.estimands import draw_cohort_pool, null_table3_effect, pseudo_true
 
     start = time.perf_counter()
-    cohort = draw_large_cohort(
-        n, seed, settings.covariates, settings.reference, settings.generator_params
+    cohort = draw_cohort_pool(
+        n,
+        seed,
+        *pool,
+        settings.covariates,
+        settings.reference,
+        settings.generator_params,
+        workers=workers,
     )
     column, _ = NULL_SCENARIOS["null_table3"]
     effects = {name: dict(v) for name, v in FIXED_SCENARIO_EFFECTS.items()}
@@ -176,12 +194,18 @@ def compute_estimands(settings: StudySettings, n: int, seed: int) -> dict:
 
 
 def study_estimands(
-    settings: StudySettings, n: int, seed: int, run_dir: Path
+    settings: StudySettings,
+    n: int,
+    seed: int,
+    run_dir: Path,
+    pool: tuple[int, int] = (1, 1),
+    workers: int = 1,
 ) -> tuple[StudySettings, dict[str, PseudoTrue]]:
     """The settings with their scenario effects and estimands, from ``run_dir``'s cache.
 
     ``estimands.json`` is reused when its key (generator parameters, ``n``, ``seed``,
-    covariates, cut points) matches, else recomputed (:func:`compute_estimands`) and written.
+    ``pool = (cohorts, redraws)``, covariates, cut points) matches, else recomputed
+    (:func:`compute_estimands`) and written.
 
     Returns
     -------
@@ -191,7 +215,7 @@ def study_estimands(
     """
     from bayes_bcsm.simulation.estimands import PseudoTrue
 
-    key = _estimand_key(settings, n, seed)
+    key = _estimand_key(settings, n, seed, pool)
     memo_key = json.dumps(key, sort_keys=True)
     path = run_dir / ESTIMANDS_FILE
     stored = None
@@ -202,8 +226,10 @@ def study_estimands(
     if stored is None:
         stored = _ESTIMANDS_MEMO.get(memo_key)
         if stored is None:
-            log.info("computing the estimands on a cohort of %d (cached in %s)", n, path)
-            stored = {"key": key, **compute_estimands(settings, n, seed)}
+            log.info(
+                "computing the estimands on %d x %d cohorts of %d (cached in %s)", *pool, n, path
+            )
+            stored = {"key": key, **compute_estimands(settings, n, seed, pool, workers)}
             _ESTIMANDS_MEMO[memo_key] = stored
         run_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, strict_json(stored))
@@ -230,6 +256,8 @@ def _fingerprint(sim: SimulationSettings, settings: StudySettings) -> dict:
         "piecewise_cuts_months": list(settings.piecewise_cuts_months),
         "estimand_n": sim.estimand_n,
         "estimand_seed": sim.estimand_seed,
+        "estimand_cohorts": sim.estimand_cohorts,
+        "estimand_redraws": sim.estimand_redraws,
         "diagnostics": dataclasses.asdict(settings.thresholds),
         # the generator's parameters (true effects, baseline): a recalibration invalidates shards
         "generator": json.loads(
@@ -342,7 +370,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     start = time.perf_counter()
     run = parse_settings(cfg)
     from bayes_bcsm.inference.sample import compile_cache_info
-    from bayes_bcsm.simulation.study import run_shard
+    from bayes_bcsm.simulation.study import run_shard, with_estimands
 
     output_dir = Path(output_dir)
     write_provenance(run, output_dir)
@@ -350,7 +378,14 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     sim = run.simulation
     run_dir = sim.run_dir
     _check_study_file(run_dir, _fingerprint(sim, settings))
-    settings, truths = study_estimands(settings, sim.estimand_n, sim.estimand_seed, run_dir)
+    settings, truths = study_estimands(
+        settings,
+        sim.estimand_n,
+        sim.estimand_seed,
+        run_dir,
+        (sim.estimand_cohorts, sim.estimand_redraws),
+        sim.workers,
+    )
     specs = plan_shards(list(sim.scenarios), list(sim.n), sim.replicates, sim.shard_size)
     todo = _shards_to_run(sim, specs)
     shards_dir = run_dir / "shards"
@@ -362,8 +397,12 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     covers_all = sim.shard is None and not sim.aggregate_only
     sbc = _sbc(sim, settings, run.seed, compute=covers_all)
     replicates, shard_status = collect_shards(shards_dir, specs)
+    replicates = with_estimands(replicates, settings) if len(replicates) else replicates
+    truth_mcse = estimand_mcse_table({s: t.mcse for s, t in truths.items()}, settings.methods)
     aggregate = (
-        add_design_analysis(add_overall_rejection(aggregate_metrics(replicates)))
+        add_design_analysis(
+            add_overall_rejection(aggregate_metrics(replicates, estimand_mcse=truth_mcse))
+        )
         if len(replicates)
         else pd.DataFrame()
     )

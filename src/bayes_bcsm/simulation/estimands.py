@@ -25,8 +25,17 @@ generator effects (scenarios, the root-finding of :func:`null_table3_effect`) ar
 of the same random numbers (common random numbers), exactly as
 :func:`bayes_bcsm.reconstruct.survival.survival_from_draws` would produce them.
 
-The Monte Carlo error of a pseudo-true value is its estimator's standard error on the large
-cohort (about 0.01 on the log-HR scale at n = 10^5, about 30 000 complete-case events).
+**Monte Carlo error.** One cohort of 10^5 patients leaves an error of about 0.01 on the log-HR
+scale (the estimator's SE there), as large as a tenth of nothing the study reports. The estimands
+are therefore averages over a *pool* (:func:`draw_cohort_pool`): ``cohorts`` independent
+covariate draws (seeds ``seed, seed + 1, ...``), each with ``redraws`` independent sets of
+survival draws (redraw 0 is the cohort's own; :func:`redraw_survival`). Redraws are cheap (the
+covariates take almost all the drawing time) and remove most of the survival noise; the
+covariate noise is left to the number of cohorts. The Monte Carlo SE of a pooled value is the
+standard deviation of the ``cohorts`` cohort means divided by sqrt(``cohorts``), an empirical
+error that holds whatever the estimator's model-based SE gets wrong; a pool of one cohort
+falls back on the estimator's SE divided by sqrt(``redraws``), which leaves the covariate
+noise out.
 
 References
 ----------
@@ -40,8 +49,10 @@ methods. Stat Med 38:2074-2102 (section 5.2, estimands).
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,15 +83,19 @@ from bayes_bcsm.reconstruct.survival import (
 
 __all__ = [
     "TARGETS",
+    "CohortPool",
     "LargeCohort",
     "MLEResult",
     "PseudoTrue",
     "cox_limit",
+    "draw_cohort_pool",
     "draw_large_cohort",
     "large_design",
     "null_table3_effect",
     "piecewise_mle",
+    "pool_mean",
     "pseudo_true",
+    "redraw_survival",
     "weibull_mle",
 ]
 
@@ -192,6 +207,87 @@ def large_design(cohort: LargeCohort, effects: Mapping[str, float] | None = None
     time, event, _ = survival_from_draws(eta, cohort.unit_exp, cohort.entry_months, params)
     rows = np.asarray(cohort.design.index, dtype=int)
     return dataclasses.replace(cohort.design, time=time[rows], event=event[rows].astype(int))
+
+
+def redraw_survival(cohort: LargeCohort, redraw: int) -> LargeCohort:
+    """The cohort's patients with independent survival draws (same covariates).
+
+    Parameters
+    ----------
+    cohort : LargeCohort
+    redraw : int
+        0 returns ``cohort`` itself; ``r >= 1`` draws unit exponentials and Beta entry dates
+        (as :func:`draw_large_cohort`) from ``numpy.random.default_rng([cohort.seed, r])``.
+
+    Returns
+    -------
+    LargeCohort
+        Same covariates and rows; ``design`` under ``cohort.params.effects`` with the new draws.
+    """
+    if redraw == 0:
+        return cohort
+    rng = np.random.default_rng([cohort.seed, redraw])
+    unit_exp = rng.exponential(size=cohort.n)
+    a, b = cohort.params.accrual_beta
+    entry = rng.beta(a, b, size=cohort.n) * ACCRUAL_MONTHS
+    new = dataclasses.replace(cohort, unit_exp=unit_exp, entry_months=entry)
+    return dataclasses.replace(new, design=large_design(new))
+
+
+#: ``pool[k][r]``: covariate draw ``k`` (seed ``seed + k``) with survival redraw ``r``.
+CohortPool = tuple[tuple[LargeCohort, ...], ...]
+
+
+def draw_cohort_pool(
+    n: int,
+    seed: int,
+    cohorts: int,
+    redraws: int,
+    covariates: Sequence[str],
+    reference: Mapping[str, str] | None = None,
+    params: GeneratorParams | None = None,
+    workers: int = 1,
+) -> CohortPool:
+    """Draw ``cohorts`` independent large cohorts, each with ``redraws`` survival draws.
+
+    Parameters
+    ----------
+    n : int
+        Patients per cohort.
+    seed : int
+        Cohort ``k`` is ``draw_large_cohort(n, seed + k, ...)``; so the first cohort of a pool
+        is the single cohort of that seed.
+    cohorts, redraws : int
+        Independent covariate draws, and survival draws per covariate draw (>= 1 each).
+    covariates, reference, params
+        As :func:`draw_large_cohort`.
+    workers : int
+        Processes drawing cohorts at once, spawned (the draws do not depend on it).
+
+    Returns
+    -------
+    CohortPool
+    """
+    if cohorts < 1 or redraws < 1:
+        raise ValueError(f"cohorts={cohorts}, redraws={redraws}: expected >= 1 each")
+    seeds = [seed + k for k in range(cohorts)]
+    args = (n, covariates, reference, params)
+    if workers > 1 and cohorts > 1:
+        context = multiprocessing.get_context("spawn")  # as the shards: no fork of threads
+        with ProcessPoolExecutor(min(workers, cohorts), mp_context=context) as pool:
+            drawn = list(pool.map(_draw_one, seeds, [args] * cohorts))
+    else:
+        drawn = [_draw_one(s, args) for s in seeds]
+    return tuple(tuple(redraw_survival(c, r) for r in range(redraws)) for c in drawn)
+
+
+def _draw_one(seed: int, args: tuple) -> LargeCohort:
+    n, covariates, reference, params = args
+    return draw_large_cohort(n, seed, covariates, reference, params)
+
+
+def _as_pool(cohort: LargeCohort | CohortPool) -> CohortPool:
+    return ((cohort,),) if isinstance(cohort, LargeCohort) else cohort
 
 
 @dataclass(frozen=True)
@@ -363,11 +459,17 @@ class PseudoTrue:
     effects : dict of str to float
         The generator's (conditional) log-HRs used.
     values : dict of str to dict of str to float
-        ``values[target][design column]``: the target's log-HR (targets :data:`TARGETS`).
+        ``values[target][design column]``: the target's log-HR (targets :data:`TARGETS`),
+        the mean over the pool's ``cohorts x redraws`` fits.
     mcse : dict of str to dict of str to float
-        Its Monte Carlo standard error (the estimator's SE on the large cohort).
-    n, n_used, n_events : int
-        Patients drawn, complete cases used and their events.
+        Its Monte Carlo standard error (module docstring: the SD of the cohort means over
+        sqrt(``cohorts``), or for one cohort the estimator's SE over sqrt(``redraws``)).
+    n : int
+        Patients per cohort.
+    n_used, n_events : int
+        Complete cases and their events per cohort, averaged over the pool's fits (rounded).
+    cohorts, redraws : int
+        Independent covariate draws, and survival draws per covariate draw.
     """
 
     effects: dict[str, float]
@@ -376,12 +478,23 @@ class PseudoTrue:
     n: int
     n_used: int
     n_events: int
+    cohorts: int = 1
+    redraws: int = 1
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per (target, covariate): ``value``, ``mcse``, ``n`` (patients drawn)."""
+        """One row per (target, covariate): ``value``, ``mcse``, ``n`` (patients per cohort),
+        ``cohorts``, ``redraws``."""
         rows = [
-            {"target": t, "covariate": c, "value": v, "mcse": self.mcse[t][c], "n": self.n}
+            {
+                "target": t,
+                "covariate": c,
+                "value": v,
+                "mcse": self.mcse[t][c],
+                "n": self.n,
+                "cohorts": self.cohorts,
+                "redraws": self.redraws,
+            }
             for t, by_column in self.values.items()
             for c, v in by_column.items()
         ]
@@ -397,8 +510,40 @@ class PseudoTrue:
         return cls(**dict(values))
 
 
+def _fit_target(design: Design, target: str, cuts_months: Sequence[float]) -> tuple:
+    if target == "cox":
+        return cox_limit(design)
+    fit = weibull_mle(design) if target == "weibull" else piecewise_mle(design, tuple(cuts_months))
+    if not fit.converged:
+        raise ValueError(f"the {target} maximum-likelihood fit did not converge")
+    return fit.coef, fit.se
+
+
+def pool_mean(estimates: np.ndarray, ses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pooled value of a cohort pool's fits and its Monte Carlo SE.
+
+    Parameters
+    ----------
+    estimates, ses : ndarray, shape (cohorts, redraws, p)
+        Each fit's estimates and model-based SEs.
+
+    Returns
+    -------
+    (ndarray, ndarray), shape (p,)
+        The mean over all fits; its MCSE: the SD of the ``cohorts`` cohort means over
+        sqrt(``cohorts``) when ``cohorts >= 2``, else the mean model SE over sqrt(``redraws``).
+    """
+    k, r = estimates.shape[:2]
+    means = estimates.mean(axis=1)
+    if k >= 2:
+        mcse = means.std(axis=0, ddof=1) / np.sqrt(k)
+    else:
+        mcse = ses.mean(axis=(0, 1)) / np.sqrt(r)
+    return estimates.mean(axis=(0, 1)), mcse
+
+
 def pseudo_true(
-    cohort: LargeCohort,
+    cohort: LargeCohort | CohortPool,
     effects: Mapping[str, float] | None = None,
     cuts_months: Sequence[float] = (6.0, 12.0, 24.0, 36.0, 60.0),
     targets: Sequence[str] = TARGETS,
@@ -407,7 +552,8 @@ def pseudo_true(
 
     Parameters
     ----------
-    cohort : LargeCohort
+    cohort : LargeCohort or CohortPool
+        One large cohort, or a pool of them (:func:`draw_cohort_pool`).
     effects : mapping of str to float, optional
         Generator log-HRs overriding ``cohort.params.effects``.
     cuts_months : sequence of float
@@ -427,34 +573,33 @@ def pseudo_true(
     unknown = [t for t in targets if t not in TARGETS]
     if unknown:
         raise ValueError(f"targets {unknown}: valid are {', '.join(TARGETS)}")
-    design = large_design(cohort, effects)
+    pool = _as_pool(cohort)
+    designs = [[large_design(c, effects) for c in group] for group in pool]
+    first = pool[0][0]
+    columns = designs[0][0].columns
     values, mcse = {}, {}
     for target in targets:
-        if target == "cox":
-            coef, se = cox_limit(design)
-        else:
-            fit = (
-                weibull_mle(design)
-                if target == "weibull"
-                else piecewise_mle(design, tuple(cuts_months))
-            )
-            if not fit.converged:
-                raise ValueError(f"the {target} maximum-likelihood fit did not converge")
-            coef, se = fit.coef, fit.se
-        values[target] = dict(zip(design.columns, map(float, coef), strict=True))
-        mcse[target] = dict(zip(design.columns, map(float, se), strict=True))
+        fits = [[_fit_target(d, target, cuts_months) for d in group] for group in designs]
+        coef = np.array([[f[0] for f in group] for group in fits], float)
+        se = np.array([[f[1] for f in group] for group in fits], float)
+        mean, error = pool_mean(coef, se)
+        values[target] = dict(zip(columns, map(float, mean), strict=True))
+        mcse[target] = dict(zip(columns, map(float, error), strict=True))
+    flat = [d for group in designs for d in group]
     return PseudoTrue(
-        effects=dict(cohort.params.with_effects(effects).effects),
+        effects=dict(first.params.with_effects(effects).effects),
         values=values,
         mcse=mcse,
-        n=cohort.n,
-        n_used=design.n,
-        n_events=int(design.n_events),
+        n=first.n,
+        n_used=round(float(np.mean([d.n for d in flat]))),
+        n_events=round(float(np.mean([d.n_events for d in flat]))),
+        cohorts=len(pool),
+        redraws=len(pool[0]),
     )
 
 
 def null_table3_effect(
-    cohort: LargeCohort,
+    cohort: LargeCohort | CohortPool,
     indicator: str = "hormone_therapy",
     column: str = "hormone_therapy",
     effects: Mapping[str, float] | None = None,
@@ -463,13 +608,16 @@ def null_table3_effect(
 ) -> float:
     """The generator's conditional log-HR that makes the Table 3 Cox target of ``column`` zero.
 
-    Solves ``cox_limit(large_design(cohort, {indicator: b}))[column] = 0`` for ``b`` by
-    Brent's method on the large cohort's common random numbers (a continuous, increasing
-    function of ``b`` up to the rounding of times).
+    Solves ``mean over the pool of cox_limit(large_design(cohort, {indicator: b}))[column] =
+    0`` for ``b`` by Brent's method on the cohorts' common random numbers (a continuous,
+    increasing function of ``b`` up to the rounding of times). For a pool of more than one
+    cohort the root is first found on its first cohort, and the pooled root then searched
+    within ``0.1`` of it (widened to ``bracket`` when that holds no sign change), which saves
+    most of the pooled evaluations.
 
     Parameters
     ----------
-    cohort : LargeCohort
+    cohort : LargeCohort or CohortPool
     indicator : str
         The generator's effect to move (a key of its effects).
     column : str
@@ -491,20 +639,44 @@ def null_table3_effect(
     ValueError
         When the bracket does not contain a sign change or the root misses ``tol``.
     """
+    pool = _as_pool(cohort)
     base = dict(effects or {})
-    position = list(cohort.design.columns).index(column)
+    position = list(pool[0][0].design.columns).index(column)
 
-    def target(b: float) -> float:
-        return float(cox_limit(large_design(cohort, {**base, indicator: b}))[0][position])
+    def target_of(cohorts: Sequence[LargeCohort]) -> callable:
+        def target(b: float) -> float:
+            return float(
+                np.mean(
+                    [
+                        cox_limit(large_design(c, {**base, indicator: b}))[0][position]
+                        for c in cohorts
+                    ]
+                )
+            )
 
-    lo, hi = bracket
-    f_lo, f_hi = target(lo), target(hi)
-    if np.sign(f_lo) == np.sign(f_hi):
-        raise ValueError(
-            f"no sign change of the Table 3 log-HR of {column!r} over {indicator} in "
-            f"[{lo}, {hi}] ({f_lo:.3f}, {f_hi:.3f}); widen the bracket"
-        )
-    root = float(optimize.brentq(target, lo, hi, xtol=1e-4))
+        return target
+
+    def solve(target: callable, lo: float, hi: float) -> float | None:
+        f_lo, f_hi = target(lo), target(hi)
+        if np.sign(f_lo) == np.sign(f_hi):
+            return None
+        return float(optimize.brentq(target, lo, hi, xtol=1e-4))
+
+    flat = [c for group in pool for c in group]
+    target = target_of(flat)
+    root = None
+    if len(flat) > 1:
+        guess = solve(target_of(flat[:1]), *bracket)
+        if guess is not None:
+            root = solve(target, guess - 0.1, guess + 0.1)
+    if root is None:
+        lo, hi = bracket
+        root = solve(target, lo, hi)
+        if root is None:
+            raise ValueError(
+                f"no sign change of the Table 3 log-HR of {column!r} over {indicator} in "
+                f"[{lo}, {hi}] ({target(lo):.3f}, {target(hi):.3f}); widen the bracket"
+            )
     value = target(root)
     if abs(value) > tol:
         raise ValueError(f"root {root:.4f} leaves a Table 3 log-HR of {value:.4f} (tol {tol})")

@@ -67,6 +67,7 @@ __all__ = [
     "simulate_replicate",
     "table3_design",
     "true_log_hrs",
+    "with_estimands",
 ]
 
 #: Columns written beside :data:`REPLICATE_COLUMNS`: wall-clock seconds of the method's fit on
@@ -135,6 +136,35 @@ def simulate_replicate(
                 }
             )
     return pd.DataFrame(rows, columns=[*REPLICATE_COLUMNS, *EXTRA_COLUMNS])
+
+
+def with_estimands(replicates: pd.DataFrame, settings: StudySettings) -> pd.DataFrame:
+    """The replicate rows scored against the study's estimands (``settings.pseudo_true``).
+
+    A replicate's estimates do not depend on the estimands (its seed depends on the scenario,
+    n and replicate index only), so the estimands of the study folder are set here, when the
+    shards are merged, whatever a shard file recorded when it was written (e.g. nothing, for a
+    shard run before the estimands were known).
+
+    Parameters
+    ----------
+    replicates : DataFrame
+        Rows of :func:`simulate_replicate`.
+    settings : StudySettings
+        With ``pseudo_true`` filled in.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``true_method`` = the pseudo-true log-HR of the row's method target,
+        scenario and covariate (NaN where ``settings.pseudo_true`` has none).
+    """
+    out = replicates.copy()
+    out["true_method"] = [
+        settings.pseudo_true.get(s, {}).get(METHOD_TARGETS[m], {}).get(c, np.nan)
+        for s, m, c in zip(out["scenario"], out["method"], out["covariate"], strict=True)
+    ]
+    return out
 
 
 def run_shard(settings: StudySettings, spec: ShardSpec) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayes_bcsm.report.plots import plot_forest, save_figure
+from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.results import CURVE_TIMES_MONTHS
 
@@ -126,7 +127,7 @@ def write_fit_report(
         if variant.diagnostics.passed
         else (
             "**some checks FAILED: do not interpret this posterior as it stands** "
-            f"({', '.join(variant.diagnostics.failed)})"
+            f"({', '.join(variant.diagnostics.failed)}; what to change is listed below the table)"
         )
     )
     lines += [
@@ -136,6 +137,7 @@ def write_fit_report(
         "",
         markdown_table(diagnostics_table(variant)),
         "",
+        *remedy_lines(variant),
         "## Survival",
         "",
         markdown_table(variant.survival.drop(columns=["prob"])),

@@ -69,6 +69,7 @@ def test_divergences_piecewise():
     assert "`sampler.target_accept=0.95` (now 0.9)" in text
     assert "`sampler.tune=2000`" in text
     assert "`model.n_intervals=4`" in text
+    assert "`model.baseline_prior=independent`" in text
     # already at 0.95: the next step is 0.99
     settings = SamplerSettings(target_accept=0.95, tune=500)
     text = remedy("divergences", "piecewise", settings)

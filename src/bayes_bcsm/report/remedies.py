@@ -59,7 +59,11 @@ def _divergences(family: str, settings: SamplerSettings, worst: str, shortfall: 
         text += (
             " For the piecewise model, intervals with few events leave the random walk "
             "identified by its prior: use fewer, wider intervals (`model.n_intervals=4`, or "
-            "wider `model.cuts_months` with `model.cut_method=fixed`)."
+            "wider `model.cuts_months` with `model.cut_method=fixed`). With many events in "
+            "every interval (thousands of patients) and a nearly flat baseline, the walk's "
+            "step sd sits near 0 where neither parametrisation of its steps is smooth: "
+            "`model.baseline_prior=independent` removes that hierarchy, and the data "
+            "identify every interval on their own."
         )
     else:
         text += (

@@ -133,7 +133,7 @@ def test_piecewise_model_pointwise(frame):
 
 def test_random_walk_baseline_builds(frame):
     sm = piecewise_model(build_design(frame, ["x1"]))
-    assert {"log_rate_mean", "rw_sigma", "rw_z"} <= {v.name for v in sm.model.free_RVs}
+    assert {"log_rate_mean", "rw_sigma", "rw_raw"} <= {v.name for v in sm.model.free_RVs}
     assert sm.model["log_rate"].eval().shape == (6,)
 
 

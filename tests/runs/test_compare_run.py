@@ -65,6 +65,8 @@ def test_comparison_report_shows_flags_and_every_table(model_comparison):
     assert "posterior median HR with its 95% equal-tailed interval (report.hdi_prob)" in text
     # quick sampling cannot pass the ESS threshold: the report must say so
     assert "**FAIL**" in text and "do not interpret" in text
+    # ... and what to change, in config keys (quick sampling: 2 x 200 draws)
+    assert "What to change (model=weibull):" in text and "`sampler.draws=" in text
 
 
 def test_prior_sensitivity_reports_psense(tmp_path):

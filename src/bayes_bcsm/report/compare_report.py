@@ -20,6 +20,7 @@ from bayes_bcsm.hazard_ratios import (
 from bayes_bcsm.report.fit_report import model_statement, percent
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
+from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.report.sentences import fold_comparison, interval_position, shrinkage_sentence
 
@@ -187,7 +188,7 @@ def write_compare_report(
             if not failed
             else (
                 f"**{', '.join(failed)} failed at least one check: do not interpret "
-                "those posteriors as they stand.**"
+                "those posteriors as they stand.** What to change is listed below the table."
             )
         )
         lines += [
@@ -199,6 +200,9 @@ def write_compare_report(
             markdown_table(diag),
             "",
         ]
+        for variant in comparison.variants:
+            if variant.fit is not None:
+                lines += remedy_lines(variant)
 
     lines += ["## Model comparison (PSIS-LOO)", ""]
     if comparison.loo is not None:

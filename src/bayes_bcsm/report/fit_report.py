@@ -15,6 +15,7 @@ from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.data.labels import profile_parts
 from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, row_labels
 from bayes_bcsm.report.plots import plot_forest, save_figure
+from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.report.sentences import (
     extrapolation_sentence,
@@ -214,7 +215,7 @@ def write_fit_report(
         if variant.diagnostics.passed
         else (
             "**some checks FAILED: do not interpret this posterior as it stands** "
-            f"({', '.join(variant.diagnostics.failed)})"
+            f"({', '.join(variant.diagnostics.failed)}; what to change is listed below the table)"
         )
     )
     lines += [
@@ -224,6 +225,7 @@ def write_fit_report(
         "",
         markdown_table(diagnostics_table(variant)),
         "",
+        *remedy_lines(variant),
         "## Survival",
         "",
         profile_sentence(*profile_parts(variant.design.terms, inputs.card)),

@@ -12,13 +12,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from bayes_bcsm.inference.diagnostics import Diagnostics
-from bayes_bcsm.inference.sample import SamplerSettings
+import pandas as pd
 
 if TYPE_CHECKING:
     from bayes_bcsm.results import VariantFit
+
+
+class SamplerSettings(Protocol):
+    """What a remedy reads of the fit's sampler settings
+    (:class:`bayes_bcsm.inference.sample.SamplerSettings`; reports import no inference code)."""
+
+    chains: int
+    draws: int
+    tune: int
+    target_accept: float
+
+
+class Diagnostics(Protocol):
+    """What a remedy reads of a fit's checks (:class:`bayes_bcsm.inference.diagnostics.
+    Diagnostics`): the summary table, one row per check with ``check``, ``value``,
+    ``threshold``, ``passed`` and ``detail``."""
+
+    summary: pd.DataFrame
+
 
 __all__ = ["REMEDY_CHECKS", "remedies", "remedy", "remedy_lines"]
 

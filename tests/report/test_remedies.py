@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_module
 
-from bayes_bcsm.config import register_configs, validate_config
+from bayes_bcsm.config import register_configs
 from bayes_bcsm.inference.diagnostics import Diagnostics, DiagnosticThresholds
 from bayes_bcsm.inference.sample import SamplerSettings
 from bayes_bcsm.report.remedies import REMEDY_CHECKS, remedies, remedy, remedy_lines
 from bayes_bcsm.resources import CONF_PACKAGE
+from bayes_bcsm.settings import parse_settings
 
 DEFAULTS = SamplerSettings()
 FAMILIES = ("weibull", "exponential", "piecewise")
@@ -61,7 +62,7 @@ def test_every_named_override_exists_in_the_config():
     register_configs()
     for overrides in (dotted, *([g] for g in groups)):
         with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
-            validate_config(compose(config_name="config", overrides=overrides))
+            parse_settings(compose(config_name="config", overrides=overrides))
 
 
 def test_divergences_piecewise():

@@ -17,12 +17,17 @@ from bayes_bcsm.hazard_ratios import (
     side_by_side,
     summary_level_label,
 )
-from bayes_bcsm.report.fit_report import model_statement, percent
+from bayes_bcsm.report.fit_report import model_statement
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
-from bayes_bcsm.report.sentences import fold_comparison, interval_position, shrinkage_sentence
+from bayes_bcsm.report.sentences import (
+    fold_comparison,
+    interval_percent,
+    interval_position,
+    shrinkage_sentence,
+)
 
 if TYPE_CHECKING:
     from bayes_bcsm.results import Comparison, ReportSettings, RunInputs
@@ -151,7 +156,8 @@ def write_compare_report(
         ("Published aHR (Table 3), our " if inputs.card.study else "Our ")
         + "Cox (Efron; Wald CI) and Firth (profile CI) on the same "
         "rows, and each Bayesian variant's posterior median HR with its "
-        f"{percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob) and posterior "
+        f"{interval_percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob) and "
+        "posterior "
         "P(HR < 1). Per natural unit of each covariate.",
         "",
         markdown_table(side_by_side(comparison.hazard_ratios)),

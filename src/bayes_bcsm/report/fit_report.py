@@ -19,6 +19,7 @@ from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.report.sentences import (
     extrapolation_sentence,
+    interval_percent,
     ppc_sentence,
     prior_adjusted_sentence,
     profile_sentence,
@@ -66,7 +67,7 @@ def plot_censored_ppc(variant: VariantFit, prob: float = 0.95) -> Figure:
         upper,
         step="post",
         alpha=0.3,
-        label=f"{percent(prob)} band of censored replicates",
+        label=f"{interval_percent(prob)} band of censored replicates",
     )
     ax.step(
         ppc.times_months, np.median(ppc.predicted, axis=0), where="post", label="replicates' median"
@@ -160,11 +161,6 @@ def prior_adjusted_lines(variant: VariantFit) -> list[str]:
     return [*lines, ""]
 
 
-def percent(prob: float) -> str:
-    """A probability as a percentage for prose: 0.95 -> ``"95%"``, 0.975 -> ``"97.5%"``."""
-    return f"{100 * prob:.10g}%"
-
-
 def model_statement(variant: VariantFit) -> str:
     """The prior and (piecewise) the cut points a Bayesian fit actually used, in one sentence."""
     model = variant.fit.model
@@ -201,7 +197,8 @@ def write_fit_report(
         "## Hazard ratios",
         "",
         "Per natural unit of each covariate; Bayesian rows give the posterior median and "
-        f"{percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob), frequentist rows "
+        f"{interval_percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob), "
+        "frequentist rows "
         "the estimate and 95% CI.",
         "",
         markdown_table(hazard_ratio_table(variant.hazard_ratios)),

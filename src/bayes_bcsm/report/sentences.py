@@ -33,6 +33,7 @@ __all__ = [
     "extrapolation_sentence",
     "fold_comparison",
     "hr_direction",
+    "interval_percent",
     "interval_position",
     "p_statement",
     "percent",
@@ -50,6 +51,18 @@ SURPRISE_BANDS: tuple[tuple[float, str], ...] = (
     (0.05, "unlikely"),
     (0.20, "uncommon"),
 )
+
+
+def interval_percent(probability: float) -> str:
+    """The probability of an interval or band as configured: 0.95 -> ``"95%"``, 0.975 ->
+    ``"97.5%"`` (never rounded, unlike :func:`percent`, so it names the setting exactly).
+
+    Parameters
+    ----------
+    probability : float
+        Between 0 and 1 (e.g. ``report.hdi_prob``).
+    """
+    return f"{100 * probability:.10g}%"
 
 
 def percent(probability: float) -> str:
@@ -271,7 +284,10 @@ def ppc_sentence(coverage: float, prob: float) -> str:
         "lies within" from :data:`PPC_COVERAGE_FLOOR` of the times, else "leaves ... at N% of
         the times: the model misses the shape of the survival curve".
     """
-    band = f"the {percent(prob)} band of posterior predictive replicates censored as the data are"
+    band = (
+        f"the {interval_percent(prob)} band of posterior predictive replicates censored as the "
+        "data are"
+    )
     if coverage >= PPC_COVERAGE_FLOOR:
         return (
             f"The data's Kaplan-Meier curve lies within {band} at {percent(coverage)} of the "

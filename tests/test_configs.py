@@ -158,6 +158,30 @@ def test_marginalize_needs_the_covariate_in_the_set():
         parse_settings(cfg)
 
 
+def test_marginalize_default_models_receptor_given_endocrine_therapy():
+    """The bundled study's default: the receptor's own model depends on endocrine therapy (no
+    tested patient on therapy is receptor-negative), and the model built from the parsed
+    settings carries that dependency (a coefficient per level contrast of receptor status)."""
+    from bayes_bcsm.data.groupings import derive_groupings
+    from bayes_bcsm.data.io import load_cohort
+    from bayes_bcsm.models import build_design_with_missing
+    from bayes_bcsm.runs.variant import model_for
+
+    settings = parse_settings(_compose(["missing=marginalize"]))
+    assert settings.missing.depends_on == ("hormone_therapy",)
+    frame = derive_groupings(load_cohort(settings.data.path).frame)
+    design = build_design_with_missing(
+        frame,
+        list(settings.covariates.names),
+        settings.missing.covariate,
+        depends_on=settings.missing.depends_on,
+    )
+    model = model_for(settings, design).model
+    assert model.named_vars_to_dims["level_coef"] == ("level_predictor", "level_contrast")
+    assert list(model.coords["level_predictor"]) == ["hormone_therapy"]
+    assert list(model.coords["level_contrast"]) == ["positive"]
+
+
 def test_seed_zero_is_a_seed():
     parse_settings(_compose(["seed=0"]))
 

@@ -75,6 +75,28 @@ BAD_VALUES = [
         "missing.covariate='hormone_receptor' must be one of covariates.names",
     ),
     (
+        "missing",
+        ["missing=marginalize", "missing.depends_on=[hormone_therapy,tumour_size]"],
+        "missing.depends_on=['hormone_therapy', 'tumour_size']: ['tumour_size'] not covariates "
+        "of the dataset card 'bcsm'",
+    ),
+    (
+        "missing",
+        ["missing=marginalize", "missing.depends_on=[hormone_receptor]"],
+        "missing.depends_on=['hormone_receptor']: the marginalised covariate 'hormone_receptor' "
+        "cannot depend on itself",
+    ),
+    (
+        "missing",
+        ["missing=marginalize", "missing.depends_on=[age_years]"],
+        "missing.depends_on=['age_years']: ['age_years'] not among covariates.names",
+    ),
+    (
+        "missing",
+        ["missing.depends_on=[hormone_therapy]"],
+        "missing.depends_on=['hormone_therapy']: used only with missing.strategy=marginalize",
+    ),
+    (
         "compare",
         ["compare.variants=['model=weibull','sampler.draws=0']"],
         "compare variant 'sampler.draws=0': sampler.draws=0: expected a positive integer",

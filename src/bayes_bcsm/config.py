@@ -220,10 +220,16 @@ class CovariatesConfig:
 
 @dataclass
 class MissingConfig:
-    """Missing-covariate strategy; ``marginalize`` sums out ``covariate`` exactly."""
+    """Missing-covariate strategy; ``marginalize`` sums out ``covariate`` exactly.
+
+    ``depends_on``: covariates (of ``covariates.names``, other than ``covariate``) on which the
+    marginalised covariate's own distribution ``P(covariate | depends_on)`` depends (a
+    multinomial logit); empty = one distribution for every patient. Only with ``marginalize``.
+    """
 
     strategy: MissingStrategy = MissingStrategy.complete_case
     covariate: str = "hormone_receptor"
+    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -701,6 +707,48 @@ def check_covariates(cfg: DictConfig | Config, card: DatasetCard) -> None:
             f"missing.strategy=marginalize is not supported on data={card.name}, whose follow-up "
             "starts after time zero (data.start_column / data.time_varying: delayed entry or "
             "(start, stop] episodes); use missing.strategy=complete_case"
+        )
+    check_missing_depends_on(c, card)
+
+
+def check_missing_depends_on(cfg: DictConfig | Config, card: DatasetCard) -> None:
+    """Check ``missing.depends_on``: covariates of the model other than the marginalised one.
+
+    Raises
+    ------
+    ConfigError
+        For a name that is not a covariate of the card, one outside ``covariates.names`` (the
+        covariate model can use only covariates known for every patient it keeps), the
+        marginalised covariate itself, or any name with ``missing.strategy=complete_case``.
+    """
+    m = cfg.missing
+    depends = list(m.depends_on)
+    if not depends:
+        return
+    key = f"missing.depends_on={depends}"
+    if m.strategy != MissingStrategy.marginalize:
+        raise ConfigError(
+            f"{key}: used only with missing.strategy=marginalize (strategy is "
+            f"{m.strategy.value}); drop it or set missing=marginalize"
+        )
+    valid = card_covariates(card)
+    unknown = [n for n in depends if n not in valid]
+    if unknown:
+        raise ConfigError(
+            f"{key}: {unknown} not covariates of the dataset card {card.name!r}; valid: "
+            + ", ".join(sorted(valid))
+            + " (or missing.depends_on=[] for one distribution for every patient)"
+        )
+    if m.covariate in depends:
+        raise ConfigError(
+            f"{key}: the marginalised covariate {m.covariate!r} cannot depend on itself"
+        )
+    outside = [n for n in depends if n not in cfg.covariates.names]
+    if outside:
+        raise ConfigError(
+            f"{key}: {outside} not among covariates.names {list(cfg.covariates.names)}: the "
+            f"model of {m.covariate!r} can depend only on covariates in the model (known for "
+            "every patient it uses)"
         )
 
 

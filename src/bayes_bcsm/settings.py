@@ -97,10 +97,12 @@ class CovariateSettings:
 
 @dataclass(frozen=True)
 class MissingSettings:
-    """Handling of missing covariate values: ``complete_case``, or ``marginalize`` ``covariate``."""
+    """Handling of missing covariate values: ``complete_case``, or ``marginalize`` ``covariate``
+    (its distribution depending on the covariates ``depends_on``)."""
 
     strategy: str
     covariate: str
+    depends_on: tuple[str, ...] = ()
 
     @property
     def marginalize(self) -> bool:
@@ -274,7 +276,9 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
             reference=dict(c.covariates.reference),
             standardize=bool(c.covariates.standardize),
         ),
-        missing=MissingSettings(c.missing.strategy.value, str(c.missing.covariate)),
+        missing=MissingSettings(
+            c.missing.strategy.value, str(c.missing.covariate), tuple(c.missing.depends_on)
+        ),
         model=model,
         prior=prior,
         sampler=sampler,

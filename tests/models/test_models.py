@@ -260,3 +260,87 @@ def test_horseshoe_model_uses_the_number_of_events(frame):
     assert design.n_events < design.n  # the two scales differ on this design
     with pytest.raises(PriorError, match="expected_nonzero=2"):
         weibull_model(build_design(frame, ["x1"]), prior=PriorSpec(family="horseshoe"))
+
+
+def test_marginalised_covariate_depending_on_a_binary_and_a_categorical_covariate():
+    """``depends_on`` names covariates; each enters the covariate model through its design
+    columns (a categorical by one column per non-reference level). Hand-computed check of the
+    exponential model with receptor status (text levels, 3 of 7 missing) depending on therapy
+    and a three-level grade: P(positive | x) = expit(a + b_t therapy + b_b [grade=b] + b_c
+    [grade=c]); the pointwise log-likelihood per patient is log f(t | x, z) where z is known and
+    log sum_z P(z | x) f(t | x, z) where it is missing (scipy's exponential logpdf / logsf),
+    and the joint adds log P(z | x) of each known status."""
+    frame = pd.DataFrame(
+        {
+            "time_months": [3.0, 8.5, 14.0, 2.2, 30.0, 11.0, 6.0],
+            "event": [1, 0, 1, 1, 0, 1, 1],
+            "therapy": [1, 0, 1, 0, 1, 1, 0],
+            "grade": ["a", "b", "c", "a", "c", "b", "a"],
+            "receptor": ["positive", None, "negative", None, "positive", None, "negative"],
+        }
+    )
+    md = build_design_with_missing(
+        frame, ["therapy", "grade", "receptor"], "receptor", depends_on=["therapy", "grade"]
+    )
+    assert md.depends_on == ("therapy", "grade[b]", "grade[c]")
+    assert md.columns == ("receptor[positive]",)
+    sm = exponential_model(md)
+    coef = np.array([0.6, -0.9, 0.4])  # level_coef per predictor (therapy, grade b, grade c)
+    point = {
+        "log_lambda": -0.7,
+        "beta": np.array([0.3, 0.5, -0.2, -0.8]),  # therapy, grade[b], grade[c], receptor
+        "level_intercept": np.array([0.2]),
+        "level_coef": coef[:, None],
+    }
+    pointwise = _pointwise(sm, point)
+    (graph,) = sm.model.replace_rvs_by_values([sm.model["level_observed_logp"]])
+    potential = sm.model.compile_fn(graph, inputs=sm.model.value_vars, on_unused_input="ignore")(
+        point
+    )
+
+    therapy = frame["therapy"].to_numpy(float)
+    grade_b = (frame["grade"] == "b").to_numpy(float)
+    grade_c = (frame["grade"] == "c").to_numpy(float)
+    logit = 0.2 + 0.6 * therapy - 0.9 * grade_b + 0.4 * grade_c
+    log_p = {1.0: -np.logaddexp(0, -logit), 0.0: -np.logaddexp(0, logit)}
+    t, d = frame["time_months"].to_numpy(), frame["event"].to_numpy()
+    expected, covariate_terms = [], 0.0
+    for i, status in enumerate(frame["receptor"]):
+        per_level = {}
+        for z in (0.0, 1.0):
+            rate = (
+                np.exp(-0.7)
+                / 12
+                * np.exp(0.3 * therapy[i] + 0.5 * grade_b[i] - 0.2 * grade_c[i] - 0.8 * z)
+            )
+            dist = stats.expon(scale=1 / rate)
+            per_level[z] = dist.logpdf(t[i]) if d[i] else dist.logsf(t[i])
+        if status is None:
+            expected.append(np.logaddexp(*(per_level[z] + log_p[z][i] for z in (0.0, 1.0))))
+        else:
+            z = float(status == "positive")
+            expected.append(per_level[z])
+            covariate_terms += log_p[z][i]
+    np.testing.assert_allclose(pointwise, expected, rtol=1e-10)
+    np.testing.assert_allclose(potential, covariate_terms, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("depends_on", "match"),
+    [
+        (["receptor"], "'receptor' cannot depend on itself"),
+        (["stage"], r"covariate\(s\) \['stage'\] outside the design"),
+    ],
+)
+def test_marginalised_covariate_dependency_refusals(depends_on, match):
+    frame = pd.DataFrame(
+        {
+            "time_months": [3.0, 8.5, 14.0, 2.2],
+            "event": [1, 0, 1, 1],
+            "therapy": [1, 0, 1, 0],
+            "stage": [1, 2, 1, 2],
+            "receptor": [1.0, None, 0.0, 1.0],
+        }
+    )
+    with pytest.raises(ValueError, match=match):
+        build_design_with_missing(frame, ["therapy", "receptor"], "receptor", depends_on=depends_on)

@@ -124,8 +124,10 @@ def build_design_with_missing(
         As in :func:`bayes_bcsm.data.design.build_design` (``reference`` may name the
         missing covariate's reference level).
     depends_on : sequence of str
-        *Design columns* (after coding) on which the distribution of the missing
-        covariate depends; empty = a single distribution for all patients.
+        Covariates (among ``covariates``, other than ``missing_covariate``) on which the
+        distribution of the missing covariate depends, through their design columns (a
+        categorical enters with one column per non-reference level); empty = a single
+        distribution for all patients.
 
     Returns
     -------
@@ -135,7 +137,8 @@ def build_design_with_missing(
     ------
     DesignError
         If ``missing_covariate`` is not among ``covariates``, is not binary/categorical,
-        has fewer than two observed levels, or ``depends_on`` names an unknown column.
+        has fewer than two observed levels, or ``depends_on`` names the missing covariate
+        itself or a covariate not among ``covariates``.
     """
     if missing_covariate not in covariates:
         raise DesignError(
@@ -186,9 +189,15 @@ def build_design_with_missing(
         columns: tuple[str, ...] = (missing_covariate,)
     else:
         columns = tuple(f"{missing_covariate}[{lvl}]" for lvl in levels[1:])
-    unknown = [c for c in depends_on if c not in base.columns]
+    if missing_covariate in depends_on:
+        raise DesignError(
+            f"missing covariate {missing_covariate!r} cannot depend on itself (depends_on)"
+        )
+    terms = {term.name: term.columns for term in base.terms}
+    unknown = [c for c in depends_on if c not in terms]
     if unknown:
         raise DesignError(
-            f"depends_on names unknown design column(s) {unknown}; available: {list(base.columns)}"
+            f"depends_on names covariate(s) {unknown} outside the design; available: {list(terms)}"
         )
-    return MissingDesign(base, missing_covariate, tuple(levels), columns, codes, tuple(depends_on))
+    predictors = tuple(column for c in depends_on for column in terms[c])
+    return MissingDesign(base, missing_covariate, tuple(levels), columns, codes, predictors)

@@ -172,6 +172,7 @@ def fit_variant(
             settings.missing.covariate,
             reference=reference,
             standardize=chosen.standardize,
+            depends_on=settings.missing.depends_on,
         )
     else:
         model_design = design

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -961,6 +962,21 @@ def is_bundled_reconstruction(cfg: DictConfig | Config) -> bool:
     return cfg.data.contract == STUDY_CONTRACT and cfg.data.path is None
 
 
+#: File beside each Bayesian fit's ``posterior.nc`` recording what the fit used (the piecewise
+#: cut points among them), which the configuration alone does not say.
+MODEL_RECORD = "model.json"
+
+
 def resolved_yaml(cfg: DictConfig) -> str:
-    """The config with every interpolation resolved, as YAML (saved beside a run's results)."""
-    return OmegaConf.to_yaml(cfg, resolve=True)
+    """The config with every interpolation resolved, as YAML (saved beside a run's results).
+
+    The ``model`` section is what was configured; a comment on it points to
+    :data:`MODEL_RECORD`, where each Bayesian fit records the cut points it used (event-time
+    quantiles are known only once the data are read).
+    """
+    text = OmegaConf.to_yaml(cfg, resolve=True)
+    pointer = (
+        "model:  # as configured; the cut points each Bayesian fit used are in its "
+        f"{MODEL_RECORD} (fit: beside this file; compare: variants/<variant>/{MODEL_RECORD})"
+    )
+    return re.sub(r"^model:$", pointer, text, count=1, flags=re.MULTILINE)

@@ -20,6 +20,7 @@ from bayes_bcsm.study import TABLE3_FACTORS, Targets
 HR_COLUMNS: tuple[str, ...] = (
     "covariate",  # design column, e.g. "hormone_receptor[positive]"
     "label",  # what it compares, e.g. "chemotherapy: yes vs no" (default: the design column)
+    "contrast",  # the reference named: "yes vs no (reference)", "per 10 years" (empty: unknown)
     "model",  # source: "published (Hu 2025)", "cox", "firth", "weibull", ...
     "estimate",  # hazard ratio (posterior median for Bayesian models)
     "lower",  # interval on the HR scale
@@ -60,11 +61,17 @@ def row_labels(table: pd.DataFrame) -> dict[str, str]:
     return dict(zip(table["covariate"], table.get("label", table["covariate"]), strict=True))
 
 
-def with_labels(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+def with_labels(
+    table: pd.DataFrame, labels: Mapping[str, str], contrasts: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """``table`` with each row's ``label`` taken from ``labels`` (design column -> label, e.g.
-    :func:`bayes_bcsm.data.labels.covariate_labels`); other rows keep theirs."""
+    :func:`bayes_bcsm.data.labels.covariate_labels`) and its ``contrast`` from ``contrasts``
+    (:func:`bayes_bcsm.data.labels.covariate_contrasts`); other rows keep theirs."""
     mapped = table["covariate"].map(dict(labels))
-    return table.assign(label=mapped.fillna(table["label"]))
+    contrast = table["covariate"].map(dict(contrasts or {}))
+    return table.assign(
+        label=mapped.fillna(table["label"]), contrast=contrast.fillna(table["contrast"])
+    )
 
 
 def cox_rows(result: CoxResult, model: str = "cox", n_used: int | None = None) -> pd.DataFrame:

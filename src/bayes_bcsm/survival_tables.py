@@ -14,7 +14,7 @@ import pandas as pd
 
 from bayes_bcsm.data import build_design, check_estimable
 from bayes_bcsm.data.card import DatasetCard, design_roles
-from bayes_bcsm.data.labels import covariate_labels
+from bayes_bcsm.data.labels import covariate_contrasts, covariate_labels
 from bayes_bcsm.frequentist import cox_ph_design, kaplan_meier, logrank_test
 from bayes_bcsm.hazard_ratios import cox_rows, with_labels
 from bayes_bcsm.paper import KaplanMeierFigure
@@ -130,7 +130,11 @@ def cohort_tables(
     cox = cox_ph_design(design)
     hazard_ratios = cox_rows(cox, "cox", design.n_patients)
     if card is not None:
-        hazard_ratios = with_labels(hazard_ratios, covariate_labels(design.terms, card))
+        hazard_ratios = with_labels(
+            hazard_ratios,
+            covariate_labels(design.terms, card),
+            covariate_contrasts(design.terms, card),
+        )
     return CohortTables(
         pd.DataFrame(km_rows),
         pd.DataFrame(tests),

@@ -8,6 +8,12 @@ the comparison. For each covariate of the dataset card:
 - continuous: ``"age (per 10 years)"``, the unit its hazard ratio is per.
 
 Columns the card does not describe (the study's contract) keep their design-column name.
+
+Beyond the row label, :func:`covariate_contrasts` names each comparison's reference (the
+``contrast`` column of ``hazard_ratios.csv``: ``"yes vs no (reference)"``, ``"III vs I
+(reference)"``, ``"per 10 years"``) and :func:`reference_levels` says it in one sentence for
+reports; both cover the study's contract too (binary ``1 vs 0``, a continuous covariate per
+unit of its column).
 """
 
 from __future__ import annotations
@@ -53,6 +59,67 @@ def covariate_labels(terms: Sequence[CovariateTerm], card: DatasetCard) -> dict[
         else:
             labels[term.columns[0]] = f"{name} ({spec.hr_unit})"
     return labels
+
+
+def covariate_contrasts(terms: Sequence[CovariateTerm], card: DatasetCard) -> dict[str, str]:
+    """Design column -> what its hazard ratio compares, the reference named.
+
+    Binary: ``"yes vs no (reference)"`` (the card's levels; ``"1 vs 0 (reference)"`` for a
+    column the card does not describe); categorical: ``"III vs I (reference)"``; continuous:
+    the unit the HR is per (``"per 10 years"``; ``"per unit of <column>"`` undescribed).
+
+    Parameters
+    ----------
+    terms : sequence of CovariateTerm
+        How each covariate entered the design.
+    card : DatasetCard
+        The dataset card.
+    """
+    described = {spec.column: spec for spec in card.covariates}
+    contrasts = {}
+    for term in terms:
+        spec = described.get(term.name)
+        if term.kind == "binary":
+            reference, present = spec.coded_levels if spec else ("0", "1")
+            contrasts[term.columns[0]] = f"{present} vs {reference} (reference)"
+        elif term.kind == "categorical":
+            contrasts |= {
+                column: f"{level} vs {term.reference} (reference)"
+                for column, level in zip(term.columns, term.levels[1:], strict=True)
+            }
+        else:
+            unit = spec.hr_unit if spec else f"per unit of {term.name}"
+            contrasts[term.columns[0]] = unit
+    return contrasts
+
+
+def reference_levels(terms: Sequence[CovariateTerm], card: DatasetCard) -> str:
+    """One sentence naming each covariate's reference, for the reports, e.g. ``"Reference
+    levels (each HR compares a level with it): chemotherapy: no; stage: I. HRs of continuous
+    covariates: age per 10 years."``
+
+    Parameters
+    ----------
+    terms : sequence of CovariateTerm
+    card : DatasetCard
+    """
+    described = {spec.column: spec for spec in card.covariates}
+    levels, continuous = [], []
+    for term in terms:
+        spec = described.get(term.name)
+        name = (spec.label or spec.column) if spec else term.name
+        if term.kind == "binary":
+            levels.append(f"{name}: {spec.coded_levels[0] if spec else '0'}")
+        elif term.kind == "categorical":
+            levels.append(f"{name}: {term.reference}")
+        else:
+            continuous.append(f"{name} {spec.hr_unit if spec else 'per unit of its column'}")
+    parts = []
+    if levels:
+        parts.append("Reference levels (each HR compares a level with it): " + "; ".join(levels))
+    if continuous:
+        parts.append("HRs of continuous covariates: " + "; ".join(continuous))
+    return ". ".join(parts) + "." if parts else ""
 
 
 def profile_parts(terms: Sequence[CovariateTerm], card: DatasetCard) -> tuple[list[str], list[str]]:

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bayes_bcsm.atomic import atomic_path
+from bayes_bcsm.data.labels import reference_levels
 from bayes_bcsm.hazard_ratios import (
     HR_TABLE_NOTE,
     PUBLISHED,
@@ -30,6 +31,7 @@ from bayes_bcsm.report.sentences import (
 )
 
 if TYPE_CHECKING:
+    from bayes_bcsm.data.design import CovariateTerm
     from bayes_bcsm.results import Comparison, ReportSettings, RunInputs
 
 
@@ -117,6 +119,15 @@ def printed_vs_patient_level(comparison: Comparison) -> list[str]:
     return lines
 
 
+def _all_terms(comparison: Comparison) -> list[CovariateTerm]:
+    """Each covariate's design term once, as the first variant that uses it coded it."""
+    terms: dict[str, CovariateTerm] = {}
+    for variant in comparison.variants:
+        for term in variant.design.terms:
+            terms.setdefault(term.name, term)
+    return list(terms.values())
+
+
 def write_compare_report(
     settings: ReportSettings, inputs: RunInputs, comparison: Comparison
 ) -> list[Path]:
@@ -158,7 +169,8 @@ def write_compare_report(
         "rows, and each Bayesian variant's posterior median HR with its "
         f"{interval_percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob) and "
         "posterior "
-        "P(HR < 1). Per natural unit of each covariate.",
+        "P(HR < 1). Per natural unit of each covariate. "
+        + reference_levels(_all_terms(comparison), inputs.card),
         "",
         markdown_table(side_by_side(comparison.hazard_ratios)),
         "",
@@ -240,7 +252,8 @@ def write_compare_report(
         "",
         "`hazard_ratios.csv` (all sources), `loo_compare.csv`, and per variant in "
         "`variants/<variant>/`: `posterior.nc`, `summary.csv`, `diagnostics.json`, "
-        "`hazard_ratios.csv`, `survival.csv` and plots; `resolved_config.yaml`, "
+        "`model.json` (piecewise cut points used), `hazard_ratios.csv`, `survival.csv` and "
+        "plots; `resolved_config.yaml`, "
         "`provenance.json`.",
         "",
         HR_TABLE_NOTE,

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
-from bayes_bcsm.data.labels import profile_parts
+from bayes_bcsm.data.labels import profile_parts, reference_levels
 from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, row_labels
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.remedies import remedy_lines
@@ -199,7 +199,7 @@ def write_fit_report(
         "Per natural unit of each covariate; Bayesian rows give the posterior median and "
         f"{interval_percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob), "
         "frequentist rows "
-        "the estimate and 95% CI.",
+        "the estimate and 95% CI. " + reference_levels(variant.design.terms, inputs.card),
         "",
         markdown_table(hazard_ratio_table(variant.hazard_ratios)),
         "",
@@ -270,7 +270,8 @@ def write_fit_report(
         "## Files",
         "",
         "`posterior.nc` (DataTree: `arviz.from_netcdf`), `summary.csv`, `diagnostics.json`, "
-        "`hazard_ratios.csv`, `survival.csv`, `loo.json`, `resolved_config.yaml`, "
+        "`hazard_ratios.csv`, `survival.csv`, `loo.json`, `model.json` (what the model used: "
+        "piecewise cut points, marginalised covariate), `resolved_config.yaml`, "
         "`provenance.json`.",
         "",
         HR_TABLE_NOTE,

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import write_csv_atomic, write_netcdf_atomic, write_text_atomic
-from bayes_bcsm.config import ConfigError
+from bayes_bcsm.config import MODEL_RECORD, ConfigError
 from bayes_bcsm.data import Design, build_design, check_estimable
 from bayes_bcsm.data.card import design_roles
 from bayes_bcsm.data.follow_up import curve_times_months, default_horizons_months
-from bayes_bcsm.data.labels import covariate_labels
+from bayes_bcsm.data.labels import covariate_contrasts, covariate_labels
 from bayes_bcsm.frequentist import CoxResult, cox_ph_design
 from bayes_bcsm.hazard_ratios import (
     cox_rows,
@@ -150,6 +150,7 @@ def fit_variant(
         cox_rows(firth, "firth", design.n_patients),
     ]
     labels = covariate_labels(design.terms, inputs.card)
+    contrasts = covariate_contrasts(design.terms, inputs.card)
     baselines = {
         "label": label,
         "family": family,
@@ -161,9 +162,11 @@ def fit_variant(
     }
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        write_csv_atomic(_stack(tables, labels), folder / "hazard_ratios.csv", index=False)
+        write_csv_atomic(
+            _stack(tables, labels, contrasts), folder / "hazard_ratios.csv", index=False
+        )
     if not settings.model.bayesian:
-        return VariantFit(**baselines, hazard_ratios=_stack(tables, labels))
+        return VariantFit(**baselines, hazard_ratios=_stack(tables, labels, contrasts))
 
     if settings.missing.marginalize:
         model_design = build_design_with_missing(
@@ -220,7 +223,7 @@ def fit_variant(
         **baselines,
         fit=fit,
         diagnostics=diagnostics,
-        hazard_ratios=_stack(tables, labels),
+        hazard_ratios=_stack(tables, labels, contrasts),
         survival=survival,
         predictive=predictive,
         censored_ppc=ppc,
@@ -234,11 +237,14 @@ def fit_variant(
     )
 
 
-def _stack(tables: list[pd.DataFrame], labels: dict[str, str]) -> pd.DataFrame:
+def _stack(
+    tables: list[pd.DataFrame], labels: dict[str, str], contrasts: dict[str, str]
+) -> pd.DataFrame:
     """Concatenate hazard-ratio tables, skipping empty ones (e.g. no published row applies),
-    each row labelled with what it compares (``labels``: design column -> label)."""
+    each row labelled with what it compares (``labels``, ``contrasts``: design column ->
+    label, contrast with its reference named)."""
     table = pd.concat([t for t in tables if t is not None and len(t)], ignore_index=True)
-    return with_labels(table, labels)
+    return with_labels(table, labels, contrasts)
 
 
 def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> dict[str, Path]:
@@ -264,9 +270,34 @@ def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> d
     write_csv_atomic(variant.survival, paths["survival"], index=False)
     paths["loo"] = folder / "loo.json"
     write_text_atomic(paths["loo"], strict_json(variant.loo_summary))
+    paths["model"] = folder / MODEL_RECORD
+    write_text_atomic(paths["model"], strict_json(model_record(variant)))
     if report.plots:
         paths.update(write_fit_artefacts(variant, folder))
     return paths
+
+
+def model_record(variant: VariantFit) -> dict:
+    """What a variant's Bayesian model used, as a JSON-ready dict (``model.json``).
+
+    ``cuts_months``: the piecewise baseline's cut points from 0 (months; fixed as configured,
+    or the event-time quantiles of the rows used), null for the other families;
+    ``covariate_columns``: the log-HRs' design columns; ``missing``: the marginalised
+    covariate and the design columns its own model depends on (null for complete cases).
+    """
+    model = variant.fit.model
+    missing = model.missing
+    return {
+        "variant": variant.label,
+        "family": model.family,
+        "cuts_months": [0.0, *model.cuts_months] if model.family == "piecewise" else None,
+        "prior": model.prior.describe(),
+        "covariate_columns": list(model.columns),
+        "missing": None
+        if missing is None
+        else {"covariate": missing.name, "depends_on": list(missing.depends_on)},
+        "rows": model.rows,
+    }
 
 
 def diagnostics_record(variant: VariantFit) -> dict:

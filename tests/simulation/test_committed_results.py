@@ -159,3 +159,44 @@ def test_top_level_readme_quotes_the_committed_study(primary):
     weibull = primary.loc[("null_table3", "weibull_default"), "bias"]
     piecewise = primary.loc[("null_table3", "piecewise_default"), "bias"]
     assert f"(Weibull {weibull:+.2f}, piecewise {piecewise:+.2f};".replace("+-", "-") in text
+
+
+def test_top_level_readme_summary_figures_are_the_committed_study(primary):
+    """Issue 20: the rest of README.md's simulation summary, recomputed from the committed
+    tables: the Table 3 model's pseudo-true endocrine HR beside the generator's conditional one,
+    the estimands' largest MCSE, Cox's calibrated bias / coverage / power, Firth's exact CI under
+    the Table 3 null, the default-prior models' type-I error there, the sceptical models' one
+    rejection among their null replicates, and no estimate at or below the printed 0.070."""
+    text = " ".join((DOCS.parents[1] / "README.md").read_text().split())
+    cox = primary.loc[("calibrated", "cox_table3")]
+    assert (
+        f"pseudo-true endocrine HR is {math.exp(cox['true_method']):.2f}, not the generator's "
+        f"conditional {math.exp(cox['true_conditional']):.2f}" in text
+    )
+    est = _csv("estimands.csv")
+    mcse = est.loc[est["covariate"] == FOCUS, "mcse"].max()
+    assert f"MCSE at most {mcse:.2g})" in text
+    assert (
+        f"bias away from the null ({cox['bias']:.2f} on the log scale, MCSE "
+        f"{cox['bias_mcse']:.2f}), coverage {100 * cox['coverage']:.0f} % and power "
+        f"{100 * cox['rejection_rate']:.0f} %" in text
+    )
+    replicates = _csv("replicates.csv.gz")
+    k, m = _rejections(replicates, "null_table3", "firth_table3")
+    low, high = stats.beta.ppf(0.025, k, m - k + 1), stats.beta.ppf(0.975, k + 1, m - k)
+    assert f"exact 95 % CI {100 * low:.1f}-{100 * high:.1f} %)" in text
+    rates = [
+        100 * np.divide(*_rejections(replicates, "null_table3", method))
+        for method in ("weibull_default", "piecewise_default")
+    ]
+    assert "with 1-2 % type-I error" in text and all(1 <= round(r) <= 2 for r in rates), rates
+    sceptical = [
+        _rejections(replicates, scenario, method)
+        for scenario in ("null_conditional", "null_table3")
+        for method in ("weibull_sceptical", "piecewise_sceptical")
+    ]
+    rejected, trials = (sum(column) for column in zip(*sceptical, strict=True))
+    assert rejected == 1 and _rejections(replicates, "null_conditional", "weibull_sceptical")[0]
+    assert f"rejected a null once in about {round(trials, -1)} replicates (Weibull" in text
+    assert "no replicate of any method estimated an HR at or below the printed 0.070" in text
+    assert np.exp(replicates.loc[replicates["covariate"] == FOCUS, "estimate"].min()) > 0.070

@@ -79,3 +79,17 @@ def test_true_effects_and_frontier(readme):
         f"{frontier[3]:.2f} published SEs with the 3 failures above, {frontier[4]:.2f} with 4, "
         f"{frontier[5]:.2f} with 5 and {frontier[8]:.2f} with 8" in readme
     )
+
+
+def test_true_effects_lie_in_the_quoted_bounds(readme):
+    """'all are bounded to |log HR| <= 1.8' and 'endocrine therapy's true HR between 0.2 and
+    0.8': the search's ranges, and the shipped generator's effects inside them."""
+    from bayes_bcsm.reconstruct.search import SEARCH_SPACE
+
+    effects = yaml.safe_load(reconstruction_config().read_text())["params"]["effects"]
+    assert "bounded to |log HR| <= 1.8 (the search's ranges)" in readme
+    bounds = [abs(b) for k, pair in SEARCH_SPACE.items() if k in effects for b in pair]
+    assert max(bounds) == 1.8
+    assert all(abs(v) <= 1.8 for v in effects.values())
+    low, high = (round(math.exp(b), 1) for b in SEARCH_SPACE["hormone_therapy"])
+    assert f"endocrine therapy's true HR between {low} and {high}" in readme

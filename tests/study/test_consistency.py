@@ -188,7 +188,8 @@ def test_printed_side_probabilities_of_the_papers_clashing_rows(follow_up):
     The issue quotes 4.9 % (exponential) and 0.3 % (Weibull) for post-op ASIA under a censoring
     model it does not specify; with this cohort's reverse-KM follow-up the exponential figure is
     about 0.5 % (MCSE 0.2 %), so only the receptor figure is pinned to the issue's value (every
-    other censoring model tried, and its figure, is listed in data/README.md: none exceeds about 2 %).
+    other censoring model tried, and its figure, is listed in data/README.md: none exceeds
+    about 2 %).
     """
     receptor = printed_side_probability(
         (48, 5), (43.0, 21.0), 0.009, 48 * 53 / 78, follow_up, n_sim=80_000, seed=11

@@ -45,3 +45,8 @@ def test_a_binary_group_is_named_by_its_levels_in_tables_and_curves():
         "grade: III vs I",
     ]
     assert np.all(tables.hazard_ratios["covariate"] == ["horTh", "tgrade[II]", "tgrade[III]"])
+    assert list(tables.hazard_ratios["contrast"]) == [
+        "yes vs no (reference)",
+        "II vs I (reference)",
+        "III vs I (reference)",
+    ]

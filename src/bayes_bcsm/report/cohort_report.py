@@ -34,11 +34,12 @@ def write_cohort_report(
         "",
         "## Cox model",
         "",
-        "Efron ties, Wald 95% CIs, per natural unit of each covariate (see the units above).",
+        "Efron ties, Wald 95% CIs, per natural unit of each covariate (see the units above); "
+        "`contrast` names each hazard ratio's reference level.",
         "",
         markdown_table(
             tables.hazard_ratios.assign(covariate=tables.hazard_ratios["label"])[
-                ["covariate", "estimate", "lower", "upper", "p_value", "n_used"]
+                ["covariate", "contrast", "estimate", "lower", "upper", "p_value", "n_used"]
             ]
         ),
         "",

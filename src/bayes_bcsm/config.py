@@ -35,6 +35,7 @@ from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.data.landmark import Landmark
 from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
+from bayes_bcsm.inference.absolute_settings import AbsoluteSettings
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
 from bayes_bcsm.reinterpret import (
@@ -362,6 +363,18 @@ class ReinterpretConfig:
 
 
 @dataclass
+class AbsoluteConfig:
+    """Standardised survival and RMST of an exposure (``bayes-bcsm compare``); the meaning and
+    range of each key: :class:`~bayes_bcsm.inference.absolute_settings.AbsoluteSettings`."""
+
+    exposure: str | None = None
+    tau_months: float | None = None
+    horizons_months: list[float] | None = None
+    mcid_months: float = AbsoluteSettings.mcid_months
+    extrapolate: bool = False
+
+
+@dataclass
 class ReproduceConfig:
     """``bayes-bcsm reproduce`` on a card other than the study's: the columns to split the
     Kaplan-Meier curves by (empty: the binary and categorical covariates in use)."""
@@ -384,6 +397,7 @@ class Config:
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     reinterpret: ReinterpretConfig = MISSING
     reproduce: ReproduceConfig = field(default_factory=ReproduceConfig)
+    absolute: AbsoluteConfig = field(default_factory=AbsoluteConfig)
     seed: int = MISSING  # set in conf/config.yaml (one home)
     experiment_name: str = MISSING
     landmark_months: float | None = None  # landmark analysis from L months (null: none)
@@ -513,6 +527,61 @@ def report_settings(cfg: DictConfig | Config) -> ReportSettings:
         "horizons_months": _horizons(cfg.report.horizons_months),
     }
     return build_setting(ReportSettings, values, lambda f: f"report.{f}".rstrip("."))
+
+
+def absolute_settings(cfg: DictConfig | Config, card: DatasetCard) -> AbsoluteSettings:
+    """The ``absolute`` section (the card's default, ``conf/absolute/<card>.yaml``, if any),
+    checked against the card.
+
+    An exposure that is a covariate of the card but not among ``covariates.names`` is kept: the
+    comparison run then leaves the absolute effects out and says so (the card's default exposure
+    must not refuse a run that models other covariates).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``absolute.<key>``: a bad value, an exposure that is not a covariate of the card,
+        a continuous covariate, the marginalised covariate, or a card whose rows are
+        (start, stop] episodes or time-varying exposures (no single row per patient to set the
+        exposure on).
+    """
+    a = cfg.absolute
+    values = {
+        "exposure": None if a.exposure is None else str(a.exposure),
+        "tau_months": None if a.tau_months is None else float(a.tau_months),
+        "horizons_months": _horizons(a.horizons_months),
+        "mcid_months": float(a.mcid_months),
+        "extrapolate": bool(a.extrapolate),
+    }
+    settings = build_setting(AbsoluteSettings, values, lambda f: f"absolute.{f}".rstrip("."))
+    name = settings.exposure
+    if name is None:
+        return settings
+    where = f"absolute.exposure={name}"
+    valid = card_covariates(card)
+    if name not in valid:
+        raise ConfigError(
+            f"{where}: not a covariate of the dataset card {card.name!r}; expected a binary or "
+            f"categorical covariate of covariates.names (valid covariates: "
+            f"{', '.join(sorted(valid))}), or absolute.exposure=null for no absolute effects"
+        )
+    kinds = {spec.column: spec.kind for spec in card.covariates}
+    if kinds.get(name) == "continuous":
+        raise ConfigError(
+            f"{where}: a continuous covariate has no levels to set every patient to; expected a "
+            "binary or categorical covariate of covariates.names"
+        )
+    if cfg.missing.strategy == MissingStrategy.marginalize and name == cfg.missing.covariate:
+        raise ConfigError(
+            f"{where} is the marginalised covariate (missing.covariate): standardisation sets "
+            "an observed exposure; choose another exposure or missing.strategy=complete_case"
+        )
+    if card.long_format or card.time_varying:
+        raise ConfigError(
+            f"{where}: data={card.name} has (start, stop] episodes or time-varying exposures, "
+            "so a patient has no single row to set the exposure on; set absolute.exposure=null"
+        )
+    return settings
 
 
 def prior_spec(cfg: DictConfig | Config) -> PriorSpec:

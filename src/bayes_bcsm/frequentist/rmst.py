@@ -221,7 +221,7 @@ def rmst_comparison(
     0.5
     """
     (ref, cmp_level), parts = _split(time, event, group, entry, levels)
-    curves = tuple(kaplan_meier(t, e, entry=en) for t, e, en in parts)
+    curves = tuple(kaplan_meier(t, e, entry=en, conf_level=conf_level) for t, e, en in parts)
     for level, km in zip((ref, cmp_level), curves, strict=True):
         tau = _check_tau(tau, km, f"group {level}")
     (r0, s0), (r1, s1) = (km.restricted_mean(tau) for km in curves)

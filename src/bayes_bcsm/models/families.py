@@ -191,9 +191,7 @@ def _piecewise_sample(
     )
 
 
-def _piecewise_rmst(
-    sm: SurvivalModel, base: Baseline, eta: np.ndarray, tau: float
-) -> np.ndarray:
+def _piecewise_rmst(sm: SurvivalModel, base: Baseline, eta: np.ndarray, tau: float) -> np.ndarray:
     width = exposure_matrix(np.array([float(tau)]), sm.cuts_months)[0]  # (K,) months below tau
     hazard = np.exp(base["log_rate"][..., None, :] + eta[..., None]) / sm.baseline.time_scale_months
     x = hazard * width  # hazard accumulated in each interval's part below tau

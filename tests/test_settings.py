@@ -96,6 +96,41 @@ BAD_VALUES = [
         "reproduce.groups: ['foo'] not covariates of the dataset card 'bcsm'",
     ),
     ("schema", ["+sampler.drawz=10"], "unknown config key(s) ['sampler.drawz']"),
+    (
+        "absolute",
+        ["absolute.exposure=shoe_size"],
+        "absolute.exposure=shoe_size: not a covariate of the dataset card 'bcsm'",
+    ),
+    (
+        "absolute",
+        ["data=gbsg2", "absolute.exposure=age"],
+        "absolute.exposure=age: a continuous covariate has no levels",
+    ),
+    (
+        "absolute",
+        ["missing=marginalize", "absolute.exposure=hormone_receptor"],
+        "absolute.exposure=hormone_receptor is the marginalised covariate",
+    ),
+    (
+        "absolute",
+        ["data=stanford_heart", "absolute.exposure=transplant"],
+        "absolute.exposure=transplant: data=stanford_heart has (start, stop] episodes",
+    ),
+    (
+        "absolute",
+        ["absolute.tau_months=-5"],
+        "absolute.tau_months=-5.0: expected a positive time (months)",
+    ),
+    (
+        "absolute",
+        ["absolute.horizons_months=[12,6]"],
+        "absolute.horizons_months=[12.0, 6.0]: expected a non-empty list of positive, increasing",
+    ),
+    (
+        "absolute",
+        ["absolute.mcid_months=-1"],
+        "absolute.mcid_months=-1.0: expected a difference >= 0 (months)",
+    ),
 ]
 
 #: Composes and parses every case of BAD_VALUES in one fresh interpreter; prints a JSON record
@@ -153,6 +188,7 @@ def test_every_key_group_is_covered():
         "simulation",
         "reinterpret",
         "reproduce",
+        "absolute",
     }
 
 
@@ -205,6 +241,7 @@ CLI_CASES = [
     ),
     (["simulate", "simulation.diagnostics.ebfmi_min=-1"], "simulation.diagnostics.ebfmi_min=-1"),
     (["reproduce", "model.n_intervals=0"], "model.n_intervals=0: expected a positive integer"),
+    (["compare", "absolute.exposure=shoe_size"], "absolute.exposure=shoe_size: not a covariate"),
     (["reinterpret", "reinterpret.meaningful_hr=0"], "meaningful_hr=0.0: expected a hazard ratio"),
     (
         ["reinterpret", "reinterpret.estimates=[{name: a, hr: 0.7, lower: 0.5}]"],

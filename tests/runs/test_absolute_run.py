@@ -1,0 +1,100 @@
+"""End to end: a comparison run's absolute effects (standardised survival, RMST) and their guard.
+
+The numbers themselves are tested in ``tests/inference/test_absolute.py`` (by definition) and
+``tests/frequentist/test_rmst.py`` (survRM2); here: the file, the report section, the
+extrapolation guard and its labels.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from bayes_bcsm.inference.absolute_settings import ExtrapolationError
+from bayes_bcsm.runs.compare import run
+from tests.runs.conftest import compose_config, parse_report
+
+REQUIRED = {"method", "quantity", "estimate", "lower", "upper", "tau_months"}
+
+
+@pytest.fixture(scope="module")
+def extrapolated(tmp_path_factory):
+    """The bundled cohort (last follow-up about 102 months), tau and a horizon beyond it."""
+    out = tmp_path_factory.mktemp("absolute")
+    cfg = compose_config(
+        [
+            "experiment=bayes_vs_cox",
+            "sampler=quick",
+            "compare.variants=['model=weibull']",
+            "absolute.extrapolate=true",
+            "absolute.tau_months=150",
+            "absolute.horizons_months=[12,150]",
+        ]
+    )
+    return run(cfg, out), out
+
+
+def test_csv_rows_and_model_dependent_labels(extrapolated):
+    comparison, out = extrapolated
+    table = pd.read_csv(out / "absolute_effects.csv")
+    assert REQUIRED <= set(table.columns)
+    last = comparison.absolute.last_follow_up_months
+    assert 12 < last < 150
+    weibull = table[table["method"] == "weibull"].set_index(["quantity", "level"])
+    assert weibull.loc[("rmst_difference", "1 vs 0"), "model_dependent"]
+    assert weibull.loc[("survival_difference_150", "1 vs 0"), "model_dependent"]
+    assert not weibull.loc[("survival_difference_12", "1 vs 0"), "model_dependent"]
+    assert (table["tau_months"] == 150).all()
+    # the Kaplan-Meier curve ends before tau: its RMST is left out, and the report says why
+    assert "kaplan_meier (unadjusted)" not in set(table["method"])
+    assert any("Kaplan-Meier RMST of 1 vs 0 left out" in n for n in comparison.absolute.notes)
+
+
+def test_report_section_labels_model_dependent_figures(extrapolated):
+    _, out = extrapolated
+    text = (out / "report.md").read_text()
+    section = text.split("## Absolute effects", 1)[1].split("\n## ", 1)[0]
+    assert "**Model-dependent figures.**" in section
+    assert "Under the weibull model, hormone therapy (1 vs 0)" in section
+    assert "Model-dependent: the first 150 months reach beyond the last follow-up" in section
+    assert "(model-dependent)" in section  # the 150-month milestone
+    assert "Kaplan-Meier RMST of 1 vs 0 left out" in section
+    html = parse_report(out / "report.html")
+    assert "Absolute effects" in html.headings
+    assert "(absolute_curves.png)" in section  # embedded in the HTML
+    assert (out / "absolute_curves.png").stat().st_size > 0
+
+
+def test_tau_beyond_follow_up_is_refused_before_any_fit(tmp_path):
+    """Without absolute.extrapolate: the library error names the key, nothing is fitted; on the
+    command line, one line on stderr and exit status 1."""
+    cfg = compose_config(["absolute.tau_months=500"])
+    with pytest.raises(ExtrapolationError, match=r"absolute.tau_months 500 .*absolute.extrapolate"):
+        run(cfg, tmp_path / "lib")
+    assert not (tmp_path / "lib" / "variants").exists()
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    out = tmp_path / "cli"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bayes_bcsm",
+            "compare",
+            "absolute.horizons_months=[12,400]",
+            f"hydra.run.dir={out}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1
+    assert len(lines) == 1 and "absolute.horizons_months 400" in lines[0], done.stderr
+    assert "set absolute.extrapolate=true" in lines[0]
+    assert not (out / "variants").exists()

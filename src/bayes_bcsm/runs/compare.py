@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import shlex
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -183,7 +184,13 @@ def run_parsed(cfg: DictConfig, settings: RunSettings, output_dir: str | Path) -
     comparison = compare_variants(settings, specs, inputs)
     write_csv_atomic(comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False)
     if plan is not None:
+        started = time.perf_counter()
         absolute = absolute_effects(plan, comparison.variants, settings)
+        log.info(
+            "absolute effects of %s (numpy on the saved draws): %.2f s",
+            plan.exposure.covariate,
+            time.perf_counter() - started,
+        )
         write_csv_atomic(absolute.table, inputs.output_dir / "absolute_effects.csv", index=False)
         comparison = replace(comparison, absolute=absolute)
     if comparison.loo is not None:

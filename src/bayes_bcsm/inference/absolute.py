@@ -130,7 +130,8 @@ def standardise(
             draws = slice(start, start + block)
             part = {k: v[:, draws] for k, v in base.items()}
             hazard = family.cumulative_hazard(sm, part, eta[:, draws], times)
-            parts.append(np.exp(-hazard).mean(axis=2))
+            np.negative(hazard, out=hazard)
+            parts.append(np.exp(hazard, out=hazard).mean(axis=2))
         curves.append(np.concatenate(parts, axis=1))
     coords = {
         "chain": post["chain"].values,

@@ -17,7 +17,6 @@ import pandas as pd
 from bayes_bcsm.data import Design, build_design
 from bayes_bcsm.data.card import design_roles
 from bayes_bcsm.data.exposure import Exposure, exposure_levels
-from bayes_bcsm.data.follow_up import curve_times_months
 from bayes_bcsm.frequentist import SurvivalInputError, km_milestones, rmst_comparison
 from bayes_bcsm.inference.absolute import absolute_rows, standardise
 from bayes_bcsm.inference.absolute_settings import ResolvedTimes
@@ -25,6 +24,9 @@ from bayes_bcsm.results import AbsoluteEffects, RunInputs, VariantFit
 from bayes_bcsm.settings import RunSettings
 
 log = logging.getLogger(__name__)
+
+#: Points of the standardised curves (a smooth curve needs few; each costs draws x patients).
+CURVE_POINTS = 60
 
 __all__ = ["KAPLAN_MEIER", "AbsolutePlan", "absolute_effects", "plan_absolute"]
 
@@ -212,10 +214,8 @@ def absolute_effects(
     times, exposure = plan.times, plan.exposure
     prob = settings.report.hdi_prob
     mcid = settings.absolute.mcid_months
-    grid = np.union1d(
-        curve_times_months(times.last_follow_up_months, (*times.horizons_months, times.tau_months)),
-        times.horizons_months,
-    )
+    end = max(times.last_follow_up_months, times.tau_months, *times.horizons_months)
+    grid = np.union1d(np.linspace(end / CURVE_POINTS, end, CURVE_POINTS), times.horizons_months)
     tables, curves, notes = [], [], []
     for variant in variants:
         if variant.fit is None:

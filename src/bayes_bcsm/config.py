@@ -33,6 +33,7 @@ from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_fil
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.data.landmark import Landmark
+from bayes_bcsm.data.profiles import PROFILE_COLUMN, PredictSettings, read_profiles_csv
 from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 from bayes_bcsm.inference.absolute_settings import AbsoluteSettings
@@ -375,6 +376,22 @@ class AbsoluteConfig:
 
 
 @dataclass
+class PredictConfig:
+    """``bayes-bcsm predict``: covariate profiles and where the posterior comes from.
+
+    ``run_dir``: a saved fit run folder (or a comparison's ``variants/<variant>/``) holding
+    ``posterior.nc`` and ``resolved_config.yaml`` (null: fit the configured model first).
+    ``profiles``: a list of ``{profile: name, covariate: value, ...}`` (``profile`` optional);
+    ``profiles_csv``: a CSV with one row per profile (an optional ``profile`` column names them)
+    and one column per covariate.
+    """
+
+    run_dir: str | None = None
+    profiles: list[typing.Any] = field(default_factory=list)
+    profiles_csv: str | None = None
+
+
+@dataclass
 class ReproduceConfig:
     """``bayes-bcsm reproduce`` on a card other than the study's: the columns to split the
     Kaplan-Meier curves by (empty: the binary and categorical covariates in use)."""
@@ -398,6 +415,7 @@ class Config:
     reinterpret: ReinterpretConfig = MISSING
     reproduce: ReproduceConfig = field(default_factory=ReproduceConfig)
     absolute: AbsoluteConfig = field(default_factory=AbsoluteConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
     seed: int = MISSING  # set in conf/config.yaml (one home)
     experiment_name: str = MISSING
     landmark_months: float | None = None  # landmark analysis from L months (null: none)
@@ -582,6 +600,56 @@ def absolute_settings(cfg: DictConfig | Config, card: DatasetCard) -> AbsoluteSe
             "so a patient has no single row to set the exposure on; set absolute.exposure=null"
         )
     return settings
+
+
+def predict_settings(cfg: DictConfig | Config) -> PredictSettings:
+    """The ``predict`` section: the saved run (checked to hold a posterior and its config) and
+    the profiles (from ``predict.profiles`` and ``predict.profiles_csv``, not both).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``predict.<key>``: a folder without ``posterior.nc`` or ``resolved_config.yaml``,
+        both or a malformed profile source, a profile that is not a mapping of covariates.
+    """
+    p = cfg.predict
+    run_dir = None
+    if p.run_dir is not None:
+        run_dir = user_path(str(p.run_dir))
+        needed = ("posterior.nc", "resolved_config.yaml")
+        missing = [f for f in needed if not (run_dir / f).is_file()]
+        if missing:
+            raise ConfigError(
+                f"predict.run_dir={p.run_dir}: no {' or '.join(missing)} there; expected the "
+                "folder of a fit run (or a comparison's variants/<variant>/)"
+                + _resolved(str(p.run_dir))
+            )
+    if p.profiles and p.profiles_csv is not None:
+        raise ConfigError(
+            "predict.profiles and predict.profiles_csv are both set: give the profiles one way"
+        )
+    if p.profiles_csv is not None:
+        path = user_path(str(p.profiles_csv))
+        if not path.is_file():
+            raise ConfigError(
+                f"predict.profiles_csv={p.profiles_csv}: no such file"
+                + _resolved(str(p.profiles_csv))
+            )
+        profiles = read_profiles_csv(path)
+    else:
+        profiles = {}
+        for i, item in enumerate(p.profiles):
+            where = f"predict.profiles[{i}]"
+            if not isinstance(item, DictConfig):
+                raise ConfigError(
+                    f"{where}={item}: expected a mapping {{profile: name, covariate: value, ...}}"
+                )
+            values = {str(k): v for k, v in item.items()}
+            name = str(values.pop(PROFILE_COLUMN, f"profile {i + 1}"))
+            if name in profiles:
+                raise ConfigError(f"{where}: profile name {name!r} repeated")
+            profiles[name] = (where, values)
+    return PredictSettings(run_dir=run_dir, profiles=profiles)
 
 
 def prior_spec(cfg: DictConfig | Config) -> PriorSpec:

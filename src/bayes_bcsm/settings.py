@@ -30,6 +30,7 @@ from bayes_bcsm.config import (
     diagnostic_thresholds,
     is_bundled_reconstruction,
     landmark_setting,
+    predict_settings,
     prior_spec,
     reinterpret_settings,
     report_settings,
@@ -38,6 +39,7 @@ from bayes_bcsm.config import (
 )
 from bayes_bcsm.data.card import DatasetCard
 from bayes_bcsm.data.landmark import Landmark
+from bayes_bcsm.data.profiles import PredictSettings
 from bayes_bcsm.inference.absolute_settings import AbsoluteSettings
 from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import CutSpec, PriorSpec
@@ -215,6 +217,8 @@ class RunSettings:
         exposures as known then, time from it (:mod:`bayes_bcsm.data.landmark`).
     absolute : AbsoluteSettings
         Standardised survival and RMST of an exposure (``absolute.*``).
+    predict : PredictSettings
+        Profiles and the saved run of ``bayes-bcsm predict`` (``predict.*``).
     """
 
     experiment_name: str
@@ -234,6 +238,7 @@ class RunSettings:
     resolved_config: str
     landmark: Landmark | None = None
     absolute: AbsoluteSettings = field(default_factory=AbsoluteSettings)
+    predict: PredictSettings = field(default_factory=PredictSettings)
 
 
 def parse_settings(cfg: DictConfig | Config) -> RunSettings:
@@ -241,7 +246,8 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
 
     Every key group is checked here, before any data are read and before PyMC is imported:
     unknown keys, ``sampler``/``seed``, ``prior``, ``report``, ``model``, ``data``,
-    ``covariates``/``missing``/``reproduce``, ``simulation``, ``reinterpret``, ``absolute``.
+    ``covariates``/``missing``/``reproduce``, ``simulation``, ``reinterpret``, ``absolute``,
+    ``predict``.
 
     Parameters
     ----------
@@ -292,6 +298,7 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
         resolved_config=resolved_yaml(c),
         landmark=landmark_setting(c, card),
         absolute=absolute_settings(c, card),
+        predict=predict_settings(c),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bayes_bcsm.data.design import CovariateTerm
 from bayes_bcsm.errors import BayesBcsmUserError
 
 __all__ = [
+    "PredictSettings",
     "ProfileError",
     "check_profile_covariates",
     "design_profiles",
@@ -43,6 +45,23 @@ class ProfileError(BayesBcsmUserError, ValueError):
 
 #: ``{profile name: (where it was given, {covariate: value})}``.
 Profiles = Mapping[str, tuple[str, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """What ``bayes-bcsm predict`` predicts and from which posterior.
+
+    Attributes
+    ----------
+    run_dir : Path or None
+        A saved run folder with ``posterior.nc`` and ``resolved_config.yaml``; None: fit first.
+    profiles : Profiles
+        The profiles as given (checked against the model by :func:`check_profile_covariates`
+        and :func:`design_profiles`).
+    """
+
+    run_dir: Path | None = None
+    profiles: Profiles = field(default_factory=dict)
 
 
 def read_profiles_csv(path: str | Path, key: str = "predict.profiles_csv") -> dict:
@@ -94,7 +113,7 @@ def check_profile_covariates(profiles: Profiles, covariates: Sequence[str]) -> N
             "predict.profiles={a: {covariate: value, ...}} or predict.profiles_csv=file.csv"
         )
     wanted = set(covariates)
-    for name, (where, values) in profiles.items():
+    for where, values in profiles.values():
         unknown = [c for c in values if c not in wanted]
         if unknown:
             raise ProfileError(
@@ -147,9 +166,7 @@ def _design_values(
         if spec is None:
             codes |= {"0.0": 0.0, "1.0": 1.0}
         if text not in codes:
-            raise ProfileError(
-                f"{here}: expected one of {list(levels)} (data card {card.name!r})"
-            )
+            raise ProfileError(f"{here}: expected one of {list(levels)} (data card {card.name!r})")
         return {term.columns[0]: codes[text]}
     if text not in term.levels:
         raise ProfileError(

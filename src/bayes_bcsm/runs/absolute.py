@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.data import Design, build_design
-from bayes_bcsm.data.card import design_roles
+from bayes_bcsm.data import Design
 from bayes_bcsm.data.exposure import Exposure, exposure_levels
 from bayes_bcsm.frequentist import SurvivalInputError, km_milestones, rmst_comparison
 from bayes_bcsm.inference.absolute import absolute_rows, standardise
 from bayes_bcsm.inference.absolute_settings import ResolvedTimes
 from bayes_bcsm.results import AbsoluteEffects, RunInputs, VariantFit
+from bayes_bcsm.runs.variant import complete_case_design
 from bayes_bcsm.settings import RunSettings
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,7 @@ def plan_absolute(settings: RunSettings, inputs: RunInputs) -> AbsolutePlan | No
             list(chosen.names),
         )
         return None
-    design = build_design(
-        inputs.frame,
-        list(chosen.names),
-        reference=dict(chosen.reference),
-        standardize=chosen.standardize,
-        **design_roles(inputs.frame),
-    )
+    design = complete_case_design(settings, inputs)
     term = next(t for t in design.terms if t.name == wanted.exposure)
     exposure = exposure_levels(term, inputs.card, "absolute.exposure")
     return AbsolutePlan(exposure, wanted.resolve(float(design.time.max())), design)

@@ -10,6 +10,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from scipy import integrate, stats
 
 from bayes_bcsm.data.card import DatasetCard
@@ -18,7 +19,8 @@ from bayes_bcsm.data.exposure import exposure_levels
 from bayes_bcsm.inference import absolute
 from bayes_bcsm.inference.absolute import absolute_rows, standardise
 from bayes_bcsm.inference.predictive import profiles, rmst_draws
-from bayes_bcsm.inference.sample import SamplerSettings, sample
+from bayes_bcsm.inference.profile_prediction import profile_predictions
+from bayes_bcsm.inference.sample import Fit, SamplerSettings, sample
 from bayes_bcsm.models import BaselineSpec, exponential_model, piecewise_model, weibull_model
 from bayes_bcsm.models.simulate import simulate_frame
 
@@ -145,3 +147,48 @@ def test_categorical_exposure_levels_and_rows(small_fit, small_design):
 def test_continuous_exposure_is_refused(small_design):
     with pytest.raises(DesignError, match=r"absolute.exposure=x2: a continuous covariate"):
         exposure_levels(small_design.terms[1], _card(), "absolute.exposure")
+
+
+def _fake_fit(design, log_lambda: float, seed: int = 0) -> Fit:
+    """A Weibull fit whose 'posterior' is drawn here (no sampling): 2 x 300 draws."""
+    rng = np.random.default_rng(seed)
+    sm = weibull_model(design)
+    shape = (2, 300)
+    post = xr.Dataset(
+        {
+            "beta": (("chain", "draw", "covariate"), rng.normal(0, 0.2, (*shape, len(sm.columns)))),
+            "log_alpha": (("chain", "draw"), rng.normal(0.1, 0.05, shape)),
+            "log_lambda": (("chain", "draw"), rng.normal(log_lambda, 0.1, shape)),
+        },
+        coords={"chain": [0, 1], "draw": np.arange(300), "covariate": list(sm.columns)},
+    )
+    return Fit(xr.DataTree.from_dict({"posterior": post}), sm, SamplerSettings(), 0, 0, False)
+
+
+@pytest.mark.parametrize(("log_lambda", "reached"), [(-0.5, True), (-6.0, False)])
+def test_profile_median_reached_or_not(small_design, log_lambda, reached):
+    """The median is the posterior median of the per-draw median when that lies within the
+    follow-up; otherwise NaN, 'not reached', and P(alive at the last follow-up) is the posterior
+    mean of S(last)."""
+    fit = _fake_fit(small_design, log_lambda)
+    prof = profiles(fit.model, {"p": {"x1": 1.0}})
+    last = 40.0
+    table = profile_predictions(fit, prof, [12.0], 24.0, last).set_index("quantity")
+    post = fit.idata["posterior"]
+    alpha, lam = np.exp(post["log_alpha"].values), np.exp(post["log_lambda"].values)
+    eta = post["beta"].sel(covariate="x1").values
+    median = 12 * (np.log(2) / (lam * np.exp(eta))) ** (1 / alpha)
+    alive = np.exp(-lam * (last / 12) ** alpha * np.exp(eta))
+    row = table.loc["median_months"]
+    assert bool(np.median(median) <= last) == reached
+    if reached:
+        assert row["estimate"] == pytest.approx(np.median(median), rel=1e-12)
+        assert row["note"] == ""
+    else:
+        assert np.isnan(row["estimate"]) and row["note"] == "not reached within 40 months"
+    assert row["upper"] == pytest.approx(np.quantile(median, 0.975), rel=1e-12)
+    p_alive = table.loc["p_alive_at_last_follow_up"]
+    assert p_alive["note"] == f"posterior mean {alive.mean():.3f}"
+    assert p_alive["estimate"] == pytest.approx(np.median(alive), rel=1e-12)
+    rmst = table.loc["rmst"]
+    assert rmst["time_months"] == 24.0 and not rmst["extrapolated"]

@@ -6,7 +6,8 @@ A profile names a value for every covariate of a fitted model, as the data file 
 - binary: one of the card's two levels (``0``/``1`` for an undescribed 0/1 column);
 - categorical: a level observed in the data the model used (a level never seen has no
   coefficient);
-- continuous: a finite number within the card's (or the study contract's) bounds.
+- continuous: a finite number in the file's unit, within the card's (or the study contract's)
+  bounds (coded as the loader codes it: divided by the card's ``hr_per``).
 
 Every refusal names the key (``predict.profiles.<profile>.<covariate>`` or the CSV file, row and
 column) and what was expected; it is raised before any model is fitted or loaded.
@@ -128,20 +129,24 @@ def check_profile_covariates(profiles: Profiles, covariates: Sequence[str]) -> N
             )
 
 
-def _bounds(term: CovariateTerm, card: DatasetCard) -> tuple[float | None, float | None, str]:
-    """The allowed range of a continuous covariate and the words for it."""
+def _bounds(
+    term: CovariateTerm, card: DatasetCard
+) -> tuple[float | None, float | None, float, str]:
+    """The allowed range of a continuous covariate (the file's unit), the card's ``hr_per``
+    (the loader divides the file's values by it) and the words for the range."""
     spec = {s.column: s for s in card.covariates}.get(term.name)
+    per = 1.0
     if spec is not None:
-        low, high = spec.minimum, spec.maximum
+        low, high, per = spec.minimum, spec.maximum, spec.hr_per
     else:
         try:
             contract = column_spec(term.name)
         except KeyError:
-            return None, None, "a finite number"
+            return None, None, per, "a finite number"
         low, high = contract.minimum, contract.maximum
     words = "a finite number" + (f" >= {low:g}" if low is not None else "")
     words += f" and <= {high:g}" if high is not None else ""
-    return low, high, words
+    return low, high, per, words
 
 
 def _design_values(
@@ -151,14 +156,14 @@ def _design_values(
     text = str(value).strip()
     here = f"{where}, {term.name}={text}"
     if term.kind == "continuous":
-        low, high, words = _bounds(term, card)
+        low, high, per, words = _bounds(term, card)
         try:
             x = float(text)
         except ValueError:
             x = math.nan
         if not math.isfinite(x) or (low is not None and x < low) or (high is not None and x > high):
             raise ProfileError(f"{here}: expected {words} (data card {card.name!r})")
-        return {term.columns[0]: (x - term.center) / term.scale}
+        return {term.columns[0]: (x / per - term.center) / term.scale}
     if term.kind == "binary":
         spec = {s.column: s for s in card.covariates}.get(term.name)
         levels = spec.coded_levels if spec is not None else ("0", "1")

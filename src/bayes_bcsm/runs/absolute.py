@@ -76,8 +76,9 @@ def plan_absolute(settings: RunSettings, inputs: RunInputs) -> AbsolutePlan | No
     Returns
     -------
     AbsolutePlan or None
-        None when ``absolute.exposure`` is not set, or is not among ``covariates.names`` (a
-        warning says so: the card's default exposure is not modelled in this run).
+        None when ``absolute.exposure`` is not set, with one model per covariate
+        (``covariates.mode=univariate``), or when the exposure is not among ``covariates.names``
+        (a warning says so: the card's default exposure is not modelled in this run).
 
     Raises
     ------
@@ -90,6 +91,9 @@ def plan_absolute(settings: RunSettings, inputs: RunInputs) -> AbsolutePlan | No
     wanted = settings.absolute
     chosen = settings.covariates
     if wanted.exposure is None:
+        return None
+    if chosen.mode == "univariate":
+        log.info("absolute effects are computed on joint models only (covariates.mode=univariate)")
         return None
     if wanted.exposure not in chosen.names:
         log.warning(

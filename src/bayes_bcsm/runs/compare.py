@@ -99,8 +99,8 @@ def apply_overrides(cfg: DictConfig, overrides: str) -> DictConfig:
 
 _ABSENT = object()
 
-#: Added to each one-covariate variant of a univariate run: no standardisation there (the
-#: run's absolute effects use the joint models only).
+#: Added to each one-covariate variant of a univariate run: absolute effects are computed on
+#: joint models only (:func:`bayes_bcsm.runs.absolute.plan_absolute`).
 _NO_ABSOLUTE = "absolute.exposure=null"
 
 

@@ -168,3 +168,12 @@ def test_predictions_from_a_saved_run_by_definition(tmp_path, saved_run):
         tmp_path / "again",
     )
     pd.testing.assert_frame_equal(same.set_index(["profile", "quantity"]), table)
+
+
+def test_a_model_predict_cannot_use_is_refused(tmp_path):
+    """Cox only, or one model per covariate: no posterior of one model to predict from."""
+    cases = (("model=cox", "model.family=cox"), ("covariates=univariate", "mode=univariate"))
+    for override, what in cases:
+        cfg = compose_config([override, "predict.profiles=[{hormone_therapy: 1}]"])
+        with pytest.raises(ConfigError, match=rf"this run: .*{what}.*predict needs one Bayesian"):
+            predict.run(cfg, tmp_path / override)

@@ -17,7 +17,7 @@ import pandas as pd
 from bayes_bcsm.data import Design
 from bayes_bcsm.data.exposure import Exposure, exposure_levels
 from bayes_bcsm.frequentist import SurvivalInputError, km_milestones, rmst_comparison
-from bayes_bcsm.inference.absolute import absolute_rows, standardise
+from bayes_bcsm.inference.absolute import Standardised, absolute_rows, standardise
 from bayes_bcsm.inference.absolute_settings import ResolvedTimes
 from bayes_bcsm.results import AbsoluteEffects, RunInputs, VariantFit
 from bayes_bcsm.runs.variant import complete_case_design
@@ -166,7 +166,7 @@ def _km_rows(plan: AbsolutePlan, prob: float) -> tuple[list[pd.DataFrame], list[
     return tables, notes, km_curves
 
 
-def _curve_rows(std, method: str, prob: float) -> pd.DataFrame:
+def _curve_rows(std: Standardised, method: str, prob: float) -> pd.DataFrame:
     """Posterior median and 50 % / ``prob`` bands of each level's standardised curve."""
     q = [(1 - prob) / 2, 0.25, 0.5, 0.75, (1 + prob) / 2]
     values = np.quantile(std.curves.values, q, axis=(0, 1))  # (5, level, time)

@@ -25,23 +25,36 @@ __all__ = ["run"]
 
 
 def _model_settings(settings: RunSettings) -> RunSettings:
-    """The settings of the model to predict from: the saved run's, or this run's own."""
+    """The settings of the model to predict from: the saved run's, or this run's own.
+
+    Raises
+    ------
+    ConfigError
+        For a saved configuration that no longer parses, or a model that is not one Bayesian
+        model of joint covariates.
+    """
     run_dir = settings.predict.run_dir
-    if run_dir is None:
-        return settings
-    try:
-        saved = OmegaConf.merge(
-            OmegaConf.structured(Config), OmegaConf.load(run_dir / "resolved_config.yaml")
-        )
-        model = parse_settings(saved)
-    except (ConfigError, ValueError, KeyError) as error:
-        where = f"predict.run_dir={run_dir}: its resolved_config.yaml"
-        raise ConfigError(f"{where}: {error}") from error
+    model = settings
+    where = "this run"
+    if run_dir is not None:
+        where = f"predict.run_dir={run_dir}"
+        try:
+            saved = OmegaConf.merge(
+                OmegaConf.structured(Config), OmegaConf.load(run_dir / "resolved_config.yaml")
+            )
+            model = parse_settings(saved)
+        except (ConfigError, ValueError, KeyError) as error:
+            raise ConfigError(f"{where}: its resolved_config.yaml: {error}") from error
     if model.covariates.mode != "joint" or not model.model.bayesian:
         raise ConfigError(
-            f"predict.run_dir={run_dir}: a {model.model.family} run with covariates.mode="
-            f"{model.covariates.mode}; expected the folder of one Bayesian model with joint "
-            "covariates (a fit run, or a comparison's variants/<variant>/)"
+            f"{where}: model.family={model.model.family}, covariates.mode="
+            f"{model.covariates.mode}; predict needs one Bayesian model of joint covariates (a "
+            "fit run, or a comparison's variants/<variant>/)"
+        )
+    if model.missing.marginalize:
+        raise ConfigError(
+            f"{where}: missing.strategy=marginalize; a profile would need the marginalised "
+            "covariate's model, so predict from a complete-case fit"
         )
     return model
 
@@ -58,11 +71,6 @@ def run(cfg: DictConfig, output_dir: str | Path):
     """
     settings = parse_settings(cfg)
     model_settings = _model_settings(settings)
-    if model_settings.missing.marginalize:
-        raise ConfigError(
-            "predict with missing.strategy=marginalize: a profile would need the marginalised "
-            "covariate's model; predict from a complete-case fit"
-        )
     check_profile_covariates(settings.predict.profiles, model_settings.covariates.names)
     from bayes_bcsm.runs.prediction import predict
 

@@ -126,6 +126,18 @@ BAD_VALUES = [
         ["absolute.horizons_months=[12,6]"],
         "absolute.horizons_months=[12.0, 6.0]: expected a non-empty list of positive, increasing",
     ),
+    ("predict", ["predict.tau_months=-1"], "predict.tau_months=-1.0: expected a positive time"),
+    (
+        "predict",
+        ["predict.run_dir=nowhere"],
+        "predict.run_dir=nowhere: no posterior.nc or resolved_config.yaml there",
+    ),
+    ("predict", ["predict.profiles=[3]"], "predict.profiles[0]=3: expected a mapping"),
+    (
+        "predict",
+        ["predict.profiles=[{a: 1}]", "predict.profiles_csv=p.csv"],
+        "predict.profiles and predict.profiles_csv are both set",
+    ),
     (
         "absolute",
         ["absolute.mcid_months=-1"],
@@ -189,6 +201,7 @@ def test_every_key_group_is_covered():
         "reinterpret",
         "reproduce",
         "absolute",
+        "predict",
     }
 
 

@@ -33,10 +33,10 @@ from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_fil
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.data.landmark import Landmark
-from bayes_bcsm.data.profiles import PROFILE_COLUMN, PredictSettings, read_profiles_csv
+from bayes_bcsm.data.profiles import PROFILE_COLUMN, read_profiles_csv
 from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
-from bayes_bcsm.inference.absolute_settings import AbsoluteSettings
+from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
 from bayes_bcsm.reinterpret import (
@@ -383,12 +383,17 @@ class PredictConfig:
     ``posterior.nc`` and ``resolved_config.yaml`` (null: fit the configured model first).
     ``profiles``: a list of ``{profile: name, covariate: value, ...}`` (``profile`` optional);
     ``profiles_csv``: a CSV with one row per profile (an optional ``profile`` column names them)
-    and one column per covariate.
+    and one column per covariate. ``tau_months``, ``horizons_months`` (null: the predicted
+    model's ``absolute`` settings, else the default horizons within its follow-up) and
+    ``extrapolate`` as in :class:`AbsoluteConfig`.
     """
 
     run_dir: str | None = None
     profiles: list[typing.Any] = field(default_factory=list)
     profiles_csv: str | None = None
+    tau_months: float | None = None
+    horizons_months: list[float] | None = None
+    extrapolate: bool = False
 
 
 @dataclass
@@ -649,7 +654,13 @@ def predict_settings(cfg: DictConfig | Config) -> PredictSettings:
             if name in profiles:
                 raise ConfigError(f"{where}: profile name {name!r} repeated")
             profiles[name] = (where, values)
-    return PredictSettings(run_dir=run_dir, profiles=profiles)
+    values = {
+        "tau_months": None if p.tau_months is None else float(p.tau_months),
+        "horizons_months": _horizons(p.horizons_months),
+        "extrapolate": bool(p.extrapolate),
+    }
+    times = build_setting(AbsoluteSettings, values, lambda f: f"predict.{f}".rstrip("."))
+    return PredictSettings(run_dir=run_dir, profiles=profiles, times=times)
 
 
 def prior_spec(cfg: DictConfig | Config) -> PriorSpec:

@@ -39,8 +39,7 @@ from bayes_bcsm.config import (
 )
 from bayes_bcsm.data.card import DatasetCard
 from bayes_bcsm.data.landmark import Landmark
-from bayes_bcsm.data.profiles import PredictSettings
-from bayes_bcsm.inference.absolute_settings import AbsoluteSettings
+from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import CutSpec, PriorSpec
 from bayes_bcsm.resources import user_path

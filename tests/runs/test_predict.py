@@ -77,9 +77,10 @@ def test_profiles_csv_and_run_dir_refusals(tmp_path, saved_run):
     with pytest.raises(ConfigError, match=r"predict.run_dir=.*: no posterior.nc or resolved"):
         predict.run(cfg, tmp_path / "b")
     cfg = compose_config(
-        [f"predict.run_dir={saved_run}", f"predict.profiles=[{PROFILE}]", "absolute.tau_months=500"]
+        [f"predict.run_dir={saved_run}", f"predict.profiles=[{PROFILE}]", "predict.tau_months=500"]
     )
-    with pytest.raises(ExtrapolationError, match=r"absolute\.extrapolate"):
+    beyond = r"predict\.tau_months 500 .*predict\.extrapolate=true"
+    with pytest.raises(ExtrapolationError, match=beyond):
         predict.run(cfg, tmp_path / "c")
 
 
@@ -115,8 +116,8 @@ def test_predictions_from_a_saved_run_by_definition(tmp_path, saved_run):
         [
             f"predict.run_dir={saved_run}",
             f"predict.profiles_csv={csv}",
-            "absolute.tau_months=36",
-            "absolute.horizons_months=[12,60]",
+            "predict.tau_months=36",
+            "predict.horizons_months=[12,60]",
         ]
     )
     out = tmp_path / "pred"
@@ -161,8 +162,8 @@ def test_predictions_from_a_saved_run_by_definition(tmp_path, saved_run):
             [
                 f"predict.run_dir={saved_run}",
                 f"predict.profiles=[{PROFILE}]",
-                "absolute.tau_months=36",
-                "absolute.horizons_months=[12,60]",
+                "predict.tau_months=36",
+                "predict.horizons_months=[12,60]",
             ]
         ),
         tmp_path / "again",
@@ -177,3 +178,20 @@ def test_a_model_predict_cannot_use_is_refused(tmp_path):
         cfg = compose_config([override, "predict.profiles=[{hormone_therapy: 1}]"])
         with pytest.raises(ConfigError, match=rf"this run: .*{what}.*predict needs one Bayesian"):
             predict.run(cfg, tmp_path / override)
+
+
+def test_fitting_first_saves_a_reusable_run(tmp_path):
+    """Without predict.run_dir the model is fitted and saved; the folder then serves as a
+    predict.run_dir that gives the same predictions without refitting."""
+    out = tmp_path / "first"
+    first = predict.run(
+        compose_config([*GBSG2, "sampler=quick", f"predict.profiles=[{PROFILE}]"]), out
+    )
+    assert {"posterior.nc", "resolved_config.yaml", "predictions.csv"} <= {
+        p.name for p in out.iterdir()
+    }
+    again = predict.run(
+        compose_config([f"predict.run_dir={out}", f"predict.profiles=[{PROFILE}]"]),
+        tmp_path / "again",
+    )
+    pd.testing.assert_frame_equal(first, again)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,9 @@ from bayes_bcsm.data.design import CovariateTerm
 from bayes_bcsm.errors import BayesBcsmUserError
 
 __all__ = [
-    "PredictSettings",
+    "PROFILE_COLUMN",
     "ProfileError",
+    "Profiles",
     "check_profile_covariates",
     "design_profiles",
     "read_profiles_csv",
@@ -46,23 +46,6 @@ class ProfileError(BayesBcsmUserError, ValueError):
 
 #: ``{profile name: (where it was given, {covariate: value})}``.
 Profiles = Mapping[str, tuple[str, Mapping[str, Any]]]
-
-
-@dataclass(frozen=True)
-class PredictSettings:
-    """What ``bayes-bcsm predict`` predicts and from which posterior.
-
-    Attributes
-    ----------
-    run_dir : Path or None
-        A saved run folder with ``posterior.nc`` and ``resolved_config.yaml``; None: fit first.
-    profiles : Profiles
-        The profiles as given (checked against the model by :func:`check_profile_covariates`
-        and :func:`design_profiles`).
-    """
-
-    run_dir: Path | None = None
-    profiles: Profiles = field(default_factory=dict)
 
 
 def read_profiles_csv(path: str | Path, key: str = "predict.profiles_csv") -> dict:

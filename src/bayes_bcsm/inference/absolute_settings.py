@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from bayes_bcsm.data.follow_up import default_horizons_months
+from bayes_bcsm.data.profiles import Profiles
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 
-__all__ = ["AbsoluteSettings", "ExtrapolationError", "ResolvedTimes"]
+__all__ = ["AbsoluteSettings", "ExtrapolationError", "PredictSettings", "ResolvedTimes"]
 
 
 class ExtrapolationError(BayesBcsmUserError, ValueError):
@@ -94,27 +96,69 @@ class AbsoluteSettings:
                 "expected a difference >= 0 (months)", ("mcid_months",), (self.mcid_months,)
             )
 
-    def resolve(self, last_follow_up_months: float) -> ResolvedTimes:
+    def resolve(self, last_follow_up_months: float, section: str = "absolute") -> ResolvedTimes:
         """The truncation time and horizons for a cohort followed up to
         ``last_follow_up_months``.
+
+        Parameters
+        ----------
+        last_follow_up_months : float
+        section : str
+            The config section these settings came from (``absolute`` or ``predict``), for
+            the refusal.
 
         Raises
         ------
         ExtrapolationError
             When ``tau_months`` or a horizon lies beyond the last follow-up and
-            ``extrapolate`` is false, naming ``absolute.extrapolate``.
+            ``extrapolate`` is false, naming ``<section>.extrapolate``.
         """
         last = float(last_follow_up_months)
         defaults = default_horizons_months(last)
         tau = self.tau_months if self.tau_months is not None else defaults[-1]
         horizons = self.horizons_months if self.horizons_months is not None else defaults
-        beyond = [("absolute.tau_months", tau)] if tau > last else []
-        beyond += [("absolute.horizons_months", t) for t in horizons if t > last]
+        beyond = [(f"{section}.tau_months", tau)] if tau > last else []
+        beyond += [(f"{section}.horizons_months", t) for t in horizons if t > last]
         if beyond and not self.extrapolate:
             named = ", ".join(f"{key} {t:g}" for key, t in beyond)
             raise ExtrapolationError(
                 f"{named} lie(s) beyond the last follow-up ({last:.4g} months): only the model's "
-                "tail would give those figures; set absolute.extrapolate=true to report them "
+                f"tail would give those figures; set {section}.extrapolate=true to report them "
                 "labelled model-dependent, or choose times within the follow-up"
             )
         return ResolvedTimes(float(tau), tuple(float(t) for t in horizons), last)
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """What ``bayes-bcsm predict`` predicts and from which posterior (``predict.*``).
+
+    Attributes
+    ----------
+    run_dir : Path or None
+        A saved run folder with ``posterior.nc`` and ``resolved_config.yaml``; None: fit first.
+    profiles : Profiles
+        The profiles as given (checked against the model by
+        :func:`bayes_bcsm.data.profiles.check_profile_covariates` and
+        :func:`~bayes_bcsm.data.profiles.design_profiles`).
+    times : AbsoluteSettings
+        ``predict.tau_months``, ``predict.horizons_months``, ``predict.extrapolate`` (no
+        exposure); a None time falls back to the model's own ``absolute`` setting
+        (:meth:`times_for`).
+    """
+
+    run_dir: Path | None = None
+    profiles: Profiles = field(default_factory=dict)
+    times: AbsoluteSettings = field(default_factory=AbsoluteSettings)
+
+    def times_for(self, model: AbsoluteSettings) -> AbsoluteSettings:
+        """The times to predict at: this run's, each unset one taken from ``model`` (the
+        predicted model's run: its card's defaults)."""
+        own = self.times
+        return replace(
+            own,
+            tau_months=model.tau_months if own.tau_months is None else own.tau_months,
+            horizons_months=(
+                model.horizons_months if own.horizons_months is None else own.horizons_months
+            ),
+        )

@@ -144,8 +144,9 @@ def absolute_lines(
         f"tau = {effects.tau_months:g} months (each family's closed form). Differences are "
         f"level minus {ref}, with posterior medians and {ci} equal-tailed credible intervals; "
         f"the clinically meaningful difference is {effects.mcid_months:g} months "
-        "(absolute.mcid_months). The Kaplan-Meier rows are unadjusted (no covariates; "
-        "Greenwood-type SE as R's survRM2, normal-theory CI and P value).",
+        "(absolute.mcid_months). The Kaplan-Meier rows are unadjusted (no covariates; the "
+        "patients with every covariate recorded; Greenwood-type SE as R's survRM2, "
+        "normal-theory CI and P value).",
         "",
     ]
     if effects.model_dependent:

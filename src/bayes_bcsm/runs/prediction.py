@@ -87,7 +87,8 @@ def predict(settings: RunSettings, model_settings: RunSettings, output_dir: Path
     design = complete_case_design(model_settings, inputs)
     prof = design_profiles(settings.predict.profiles, design.terms, inputs.card)
     last = float(np.max(design.time))
-    times = settings.absolute.resolve(last)
+    wanted = settings.predict.times_for(model_settings.absolute)
+    times = wanted.resolve(last, section="predict")
     run_dir = settings.predict.run_dir
     if run_dir is not None:
         fit = _saved_fit(model_settings, design, run_dir)

@@ -118,6 +118,53 @@ BAD_VALUES = [
         "reproduce.groups: ['foo'] not covariates of the dataset card 'bcsm'",
     ),
     ("schema", ["+sampler.drawz=10"], "unknown config key(s) ['sampler.drawz']"),
+    (
+        "absolute",
+        ["absolute.exposure=shoe_size"],
+        "absolute.exposure=shoe_size: not a covariate of the dataset card 'bcsm'",
+    ),
+    (
+        "absolute",
+        ["data=gbsg2", "absolute.exposure=age"],
+        "absolute.exposure=age: a continuous covariate has no levels",
+    ),
+    (
+        "absolute",
+        ["missing=marginalize", "absolute.exposure=hormone_receptor"],
+        "absolute.exposure=hormone_receptor is the marginalised covariate",
+    ),
+    (
+        "absolute",
+        ["data=stanford_heart", "absolute.exposure=transplant"],
+        "absolute.exposure=transplant: data=stanford_heart has (start, stop] episodes",
+    ),
+    (
+        "absolute",
+        ["absolute.tau_months=-5"],
+        "absolute.tau_months=-5.0: expected a positive time (months)",
+    ),
+    (
+        "absolute",
+        ["absolute.horizons_months=[12,6]"],
+        "absolute.horizons_months=[12.0, 6.0]: expected a non-empty list of positive, increasing",
+    ),
+    ("predict", ["predict.tau_months=-1"], "predict.tau_months=-1.0: expected a positive time"),
+    (
+        "predict",
+        ["predict.run_dir=nowhere"],
+        "predict.run_dir=nowhere: no posterior.nc or resolved_config.yaml there",
+    ),
+    ("predict", ["predict.profiles=[3]"], "predict.profiles[0]=3: expected a mapping"),
+    (
+        "predict",
+        ["predict.profiles=[{a: 1}]", "predict.profiles_csv=p.csv"],
+        "predict.profiles and predict.profiles_csv are both set",
+    ),
+    (
+        "absolute",
+        ["absolute.mcid_months=-1"],
+        "absolute.mcid_months=-1.0: expected a difference >= 0 (months)",
+    ),
 ]
 
 #: Composes and parses every case of BAD_VALUES in one fresh interpreter; prints a JSON record
@@ -175,6 +222,8 @@ def test_every_key_group_is_covered():
         "simulation",
         "reinterpret",
         "reproduce",
+        "absolute",
+        "predict",
     }
 
 
@@ -227,6 +276,7 @@ CLI_CASES = [
     ),
     (["simulate", "simulation.diagnostics.ebfmi_min=-1"], "simulation.diagnostics.ebfmi_min=-1"),
     (["reproduce", "model.n_intervals=0"], "model.n_intervals=0: expected a positive integer"),
+    (["compare", "absolute.exposure=shoe_size"], "absolute.exposure=shoe_size: not a covariate"),
     (["reinterpret", "reinterpret.meaningful_hr=0"], "meaningful_hr=0.0: expected a hazard ratio"),
     (
         ["reinterpret", "reinterpret.estimates=[{name: a, hr: 0.7, lower: 0.5}]"],

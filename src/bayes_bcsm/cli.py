@@ -17,6 +17,9 @@ reinterpret
     ``reinterpret_paper`` experiment unless ``experiment=...`` is given.
 simulate
     The simulation study (``bayes_bcsm.runs.simulate``).
+predict
+    Posterior survival, median and RMST of covariate profiles, from a saved run folder
+    (``predict.run_dir``, no refit) or after fitting (``bayes_bcsm.runs.predict``).
 calibrate
     Regenerate the bundled reconstructed cohort (``bayes_bcsm.runs.calibrate``; flags, not
     Hydra overrides: ``--search``, ``--report DIR``).
@@ -66,6 +69,11 @@ HYDRA_COMMANDS: dict[str, Command] = {
         config_name="reinterpret_cmd",
     ),
     "simulate": Command("bayes_bcsm.runs.simulate", "the simulation study"),
+    "predict": Command(
+        "bayes_bcsm.runs.predict",
+        "posterior survival of covariate profiles (predict.profiles / predict.profiles_csv) "
+        "from a saved run (predict.run_dir) or after fitting",
+    ),
 }
 COMMANDS = (*HYDRA_COMMANDS, "calibrate")
 

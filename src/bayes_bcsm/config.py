@@ -34,8 +34,10 @@ from bayes_bcsm.data.card import DatasetCard, card_from_mapping, undescribed_fil
 from bayes_bcsm.data.contract import REQUIRED_COLUMNS
 from bayes_bcsm.data.groupings import DERIVED_GROUPINGS
 from bayes_bcsm.data.landmark import Landmark
+from bayes_bcsm.data.profiles import PROFILE_COLUMN, read_profiles_csv
 from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
+from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
 from bayes_bcsm.reinterpret import (
@@ -369,6 +371,39 @@ class ReinterpretConfig:
 
 
 @dataclass
+class AbsoluteConfig:
+    """Standardised survival and RMST of an exposure (``bayes-bcsm compare``); the meaning and
+    range of each key: :class:`~bayes_bcsm.inference.absolute_settings.AbsoluteSettings`."""
+
+    exposure: str | None = None
+    tau_months: float | None = None
+    horizons_months: list[float] | None = None
+    mcid_months: float = AbsoluteSettings.mcid_months
+    extrapolate: bool = False
+
+
+@dataclass
+class PredictConfig:
+    """``bayes-bcsm predict``: covariate profiles and where the posterior comes from.
+
+    ``run_dir``: a saved fit run folder (or a comparison's ``variants/<variant>/``) holding
+    ``posterior.nc`` and ``resolved_config.yaml`` (null: fit the configured model first).
+    ``profiles``: a list of ``{profile: name, covariate: value, ...}`` (``profile`` optional);
+    ``profiles_csv``: a CSV with one row per profile (an optional ``profile`` column names them)
+    and one column per covariate. ``tau_months``, ``horizons_months`` (null: the predicted
+    model's ``absolute`` settings, else the default horizons within its follow-up) and
+    ``extrapolate`` as in :class:`AbsoluteConfig`.
+    """
+
+    run_dir: str | None = None
+    profiles: list[typing.Any] = field(default_factory=list)
+    profiles_csv: str | None = None
+    tau_months: float | None = None
+    horizons_months: list[float] | None = None
+    extrapolate: bool = False
+
+
+@dataclass
 class ReproduceConfig:
     """``bayes-bcsm reproduce`` on a card other than the study's: the columns to split the
     Kaplan-Meier curves by (empty: the binary and categorical covariates in use)."""
@@ -391,6 +426,8 @@ class Config:
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     reinterpret: ReinterpretConfig = MISSING
     reproduce: ReproduceConfig = field(default_factory=ReproduceConfig)
+    absolute: AbsoluteConfig = field(default_factory=AbsoluteConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
     seed: int = MISSING  # set in conf/config.yaml (one home)
     experiment_name: str = MISSING
     landmark_months: float | None = None  # landmark analysis from L months (null: none)
@@ -520,6 +557,117 @@ def report_settings(cfg: DictConfig | Config) -> ReportSettings:
         "horizons_months": _horizons(cfg.report.horizons_months),
     }
     return build_setting(ReportSettings, values, lambda f: f"report.{f}".rstrip("."))
+
+
+def absolute_settings(cfg: DictConfig | Config, card: DatasetCard) -> AbsoluteSettings:
+    """The ``absolute`` section (the card's default, ``conf/absolute/<card>.yaml``, if any),
+    checked against the card.
+
+    An exposure that is a covariate of the card but not among ``covariates.names`` is kept: the
+    comparison run then leaves the absolute effects out and says so (the card's default exposure
+    must not refuse a run that models other covariates).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``absolute.<key>``: a bad value, an exposure that is not a covariate of the card,
+        a continuous covariate, the marginalised covariate, or a card whose rows are
+        (start, stop] episodes or time-varying exposures (no single row per patient to set the
+        exposure on).
+    """
+    a = cfg.absolute
+    values = {
+        "exposure": None if a.exposure is None else str(a.exposure),
+        "tau_months": None if a.tau_months is None else float(a.tau_months),
+        "horizons_months": _horizons(a.horizons_months),
+        "mcid_months": float(a.mcid_months),
+        "extrapolate": bool(a.extrapolate),
+    }
+    settings = build_setting(AbsoluteSettings, values, lambda f: f"absolute.{f}".rstrip("."))
+    name = settings.exposure
+    if name is None:
+        return settings
+    where = f"absolute.exposure={name}"
+    valid = card_covariates(card)
+    if name not in valid:
+        raise ConfigError(
+            f"{where}: not a covariate of the dataset card {card.name!r}; expected a binary or "
+            f"categorical covariate of covariates.names (valid covariates: "
+            f"{', '.join(sorted(valid))}), or absolute.exposure=null for no absolute effects"
+        )
+    kinds = {spec.column: spec.kind for spec in card.covariates}
+    if kinds.get(name) == "continuous":
+        raise ConfigError(
+            f"{where}: a continuous covariate has no levels to set every patient to; expected a "
+            "binary or categorical covariate of covariates.names"
+        )
+    if cfg.missing.strategy == MissingStrategy.marginalize and name == cfg.missing.covariate:
+        raise ConfigError(
+            f"{where} is the marginalised covariate (missing.covariate): standardisation sets "
+            "an observed exposure; choose another exposure or missing.strategy=complete_case"
+        )
+    if card.long_format or card.time_varying:
+        raise ConfigError(
+            f"{where}: data={card.name} has (start, stop] episodes or time-varying exposures, "
+            "so a patient has no single row to set the exposure on; set absolute.exposure=null"
+        )
+    return settings
+
+
+def predict_settings(cfg: DictConfig | Config) -> PredictSettings:
+    """The ``predict`` section: the saved run (checked to hold a posterior and its config) and
+    the profiles (from ``predict.profiles`` and ``predict.profiles_csv``, not both).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``predict.<key>``: a folder without ``posterior.nc`` or ``resolved_config.yaml``,
+        both or a malformed profile source, a profile that is not a mapping of covariates.
+    """
+    p = cfg.predict
+    run_dir = None
+    if p.run_dir is not None:
+        run_dir = user_path(str(p.run_dir))
+        needed = ("posterior.nc", "resolved_config.yaml")
+        missing = [f for f in needed if not (run_dir / f).is_file()]
+        if missing:
+            raise ConfigError(
+                f"predict.run_dir={p.run_dir}: no {' or '.join(missing)} there; expected the "
+                "folder of a fit run (or a comparison's variants/<variant>/)"
+                + _resolved(str(p.run_dir))
+            )
+    if p.profiles and p.profiles_csv is not None:
+        raise ConfigError(
+            "predict.profiles and predict.profiles_csv are both set: give the profiles one way"
+        )
+    if p.profiles_csv is not None:
+        path = user_path(str(p.profiles_csv))
+        if not path.is_file():
+            raise ConfigError(
+                f"predict.profiles_csv={p.profiles_csv}: no such file"
+                + _resolved(str(p.profiles_csv))
+            )
+        profiles = read_profiles_csv(path)
+    else:
+        profiles = {}
+        for i, item in enumerate(p.profiles):
+            where = f"predict.profiles[{i}]"
+            if not isinstance(item, DictConfig):
+                raise ConfigError(
+                    f"{where}={item}: expected a mapping {{profile: name, covariate: value, ...}}"
+                )
+            values = {str(k): v for k, v in item.items()}
+            name = str(values.pop(PROFILE_COLUMN, f"profile {i + 1}"))
+            if name in profiles:
+                raise ConfigError(f"{where}: profile name {name!r} repeated")
+            profiles[name] = (where, values)
+    values = {
+        "tau_months": None if p.tau_months is None else float(p.tau_months),
+        "horizons_months": _horizons(p.horizons_months),
+        "extrapolate": bool(p.extrapolate),
+    }
+    times = build_setting(AbsoluteSettings, values, lambda f: f"predict.{f}".rstrip("."))
+    return PredictSettings(run_dir=run_dir, profiles=profiles, times=times)
 
 
 def prior_spec(cfg: DictConfig | Config) -> PriorSpec:

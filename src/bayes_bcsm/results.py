@@ -203,6 +203,8 @@ class Comparison:
         summary-level posterior of the printed aHR (None without published rows).
     printed_vs_cox : DataFrame or None
         Our Cox fit against the printed aHR itself.
+    absolute : AbsoluteEffects or None
+        Standardised survival and RMST of ``absolute.exposure`` (None when none is set).
     """
 
     variants: list[VariantFit]
@@ -214,6 +216,65 @@ class Comparison:
     default_prior: str = ""
     printed_vs_posteriors: pd.DataFrame | None = None
     printed_vs_cox: pd.DataFrame | None = None
+    absolute: AbsoluteEffects | None = None
+
+
+@dataclass(frozen=True)
+class AbsoluteEffects:
+    """Standardised survival and RMST of an exposure, per Bayesian model and Kaplan-Meier.
+
+    Attributes
+    ----------
+    exposure : str
+        The covariate (``absolute.exposure``).
+    label : str
+        Its name in reports.
+    levels : tuple of str
+        Its levels, reference first.
+    table : DataFrame
+        The rows of ``absolute_effects.csv``: ``method``, ``quantity``, ``level``,
+        ``estimate``, ``lower``, ``upper``, ``tau_months``, ``time_months``, ``p_positive``,
+        ``p_above_mcid``, ``se`` and ``p_value`` (Kaplan-Meier), ``prob`` (interval
+        probability), ``model_dependent`` (beyond the last follow-up), ``exposure``.
+    curves : DataFrame
+        Standardised survival of each Bayesian model and level on a time grid: ``method``,
+        ``level``, ``time_months``, ``median``, ``lower``, ``upper`` (``prob`` interval),
+        ``lower_50``, ``upper_50``.
+    km_curves : DataFrame
+        Kaplan-Meier steps of each level (unadjusted): ``level``, ``time_months``,
+        ``survival``.
+    tau_months : float
+        RMST truncation time.
+    horizons_months : tuple of float
+        Milestones of the survival rows.
+    last_follow_up_months : float
+        Longest follow-up of the analysed rows; later figures are model-dependent.
+    mcid_months : float
+        Clinically meaningful RMST difference.
+    prob : float
+        Probability of the intervals.
+    notes : tuple of str
+        What was left out and why (a model without the exposure, a Kaplan-Meier curve that
+        ends before tau).
+    """
+
+    exposure: str
+    label: str
+    levels: tuple[str, ...]
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    km_curves: pd.DataFrame
+    tau_months: float
+    horizons_months: tuple[float, ...]
+    last_follow_up_months: float
+    mcid_months: float
+    prob: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def model_dependent(self) -> bool:
+        """Whether tau or a horizon lies beyond the last follow-up."""
+        return max(self.tau_months, *self.horizons_months) > self.last_follow_up_months
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ or ArviZ, so a bad value is reported before the modelling stack loads.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from bayes_bcsm.config import (
     Config,
     ReinterpretSettings,
+    absolute_settings,
     as_dictconfig,
     check_covariates,
     check_keys,
@@ -29,6 +30,7 @@ from bayes_bcsm.config import (
     diagnostic_thresholds,
     is_bundled_reconstruction,
     landmark_setting,
+    predict_settings,
     prior_spec,
     reinterpret_settings,
     report_settings,
@@ -37,6 +39,7 @@ from bayes_bcsm.config import (
 )
 from bayes_bcsm.data.card import DatasetCard
 from bayes_bcsm.data.landmark import Landmark
+from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import CutSpec, PriorSpec
 from bayes_bcsm.resources import user_path
@@ -213,6 +216,10 @@ class RunSettings:
     landmark : Landmark or None
         Landmark analysis: the patients alive and under follow-up at ``landmark_months``,
         exposures as known then, time from it (:mod:`bayes_bcsm.data.landmark`).
+    absolute : AbsoluteSettings
+        Standardised survival and RMST of an exposure (``absolute.*``).
+    predict : PredictSettings
+        Profiles and the saved run of ``bayes-bcsm predict`` (``predict.*``).
     """
 
     experiment_name: str
@@ -231,6 +238,8 @@ class RunSettings:
     simulation: SimulationSettings
     resolved_config: str
     landmark: Landmark | None = None
+    absolute: AbsoluteSettings = field(default_factory=AbsoluteSettings)
+    predict: PredictSettings = field(default_factory=PredictSettings)
 
 
 def parse_settings(cfg: DictConfig | Config) -> RunSettings:
@@ -238,7 +247,8 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
 
     Every key group is checked here, before any data are read and before PyMC is imported:
     unknown keys, ``sampler``/``seed``, ``prior``, ``report``, ``model``, ``data``,
-    ``covariates``/``missing``/``reproduce``, ``simulation``, ``reinterpret``.
+    ``covariates``/``missing``/``reproduce``, ``simulation``, ``reinterpret``, ``absolute``,
+    ``predict``.
 
     Parameters
     ----------
@@ -290,6 +300,8 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
         simulation=_simulation(c.simulation),
         resolved_config=resolved_yaml(c),
         landmark=landmark_setting(c, card),
+        absolute=absolute_settings(c, card),
+        predict=predict_settings(c),
     )
 
 

@@ -50,11 +50,12 @@ def test_comparison_artefacts(model_comparison):
 def test_comparison_report_shows_flags_and_every_table(model_comparison):
     _, out = model_comparison
     report = parse_report(out / "report.html")
-    # HRs side by side; re-analysis: prior grid, 4 posterior tables, credibility, design;
-    # diagnostics; LOO
-    assert report.tables == 10
-    # forest; re-analysis: 4 density grids, sensitivity, design; LOO
-    assert len(report.images) == 8
+    # HRs side by side; absolute effects: RMST, milestones; re-analysis: prior grid, 4 posterior
+    # tables, credibility, design; diagnostics; LOO
+    assert report.tables == 12
+    # forest; standardised curves; re-analysis: 4 density grids, sensitivity, design; LOO
+    assert len(report.images) == 9
+    assert "Absolute effects" in report.headings
     assert "Printed results beside the patient-level posteriors" in report.headings
     assert all(src.startswith("data:image/png;base64,") for src in report.images)
     text = (out / "report.md").read_text()

@@ -16,6 +16,7 @@ from bayes_bcsm.frequentist.cox import (
 )
 from bayes_bcsm.frequentist.km import KaplanMeierResult, kaplan_meier
 from bayes_bcsm.frequentist.logrank import LogrankResult, logrank_test
+from bayes_bcsm.frequentist.rmst import RmstComparison, km_milestones, km_rmst, rmst_comparison
 from bayes_bcsm.frequentist.selection import SelectionError, SelectionResult, paper_selection
 from bayes_bcsm.frequentist.zph import ZphResult, cox_zph
 
@@ -25,6 +26,7 @@ __all__ = [
     "CoxResult",
     "KaplanMeierResult",
     "LogrankResult",
+    "RmstComparison",
     "SelectionError",
     "SelectionResult",
     "SeparationWarning",
@@ -36,6 +38,9 @@ __all__ = [
     "cox_ph_design",
     "cox_zph",
     "kaplan_meier",
+    "km_milestones",
+    "km_rmst",
     "logrank_test",
     "paper_selection",
+    "rmst_comparison",
 ]

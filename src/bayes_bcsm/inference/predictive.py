@@ -34,6 +34,7 @@ __all__ = [
     "predict_times",
     "prior_predictive",
     "profiles",
+    "rmst_draws",
     "survival_curves",
     "survival_summary",
 ]
@@ -151,6 +152,26 @@ def median_survival(fit: Fit, prof: pd.DataFrame) -> xr.DataArray:
             "profile": list(prof.index),
         },
         name="median_survival_months",
+    )
+
+
+def rmst_draws(fit: Fit, prof: pd.DataFrame, tau_months: float) -> xr.DataArray:
+    """Posterior draws of the restricted mean survival time up to ``tau_months`` for each
+    profile (months; the family's closed form, :attr:`SurvivalFamily.rmst`), dims
+    ``(chain, draw, profile)``."""
+    post = fit.idata["posterior"].dataset
+    base = _baseline_draws(fit.model, post)
+    family = model_family(fit.model.family)
+    rmst = family.rmst(fit.model, base, _profile_eta(fit, prof), float(tau_months))
+    return xr.DataArray(
+        rmst,
+        dims=("chain", "draw", "profile"),
+        coords={
+            "chain": post["chain"].values,
+            "draw": post["draw"].values,
+            "profile": list(prof.index),
+        },
+        name="rmst_months",
     )
 
 

@@ -18,6 +18,7 @@ from bayes_bcsm.hazard_ratios import (
     side_by_side,
     summary_level_label,
 )
+from bayes_bcsm.report.absolute_report import absolute_lines
 from bayes_bcsm.report.fit_report import model_statement
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
@@ -179,6 +180,15 @@ def write_compare_report(
         save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
         lines += ["![Forest plot of hazard ratios](forest.png)", ""]
 
+    if comparison.absolute is not None:
+        lines += absolute_lines(
+            comparison.absolute,
+            out,
+            settings.plots,
+            first.time_label,
+            inputs.card.outcome_label,
+        )
+
     if comparison.reinterpretation is not None:
         lines += [
             "## Printed results beside the patient-level posteriors",
@@ -250,7 +260,8 @@ def write_compare_report(
     lines += [
         "## Files",
         "",
-        "`hazard_ratios.csv` (all sources), `loo_compare.csv`, and per variant in "
+        "`hazard_ratios.csv` (all sources), `loo_compare.csv`, `absolute_effects.csv` "
+        "(standardised survival and RMST, when absolute.exposure is modelled), and per variant in "
         "`variants/<variant>/`: `posterior.nc`, `summary.csv`, `diagnostics.json`, "
         "`model.json` (piecewise cut points used), `hazard_ratios.csv`, `survival.csv` and "
         "plots; `resolved_config.yaml`, "

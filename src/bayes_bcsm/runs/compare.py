@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,6 +99,10 @@ def apply_overrides(cfg: DictConfig, overrides: str) -> DictConfig:
 
 _ABSENT = object()
 
+#: Added to each one-covariate variant of a univariate run: absolute effects are computed on
+#: joint models only (:func:`bayes_bcsm.runs.absolute.plan_absolute`).
+_NO_ABSOLUTE = "absolute.exposure=null"
+
 
 @dataclass(frozen=True)
 class VariantSpec:
@@ -126,7 +131,7 @@ def planned_variants(cfg: DictConfig, settings: RunSettings) -> list[VariantSpec
     family = settings.model.family
     if settings.covariates.mode == "univariate":
         named = [
-            (f"covariates.names=[{name}] covariates.mode=joint", name, family)
+            (f"covariates.names=[{name}] covariates.mode=joint {_NO_ABSOLUTE}", name, family)
             for name in settings.covariates.names
         ]
     else:
@@ -169,13 +174,25 @@ def run_parsed(cfg: DictConfig, settings: RunSettings, output_dir: str | Path) -
     """
     specs = planned_variants(cfg, settings)
     from bayes_bcsm.report.compare_report import write_compare_report
+    from bayes_bcsm.runs.absolute import absolute_effects, plan_absolute
     from bayes_bcsm.runs.common import prepare_run
     from bayes_bcsm.runs.comparison import compare_variants
 
     inputs = prepare_run(settings, output_dir)
     log.info(inputs.cohort.accounting.describe())
+    plan = plan_absolute(settings, inputs)  # refusals before any fit
     comparison = compare_variants(settings, specs, inputs)
     write_csv_atomic(comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False)
+    if plan is not None:
+        started = time.perf_counter()
+        absolute = absolute_effects(plan, comparison.variants, settings)
+        log.info(
+            "absolute effects of %s (numpy on the saved draws): %.2f s",
+            plan.exposure.covariate,
+            time.perf_counter() - started,
+        )
+        write_csv_atomic(absolute.table, inputs.output_dir / "absolute_effects.csv", index=False)
+        comparison = replace(comparison, absolute=absolute)
     if comparison.loo is not None:
         write_csv_atomic(comparison.loo, inputs.output_dir / "loo_compare.csv")
     write_compare_report(settings.report, inputs, comparison)

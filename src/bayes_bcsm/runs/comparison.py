@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import arviz as az
 import pandas as pd
 
+from bayes_bcsm.atomic import write_text_atomic
 from bayes_bcsm.config import ReinterpretSettings
 from bayes_bcsm.hazard_ratios import (
     PUBLISHED,
@@ -102,6 +103,8 @@ def compare_variants(
         folder = inputs.output_dir / "variants" / variant_slug(spec.label)
         variant = fit_variant(spec.settings, inputs, spec.label, spec.hr_label, folder)
         save_variant(variant, folder, spec.settings.report)
+        # the variant's own configuration: `predict predict.run_dir=<folder>` rebuilds its model
+        write_text_atomic(folder / "resolved_config.yaml", spec.settings.resolved_config)
         fits.append(variant)
     table = pd.concat([v.hazard_ratios for v in fits], ignore_index=True)
     table = table.drop_duplicates(["covariate", "model"]).reset_index(drop=True)

@@ -99,6 +99,19 @@ def model_for(settings: RunSettings, design: Design | MissingDesign) -> Survival
     return entry.build(design, prior=settings.prior, **options)
 
 
+def complete_case_design(settings: RunSettings, inputs: RunInputs) -> Design:
+    """The design of the run's covariates on the complete cases of the loaded cohort (what the
+    Cox baselines and a complete-case Bayesian model use)."""
+    chosen = settings.covariates
+    return build_design(
+        inputs.frame,
+        list(chosen.names),
+        reference=dict(chosen.reference),
+        standardize=chosen.standardize,
+        **design_roles(inputs.frame),
+    )
+
+
 def fit_variant(
     settings: RunSettings,
     inputs: RunInputs,
@@ -132,13 +145,7 @@ def fit_variant(
     chosen = settings.covariates
     covariates = list(chosen.names)
     reference = dict(chosen.reference)
-    design = build_design(
-        inputs.frame,
-        covariates,
-        reference=reference,
-        standardize=chosen.standardize,
-        **design_roles(inputs.frame),
-    )
+    design = complete_case_design(settings, inputs)
     check_estimable(design)
     cox, firth, messages = _baselines(design)
     for message in messages:

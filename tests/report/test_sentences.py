@@ -16,6 +16,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from bayes_bcsm.hazard_ratios import PUBLISHED, published_estimates, summary_level_label
@@ -202,10 +204,34 @@ def test_shrinkage_sentence_away_from_and_across_no_effect():
 
 
 @pytest.mark.parametrize(
-    ("p", "text"), [(0.5, "50%"), (0.01, "1%"), (0.004, "0.4%"), (0.996, "100%")]
+    ("p", "text"),
+    [
+        (0.5, "50%"),
+        (0.01, "1%"),
+        (0.004, "0.4%"),
+        (0.99, "99%"),
+        (0.9949, "99%"),
+        (0.995, "99.5%"),
+        (0.996, "99.6%"),
+        (0.9999, "99.99%"),
+        (0.0, "0%"),
+        (1.0, "100%"),
+    ],
 )
 def test_percent(p, text):
     assert percent(p) == text
+
+
+@given(st.floats(min_value=0.0, max_value=1.0))
+def test_percent_never_rounds_to_certainty(p):
+    """'0%' and '100%' only for exactly 0 and 1, and the stated figure is within its rounding."""
+    stated = float(percent(p).rstrip("%")) / 100
+    assert (stated == 0.0) == (p == 0.0)
+    assert (stated == 1.0) == (p == 1.0)
+    if 0.01 <= p < 0.995:
+        assert abs(stated - p) <= 0.005 + 1e-12
+    else:
+        assert abs(stated - p) <= 0.5 * max(min(p, 1 - p), 1e-300) + 1e-15
 
 
 def test_compare_report_measures_folds_against_the_printed_aHR_not_the_re_reading():

@@ -68,16 +68,31 @@ def interval_percent(probability: float) -> str:
 
 
 def percent(probability: float) -> str:
-    """A probability (0-1) as a percentage: whole percent from 1 %, one significant digit below.
+    """A probability (0-1) as a percentage that never rounds to certainty.
+
+    Whole percent between 1 % and 99 %; below 1 % one significant digit (``0.004`` ->
+    ``"0.4%"``), and above 99 % one significant digit of the complement (``0.996`` ->
+    ``"99.6%"``), so "0%" and "100%" are said only of probabilities that are exactly 0 or 1.
 
     Parameters
     ----------
     probability : float
-        Between 0 and 1.
+        Between 0 and 1 (a share above 1, such as the part of a log-HR a prior keeps, is given
+        in whole percent).
     """
-    if probability >= 0.01:
+    if probability in (0.0, 1.0):
         return f"{100 * probability:.0f}%"
-    return f"{100 * probability:.1g}%"
+    if probability < 0.01:
+        return f"{100 * probability:.1g}%"
+    if 0.995 <= probability < 1:
+        complement = float(f"{100 * (1 - probability):.1g}")
+        return f"{100 - complement:.{_decimals(complement)}f}%"
+    return f"{100 * probability:.0f}%"
+
+
+def _decimals(value: float) -> int:
+    """Decimal places that show a positive number given to one significant digit in full."""
+    return max(0, -math.floor(math.log10(value)))
 
 
 def hr_direction(hr: float) -> str:

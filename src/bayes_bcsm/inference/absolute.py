@@ -30,7 +30,7 @@ import xarray as xr
 
 from bayes_bcsm.data.design import DesignError
 from bayes_bcsm.data.exposure import Exposure
-from bayes_bcsm.inference.predictive import _beta_draws, _patient_eta
+from bayes_bcsm.inference.predictive import beta_draws, patient_eta
 from bayes_bcsm.inference.sample import Fit
 from bayes_bcsm.models.families import model_family
 
@@ -111,11 +111,11 @@ def standardise(
     post = fit.idata["posterior"].dataset
     family = model_family(sm.family)
     base = family.baseline(post)
-    beta = _beta_draws(sm, post)
+    beta = beta_draws(sm, post)
     idx = [sm.columns.index(c) for c in exposure.columns]
     x = np.asarray(sm.data["X"])[:, idx]  # (n, e): the observed exposure columns
     rng = np.random.default_rng(seed)
-    eta_others = _patient_eta(sm, post, rng) - np.einsum("ne,cde->cdn", x, beta[..., idx])
+    eta_others = patient_eta(sm, post, rng) - np.einsum("ne,cde->cdn", x, beta[..., idx])
     times = np.asarray(times_months, dtype=float)
     tau = float(tau_months)
     curves, rmst = [], []

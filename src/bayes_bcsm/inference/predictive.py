@@ -26,10 +26,12 @@ DEFAULT_TIMES_MONTHS: tuple[float, ...] = STUDY_HORIZONS_MONTHS
 
 __all__ = [
     "DEFAULT_TIMES_MONTHS",
+    "beta_draws",
     "hazard_ratio_summary",
     "log_hazard_ratio_draws",
     "median_survival",
     "one_at_a_time_profiles",
+    "patient_eta",
     "posterior_predictive",
     "predict_times",
     "prior_predictive",
@@ -46,7 +48,9 @@ def _baseline_draws(sm: SurvivalModel, post: xr.Dataset) -> dict[str, np.ndarray
     return model_family(sm.family).baseline(post)
 
 
-def _beta_draws(sm: SurvivalModel, post: xr.Dataset) -> np.ndarray:
+def beta_draws(sm: SurvivalModel, post: xr.Dataset) -> np.ndarray:
+    """Regression coefficients per draw, shape ``(chain, draw, covariate)`` (zero columns for a
+    model without covariates)."""
     if not sm.columns:
         c, d = post.sizes["chain"], post.sizes["draw"]
         return np.zeros((c, d, 0))
@@ -95,7 +99,7 @@ def one_at_a_time_profiles(sm: SurvivalModel) -> pd.DataFrame:
 
 def _profile_eta(fit: Fit, prof: pd.DataFrame) -> np.ndarray:
     post = fit.idata["posterior"].dataset
-    beta = _beta_draws(fit.model, post)
+    beta = beta_draws(fit.model, post)
     x = prof[list(fit.model.columns)].to_numpy(dtype=float)
     return beta @ x.T  # (c, d, m)
 
@@ -300,10 +304,10 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
     return out
 
 
-def _patient_eta(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
+def patient_eta(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator) -> np.ndarray:
     """Linear predictor per (chain, draw, patient); a marginalised covariate is drawn from
     its model ``P(Z | x)`` where missing."""
-    beta = _beta_draws(sm, post)
+    beta = beta_draws(sm, post)
     X = np.asarray(sm.data.get("X", np.zeros((sm.n_used, 0))))
     p = X.shape[1]
     eta = beta[..., :p] @ X.T
@@ -351,7 +355,7 @@ def predict_times(sm: SurvivalModel, post: xr.Dataset, rng: np.random.Generator)
             "event times drawn from time 0 are not defined for a model with entry times "
             "(delayed entry or (start, stop] episodes)"
         )
-    eta = _patient_eta(sm, post, rng)
+    eta = patient_eta(sm, post, rng)
     base = _baseline_draws(sm, post)
     return model_family(sm.family).sample_times(rng, sm, base, eta)
 

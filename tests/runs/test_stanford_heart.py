@@ -276,6 +276,17 @@ def test_compare_fits_naive_time_dependent_and_landmark_codings_side_by_side(tmp
     )
     assert "LOO comparison refused: the variants code the data differently" in report
     assert "## The paper's question, by simulation" in report
+    # the transplant under each coding, one row per coding (Cox and Firth of that coding)
+    from bayes_bcsm.report.compare_report import coding_table
+
+    assert "### heart transplant (time-dependent): 1 vs 0: by data coding" in report
+    by_coding = coding_table(comparison, "transplant").set_index("data coding")
+    assert by_coding.loc["naive: ever exposed", "cox"].startswith("0.18 (")
+    assert by_coding.loc["time-dependent", "cox"].startswith("0.99 (")
+    assert by_coding.loc["time-dependent", "patients"] == 103
+    landmark = by_coding.loc["time-dependent, landmark 2 months"]
+    assert landmark["patients"] == len(_lifelines_landmark(2 * 30.4375))
+    assert list(by_coding.columns) == ["patients", "events", "cox", "firth"]
 
 
 def test_a_wide_file_with_an_exposure_start_is_fitted_time_dependently(tmp_path):

@@ -178,6 +178,29 @@ def data_coding_lines(comparison: Comparison) -> list[str]:
     return [*lines, *seen.values(), ""]
 
 
+def coding_table(comparison: Comparison, covariate: str) -> pd.DataFrame:
+    """One covariate's hazard ratio under each data coding: one row per coding (its patients
+    and events), one column per source (Cox, Firth, each Bayesian family), ``HR (interval)``
+    with the intervals of the main table."""
+    rows: dict[str, dict[str, object]] = {}
+    for variant in comparison.variants:
+        design = variant.design
+        row = rows.setdefault(
+            variant.data_coding,
+            {
+                "data coding": variant.data_coding,
+                "patients": design.n_patients,
+                "events": design.n_events,
+            },
+        )
+        table = variant.hazard_ratios
+        for hr in table[table["covariate"] == covariate].itertuples():
+            baseline = hr.model.split(" (")[0]
+            source = baseline if baseline in ("cox", "firth") else variant.family
+            row[source] = f"{hr.estimate:.2f} ({hr.lower:.2f}-{hr.upper:.2f})"
+    return pd.DataFrame(list(rows.values())).fillna("")
+
+
 def write_compare_report(
     settings: ReportSettings, inputs: RunInputs, comparison: Comparison
 ) -> list[Path]:
@@ -228,6 +251,17 @@ def write_compare_report(
         markdown_table(side_by_side(comparison.hazard_ratios)),
         "",
     ]
+    if recoded:
+        labels = row_labels(comparison.hazard_ratios)
+        varying = [c.column for c in inputs.card.covariates if c.time_varying]
+        varying += [e.name for e in inputs.card.time_varying]
+        for covariate in [c for c in varying if c in labels]:
+            lines += [
+                f"### {labels[covariate]}: by data coding",
+                "",
+                markdown_table(coding_table(comparison, covariate)),
+                "",
+            ]
     if settings.plots:
         save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
         lines += ["![Forest plot of hazard ratios](forest.png)", ""]

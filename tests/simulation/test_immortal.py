@@ -232,3 +232,20 @@ def test_shipped_answer_is_read_from_the_committed_summary():
             assert got == pytest.approx(want, nan_ok=True), field.name
     assert answer.n == 78 and answer.replicates >= 200
     assert answer.printed_hr == PRINTED_AHR
+
+
+def test_the_committed_readme_table_is_the_committed_summary():
+    """Each row of docs/immortal_time/README.md's results table, written out from summary.csv:
+    median HR (quartiles); coverage % (MCSE, points)."""
+    summary = pd.read_csv(COMMITTED / "summary.csv")
+    readme = (COMMITTED / "README.md").read_text()
+    cells = {
+        (r.true_hr, r.delay_median_months, r.method): (
+            f"{r.median_hr:.2f} ({r.hr_q25:.2f}-{r.hr_q75:.2f}); "
+            f"{100 * r.coverage:.1f}% ({100 * r.coverage_mcse:.1f})"
+        )
+        for r in summary.itertuples()
+    }
+    for hr, delay in {(k[0], k[1]) for k in cells}:
+        row = " | ".join(cells[(hr, delay, m)] for m in IMMORTAL_METHODS)
+        assert f"| {hr:g} | {delay:g} | {row} |" in readme

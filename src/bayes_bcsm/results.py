@@ -149,6 +149,10 @@ class VariantFit:
     last_follow_up_months : float
         Longest follow-up of the rows the Bayesian model used (months); survival beyond it
         is an extrapolation.
+    data_coding : str
+        How the variant's data were coded when the variants of a comparison differ in it
+        (e.g. ``"naive: ever exposed"``, ``"time-dependent"``, ``"landmark 1 month"``); empty
+        when every variant shares the run's cohort.
     """
 
     label: str
@@ -169,6 +173,7 @@ class VariantFit:
     time_label: str = "Months"
     outcome_label: str = "Survival"
     last_follow_up_months: float = np.inf
+    data_coding: str = ""
 
     @property
     def rows_description(self) -> str:
@@ -205,6 +210,9 @@ class Comparison:
         Our Cox fit against the printed aHR itself.
     absolute : AbsoluteEffects or None
         Standardised survival and RMST of ``absolute.exposure`` (None when none is set).
+    immortal_time : ImmortalTimeAnswer or None
+        The committed immortal-time simulation's answer (on the study's cohort with endocrine
+        therapy among the covariates, or when the variants differ in data coding).
     """
 
     variants: list[VariantFit]
@@ -217,6 +225,7 @@ class Comparison:
     printed_vs_posteriors: pd.DataFrame | None = None
     printed_vs_cox: pd.DataFrame | None = None
     absolute: AbsoluteEffects | None = None
+    immortal_time: ImmortalTimeAnswer | None = None
 
 
 @dataclass(frozen=True)
@@ -340,3 +349,41 @@ class SimulationRun:
     seconds: float
     estimands: pd.DataFrame = field(default_factory=pd.DataFrame)
     scenario_effects: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImmortalTimeAnswer:
+    """What the committed immortal-time simulation says (read by reports, not rerun).
+
+    Attributes
+    ----------
+    n : int
+        Patients per simulated cohort.
+    replicates : int
+        Replicates per cell.
+    naive_median_hr_null : dict of float to float
+        Median start delay (months) -> the naive time-fixed median aHR when the true HR is 1.
+    threshold_delay_months : float
+        The median delay at which a true HR of 1 gives a naive median aHR below 0.5
+        (interpolated between grid delays; NaN when no grid delay reaches it).
+    max_p_at_most_printed : float
+        The largest share, over the grid, of naive aHRs at or below the printed 0.070.
+    max_p_at_most_printed_upper : float
+        Upper end of its exact 95 % interval.
+    max_p_cell : tuple of float
+        (median delay in months, true HR) of that cell.
+    td_coverage_null : tuple of float
+        Smallest and largest coverage of the true HR 1 by the time-dependent 95 % interval.
+    printed_hr : float
+        The paper's aHR of endocrine therapy.
+    """
+
+    n: int
+    replicates: int
+    naive_median_hr_null: dict[float, float]
+    threshold_delay_months: float
+    max_p_at_most_printed: float
+    max_p_at_most_printed_upper: float
+    max_p_cell: tuple[float, float]
+    td_coverage_null: tuple[float, float]
+    printed_hr: float

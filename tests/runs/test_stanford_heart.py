@@ -9,6 +9,8 @@ landmark analysis, and a wide file whose exposure start builds the episodes (dat
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,14 +231,62 @@ def test_landmark_settings_are_checked_at_parse(overrides, message):
         parse_settings(compose_config(["data=stanford_heart", *overrides]))
 
 
-def test_a_compare_variant_cannot_change_the_cohort():
+def test_a_compare_variant_cannot_read_other_data():
     from bayes_bcsm.runs.compare import planned_variants
 
-    cfg = compose_config(
-        ["data=stanford_heart", "compare.variants=['model=cox','model=cox landmark_months=2']"]
-    )
-    with pytest.raises(ConfigError, match=r"changes the cohort .*landmark_months"):
+    variant = "model=cox data=gbsg2 covariates.names=[age]"  # valid on its own
+    cfg = compose_config(["data=stanford_heart", f"compare.variants=['model=cox','{variant}']"])
+    with pytest.raises(ConfigError, match=rf"'{re.escape(variant)}' reads other data"):
         planned_variants(cfg, parse_settings(cfg))
+
+
+def test_compare_fits_naive_time_dependent_and_landmark_codings_side_by_side(tmp_path):
+    """Variants that code the data differently (issue 21): each coding's Cox row is that of the
+    single fit (naive -1.7045 = lifelines' CoxPHFitter on 'ever transplanted'; time-dependent
+    -0.0103 = CoxTimeVaryingFitter; landmark = CoxPHFitter on the hand-built 2-month landmark
+    data), labelled with its coding; the report states each cohort and refuses LOO."""
+    from lifelines import CoxPHFitter
+
+    from bayes_bcsm.runs.compare import run as compare_run
+
+    variants = "['model=cox data.exposure_coding=ever','model=cox','model=cox landmark_months=2']"
+    cfg = compose_config(
+        ["data=stanford_heart", f"compare.variants={variants}", "report.plots=false"]
+    )
+    comparison = compare_run(cfg, tmp_path)
+    table = pd.read_csv(tmp_path / "hazard_ratios.csv").set_index(["model", "covariate"])
+    naive = np.log(table.loc[("cox (naive: ever exposed)", "transplant"), "estimate"])
+    td = np.log(table.loc[("cox (time-dependent)", "transplant"), "estimate"])
+    landmark = table.loc["cox (time-dependent, landmark 2 months)"].loc[COVARIATES]
+    assert naive == pytest.approx(-1.7045, abs=5e-4)
+    assert td == pytest.approx(-0.0103, abs=5e-5)
+    oracle = CoxPHFitter().fit(_lifelines_landmark(2 * 30.4375), "stop", "event")
+    np.testing.assert_allclose(
+        np.log(landmark["estimate"]), oracle.params_.loc[COVARIATES], rtol=1e-6
+    )
+    assert [v.data_coding for v in comparison.variants] == [
+        "naive: ever exposed",
+        "time-dependent",
+        "time-dependent, landmark 2 months",
+    ]
+    report = (tmp_path / "report.md").read_text()
+    assert "**naive: ever exposed**: 103 patients, 103 rows (one per patient), 75 events" in report
+    assert (
+        "**time-dependent**: 103 patients, 172 rows ((start, stop] episodes), 75 events" in report
+    )
+    assert "LOO comparison refused: the variants code the data differently" in report
+    assert "## The paper's question, by simulation" in report
+    # the transplant under each coding, one row per coding (Cox and Firth of that coding)
+    from bayes_bcsm.report.compare_report import coding_table
+
+    assert "### heart transplant (time-dependent): 1 vs 0: by data coding" in report
+    by_coding = coding_table(comparison, "transplant").set_index("data coding")
+    assert by_coding.loc["naive: ever exposed", "cox"].startswith("0.18 (")
+    assert by_coding.loc["time-dependent", "cox"].startswith("0.99 (")
+    assert by_coding.loc["time-dependent", "patients"] == 103
+    landmark = by_coding.loc["time-dependent, landmark 2 months"]
+    assert landmark["patients"] == len(_lifelines_landmark(2 * 30.4375))
+    assert list(by_coding.columns) == ["patients", "events", "cox", "firth"]
 
 
 def test_a_wide_file_with_an_exposure_start_is_fitted_time_dependently(tmp_path):

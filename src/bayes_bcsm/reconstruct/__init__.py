@@ -4,6 +4,8 @@
   parameters (packaged ``reconstruction.yaml``), the CSV format;
 - :mod:`~bayes_bcsm.reconstruct.sampling`, :mod:`~bayes_bcsm.reconstruct.covariates`,
   :mod:`~bayes_bcsm.reconstruct.survival`: how a cohort is drawn;
+- :mod:`~bayes_bcsm.reconstruct.delayed_exposure`: a post-operative exposure (endocrine therapy)
+  that starts after a delay, with a time-dependent hazard ratio (the immortal-time question);
 - :mod:`~bayes_bcsm.reconstruct.calibrate`: the loss against every published figure;
 - :mod:`~bayes_bcsm.reconstruct.fast_score`, :mod:`~bayes_bcsm.reconstruct.search`: the
   calibration search.

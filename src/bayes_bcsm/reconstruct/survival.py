@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCRUAL_MONTHS",
     "baseline_cumhaz",
+    "close_study",
     "inverse_baseline_cumhaz",
     "linear_predictor",
     "linear_predictor_columns",
@@ -167,8 +168,34 @@ def survival_from_draws(
     time_months, event, close_months
         As :func:`simulate_survival`.
     """
-    n = len(eta)
     t_event = inverse_baseline_cumhaz(unit_exp * np.exp(-eta), params)
+    return close_study(t_event, entry_months, params)
+
+
+def close_study(
+    t_event: np.ndarray, entry_months: np.ndarray, params: GeneratorParams
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Observed times and events from latent event times, staggered entry and the study's close.
+
+    The study closes when ``params.event_fraction`` of the patients have died (event-driven
+    close, at least ``params.min_followup_months`` after the last entry), or
+    ``params.close_months_after_accrual`` after accrual ends; a patient alive at the close is
+    censored then.
+
+    Parameters
+    ----------
+    t_event : ndarray
+        Latent event time of each patient, months after her surgery.
+    entry_months : ndarray
+        Surgery dates, months after July 2010.
+    params : GeneratorParams
+
+    Returns
+    -------
+    time_months, event, close_months
+        As :func:`simulate_survival`.
+    """
+    n = len(t_event)
     entry = entry_months
     earliest_close = entry.max() + params.min_followup_months
     if params.event_fraction is None:

@@ -28,12 +28,14 @@ from bayes_bcsm.report.sentences import (
     fold_comparison,
     interval_percent,
     interval_position,
+    naive_immortal_sentence,
+    printed_reach_sentence,
     shrinkage_sentence,
 )
 
 if TYPE_CHECKING:
     from bayes_bcsm.data.design import CovariateTerm
-    from bayes_bcsm.results import Comparison, ReportSettings, RunInputs
+    from bayes_bcsm.results import Comparison, ImmortalTimeAnswer, ReportSettings, RunInputs
 
 
 def diagnostics_overview(comparison: Comparison) -> pd.DataFrame:
@@ -129,17 +131,103 @@ def _all_terms(comparison: Comparison) -> list[CovariateTerm]:
     return list(terms.values())
 
 
+IMMORTAL_QUESTION = (
+    "Endocrine therapy is given after the spinal operation, while survival is counted from "
+    "the operation and the therapy is coded yes / no at baseline (as in the paper's Table 3): "
+    "a patient who died before her therapy would have started counts as untreated, so the "
+    "time before each start is credited to the treated group (immortal time; Suissa 2008, Am J "
+    "Epidemiol 167:492), which makes a therapy look protective even when it does nothing."
+)
+
+
+def immortal_time_lines(answer: ImmortalTimeAnswer) -> list[str]:
+    """The immortal-time question and the committed simulation's answer, in two sentences."""
+    delays = sorted(answer.naive_median_hr_null)
+    low, high = answer.td_coverage_null
+    answer_text = (
+        "The therapy's start times are not published, so the package simulated them "
+        f"(`docs/immortal_time` in the repository: {answer.replicates} cohorts of "
+        f"{answer.n} patients per setting, start delays with medians of "
+        f"{', '.join(f'{d:g}' for d in delays)} months, the paper's Table 3 Cox model): "
+        + naive_immortal_sentence(answer.naive_median_hr_null, answer.threshold_delay_months)
+        + "; "
+        + printed_reach_sentence(
+            answer.max_p_at_most_printed,
+            answer.max_p_at_most_printed_upper,
+            *answer.max_p_cell,
+            answer.printed_hr,
+        )
+        + ". The time-dependent Cox model (therapy switched on at its start) covers a true HR "
+        f"of 1 in {100 * low:.0f}-{100 * high:.0f}% of cohorts (95% intervals)."
+    )
+    return [
+        f"**Endocrine therapy and immortal time.** {IMMORTAL_QUESTION}",
+        "",
+        answer_text[0].upper() + answer_text[1:],
+        "",
+    ]
+
+
+def data_coding_lines(comparison: Comparison) -> list[str]:
+    """Each data coding's cohort (patients, rows, events), when the variants differ in it."""
+    lines = [
+        "The variants code the same data differently; each is fitted, with its Cox and Firth "
+        "baselines, on its own coding:",
+        "",
+    ]
+    seen = {}
+    for variant in comparison.variants:
+        design = variant.design
+        seen.setdefault(
+            variant.data_coding,
+            f"- **{variant.data_coding}**: {design.n_patients} patients, {design.n} rows "
+            f"({'(start, stop] episodes' if design.entry is not None else 'one per patient'}), "
+            f"{design.n_events} events; variants "
+            + ", ".join(
+                f"`{v.label}`" for v in comparison.variants if v.data_coding == variant.data_coding
+            ),
+        )
+    return [*lines, *seen.values(), ""]
+
+
+def coding_table(comparison: Comparison, covariate: str) -> pd.DataFrame:
+    """One covariate's hazard ratio under each data coding: one row per coding (its patients
+    and events), one column per source (Cox, Firth, each Bayesian family), ``HR (interval)``
+    with the intervals of the main table."""
+    rows: dict[str, dict[str, object]] = {}
+    for variant in comparison.variants:
+        design = variant.design
+        row = rows.setdefault(
+            variant.data_coding,
+            {
+                "data coding": variant.data_coding,
+                "patients": design.n_patients,
+                "events": design.n_events,
+            },
+        )
+        table = variant.hazard_ratios
+        for hr in table[table["covariate"] == covariate].itertuples():
+            baseline = hr.model.split(" (")[0]
+            source = baseline if baseline in ("cox", "firth") else variant.family
+            row[source] = f"{hr.estimate:.2f} ({hr.lower:.2f}-{hr.upper:.2f})"
+    return pd.DataFrame(list(rows.values())).fillna("")
+
+
 def write_compare_report(
     settings: ReportSettings, inputs: RunInputs, comparison: Comparison
 ) -> list[Path]:
     """Write the comparison's plots, ``report.md`` and ``report.html`` into the run folder."""
     out = inputs.output_dir
     first = comparison.variants[0]
+    study_answer = comparison.immortal_time is not None and comparison.reinterpretation is not None
     lines = report_opening(
         f"{settings.experiment_name}: {', '.join(v.label for v in comparison.variants)}",
         inputs,
     )
-    if len({v.design.columns for v in comparison.variants}) == 1:
+    recoded = len({v.data_coding for v in comparison.variants}) > 1
+    if recoded:
+        lines += data_coding_lines(comparison)
+    elif len({v.design.columns for v in comparison.variants}) == 1:
         labels = row_labels(first.hazard_ratios)
         lines += [
             f"Covariates: {', '.join(labels[c] for c in first.design.columns)}. Cox and Firth "
@@ -176,6 +264,17 @@ def write_compare_report(
         markdown_table(side_by_side(comparison.hazard_ratios)),
         "",
     ]
+    if recoded:
+        labels = row_labels(comparison.hazard_ratios)
+        varying = [c.column for c in inputs.card.covariates if c.time_varying]
+        varying += [e.name for e in inputs.card.time_varying]
+        for covariate in [c for c in varying if c in labels]:
+            lines += [
+                f"### {labels[covariate]}: by data coding",
+                "",
+                markdown_table(coding_table(comparison, covariate)),
+                "",
+            ]
     if settings.plots:
         save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
         lines += ["![Forest plot of hazard ratios](forest.png)", ""]
@@ -201,11 +300,19 @@ def write_compare_report(
             "",
             *printed_vs_patient_level(comparison),
             "",
+            *(immortal_time_lines(comparison.immortal_time) if study_answer else []),
             CALIBRATION_NOTE if inputs.is_reconstruction else "",
             "",
             *reinterpretation_lines(
                 comparison.reinterpretation, comparison.default_prior, out, settings.plots
             ),
+        ]
+
+    if comparison.immortal_time is not None and not study_answer:
+        lines += [
+            "## The paper's question, by simulation",
+            "",
+            *immortal_time_lines(comparison.immortal_time),
         ]
 
     diag = diagnostics_overview(comparison)

@@ -19,12 +19,15 @@ answer is known (on both sides of every boundary):
 - :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band;
 - :func:`bias_direction`: whether a simulation's bias is detectable and which way it points;
 - :func:`rejection_test`: a rejection count against its nominal rate, by the exact binomial test;
-- :func:`rmst_gain_sentence`: how many months an exposure adds (or costs) within the first tau.
+- :func:`rmst_gain_sentence`: how many months an exposure adds (or costs) within the first tau;
+- :func:`naive_immortal_sentence`, :func:`printed_reach_sentence`: what immortal time does to a
+  naive aHR, and whether it reaches a printed one.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from scipy import stats
 
@@ -36,9 +39,11 @@ __all__ = [
     "hr_direction",
     "interval_percent",
     "interval_position",
+    "naive_immortal_sentence",
     "p_statement",
     "percent",
     "ppc_sentence",
+    "printed_reach_sentence",
     "prior_adjusted_sentence",
     "profile_sentence",
     "rejection_test",
@@ -541,3 +546,90 @@ def rmst_gain_sentence(
             "follow-up, so part of this figure comes from the model's tail alone."
         )
     return text
+
+
+def _months(value: float) -> str:
+    """``"1 month"``, ``"0.5 months"``, ``"12 months"``."""
+    return f"{value:g} month{'' if value == 1 else 's'}"
+
+
+#: The naive median aHR :func:`naive_immortal_sentence` reports the crossing of.
+NAIVE_MEDIAN_MARK = 0.5
+
+
+def naive_immortal_sentence(
+    naive_median_hr_null: Mapping[float, float], threshold_delay_months: float
+) -> str:
+    """What immortal time does to a naive aHR when the therapy has no effect.
+
+    Definitions: ``naive_median_hr_null`` maps each median start delay (months) to the median
+    naive (ever-treated at baseline) aHR over the replicates with a true HR of 1; the sentence
+    gives it at the shortest and the longest delay, and the delay from which it falls below
+    :data:`NAIVE_MEDIAN_MARK` (``threshold_delay_months``; NaN: no delay of the grid).
+
+    Parameters
+    ----------
+    naive_median_hr_null : mapping of float to float
+        Median delay (months) -> median naive aHR, true HR 1.
+    threshold_delay_months : float
+        Interpolated delay at which the median falls below 0.5, or NaN.
+
+    Returns
+    -------
+    str
+        E.g. ``"with a true HR of 1 the naive aHR's median is 0.96 at a median start delay of
+        0.5 months and 0.72 at 12 months; no delay up to 12 months brings it below 0.5"``.
+    """
+    delays = sorted(naive_median_hr_null)
+    first, last = delays[0], delays[-1]
+    text = (
+        f"with a true HR of 1 the naive aHR's median is {naive_median_hr_null[first]:.2f} at a "
+        f"median start delay of {_months(first)} and {naive_median_hr_null[last]:.2f} at "
+        f"{_months(last)}"
+    )
+    if math.isfinite(threshold_delay_months):
+        return (
+            text + f"; it falls below {NAIVE_MEDIAN_MARK:g} from a median delay of about "
+            f"{_months(float(f'{threshold_delay_months:.2g}'))}"
+        )
+    return text + f"; no delay up to {_months(last)} brings it below {NAIVE_MEDIAN_MARK:g}"
+
+
+def printed_reach_sentence(
+    share: float,
+    share_upper: float,
+    delay_months: float,
+    true_hr: float,
+    printed_hr: float,
+    level: float = 0.05,
+) -> str:
+    """Whether immortal time alone reaches a printed aHR, from the largest share of naive aHRs
+    at or below it over a simulation grid.
+
+    Definitions: ``share`` is the largest, over the grid's settings, share of replicates whose
+    naive aHR is at or below ``printed_hr``, ``share_upper`` the upper end of its exact 95 %
+    interval, found at (``delay_months``, ``true_hr``). Immortal time alone *does not explain*
+    the printed aHR when ``share_upper < level`` (even the most favourable setting gives it
+    less than ``level`` of the time), else it *can produce* it.
+
+    Returns
+    -------
+    str
+        E.g. ``"at most 0.4% of the naive aHRs were at or below the printed 0.07 in any
+        setting (median delay 12 months, true HR 0.5; exact 95% CI up to 1.4%): immortal time
+        alone does not explain an aHR this low"``.
+    """
+    where = f"median delay {_months(delay_months)}, true HR {true_hr:g}"
+    if share == 0:
+        head = (
+            f"none of the naive aHRs was at or below the printed {printed_hr:g} in any setting "
+            f"(exact 95% upper limit {percent(share_upper)} per setting)"
+        )
+    else:
+        head = (
+            f"at most {percent(share)} of the naive aHRs were at or below the printed "
+            f"{printed_hr:g} in any setting ({where}; exact 95% CI up to {percent(share_upper)})"
+        )
+    if share_upper < level:
+        return head + ": immortal time alone does not explain an aHR this low"
+    return head + f": immortal time alone can produce an aHR this low (in {where})"

@@ -79,6 +79,23 @@ def prepare_run(settings: RunSettings, output_dir: str | Path) -> RunInputs:
     """
     output_dir = Path(output_dir)
     write_provenance(settings, output_dir)
+    return load_inputs(settings, output_dir)
+
+
+def load_inputs(settings: RunSettings, output_dir: Path) -> RunInputs:
+    """Load and account the cohort the settings name, coded as they say (exposure coding,
+    landmark); :func:`prepare_run` without the provenance files.
+
+    Parameters
+    ----------
+    settings : RunSettings
+    output_dir : Path
+        The run's folder (recorded in the inputs).
+
+    Returns
+    -------
+    RunInputs
+    """
     data = settings.data
     if data.card.contract == STUDY_CONTRACT:
         cohort = load_cohort(data.path)

@@ -7,6 +7,7 @@ the option's YAML file is merged, as Hydra does) or ``"prior.scale=0.5"`` (a sin
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import shlex
@@ -122,11 +123,15 @@ def planned_variants(cfg: DictConfig, settings: RunSettings) -> list[VariantSpec
     labelled with the model family, so a table shows each covariate's own model); otherwise
     ``compare.variants`` (or just the configured model).
 
+    Variants may code the run's data differently (``data.exposure_coding``,
+    ``landmark_months``: naive vs time-dependent vs landmark); each is then fitted on its own
+    coding of the cohort (:func:`data_coding`).
+
     Raises
     ------
     ConfigError
-        Naming the variant and the key of its first bad value, or a variant that changes the
-        cohort (``data.*``, ``landmark_months``), which every variant shares.
+        Naming the variant and the key of its first bad value, or a variant that reads other
+        data (another card or file), which every variant shares.
     """
     family = settings.model.family
     if settings.covariates.mode == "univariate":
@@ -143,14 +148,39 @@ def planned_variants(cfg: DictConfig, settings: RunSettings) -> list[VariantSpec
             parsed = parse_settings(apply_overrides(cfg, overrides))
         except ConfigError as error:
             raise ConfigError(f"compare variant {overrides!r}: {error}") from error
-        if (parsed.data, parsed.landmark) != (settings.data, settings.landmark):
+        if _data_set(parsed) != _data_set(settings):
             raise ConfigError(
-                f"compare variant {overrides!r} changes the cohort (data.* or landmark_months): "
-                "the variants of a comparison are fitted on the run's one cohort; set these for "
-                "the whole run, outside compare.variants"
+                f"compare variant {overrides!r} reads other data (data=, data.path or the "
+                "card's keys): the variants of a comparison analyse the run's one data set, "
+                "coded their own way at most (data.exposure_coding, landmark_months); set the "
+                "data for the whole run, outside compare.variants"
             )
         specs.append(VariantSpec(overrides, label, hr_label, parsed))
     return specs
+
+
+def _data_set(settings: RunSettings) -> tuple:
+    """The run's data apart from their coding (the card with its exposure coding unified)."""
+    data = settings.data
+    card = dataclasses.replace(data.card, exposure_coding="time_dependent")
+    return data.path, data.is_reconstruction, card
+
+
+def data_coding(settings: RunSettings) -> str:
+    """How a variant codes the data, in words: ``"naive: ever exposed"`` or
+    ``"time-dependent"`` (a card with time-varying covariates), or ``"as recorded"``; then
+    ``"landmark L months"`` when a landmark is set."""
+    card = settings.data.card
+    if card.exposure_coding == "ever":
+        parts = ["naive: ever exposed"]
+    elif card.time_varying or card.long_format:
+        parts = ["time-dependent"]
+    else:
+        parts = ["as recorded"]
+    if settings.landmark is not None:
+        months = settings.landmark.months
+        parts.append(f"landmark {months:g} month{'' if months == 1 else 's'}")
+    return ", ".join(parts)
 
 
 def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:

@@ -7,6 +7,7 @@ power-scaling sensitivity, and re-reads the printed aHRs beside the posteriors.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 
@@ -23,9 +24,12 @@ from bayes_bcsm.hazard_ratios import (
     summary_level_rows,
 )
 from bayes_bcsm.models.base import OBSERVED
+from bayes_bcsm.reconstruct.delayed_exposure import EXPOSURE as IMMORTAL_EXPOSURE
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.results import Comparison, RunInputs, VariantFit
-from bayes_bcsm.runs.compare import VariantSpec, variant_slug
+from bayes_bcsm.runs.common import load_inputs
+from bayes_bcsm.runs.compare import VariantSpec, data_coding, variant_slug
+from bayes_bcsm.runs.immortal import committed_immortal_answer
 from bayes_bcsm.runs.variant import fit_variant, save_variant
 from bayes_bcsm.settings import RunSettings
 from bayes_bcsm.study import load_targets
@@ -98,10 +102,18 @@ def compare_variants(
     inputs : RunInputs
         The loaded cohort.
     """
+    codings = {spec.label: data_coding(spec.settings) for spec in specs}
+    recoded = len(set(codings.values())) > 1
+    cohorts = {data_coding(settings): inputs}
     fits = []
     for spec in specs:
         folder = inputs.output_dir / "variants" / variant_slug(spec.label)
-        variant = fit_variant(spec.settings, inputs, spec.label, spec.hr_label, folder)
+        coding = codings[spec.label]
+        if coding not in cohorts:  # the same data coded another way (naive, landmark)
+            cohorts[coding] = load_inputs(spec.settings, inputs.output_dir)
+        variant = fit_variant(spec.settings, cohorts[coding], spec.label, spec.hr_label, folder)
+        if recoded:
+            variant = _with_coding(variant, coding)
         save_variant(variant, folder, spec.settings.report)
         # the variant's own configuration: `predict predict.run_dir=<folder>` rebuilds its model
         write_text_atomic(folder / "resolved_config.yaml", spec.settings.resolved_config)
@@ -110,7 +122,7 @@ def compare_variants(
     table = table.drop_duplicates(["covariate", "model"]).reset_index(drop=True)
     if settings.covariates.mode == "univariate":
         table = table[table["model"] != PUBLISHED].reset_index(drop=True)
-    loo, note = _loo_table(fits)
+    loo, note = _loo_table(fits) if not recoded else (None, _RECODED_LOO_NOTE)
     psense = {}
     if settings.compare.psense:
         psense = {v.label: _psense(v) for v in fits if v.fit is not None}
@@ -124,6 +136,7 @@ def compare_variants(
             table, reference, [*dict.fromkeys(estimated["model"]), "cox"]
         )
         printed_vs_cox = agreement(table, PUBLISHED, ["cox"])
+    asks = recoded or (inputs.card.study and IMMORTAL_EXPOSURE in set(table["covariate"]))
     return Comparison(
         fits,
         table,
@@ -134,7 +147,24 @@ def compare_variants(
         default_prior,
         printed_vs_posteriors,
         printed_vs_cox,
+        committed_immortal_answer() if asks else None,
     )
+
+
+_RECODED_LOO_NOTE = (
+    "LOO comparison refused: the variants code the data differently (naive, time-dependent, "
+    "landmark), so their pointwise log-likelihoods are over different observations (patients "
+    "or follow-up) and their ELPDs are not comparable."
+)
+
+
+def _with_coding(variant: VariantFit, coding: str) -> VariantFit:
+    """The variant with its data coding recorded and its Cox / Firth rows named after it
+    (``cox (naive: ever exposed)``), as the codings' baselines differ."""
+    table = variant.hazard_ratios.copy()
+    baseline = table["model"].isin(["cox", "firth"])
+    table.loc[baseline, "model"] = table.loc[baseline, "model"] + f" ({coding})"
+    return dataclasses.replace(variant, hazard_ratios=table, data_coding=coding)
 
 
 def _with_printed_reread(

@@ -181,7 +181,7 @@ class VariantFit:
         return self.fit.model.rows if self.fit is not None else self.design.rows.describe()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comparison:
     """The result of a comparison run.
 

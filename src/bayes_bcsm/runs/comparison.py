@@ -138,16 +138,16 @@ def compare_variants(
         printed_vs_cox = agreement(table, PUBLISHED, ["cox"])
     asks = recoded or (inputs.card.study and IMMORTAL_EXPOSURE in set(table["covariate"]))
     return Comparison(
-        fits,
-        table,
-        loo,
-        note,
-        psense,
-        reinterpretation,
-        default_prior,
-        printed_vs_posteriors,
-        printed_vs_cox,
-        committed_immortal_answer() if asks else None,
+        variants=fits,
+        hazard_ratios=table,
+        loo=loo,
+        loo_note=note,
+        psense=psense,
+        reinterpretation=reinterpretation,
+        default_prior=default_prior,
+        printed_vs_posteriors=printed_vs_posteriors,
+        printed_vs_cox=printed_vs_cox,
+        immortal_time=committed_immortal_answer() if asks else None,
     )
 
 

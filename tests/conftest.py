@@ -23,6 +23,7 @@ INTEGRATION = (
     "inference",
     "models/test_recovery.py",
     "models/test_entry_models.py",
+    "prognosis/test_bayes_predictor.py",
     "test_cli.py",
     "test_run_folders.py",
     "test_settings.py",

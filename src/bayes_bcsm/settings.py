@@ -30,6 +30,7 @@ from bayes_bcsm.config import (
     is_bundled_reconstruction,
     landmark_setting,
     prior_spec,
+    prognosis_plan,
     reinterpret_settings,
     report_settings,
     resolved_yaml,
@@ -39,6 +40,7 @@ from bayes_bcsm.data.card import DatasetCard
 from bayes_bcsm.data.landmark import Landmark
 from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import CutSpec, PriorSpec
+from bayes_bcsm.prognosis.plan import PrognosisPlan
 from bayes_bcsm.resources import user_path
 from bayes_bcsm.results import ReportSettings
 
@@ -211,6 +213,9 @@ class RunSettings:
     landmark : Landmark or None
         Landmark analysis: the patients alive and under follow-up at ``landmark_months``,
         exposures as known then, time from it (:mod:`bayes_bcsm.data.landmark`).
+    prognosis : PrognosisPlan or None
+        Predictors to cross-validate (``compare`` then scores them instead of fitting its
+        variants); None when ``prognosis.predictors`` is empty.
     """
 
     experiment_name: str
@@ -229,6 +234,7 @@ class RunSettings:
     simulation: SimulationSettings
     resolved_config: str
     landmark: Landmark | None = None
+    prognosis: PrognosisPlan | None = None
 
 
 def parse_settings(cfg: DictConfig | Config) -> RunSettings:
@@ -286,6 +292,7 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
         simulation=_simulation(c.simulation),
         resolved_config=resolved_yaml(c),
         landmark=landmark_setting(c, card),
+        prognosis=prognosis_plan(c, card),
     )
 
 

@@ -25,6 +25,7 @@ from bayes_bcsm.frequentist.brier import brier_score, integrated_brier_score
 from bayes_bcsm.frequentist.concordance import (
     cumulative_dynamic_auc,
     harrell_concordance,
+    harrell_difference,
     uno_concordance,
 )
 from bayes_bcsm.frequentist.horizon_calibration import calibration_at_horizon, calibration_slope
@@ -176,6 +177,24 @@ def test_jackknife_standard_errors_match_brute_force_leave_one_out(gbsg2) -> Non
     )
     expected = np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2))
     assert uno_concordance(time, event, risk).se == pytest.approx(expected, rel=1e-9)
+
+
+def test_paired_difference_of_two_c_indices_matches_brute_force(gbsg2) -> None:
+    """C(a) - C(b) and the jackknife SE of the paired difference, each leave-one-out value
+    recomputed by scikit-survival."""
+    frame, lp = gbsg2
+    time, event = frame["time"].to_numpy(float)[:100], frame["cens"].to_numpy()[:100]
+    a, b = lp[:100], frame["pnodes"].to_numpy(float)[:100]
+
+    def c(m: np.ndarray, risk: np.ndarray) -> float:
+        return sk.concordance_index_censored(event[m].astype(bool), time[m], risk[m])[0]
+
+    everyone = np.ones(100, bool)
+    loo = np.array([c(np.arange(100) != k, a) - c(np.arange(100) != k, b) for k in range(100)])
+    expected_se = np.sqrt(99 / 100 * np.sum((loo - loo.mean()) ** 2))
+    got = harrell_difference(time, event, a, b)
+    assert got.estimate == pytest.approx(c(everyone, a) - c(everyone, b), abs=TOL)
+    assert got.se == pytest.approx(expected_se, rel=1e-9)
 
 
 def test_breslow_survival_matches_lifelines(gbsg2) -> None:

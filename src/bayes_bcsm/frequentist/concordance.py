@@ -55,6 +55,7 @@ __all__ = [
     "concordance_index",
     "cumulative_dynamic_auc",
     "harrell_concordance",
+    "harrell_difference",
     "uno_concordance",
 ]
 
@@ -210,22 +211,24 @@ def _estimate(case_weight: np.ndarray, risk: np.ndarray, comparable: Comparable)
     numerator, denominator, numerator_k, denominator_k = _pair_sums(case_weight, risk, comparable)
     if denominator == 0:
         return MetricEstimate(float("nan"), float("nan"))
-    return MetricEstimate(
-        float(numerator / denominator),
-        _jackknife_se(numerator, denominator, numerator_k, denominator_k),
-    )
+    loo = _leave_one_out(numerator, denominator, numerator_k, denominator_k)
+    return MetricEstimate(float(numerator / denominator), _jackknife_se(loo))
 
 
-def _jackknife_se(
+def _leave_one_out(
     numerator: float, denominator: float, numerator_k: np.ndarray, denominator_k: np.ndarray
-) -> float:
-    """Jackknife SE of ``numerator / denominator`` from the leave-one-out pair sums."""
-    n = len(numerator_k)
+) -> np.ndarray:
+    """``numerator / denominator`` without each patient in turn (NaN where nothing is left)."""
     left = denominator - denominator_k
-    keep = left > 0
-    if keep.sum() < 2:
+    return np.divide(numerator - numerator_k, left, out=np.full(len(left), np.nan), where=left > 0)
+
+
+def _jackknife_se(loo: np.ndarray) -> float:
+    """Jackknife SE from the leave-one-out values (undefined ones left out)."""
+    n = len(loo)
+    loo = loo[np.isfinite(loo)]
+    if len(loo) < 2:
         return float("nan")
-    loo = (numerator - numerator_k[keep]) / left[keep]
     return float(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)))
 
 
@@ -270,6 +273,36 @@ def harrell_concordance(
     risk = _risk_vector(risk, len(time))
     se = _estimate(event.astype(float), risk, _later_or_censored_tie(time, event)).se
     return MetricEstimate(concordance_index(time, event, risk), se)
+
+
+def harrell_difference(
+    time: npt.ArrayLike, event: npt.ArrayLike, risk_a: npt.ArrayLike, risk_b: npt.ArrayLike
+) -> MetricEstimate:
+    """Difference of two risk scores' Harrell's C on the same patients, paired.
+
+    Parameters
+    ----------
+    time, event : array, shape (n,)
+        As in :func:`harrell_concordance`.
+    risk_a, risk_b : array, shape (n,)
+        The two risk scores (higher = worse).
+
+    Returns
+    -------
+    MetricEstimate
+        ``C_a - C_b`` and the jackknife SE of the paired difference (both C-indices
+        recomputed without each patient in turn), which accounts for their correlation.
+    """
+    time, event = as_survival_arrays(time, event)
+    comparable = _later_or_censored_tie(time, event)
+    loo = []
+    for risk in (risk_a, risk_b):
+        sums = _pair_sums(event.astype(float), _risk_vector(risk, len(time)), comparable)
+        loo.append(_leave_one_out(*sums))
+    estimate = concordance_index(time, event, np.asarray(risk_a, float)) - concordance_index(
+        time, event, np.asarray(risk_b, float)
+    )
+    return MetricEstimate(float(estimate), _jackknife_se(loo[0] - loo[1]))
 
 
 def uno_concordance(

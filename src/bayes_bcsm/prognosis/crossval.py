@@ -70,12 +70,15 @@ class PredictorPerformance:
         The fit on everyone, for everyone.
     cross_validated : Prediction
         Each patient's out-of-fold prediction averaged over the repeats.
+    repeat_risks : ndarray, shape (repeats, n)
+        The pooled out-of-fold risk scores of each repeat (for paired comparisons).
     """
 
     name: str
     metrics: pd.DataFrame
     apparent: Prediction
     cross_validated: Prediction
+    repeat_risks: np.ndarray
 
 
 def _run(task: tuple[Predictor, Cohort, np.ndarray, np.ndarray, int]) -> Prediction:
@@ -173,5 +176,9 @@ def cross_validate(
         np.mean([p.exit_survival for p in repeats], axis=0),
     )
     return PredictorPerformance(
-        predictor.name, pd.DataFrame(rows, columns=METRIC_COLUMNS), apparent, mean
+        predictor.name,
+        pd.DataFrame(rows, columns=METRIC_COLUMNS),
+        apparent,
+        mean,
+        np.array([p.risk for p in repeats]),
     )

@@ -32,7 +32,8 @@ class PredictorSpec:
     Attributes
     ----------
     name : str
-    kind : {"cox", "selection", "bayes"}
+    kind : {"score", "cox", "selection", "bayes"}
+        ``score``: a prognostic score's column in a Cox model (refitted per fold).
     factors : tuple of str
         Columns it uses (candidates of the selection).
     family : str
@@ -98,7 +99,7 @@ def _resolve(
     selection_factors: Sequence[str],
 ) -> PredictorSpec | None:
     if name in scores:
-        return PredictorSpec(name, "cox", (scores[name],))
+        return PredictorSpec(name, "score", (scores[name],))
     if name == "cox_selection":
         return PredictorSpec(name, "selection", tuple(selection_factors))
     family, _, rest = name.partition("_")

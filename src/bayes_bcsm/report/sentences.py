@@ -18,7 +18,10 @@ answer is known (on both sides of every boundary):
 - :func:`prior_adjusted_sentence`: a posterior the prior moved away from the Cox estimate;
 - :func:`ppc_sentence`: whether the data's Kaplan-Meier curve lies within the predictive band;
 - :func:`bias_direction`: whether a simulation's bias is detectable and which way it points;
-- :func:`rejection_test`: a rejection count against its nominal rate, by the exact binomial test.
+- :func:`rejection_test`: a rejection count against its nominal rate, by the exact binomial test;
+- :func:`c_index_sentence`: a C-index against chance (1/2), from its interval;
+- :func:`discrimination_comparison`: whether one predictor ranks patients better than another,
+  from the interval of their paired difference in C.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from scipy import stats
 
 __all__ = [
     "bias_direction",
+    "c_index_sentence",
     "credibility_sentence",
+    "discrimination_comparison",
     "extrapolation_sentence",
     "fold_comparison",
     "hr_direction",
@@ -455,3 +460,48 @@ def rejection_test(count: int, trials: int, nominal: float = 0.05, alpha: float 
         f"{count} of {trials} ({100 * share:.1f}%, exact 95% CI {100 * ci.low:.1f}-"
         f"{100 * ci.high:.1f}%), exact binomial test against {nominal_text}: {p_text}, {verdict}"
     )
+
+
+def c_index_sentence(c: float, lower: float, upper: float) -> str:
+    """A concordance index and its interval, read against chance (C = 1/2).
+
+    Returns
+    -------
+    str
+        E.g. ``"C 0.62 (95% CI 0.51 to 0.73), better than chance"`` when the interval lies
+        above 1/2, ``"..., worse than chance"`` below it, and ``"..., not distinguishable from
+        chance"`` when it contains 1/2.
+    """
+    if lower > 0.5:
+        verdict = "better than chance"
+    elif upper < 0.5:
+        verdict = "worse than chance"
+    else:
+        verdict = "not distinguishable from chance"
+    return f"C {c:.2f} (95% CI {lower:.2f} to {upper:.2f}), {verdict}"
+
+
+def discrimination_comparison(
+    first: str, second: str, difference: float, lower: float, upper: float
+) -> str:
+    """Whether ``first`` ranks patients better than ``second``, from their paired C difference.
+
+    Parameters
+    ----------
+    first, second : str
+        Names of the two predictors.
+    difference, lower, upper : float
+        C(first) - C(second) and its 95% interval.
+
+    Returns
+    -------
+    str
+        "ranks patients better than" when the interval lies above 0, "worse than" below it,
+        and "cannot be told apart from" when it contains 0.
+    """
+    span = f"{difference:+.2f} in C (95% CI {lower:+.2f} to {upper:+.2f})"
+    if lower > 0:
+        return f"{first} ranks patients better than {second}: {span}"
+    if upper < 0:
+        return f"{first} ranks patients worse than {second}: {span}"
+    return f"{first} cannot be told apart from {second}: {span}, an interval that includes 0"

@@ -28,7 +28,7 @@ risk classifiers based on high-dimensional data. *Brief. Bioinform.* 12, 203-214
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +40,7 @@ from bayes_bcsm.prognosis.evaluate import evaluate
 from bayes_bcsm.prognosis.folds import CrossValidationSpec, fold_labels, task_seed
 from bayes_bcsm.prognosis.predictors import Cohort, Prediction, Predictor
 
-__all__ = ["METRIC_COLUMNS", "PredictorPerformance", "cross_validate"]
+__all__ = ["METRIC_COLUMNS", "PredictorPerformance", "cross_validate", "worker_pool"]
 
 #: Columns of the metrics table.
 METRIC_COLUMNS = [
@@ -81,6 +81,11 @@ class PredictorPerformance:
     repeat_risks: np.ndarray
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of fresh ("spawn") worker processes: no state of this process is inherited."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _run(task: tuple[Predictor, Cohort, np.ndarray, np.ndarray, int]) -> Prediction:
     predictor, cohort, train, test, seed = task
     return predictor.fit_predict(cohort, train, test, seed)
@@ -119,6 +124,7 @@ def cross_validate(
     spec: CrossValidationSpec,
     tau: float,
     calibration_months: float,
+    executor: Executor | None = None,
 ) -> PredictorPerformance:
     """Apparent and repeated K-fold cross-validated metrics of one predictor.
 
@@ -133,6 +139,10 @@ def cross_validate(
         Truncation time of Uno's C (months).
     calibration_months : float
         Horizon of the calibration slope (one of ``cohort.horizons``).
+    executor : Executor, optional
+        Where the fits run (e.g. one process pool shared by several predictors, so that its
+        workers start once). Default: in this process when ``spec.workers == 1``, else a
+        pool of ``spec.workers`` processes started for this call.
 
     Returns
     -------
@@ -148,11 +158,12 @@ def cross_validate(
             tasks.append(
                 (predictor, cohort, np.flatnonzero(row != k), test, task_seed(spec.seed, r, k))
             )
-    if spec.workers == 1:
+    if executor is not None:
+        predictions = list(executor.map(_run, tasks))
+    elif spec.workers == 1:
         predictions = [_run(task) for task in tasks]
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(spec.workers, mp_context=context) as pool:
+        with worker_pool(spec.workers) as pool:
             predictions = list(pool.map(_run, tasks))
     censoring = censoring_distribution(cohort.time, cohort.events)
     apparent = predictions[0]

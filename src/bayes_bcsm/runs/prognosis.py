@@ -10,6 +10,8 @@ cohort and writes one report, with the same loading, run folder and provenance; 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from bayes_bcsm.config import ConfigError
 from bayes_bcsm.data.design import complete_cases
 from bayes_bcsm.models import piecewise_cuts
 from bayes_bcsm.models.specs import PriorSpec
-from bayes_bcsm.prognosis.crossval import cross_validate
+from bayes_bcsm.prognosis.crossval import cross_validate, worker_pool
 from bayes_bcsm.prognosis.plan import PredictorSpec, PrognosisPlan
 from bayes_bcsm.prognosis.predictors import Cohort, CoxPredictor, Predictor, SelectionPredictor
 from bayes_bcsm.prognosis.summary import PrognosisSummary, summarise
@@ -116,15 +118,23 @@ def run_prognosis(settings: RunSettings, inputs: RunInputs) -> PrognosisSummary:
     scores = {s.name for s in plan.predictors if s.kind == "score"}
     performances = []
     path = inputs.output_dir / "prognosis_metrics.csv"
-    for predictor in predictors:
-        log.info("prognosis: cross-validating %s", predictor.name)
-        performances.append(
-            cross_validate(cohort, predictor, plan.cv, plan.tau_months, plan.calibration_months)
-        )
-        summary = summarise(
-            cohort, performances, scores, repeats, plan.cv.folds, plan.calibration_months
-        )
-        write_csv_atomic(summary.metrics, path, index=False)
+    # Cox fits take milliseconds: only the Bayesian refits go to the worker processes, which
+    # start once and keep their compiled models from one predictor to the next
+    bayes = plan.cv.workers > 1 and any(s.kind == "bayes" for s in plan.predictors)
+    with worker_pool(plan.cv.workers) if bayes else nullcontext() as pool:
+        for spec, predictor in zip(plan.predictors, predictors, strict=True):
+            log.info("prognosis: cross-validating %s", predictor.name)
+            executor = pool if spec.kind == "bayes" else None
+            one = replace(plan.cv, workers=1) if executor is None else plan.cv
+            performances.append(
+                cross_validate(
+                    cohort, predictor, one, plan.tau_months, plan.calibration_months, executor
+                )
+            )
+            summary = summarise(
+                cohort, performances, scores, repeats, plan.cv.folds, plan.calibration_months
+            )
+            write_csv_atomic(summary.metrics, path, index=False)
     from bayes_bcsm.report.prognosis_report import write_prognosis_report
 
     write_prognosis_report(settings.report, inputs, summary)

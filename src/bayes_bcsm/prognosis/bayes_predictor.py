@@ -83,7 +83,9 @@ class BayesPredictor:
             per_patient = mean[:, len(cohort.grid) :].reshape(len(own), len(own), -1)
             exit_survival.append(np.einsum("iih->ih", per_patient))
         return Prediction(
-            risk=design.X[test] @ beta if len(beta) else np.zeros(len(test)),
+            risk=(design.X[test] - design.X.mean(axis=0)) @ beta
+            if len(beta)
+            else np.zeros(len(test)),
             survival=np.vstack(survival),
             exit_survival=np.vstack(exit_survival),
         )

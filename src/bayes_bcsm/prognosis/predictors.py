@@ -89,7 +89,8 @@ class Prediction:
     Attributes
     ----------
     risk : ndarray, shape (m,)
-        Higher = shorter expected survival (a linear predictor).
+        Higher = shorter expected survival: the linear predictor with the covariates centred
+        on the whole cohort, so that risks predicted by different folds' fits share a scale.
     survival : ndarray, shape (m, len(grid))
         Predicted ``S(t | x)`` at the cohort's grid.
     exit_survival : ndarray, shape (m, len(horizons))
@@ -148,7 +149,11 @@ def _cox_prediction(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # separation in a small training set: kept as is
             coef = cox_ph(frame, "_time", "_event", varying).coef
-    lp = X[varying].to_numpy(float) @ coef if varying else np.zeros(len(time))
+    # centred on the whole cohort (no outcome used): out-of-fold risks from different folds'
+    # fits are then on one scale when they are pooled (an uncentred X @ beta carries a
+    # fold-specific offset mean(X) @ beta that would blur the pooled ranking)
+    centred = X[varying] - X[varying].mean() if varying else X
+    lp = centred.to_numpy(float) @ coef if varying else np.zeros(len(time))
     lp_train, lp_test = lp[train], lp[test]
     h0_grid = breslow_cumulative_hazard(time[train], event[train], lp_train, cohort.grid)
     stop = exit_times(cohort, test)

@@ -37,6 +37,8 @@ class PrognosisSummary:
         The score and the model with the highest cross-validated Harrell's C.
     difference : MetricEstimate or None
         Paired cross-validated C(best model) - C(best score).
+    deaths_by_horizon : tuple of int
+        Deaths observed by each horizon (the cases of the AUC and Brier score there).
     """
 
     metrics: pd.DataFrame
@@ -50,6 +52,7 @@ class PrognosisSummary:
     best_score: str | None
     best_model: str | None
     difference: MetricEstimate | None
+    deaths_by_horizon: tuple[int, ...] = ()
 
 
 def cv_c_difference(
@@ -110,4 +113,7 @@ def summarise(
         best_score=best_score.name if best_score else None,
         best_model=best_model.name if best_model else None,
         difference=difference,
+        deaths_by_horizon=tuple(
+            int(np.sum(cohort.events * (cohort.time <= h))) for h in cohort.horizons
+        ),
     )

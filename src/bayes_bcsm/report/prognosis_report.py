@@ -143,6 +143,7 @@ def write_prognosis_report(
     order = list(dict.fromkeys(summary.metrics["predictor"]))
     lines = report_opening(settings.title, inputs)
     horizons = ", ".join(f"{h:g}" for h in summary.horizons_months)
+    deaths = ", ".join(str(d) for d in summary.deaths_by_horizon)
     lines += [
         "## Design",
         "",
@@ -151,7 +152,8 @@ def write_prognosis_report(
         f"in {summary.repeats} repeats of {summary.folds}-fold cross-validation stratified by "
         "event, on four fifths and scored on the rest; every fit, the selection procedure "
         "included, is redone without the patients it predicts. Horizons: "
-        f"{horizons} months. Intervals are 95% (patients' sampling; see "
+        f"{horizons} months, with {deaths} deaths by each (few deaths make a horizon's AUC "
+        "and Brier score fragile). Intervals are 95% (patients' sampling; see "
         "`bayes_bcsm.prognosis.crossval`).",
         "",
         _DEFINITIONS,
@@ -162,6 +164,10 @@ def write_prognosis_report(
         markdown_table(_wide(summary.metrics, "cv", order)),
         "",
         "## Apparent against cross-validated: the optimism",
+        "",
+        "Optimism = apparent - cross-validated: positive for the C-index and the calibration "
+        "slope of an overfitted model, negative for the integrated Brier score (lower is "
+        "better).",
         "",
         markdown_table(_optimism(summary.metrics, order)),
         "",

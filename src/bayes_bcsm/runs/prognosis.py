@@ -20,10 +20,11 @@ from bayes_bcsm.config import ConfigError
 from bayes_bcsm.data.design import complete_cases
 from bayes_bcsm.models import piecewise_cuts
 from bayes_bcsm.models.specs import PriorSpec
+from bayes_bcsm.prognosis.collect import summarise
 from bayes_bcsm.prognosis.crossval import cross_validate, worker_pool
 from bayes_bcsm.prognosis.plan import PredictorSpec, PrognosisPlan
 from bayes_bcsm.prognosis.predictors import Cohort, CoxPredictor, Predictor, SelectionPredictor
-from bayes_bcsm.prognosis.summary import PrognosisSummary, summarise
+from bayes_bcsm.prognosis.summary import PrognosisSummary
 from bayes_bcsm.results import RunInputs
 from bayes_bcsm.settings import RunSettings
 

@@ -66,3 +66,39 @@ def test_horizons_beyond_follow_up_are_refused_before_any_fit(tmp_path, override
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "out" / "prognosis_metrics.csv").exists()
+
+
+def test_finished_predictors_survive_a_failure_of_a_later_one(tmp_path, monkeypatch) -> None:
+    """Fault injection: the second predictor's cross-validation fails; the metrics of the
+    first are already in prognosis_metrics.csv (rewritten atomically after each predictor)."""
+    from hydra import compose, initialize_config_module
+
+    from bayes_bcsm.config import register_configs
+    from bayes_bcsm.resources import CONF_PACKAGE
+    from bayes_bcsm.runs import compare, prognosis
+
+    real = prognosis.cross_validate
+
+    def failing(cohort, predictor, *args, **kwargs):
+        if predictor.name == "cox_table3":
+            raise RuntimeError("injected failure")
+        return real(cohort, predictor, *args, **kwargs)
+
+    monkeypatch.setattr(prognosis, "cross_validate", failing)
+    register_configs()
+    with initialize_config_module(config_module=CONF_PACKAGE, version_base="1.3"):
+        cfg = compose(
+            config_name="compare",
+            overrides=[
+                "experiment=prognosis",
+                "prognosis.predictors=[tomita,cox_table3]",
+                "prognosis.repeats=1",
+                "prognosis.workers=1",
+            ],
+        )
+    with pytest.raises(RuntimeError, match="injected failure"):
+        compare.run(cfg, tmp_path)
+    metrics = pd.read_csv(tmp_path / "prognosis_metrics.csv")
+    assert set(metrics["predictor"]) == {"tomita"}
+    assert len(metrics) == 2 * 11  # 11 metrics, apparent and cv
+    assert not (tmp_path / "report.md").exists()

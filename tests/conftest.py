@@ -23,6 +23,8 @@ INTEGRATION = (
     "inference",
     "models/test_recovery.py",
     "models/test_entry_models.py",
+    "prognosis/test_bayes_predictor.py",
+    "prognosis/test_prognosis_command.py",
     "test_cli.py",
     "test_run_folders.py",
     "test_settings.py",

@@ -88,8 +88,17 @@ def test_package_import_graph_has_no_cycle():
 
 
 #: What a report may not import: the computing layers and the config (settings types allowed).
-COMPUTING = ("frequentist", "inference", "models", "reconstruct", "simulation", "runs", "config")
-ALLOWED = {"bayes_bcsm.simulation.settings"}
+COMPUTING = (
+    "frequentist",
+    "inference",
+    "models",
+    "reconstruct",
+    "simulation",
+    "prognosis",
+    "runs",
+    "config",
+)
+ALLOWED = {"bayes_bcsm.simulation.settings", "bayes_bcsm.prognosis.summary"}
 
 
 def test_reports_do_not_import_runs_or_estimators():

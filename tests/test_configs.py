@@ -281,8 +281,9 @@ def test_the_study_covariates_on_another_card_point_to_its_experiments():
         parse_settings(cfg)
     assert str(info.value).endswith(
         "These are the study's covariates (an experiment for data=bcsm, e.g. its Table 3 set); for "
-        "data=gbsg2 use experiment=gbsg2_bayes_vs_cox, experiment=gbsg2_reproduction, "
-        "covariates=gbsg2 or covariates.names=[...] from the valid covariates above"
+        "data=gbsg2 use experiment=gbsg2_bayes_vs_cox, experiment=gbsg2_prognosis, "
+        "experiment=gbsg2_reproduction, covariates=gbsg2 or covariates.names=[...] from the "
+        "valid covariates above"
     )
     cfg = _compose(["experiment=gbsg2_reproduction", "reproduce.groups=[foo]"])
     with pytest.raises(ConfigError, match=re.escape("['foo'] not covariates of the dataset card")):

@@ -165,6 +165,31 @@ BAD_VALUES = [
         ["absolute.mcid_months=-1"],
         "absolute.mcid_months=-1.0: expected a difference >= 0 (months)",
     ),
+    (
+        "prognosis",
+        ["experiment=prognosis", "prognosis.folds=1"],
+        "prognosis.folds=1: expected an integer >= 2 (K = 1 leaves no patient to test on)",
+    ),
+    (
+        "prognosis",
+        ["experiment=prognosis", "prognosis.scores.tomita=tomita_points"],
+        "prognosis.scores.tomita: ['tomita_points'] not columns of the dataset card 'bcsm'",
+    ),
+    (
+        "prognosis",
+        ["experiment=prognosis", "prognosis.predictors=[tomita,cox_everything]"],
+        "prognosis.predictors=['tomita', 'cox_everything']: unknown predictor 'cox_everything'",
+    ),
+    (
+        "prognosis",
+        ["experiment=prognosis", "prognosis.horizons_months=[36,12]"],
+        "prognosis.horizons_months=[36.0, 12.0]: expected increasing positive times (months)",
+    ),
+    (
+        "prognosis",
+        ["experiment=prognosis", "prognosis.calibration_months=24"],
+        "prognosis.calibration_months=24.0: expected one of the horizons [12.0, 36.0, 60.0]",
+    ),
 ]
 
 #: Composes and parses every case of BAD_VALUES in one fresh interpreter; prints a JSON record
@@ -224,6 +249,7 @@ def test_every_key_group_is_covered():
         "reproduce",
         "absolute",
         "predict",
+        "prognosis",
     }
 
 
@@ -289,6 +315,14 @@ CLI_CASES = [
             "{name: a, hr: 0.8, lower: 0.6, upper: 1.1}]",
         ],
         "estimate names must be unique; repeated: ['a']",
+    ),
+    (
+        ["compare", "experiment=prognosis", "prognosis.folds=1"],
+        "prognosis.folds=1: expected an integer >= 2 (K = 1 leaves no patient to test on)",
+    ),
+    (
+        ["compare", "experiment=prognosis", "prognosis.scores.tokuhashi=tokuhashi"],
+        "prognosis.scores.tokuhashi: ['tokuhashi'] not columns of the dataset card 'bcsm'",
     ),
 ]
 

@@ -40,6 +40,8 @@ from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
+from bayes_bcsm.prognosis.folds import CrossValidationSpec
+from bayes_bcsm.prognosis.plan import PrognosisPlan, predictor_specs
 from bayes_bcsm.reinterpret import (
     NamedPrior,
     PrintedEstimate,
@@ -267,6 +269,24 @@ class CompareConfig:
     psense: bool = False
 
 
+@dataclass
+class PrognosisConfig:
+    """Prognostic performance (``compare experiment=prognosis``): which predictors, how they are
+    cross-validated and where they are scored (:mod:`bayes_bcsm.prognosis.plan`). An empty
+    ``predictors`` list makes ``compare`` fit its variants instead."""
+
+    predictors: list[str] = field(default_factory=list)
+    scores: dict[str, str] = field(default_factory=dict)
+    covariate_sets: dict[str, list[str]] = field(default_factory=dict)
+    selection_factors: list[str] = field(default_factory=list)
+    folds: int = 5
+    repeats: int | None = None
+    workers: int = 1
+    horizons_months: list[float] = field(default_factory=lambda: [12.0, 36.0, 60.0])
+    calibration_months: float = 36.0
+    tau_months: float | None = None  # null: the last horizon
+
+
 SIMULATION_SCENARIOS = SCENARIOS
 SIMULATION_METHODS = METHODS
 
@@ -423,6 +443,7 @@ class Config:
     sampler: SamplerConfig = MISSING
     report: ReportConfig = MISSING
     compare: CompareConfig = field(default_factory=CompareConfig)
+    prognosis: PrognosisConfig = field(default_factory=PrognosisConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
     reinterpret: ReinterpretConfig = MISSING
     reproduce: ReproduceConfig = field(default_factory=ReproduceConfig)
@@ -1128,3 +1149,60 @@ def resolved_yaml(cfg: DictConfig) -> str:
         f"{MODEL_RECORD} (fit: beside this file; compare: variants/<variant>/{MODEL_RECORD})"
     )
     return re.sub(r"^model:$", pointer, text, count=1, flags=re.MULTILINE)
+
+
+def prognosis_plan(cfg: DictConfig | Config, card: DatasetCard) -> PrognosisPlan | None:
+    """The checked ``prognosis`` section, or None when it names no predictor.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key: an unknown predictor, a score or covariate column that is not a
+        covariate of the card, ``folds`` below 2, horizons not increasing and positive, a
+        calibration horizon that is not one of them.
+    """
+    section = cfg.prognosis
+    if not section.predictors:
+        return None
+    valid = card_covariates(card)
+    columns = [(f"prognosis.scores.{k}", [v]) for k, v in section.scores.items()]
+    sets = {k: list(v) for k, v in section.covariate_sets.items()}
+    columns += [(f"prognosis.covariate_sets.{k}", v) for k, v in sets.items()]
+    columns += [("prognosis.selection_factors", list(section.selection_factors))]
+    for key, names in columns:
+        unknown = [n for n in names if n not in valid]
+        if unknown:
+            raise ConfigError(
+                f"{key}: {unknown} not columns of the dataset card {card.name!r}; valid: "
+                + ", ".join(sorted(valid))
+            )
+    cv = build_setting(
+        CrossValidationSpec,
+        {
+            "folds": section.folds,
+            "repeats": section.repeats,
+            "seed": int(cfg.seed),
+            "workers": section.workers,
+        },
+        lambda f: f"prognosis.{f}",
+    )
+    horizons = tuple(float(h) for h in section.horizons_months)
+
+    def plan(
+        predictors: tuple[str, ...],
+        selection_factors: list[str],
+        horizons_months: tuple[float, ...],
+        calibration_months: float,
+        tau_months: float,
+    ) -> PrognosisPlan:
+        specs = predictor_specs(predictors, dict(section.scores), sets, selection_factors)
+        return PrognosisPlan(specs, cv, horizons_months, calibration_months, tau_months)
+
+    values = {
+        "predictors": tuple(section.predictors),
+        "selection_factors": list(section.selection_factors),
+        "horizons_months": horizons,
+        "calibration_months": float(section.calibration_months),
+        "tau_months": float(section.tau_months if section.tau_months is not None else horizons[-1]),
+    }
+    return build_setting(plan, values, lambda f: f"prognosis.{f}".rstrip("."))

@@ -32,6 +32,7 @@ from bayes_bcsm.config import (
     landmark_setting,
     predict_settings,
     prior_spec,
+    prognosis_plan,
     reinterpret_settings,
     report_settings,
     resolved_yaml,
@@ -42,6 +43,7 @@ from bayes_bcsm.data.landmark import Landmark
 from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
 from bayes_bcsm.models.specs import CutSpec, PriorSpec
+from bayes_bcsm.prognosis.plan import PrognosisPlan
 from bayes_bcsm.resources import user_path
 from bayes_bcsm.results import ReportSettings
 
@@ -220,6 +222,9 @@ class RunSettings:
         Standardised survival and RMST of an exposure (``absolute.*``).
     predict : PredictSettings
         Profiles and the saved run of ``bayes-bcsm predict`` (``predict.*``).
+    prognosis : PrognosisPlan or None
+        Predictors to cross-validate (``compare`` then scores them instead of fitting its
+        variants); None when ``prognosis.predictors`` is empty.
     """
 
     experiment_name: str
@@ -240,6 +245,7 @@ class RunSettings:
     landmark: Landmark | None = None
     absolute: AbsoluteSettings = field(default_factory=AbsoluteSettings)
     predict: PredictSettings = field(default_factory=PredictSettings)
+    prognosis: PrognosisPlan | None = None
 
 
 def parse_settings(cfg: DictConfig | Config) -> RunSettings:
@@ -302,6 +308,7 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
         landmark=landmark_setting(c, card),
         absolute=absolute_settings(c, card),
         predict=predict_settings(c),
+        prognosis=prognosis_plan(c, card),
     )
 
 

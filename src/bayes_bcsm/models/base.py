@@ -89,7 +89,10 @@ class SurvivalModel:
     @property
     def structure(self) -> tuple:
         """What makes two models share a compiled sampler: family, priors, coordinates
-        (except patients) and data shapes; not the data values."""
+        (except patients) and data shapes; not the data values. The horseshoe's global scale
+        is a constant of the graph set by the number of events, so for it the number of
+        events is part of the structure (a model refitted on data with another number of
+        events must not reuse the compiled sampler)."""
         coords = tuple(
             (k, tuple(map(str, v)))
             for k, v in self.model.coords.items()
@@ -97,7 +100,17 @@ class SurvivalModel:
         )
         shapes = tuple((k, np.shape(v)) for k, v in sorted(self.data.items()))
         variables = tuple(sorted(v.name for v in self.model.free_RVs + self.model.deterministics))
-        return (self.family, self.prior, self.baseline, self.cuts_months, coords, shapes, variables)
+        events = self.n_events if self.prior.family == "horseshoe" else None
+        return (
+            self.family,
+            self.prior,
+            self.baseline,
+            self.cuts_months,
+            coords,
+            shapes,
+            variables,
+            events,
+        )
 
 
 BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any]]

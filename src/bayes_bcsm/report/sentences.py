@@ -21,7 +21,10 @@ answer is known (on both sides of every boundary):
 - :func:`rejection_test`: a rejection count against its nominal rate, by the exact binomial test;
 - :func:`rmst_gain_sentence`: how many months an exposure adds (or costs) within the first tau;
 - :func:`naive_immortal_sentence`, :func:`printed_reach_sentence`: what immortal time does to a
-  naive aHR, and whether it reaches a printed one.
+  naive aHR, and whether it reaches a printed one;
+- :func:`c_index_sentence`: a C-index against chance (1/2), from its interval;
+- :func:`discrimination_comparison`: whether one predictor ranks patients better than another,
+  from the interval of their paired difference in C.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from scipy import stats
 
 __all__ = [
     "bias_direction",
+    "c_index_sentence",
     "credibility_sentence",
+    "discrimination_comparison",
     "extrapolation_sentence",
     "fold_comparison",
     "hr_direction",
@@ -633,3 +638,48 @@ def printed_reach_sentence(
     if share_upper < level:
         return head + ": immortal time alone does not explain an aHR this low"
     return head + f": immortal time alone can produce an aHR this low (in {where})"
+
+
+def c_index_sentence(c: float, lower: float, upper: float) -> str:
+    """A concordance index and its interval, read against chance (C = 1/2).
+
+    Returns
+    -------
+    str
+        E.g. ``"C 0.62 (95% CI 0.51 to 0.73), better than chance"`` when the interval lies
+        above 1/2, ``"..., worse than chance"`` below it, and ``"..., not distinguishable from
+        chance"`` when it contains 1/2.
+    """
+    if lower > 0.5:
+        verdict = "better than chance"
+    elif upper < 0.5:
+        verdict = "worse than chance"
+    else:
+        verdict = "not distinguishable from chance"
+    return f"C {c:.2f} (95% CI {lower:.2f} to {upper:.2f}), {verdict}"
+
+
+def discrimination_comparison(
+    first: str, second: str, difference: float, lower: float, upper: float
+) -> str:
+    """Whether ``first`` ranks patients better than ``second``, from their paired C difference.
+
+    Parameters
+    ----------
+    first, second : str
+        Names of the two predictors.
+    difference, lower, upper : float
+        C(first) - C(second) and its 95% interval.
+
+    Returns
+    -------
+    str
+        "ranks patients better than" when the interval lies above 0, "worse than" below it,
+        and "cannot be told apart from" when it contains 0.
+    """
+    span = f"{difference:+.2f} in C (95% CI {lower:+.2f} to {upper:+.2f})"
+    if lower > 0:
+        return f"{first} ranks patients better than {second}: {span}"
+    if upper < 0:
+        return f"{first} ranks patients worse than {second}: {span}"
+    return f"{first} cannot be told apart from {second}: {span}, an interval that includes 0"

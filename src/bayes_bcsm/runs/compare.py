@@ -27,6 +27,7 @@ from bayes_bcsm.resources import CONF_PACKAGE, conf_dir
 from bayes_bcsm.settings import RunSettings, parse_settings
 
 if TYPE_CHECKING:
+    from bayes_bcsm.prognosis.summary import PrognosisSummary
     from bayes_bcsm.results import Comparison
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ def data_coding(settings: RunSettings) -> str:
     return ", ".join(parts)
 
 
-def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
+def run(cfg: DictConfig, output_dir: str | Path) -> Comparison | PrognosisSummary:
     """Fit the variants, write each one's artefacts and the comparison report.
 
     Parameters
@@ -196,12 +197,22 @@ def run(cfg: DictConfig, output_dir: str | Path) -> Comparison:
     return run_parsed(cfg, parse_settings(cfg), output_dir)
 
 
-def run_parsed(cfg: DictConfig, settings: RunSettings, output_dir: str | Path) -> Comparison:
+def run_parsed(
+    cfg: DictConfig, settings: RunSettings, output_dir: str | Path
+) -> Comparison | PrognosisSummary:
     """:func:`run` with the run's configuration already parsed into ``settings``.
+
+    When the config names ``prognosis.predictors`` (``experiment=prognosis``), the run scores
+    those predictors by cross-validation instead (:mod:`bayes_bcsm.runs.prognosis`).
 
     ``cfg`` is needed only to apply each variant's overrides; every variant is parsed before
     the modelling stack (PyMC, ArviZ) is imported.
     """
+    if settings.prognosis is not None:
+        from bayes_bcsm.runs.common import prepare_run
+        from bayes_bcsm.runs.prognosis import run_prognosis
+
+        return run_prognosis(settings, prepare_run(settings, output_dir))
     specs = planned_variants(cfg, settings)
     from bayes_bcsm.report.compare_report import write_compare_report
     from bayes_bcsm.runs.absolute import absolute_effects, plan_absolute

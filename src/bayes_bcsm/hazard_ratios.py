@@ -31,6 +31,7 @@ HR_COLUMNS: tuple[str, ...] = (
     "p_value",  # frequentist only
     "n_used",  # patients in the analysis (empty for printed figures: not stated by the paper)
     "n_events",  # events among them (idem)
+    "measure",  # "hazard ratio", or "time ratio" for an accelerated-failure-time model
 )
 
 #: What the columns of ``hazard_ratios.csv`` mean where the names alone could mislead; the
@@ -50,7 +51,10 @@ PUBLISHED = "published (Hu 2025)"
 def _frame(rows: list[dict]) -> pd.DataFrame:
     """Rows in :data:`HR_COLUMNS`; counts as nullable integers (empty when not known)."""
     frame = pd.DataFrame(rows, columns=list(HR_COLUMNS))
-    frame = frame.assign(label=frame["label"].fillna(frame["covariate"]))
+    frame = frame.assign(
+        label=frame["label"].fillna(frame["covariate"]),
+        measure=frame["measure"].fillna("hazard ratio"),
+    )
     return frame.astype({"n_used": "Int64", "n_events": "Int64"})
 
 
@@ -101,7 +105,9 @@ def cox_rows(result: CoxResult, model: str = "cox", n_used: int | None = None) -
     return _frame(rows)
 
 
-def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
+def posterior_rows(
+    hr_summary: pd.DataFrame, model: str, measure: str = "hazard ratio"
+) -> pd.DataFrame:
     """Rows for a Bayesian fit from :func:`bayes_bcsm.inference.predictive.hazard_ratio_summary`.
 
     Parameters
@@ -111,6 +117,9 @@ def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
         ``hdi_lower``, ``hdi_upper``, ``p_hr_below_1``, ``prob``, ``n_used``, ``n_events``.
     model : str
         Label of the model variant.
+    measure : {"hazard ratio", "time ratio"}
+        What the summary's ratios are (the family's ``effect``): an accelerated-failure-time
+        model's are time ratios (its ``p_hr_below_1`` then is ``P(time ratio < 1)``).
     """
     rows = [
         {
@@ -125,6 +134,7 @@ def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
             "p_hr_below_1": row.p_hr_below_1,
             "n_used": int(row.n_used),
             "n_events": int(row.n_events),
+            "measure": measure,
         }
         for covariate, row in hr_summary.iterrows()
     ]

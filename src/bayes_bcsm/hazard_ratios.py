@@ -25,13 +25,13 @@ HR_COLUMNS: tuple[str, ...] = (
     "lower",  # interval on the HR scale
     "upper",
     "interval",  # what the interval is, e.g. "95% Wald CI", "95% equal-tailed"
+    "measure",  # "hazard ratio", or "time ratio" for an accelerated-failure-time model
     "hdi_lower",  # Bayesian only: 95% HDI of the log-HR, exponentiated (see HR_TABLE_NOTE)
     "hdi_upper",
     "p_hr_below_1",  # Bayesian only: posterior P(HR < 1)
     "p_value",  # frequentist only
     "n_used",  # patients in the analysis (empty for printed figures: not stated by the paper)
     "n_events",  # events among them (idem)
-    "measure",  # "hazard ratio", or "time ratio" for an accelerated-failure-time model
 )
 
 #: What the columns of ``hazard_ratios.csv`` mean where the names alone could mislead; the
@@ -46,6 +46,9 @@ HR_TABLE_NOTE = (
 )
 
 PUBLISHED = "published (Hu 2025)"
+
+#: Short form of each ``measure`` in report cells.
+_ABBREVIATION = {"hazard ratio": "HR", "time ratio": "TR"}
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -265,17 +268,21 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
     """Wide view for reports: one row per covariate (its ``label``), ``HR (lower-upper)`` per
     source.
 
-    Bayesian columns add ``P(HR<1)``; frequentist ones add ``P``.
+    Bayesian columns add ``P(HR<1)``; frequentist ones add ``P``. An accelerated-failure-time
+    model's column is headed ``<model> (time ratio)`` and gives ``P(TR<1)``: its ratios are
+    time ratios, not hazard ratios.
     """
 
     def cell(row: pd.Series) -> str:
         text = f"{row.estimate:.2f} ({row.lower:.2f}-{row.upper:.2f})"
         if pd.notna(row.p_hr_below_1):
-            text += f"; P(HR<1)={row.p_hr_below_1:.2f}"
+            text += f"; P({_ABBREVIATION[row.measure]}<1)={row.p_hr_below_1:.2f}"
         elif pd.notna(row.p_value):
             text += "; P<0.001" if row.p_value < 0.001 else f"; P={row.p_value:.3f}"
         return text
 
+    time_ratio = table["measure"] == "time ratio"
+    table = table.assign(model=table["model"].where(~time_ratio, table["model"] + " (time ratio)"))
     cells = table.assign(cell=table.apply(cell, axis=1))
     wide = cells.pivot(index="covariate", columns="model", values="cell")
     order = list(dict.fromkeys(table["model"]))

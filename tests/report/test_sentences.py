@@ -445,3 +445,17 @@ def test_rejection_test_against_the_exact_binomial(count, trials):
         assert verdict == ("above 5%" if count / trials > 0.05 else "below 5%")
     if (count, trials) == (14, 150):
         assert (p_text, low, high, verdict) == ("0.023", "5.2", "15.2", "above 5%")
+
+
+def test_time_ratio_sentence_names_the_models_and_reads_above_one_as_longer_survival():
+    """An AFT model's ratio multiplies survival time (log T = mu + x gamma + sigma W): a ratio
+    above 1 stretches it. The sentence says so, names the models, and calls them anything but
+    hazard ratios; without such models it says nothing."""
+    from bayes_bcsm.report.sentences import time_ratio_sentence
+
+    assert time_ratio_sentence([]) == ""
+    text = time_ratio_sentence(["lognormal", "loglogistic"])
+    assert text.startswith("The lognormal, loglogistic rows are time ratios")
+    assert "not hazard ratios" in text
+    assert "above 1 means survival times longer" in text and "below 1" in text
+    assert "shorter (worse)" in text

@@ -27,6 +27,7 @@ from bayes_bcsm.report.sentences import (
     interval_percent,
     interval_position,
     shrinkage_sentence,
+    time_ratio_sentence,
 )
 
 if TYPE_CHECKING:
@@ -150,22 +151,34 @@ def write_compare_report(
     for message in warnings:
         lines += [f"> **Cox warning:** {message}", ""]
 
+    time_ratios = comparison.hazard_ratios["measure"] == "time ratio"
     lines += [
-        "## Hazard ratios side by side",
+        "## Hazard ratios and time ratios side by side"
+        if time_ratios.any()
+        else "## Hazard ratios side by side",
         "",
         ("Published aHR (Table 3), our " if inputs.card.study else "Our ")
         + "Cox (Efron; Wald CI) and Firth (profile CI) on the same "
-        "rows, and each Bayesian variant's posterior median HR with its "
+        "rows, and each Bayesian variant's posterior median HR (TR, time ratio, for an "
+        "accelerated-failure-time model) with its "
         f"{interval_percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob) and "
         "posterior "
-        "P(HR < 1). Per natural unit of each covariate.",
+        "P(HR < 1) (P(TR < 1)). Per natural unit of each covariate.",
         "",
         markdown_table(side_by_side(comparison.hazard_ratios)),
+        "",
+        time_ratio_sentence(list(comparison.hazard_ratios.loc[time_ratios, "model"].unique())),
         "",
     ]
     if settings.plots:
         save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
         lines += ["![Forest plot of hazard ratios](forest.png)", ""]
+        if time_ratios.any():
+            save_figure(
+                plot_forest(comparison.hazard_ratios, measure="time ratio"),
+                out / "forest_time_ratios.png",
+            )
+            lines += ["![Forest plot of time ratios](forest_time_ratios.png)", ""]
 
     if comparison.reinterpretation is not None:
         lines += [
@@ -228,7 +241,8 @@ def write_compare_report(
         lines += [
             "## Prior sensitivity (power scaling)",
             "",
-            "ArviZ's `psense_summary` (Kallioinen et al. 2023): the sensitivity of each log-HR "
+            "ArviZ's `psense_summary` (Kallioinen et al. 2023): the sensitivity of each "
+            "coefficient (log-HR; log time ratio for an accelerated-failure-time model) "
             "to power-scaling its prior and the likelihood; values above 0.05 are flagged.",
             "",
         ]

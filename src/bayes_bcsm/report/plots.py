@@ -64,19 +64,28 @@ def plot_km_curves(
     return fig
 
 
-def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log scale)") -> Figure:
-    """Forest plot of hazard ratios from several sources side by side.
+def plot_forest(
+    hazard_ratios: pd.DataFrame, title: str | None = None, measure: str = "hazard ratio"
+) -> Figure:
+    """Forest plot of hazard ratios (or of time ratios) from several sources side by side.
 
     Parameters
     ----------
     hazard_ratios : DataFrame
-        Columns ``covariate``, ``model``, ``estimate``, ``lower``, ``upper`` (HR scale), and
-        optionally ``label`` (each covariate's axis label, e.g. ``"chemotherapy: yes vs no"``).
-        Rows with a missing interval are drawn as points.
-    title : str
-        Axes title.
+        Columns ``covariate``, ``model``, ``estimate``, ``lower``, ``upper`` (ratio scale), and
+        optionally ``label`` (each covariate's axis label, e.g. ``"chemotherapy: yes vs no"``)
+        and ``measure``. Rows with a missing interval are drawn as points.
+    title : str, optional
+        Axes title (default ``"Hazard ratios (log scale)"``, or the measure's).
+    measure : {"hazard ratio", "time ratio"}
+        The rows drawn (those of this ``measure``; all rows when the table has no such column)
+        and the axis label: hazard ratios and time ratios never share an axis.
     """
-    frame = hazard_ratios.dropna(subset=["estimate"]).reset_index(drop=True)
+    frame = hazard_ratios.dropna(subset=["estimate"])
+    if "measure" in frame:
+        frame = frame[frame["measure"] == measure]
+    frame = frame.reset_index(drop=True)
+    title = title or f"{measure.capitalize()}s (log scale)"
     covariates = list(dict.fromkeys(frame["covariate"]))
     models = list(dict.fromkeys(frame["model"]))
     height = max(2.5, 0.35 * len(covariates) * len(models) + 1)
@@ -99,7 +108,7 @@ def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log sc
     labels = row_labels(frame)
     ax.set_yticklabels([labels[c] for c in covariates])
     ax.invert_yaxis()
-    ax.set_xlabel("Hazard ratio")
+    ax.set_xlabel(measure.capitalize())
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     fig.tight_layout()

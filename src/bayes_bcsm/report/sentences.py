@@ -6,6 +6,7 @@ answer is known (on both sides of every boundary):
 
 - :func:`percent`: a probability as a percentage;
 - :func:`hr_direction`: which way a hazard ratio points;
+- :func:`time_ratio_sentence`: which models' ratios are time ratios, and which way those point;
 - :func:`credibility_sentence`: Matthews' sceptical or advocacy limit, read the right way round;
 - :func:`interval_position`: whether a value lies inside or outside an interval;
 - :func:`fold_comparison`: how many times one hazard ratio is another, and whether two
@@ -43,6 +44,7 @@ __all__ = [
     "rejection_test",
     "shrinkage_sentence",
     "surprise",
+    "time_ratio_sentence",
 ]
 
 #: Upper ends of the probability bands :func:`surprise` names, with their words.
@@ -235,6 +237,33 @@ def surprise(probability: float) -> str:
         if probability < upper:
             return word
     return "unremarkable"
+
+
+def time_ratio_sentence(models: list[str]) -> str:
+    """What the ratios of accelerated-failure-time models are, and which way they point.
+
+    Parameters
+    ----------
+    models : list of str
+        The models (variant labels) whose rows are time ratios; empty: none.
+
+    Returns
+    -------
+    str
+        Empty without such models; otherwise e.g. ``"The lognormal rows are time ratios
+        (accelerated failure time), not hazard ratios: a time ratio above 1 means survival times
+        longer by that factor (better survival), below 1 shorter (worse); these models' hazards
+        are not proportional, so they have no hazard ratio."``
+    """
+    if not models:
+        return ""
+    names = ", ".join(models)
+    return (
+        f"The {names} rows are time ratios (accelerated failure time), not hazard ratios: a time "
+        "ratio above 1 means survival times longer by that factor (better survival), below 1 "
+        "shorter (worse); these models' hazards are not proportional, so they have no hazard "
+        "ratio."
+    )
 
 
 def extrapolation_sentence(last_follow_up_months: float, beyond: list[str]) -> str:

@@ -22,6 +22,7 @@ from bayes_bcsm.hazard_ratios import (
     summary_level_rows,
 )
 from bayes_bcsm.models.base import OBSERVED
+from bayes_bcsm.models.families import model_family
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.results import Comparison, RunInputs, VariantFit
 from bayes_bcsm.runs.compare import VariantSpec, variant_slug
@@ -75,7 +76,8 @@ def _psense(variant: VariantFit) -> pd.DataFrame:
     tree = variant.fit.idata.copy()
     with variant.fit.model.model:
         tree = pm.stats.compute_log_prior(tree, progressbar=False)
-    return az.psense_summary(tree, var_names=["beta"]).reset_index(names="parameter")
+    coefficient = model_family(variant.fit.model.family).coefficient
+    return az.psense_summary(tree, var_names=[coefficient]).reset_index(names="parameter")
 
 
 def compare_variants(

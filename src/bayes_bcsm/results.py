@@ -177,6 +177,35 @@ class VariantFit:
 
 
 @dataclass(frozen=True)
+class ModelAverage:
+    """The families of a comparison averaged by stacking (Yao et al. 2018).
+
+    Attributes
+    ----------
+    weights : DataFrame
+        One row per Bayesian variant: ``variant``, ``elpd``, ``stacking_weight``,
+        ``pseudo_bma_plus_weight`` (``arviz.compare``, Bayesian-bootstrap pseudo-BMA).
+    curves : DataFrame
+        Standardised survival (averaged over the model's patients) of each variant and of the
+        stacked average, to twice the last follow-up
+        (:func:`bayes_bcsm.inference.averaging.curve_table`: ``model``, ``weight``,
+        ``time_months``, ``mean``, ``lower``, ``upper``, ``extrapolated``).
+    km : DataFrame
+        Kaplan-Meier estimate of the same patients: ``time_months``, ``survival``.
+    last_follow_up_months : float
+        Beyond it the curves are extrapolation.
+    prob : float
+        Probability of the curves' intervals.
+    """
+
+    weights: pd.DataFrame
+    curves: pd.DataFrame
+    km: pd.DataFrame
+    last_follow_up_months: float
+    prob: float
+
+
+@dataclass(frozen=True)
 class Comparison:
     """The result of a comparison run.
 
@@ -203,6 +232,8 @@ class Comparison:
         summary-level posterior of the printed aHR (None without published rows).
     printed_vs_cox : DataFrame or None
         Our Cox fit against the printed aHR itself.
+    average : ModelAverage or None
+        The variants averaged by stacking (None when ``loo`` is None).
     """
 
     variants: list[VariantFit]
@@ -214,6 +245,7 @@ class Comparison:
     default_prior: str = ""
     printed_vs_posteriors: pd.DataFrame | None = None
     printed_vs_cox: pd.DataFrame | None = None
+    average: ModelAverage | None = None
 
 
 @dataclass(frozen=True)

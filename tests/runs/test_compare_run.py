@@ -44,6 +44,13 @@ def test_comparison_artefacts(model_comparison):
         }
     loo = pd.read_csv(out / "loo_compare.csv", index_col=0)
     assert set(loo.index) == {"model=weibull", "model=exponential"}
+    for column in ("weight", "pseudo_bma_plus_weight"):  # stacking and pseudo-BMA+ weights
+        assert loo[column].sum() == pytest.approx(1.0, abs=1e-6)
+    curves = pd.read_csv(out / "model_average_survival.csv")
+    assert set(curves["model"]) == {"model=weibull", "model=exponential", "stacked average"}
+    last = curves.loc[~curves["extrapolated"], "time_months"].max()
+    assert curves["time_months"].max() == pytest.approx(2 * 101.7, rel=0.05)  # 2x follow-up
+    assert curves.loc[curves["extrapolated"], "time_months"].min() > last
     assert "N < 100" in set(loo["diag_diff"].dropna())
 
 
@@ -51,10 +58,11 @@ def test_comparison_report_shows_flags_and_every_table(model_comparison):
     _, out = model_comparison
     report = parse_report(out / "report.html")
     # HRs side by side; re-analysis: prior grid, 4 posterior tables, credibility, design;
-    # diagnostics; LOO
-    assert report.tables == 10
-    # forest; re-analysis: 4 density grids, sensitivity, design; LOO
-    assert len(report.images) == 8
+    # diagnostics; LOO; stacking weights and the stacked curve
+    assert report.tables == 12
+    # forest; re-analysis: 4 density grids, sensitivity, design; LOO; model average
+    assert len(report.images) == 9
+    assert "Model averaging (stacking)" in report.headings
     assert "Printed results beside the patient-level posteriors" in report.headings
     assert all(src.startswith("data:image/png;base64,") for src in report.images)
     text = (out / "report.md").read_text()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import arviz as az
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import atomic_path
@@ -18,7 +19,7 @@ from bayes_bcsm.hazard_ratios import (
     summary_level_label,
 )
 from bayes_bcsm.report.fit_report import model_statement
-from bayes_bcsm.report.plots import plot_forest, save_figure
+from bayes_bcsm.report.plots import plot_forest, plot_model_average, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -27,11 +28,12 @@ from bayes_bcsm.report.sentences import (
     interval_percent,
     interval_position,
     shrinkage_sentence,
+    stacking_sentence,
     time_ratio_sentence,
 )
 
 if TYPE_CHECKING:
-    from bayes_bcsm.results import Comparison, ReportSettings, RunInputs
+    from bayes_bcsm.results import Comparison, ModelAverage, ReportSettings, RunInputs
 
 
 def diagnostics_overview(comparison: Comparison) -> pd.DataFrame:
@@ -236,6 +238,8 @@ def write_compare_report(
             lines += ["![LOO comparison](loo_compare.png)", ""]
     else:
         lines += [comparison.loo_note, ""]
+    if comparison.average is not None:
+        lines += model_average_lines(comparison.average, inputs, out, settings.plots)
 
     if comparison.psense:
         lines += [
@@ -260,3 +264,48 @@ def write_compare_report(
         HR_TABLE_NOTE,
     ]
     return write_report(out, "\n".join(lines), settings.title, settings.html)
+
+
+def model_average_lines(
+    average: ModelAverage, inputs: RunInputs, out: Path, plots: bool
+) -> list[str]:
+    """The report's model-averaging section: weights beside ELPD, the stacked standardised
+    survival at a few times (observed and extrapolated), and the plot."""
+    weights = dict(zip(average.weights["variant"], average.weights["stacking_weight"], strict=True))
+    curves = average.curves
+    times = curves["time_months"].unique()
+    picks = times[np.linspace(0, len(times) - 1, 7).astype(int)[1:]]
+    shown = curves[curves["time_months"].isin(picks) & (curves["model"] == "stacked average")]
+    lines = [
+        "## Model averaging (stacking)",
+        "",
+        stacking_sentence(weights, average.last_follow_up_months),
+        "",
+        markdown_table(average.weights),
+        "",
+        f"Stacked standardised survival (mean over the patients of S(t | x); posterior mean "
+        f"and {interval_percent(average.prob)} interval of the mixture), to twice the last "
+        "follow-up; rows marked `extrapolated` lie beyond it:",
+        "",
+        markdown_table(shown.drop(columns=["model", "weight"])),
+        "",
+        "Every family's curve and the average: `model_average_survival.csv`.",
+        "",
+    ]
+    if plots:
+        save_figure(
+            plot_model_average(
+                curves,
+                average.km,
+                average.last_follow_up_months,
+                inputs.card.time_label,
+                inputs.card.outcome_label or "Overall survival",
+            ),
+            out / "model_average.png",
+        )
+        lines += [
+            "![Each family's standardised survival over the Kaplan-Meier curve, with its "
+            "stacking weight; shaded: extrapolation](model_average.png)",
+            "",
+        ]
+    return lines

@@ -178,5 +178,9 @@ def run_parsed(cfg: DictConfig, settings: RunSettings, output_dir: str | Path) -
     write_csv_atomic(comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False)
     if comparison.loo is not None:
         write_csv_atomic(comparison.loo, inputs.output_dir / "loo_compare.csv")
+    if comparison.average is not None:
+        write_csv_atomic(
+            comparison.average.curves, inputs.output_dir / "model_average_survival.csv", index=False
+        )
     write_compare_report(settings.report, inputs, comparison)
     return comparison

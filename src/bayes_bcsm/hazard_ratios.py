@@ -37,7 +37,9 @@ HR_COLUMNS: tuple[str, ...] = (
 #: What the columns of ``hazard_ratios.csv`` mean where the names alone could mislead; the
 #: reports that write the file print it.
 HR_TABLE_NOTE = (
-    "In `hazard_ratios.csv`, `lower`/`upper` are the interval named in `interval`; "
+    "In `hazard_ratios.csv`, `measure` says whether a row is a hazard ratio or a time ratio "
+    "(accelerated-failure-time models: `p_hr_below_1` then is P(time ratio < 1)); "
+    "`lower`/`upper` are the interval named in `interval`; "
     "`hdi_lower`/`hdi_upper` are the highest-density interval of the posterior *log*-HR, "
     "exponentiated (an HDI is not invariant under transformation: the HDI of the HR itself "
     "is shifted towards 0); `n_used`/`n_events` are empty for the printed aHRs and their "

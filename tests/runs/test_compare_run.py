@@ -71,7 +71,10 @@ def test_comparison_report_shows_flags_and_every_table(model_comparison):
     assert "used 53 of 78 patients" in text
     # issue 19: each variant's prior, and the configured interval probability
     assert text.count("Prior on each log HR (per design unit): log HR ~ Normal(0, 1).") == 2
-    assert "posterior median HR with its 95% equal-tailed interval (report.hdi_prob)" in text
+    assert (
+        "posterior median HR (TR, time ratio, for an accelerated-failure-time model) with its "
+        "95% equal-tailed interval (report.hdi_prob)"
+    ) in text
     # quick sampling cannot pass the ESS threshold: the report must say so
     assert "**FAIL**" in text and "do not interpret" in text
     # ... and what to change, in config keys (quick sampling: 2 x 200 draws)

@@ -96,13 +96,15 @@ def test_gompertz_parameter_recovery():
 def test_mspline_log_hrs_agree_with_cox_on_gbsg2():
     """GBSG2 (686 patients, 299 events), M-spline baseline with df = 10: each posterior mean
     log-HR within 0.1 posterior SD of the Efron Cox estimate (lifelines' CoxPHFitter on the
-    same design matrix as oracle): a flexible baseline agrees with the semi-parametric model."""
+    same design matrix as oracle): a flexible baseline agrees with the semi-parametric model.
+    A vague log-HR prior (Normal(0, 10)), so that the comparison is of the baselines: under
+    the default Normal(0, 1) the tumour-grade log-HRs (SE 0.25) shrink by 6 %, 0.3 SD."""
     import dataclasses
 
     import pandas as pd
     from lifelines import CoxPHFitter
 
-    from bayes_bcsm.models import model_family
+    from bayes_bcsm.models import PriorSpec, model_family
     from bayes_bcsm.resources import bundled_file
 
     frame = pd.read_csv(bundled_file("gbsg2.csv"))
@@ -114,7 +116,8 @@ def test_mspline_log_hrs_agree_with_cox_on_gbsg2():
     )
     cox = CoxPHFitter().fit(data, "T", "E").params_[list(design.columns)].to_numpy()
     settings = SamplerSettings(chains=4, draws=1000, tune=1000, seed=12, log_likelihood=False)
-    fit = sample(model_family("mspline").build(design, df=10), settings)
+    vague = PriorSpec(scale=10.0)
+    fit = sample(model_family("mspline").build(design, prior=vague, df=10), settings)
     beta = fit.idata["posterior"]["beta"]
     mean = beta.mean(("chain", "draw")).values
     sd = beta.std(("chain", "draw")).values

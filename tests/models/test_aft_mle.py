@@ -12,6 +12,7 @@ Tolerance: 1e-4 relative, as the issue asks (both optimisers converge to ~1e-7).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -46,9 +47,12 @@ def _design(name: str) -> Design:
     return build_design(frame, GBSG2, duration="time", event="cens")
 
 
-def package_mle(family: str, design: Design) -> tuple[dict[str, np.ndarray], float]:
-    """Maximise the package model's log-likelihood (its observed term) over its parameters."""
-    model = model_family(family).build(design).model
+def package_mle(
+    family: str, design: Design, **options: object
+) -> tuple[dict[str, np.ndarray], float]:
+    """Maximise the package model's log-likelihood (its observed term) over its parameters
+    (``options``: the family builder's, e.g. the M-spline's ``df``)."""
+    model = model_family(family).build(design, **options).model
     values = model.value_vars
     loglik = model.logp(vars=[model[OBSERVED]])
     fn = pytensor.function(values, [loglik, *pt.grad(loglik, values)])
@@ -96,3 +100,21 @@ def test_flat_prior_mle_equals_lifelines(family, data):
     np.testing.assert_allclose(ours[SHAPE[family]], sign * params[shape]["Intercept"], rtol=1e-4)
     if data == "rossi" and family == "weibull_aft":
         assert loglik == pytest.approx(-679.9166, abs=5e-5)
+
+
+def test_flat_prior_mspline_mle_equals_efron_cox_on_gbsg2():
+    """The M-spline PH model (df = 10) maximised under flat priors gives the Efron Cox log-HRs
+    (lifelines' CoxPHFitter, same design matrix) to within 0.05 of their standard errors: a
+    flexible baseline agrees with the partial likelihood (measured: at most 0.044 SE)."""
+    design = _design("gbsg2")
+    design = dataclasses.replace(design, time=design.time / 30.4375)  # days -> months
+    design = dataclasses.replace(
+        design, X=(design.X - design.X.mean(0)) / design.X.std(0)
+    )  # a well-conditioned problem for BFGS
+    ours, _ = package_mle("mspline", design, df=10)
+    frame = pd.DataFrame(design.X, columns=list(design.columns)).assign(
+        T=design.time, E=design.event
+    )
+    cox = lifelines.CoxPHFitter().fit(frame, "T", "E")
+    z = (ours["beta"] - cox.params_.to_numpy()) / cox.standard_errors_.to_numpy()
+    assert np.all(np.abs(z) < 0.05), z

@@ -94,9 +94,10 @@ def test_gompertz_parameter_recovery():
 
 @pytest.mark.slow
 def test_mspline_log_hrs_agree_with_cox_on_gbsg2():
-    """GBSG2 (686 patients, 299 events), M-spline baseline with df = 10: each posterior mean
-    log-HR within 0.1 posterior SD of the Efron Cox estimate (lifelines' CoxPHFitter on the
-    same design matrix as oracle): a flexible baseline agrees with the semi-parametric model.
+    """GBSG2 (686 patients, 299 events), M-spline baseline with df = 10: each posterior median
+    log-HR (the package's point estimate) within 0.1 posterior SD of the Efron Cox estimate
+    (lifelines' CoxPHFitter on the same design matrix as oracle): a flexible baseline agrees
+    with the semi-parametric model.
     A vague log-HR prior (Normal(0, 10)), so that the comparison is of the baselines: under
     the default Normal(0, 1) the tumour-grade log-HRs (SE 0.25) shrink by 6 %, 0.3 SD."""
     import dataclasses
@@ -119,7 +120,7 @@ def test_mspline_log_hrs_agree_with_cox_on_gbsg2():
     vague = PriorSpec(scale=10.0)
     fit = sample(model_family("mspline").build(design, prior=vague, df=10), settings)
     beta = fit.idata["posterior"]["beta"]
-    mean = beta.mean(("chain", "draw")).values
+    median = beta.median(("chain", "draw")).values
     sd = beta.std(("chain", "draw")).values
-    print("mspline", mean.round(4), "cox", cox.round(4), "z", ((mean - cox) / sd).round(3))
-    assert np.all(np.abs(mean - cox) < 0.1 * sd)
+    print("mspline", median.round(4), "cox", cox.round(4), "z", ((median - cox) / sd).round(3))
+    assert np.all(np.abs(median - cox) < 0.1 * sd)

@@ -102,9 +102,10 @@ NO_PPC = (
 
 
 def _time_ratios(variant: VariantFit) -> bool:
-    """Whether the variant's model is an accelerated-failure-time one: its posterior rows are
-    time ratios (posterior variable ``gamma``), never hazard ratios."""
-    return bool((variant.hazard_ratios["measure"] == "time ratio").any())
+    """Whether the variant's model is an accelerated-failure-time one: its coefficients are
+    log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs."""
+    names = variant.fit.model.model.named_vars
+    return "gamma" in names and "beta" not in names
 
 
 def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:

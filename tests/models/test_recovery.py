@@ -97,9 +97,9 @@ def test_gompertz_parameter_recovery():
     strict=True,
     reason="issue 23 criterion not met for pnodes: posterior median 0.2603 vs Cox 0.2671, "
     "-0.17 posterior SD (seed 12; the other 8 log-HRs within 0.09 SD). The flat-prior MLE of "
-    "the same model is within 0.05 SE of Cox for all 9 (test_aft_mle.py): the gap is the "
-    "posterior's skew in the pnodes coefficient (standardised counts up to 9 SD), not the "
-    "baseline. Open for the lead: accept, or restate the criterion on the MLE.",
+    "the same model is within 0.05 SE of Cox for all 9 (test_aft_mle.py), so the gap lies "
+    "between this posterior and its own mode (not yet diagnosed; pnodes is a skewed count, "
+    "standardised values up to 9 SD). Open for the lead: accept, or restate the criterion.",
 )
 def test_mspline_log_hrs_agree_with_cox_on_gbsg2():
     """GBSG2 (686 patients, 299 events), M-spline baseline with df = 10: each posterior median

@@ -61,6 +61,14 @@ def stacking_weights(frame: pd.DataFrame) -> pd.Series:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 23 criterion not met (run 2026-12-06, 6 min): stacking put >= 0.5 on the "
+    "log-logistic family in 36 of 50 data sets (72 %; mean weight 0.69, median 0.79); the "
+    "weight it lost went mostly to the log-normal family (the nearest: the two differ mainly "
+    "in the tail). The one other design tried, sigma = 0.5, gave 38 of 50 (76 %). Open for "
+    "the lead: a larger n, or a criterion on log-logistic + log-normal.",
+)
 def test_stacking_puts_half_the_weight_on_loglogistic_in_80_percent_of_data_sets():
     rows = []
     for k in range(DATA_SETS):

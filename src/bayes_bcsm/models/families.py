@@ -424,6 +424,7 @@ FAMILIES: Mapping[str, SurvivalFamily] = {
         cumulative_hazard=_gompertz_cumulative_hazard,
         median=_gompertz_median,
         sample_times=_gompertz_sample,
+        rmst=quadrature_rmst,
     ),
     "mspline": SurvivalFamily(
         name="mspline",
@@ -433,6 +434,7 @@ FAMILIES: Mapping[str, SurvivalFamily] = {
         cumulative_hazard=_mspline_cumulative_hazard,
         median=_mspline_median,
         sample_times=_mspline_sample,
+        rmst=quadrature_rmst,
     ),
     "lognormal": _aft_family("lognormal", "normal", lognormal_model),
     "loglogistic": _aft_family("loglogistic", "logistic", loglogistic_model),

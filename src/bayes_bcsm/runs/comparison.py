@@ -171,16 +171,16 @@ def compare_variants(
         )
         printed_vs_cox = agreement(table, PUBLISHED, ["cox"])
     return Comparison(
-        fits,
-        table,
-        loo,
-        note,
-        psense,
-        reinterpretation,
-        default_prior,
-        printed_vs_posteriors,
-        printed_vs_cox,
-        average,
+        variants=fits,
+        hazard_ratios=table,
+        loo=loo,
+        loo_note=note,
+        psense=psense,
+        reinterpretation=reinterpretation,
+        default_prior=default_prior,
+        printed_vs_posteriors=printed_vs_posteriors,
+        printed_vs_cox=printed_vs_cox,
+        average=average,
     )
 
 

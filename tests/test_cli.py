@@ -126,7 +126,8 @@ USER_ERRORS = [
     (["fit", "sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
     (["fit", "data.path=bad.csv"], "problem(s) with the cohort data"),
     (["fit", "data.path=nope.csv"], "data.path=nope.csv: no such file"),
-    (["fit", "model=gompertz"], "Could not find 'model/gompertz'"),
+    (["fit", "model=gengamma"], "Could not find 'model/gengamma'"),
+    (["fit", "model=mspline", "model.df=0"], "model.df=0: expected an integer >= 4"),
     (["fit", "sampler.draws=abc"], "Value 'abc' of type 'str' could not be converted"),
     (["compare", "nokey=1"], "Could not override 'nokey'"),
     (

@@ -70,19 +70,28 @@ def test_every_group_option_composes(group):
 
 def test_unknown_model_lists_valid_choices():
     with pytest.raises(ConfigCompositionException) as info:
-        _compose(["model=gompertz"])
+        _compose(["model=gengamma"])
     message = str(info.value)
-    assert "model/gompertz" in message
-    for option in ("weibull", "exponential", "piecewise", "cox"):
+    assert "model/gengamma" in message
+    for option in (
+        "weibull",
+        "exponential",
+        "piecewise",
+        "gompertz",
+        "mspline",
+        "lognormal",
+        "loglogistic",
+        "cox",
+    ):
         assert option in message
 
 
 def test_bad_enum_value_names_key_and_valid_values():
     with pytest.raises(ConfigCompositionException) as info:
-        _compose(["model.family=gompertz"])
+        _compose(["model.family=gengamma"])
     cause = info.value.__cause__
     assert isinstance(cause, ValidationError)
-    assert "family" in str(cause) and "weibull" in str(cause)
+    assert "family" in str(cause) and "weibull" in str(cause) and "mspline" in str(cause)
 
 
 @pytest.mark.parametrize(
@@ -98,6 +107,8 @@ def test_bad_enum_value_names_key_and_valid_values():
             "['shoe_size'] not covariates of the dataset card 'bcsm'",
         ),
         ("model.cuts_months=[0,12,6]", "strictly increasing"),
+        ("model.df=0", "model.df=0: expected an integer >= 4"),
+        ("model.df=3", "model.df=3: expected an integer >= 4"),
         ("seed=-1", "seed=-1"),
         ("simulation.replicates=0", "simulation.replicates=0"),
         ("simulation.workers=0", "simulation.workers=0: expected a positive integer"),

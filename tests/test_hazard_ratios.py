@@ -93,3 +93,40 @@ def test_side_by_side_puts_each_source_in_a_column(frame):
     assert wide.set_index("covariate").loc["hormone_therapy", "published (Hu 2025)"] == (
         "0.07 (0.01-0.73); P=0.026"
     )
+
+
+def test_time_ratio_columns_are_headed_and_read_as_time_ratios():
+    """An AFT variant's column is '<model> (time ratio)' with P(TR<1); HR columns unchanged."""
+    from bayes_bcsm.hazard_ratios import _frame, side_by_side
+
+    rows = [
+        {
+            "covariate": "x",
+            "model": "cox",
+            "estimate": 0.5,
+            "lower": 0.3,
+            "upper": 0.9,
+            "p_value": 0.01,
+        },
+        {
+            "covariate": "x",
+            "model": "lognormal",
+            "estimate": 1.8,
+            "lower": 1.2,
+            "upper": 2.6,
+            "p_hr_below_1": 0.004,
+            "measure": "time ratio",
+        },
+        {
+            "covariate": "x",
+            "model": "weibull",
+            "estimate": 0.6,
+            "lower": 0.4,
+            "upper": 0.9,
+            "p_hr_below_1": 0.99,
+        },
+    ]
+    wide = side_by_side(_frame(rows))
+    assert list(wide.columns) == ["covariate", "cox", "lognormal (time ratio)", "weibull"]
+    assert wide.loc[0, "lognormal (time ratio)"] == "1.80 (1.20-2.60); P(TR<1)=0.00"
+    assert wide.loc[0, "weibull"] == "0.60 (0.40-0.90); P(HR<1)=0.99"

@@ -43,6 +43,7 @@ BAD_VALUES = [
         "model.cuts_months=[0.0, 12.0, 6.0]: expected strictly increasing cut points",
     ),
     ("model", ["model.n_intervals=0"], "model.n_intervals=0: expected a positive integer"),
+    ("model", ["model=mspline", "model.df=0"], "model.df=0: expected an integer >= 4"),
     ("prior", ["prior.scale=-1"], "prior.scale=-1.0: expected a value > 0"),
     ("prior", ["prior=sceptical", "prior.sceptical_hr=0.5"], "prior.sceptical_hr=0.5"),
     ("sampler", ["sampler.draws=0"], "sampler.draws=0: expected a positive integer"),
@@ -303,6 +304,7 @@ CLI_CASES = [
     (["simulate", "simulation.diagnostics.ebfmi_min=-1"], "simulation.diagnostics.ebfmi_min=-1"),
     (["reproduce", "model.n_intervals=0"], "model.n_intervals=0: expected a positive integer"),
     (["compare", "absolute.exposure=shoe_size"], "absolute.exposure=shoe_size: not a covariate"),
+    (["fit", "model=mspline", "model.df=0"], "model.df=0: expected an integer >= 4"),
     (["reinterpret", "reinterpret.meaningful_hr=0"], "meaningful_hr=0.0: expected a hazard ratio"),
     (
         ["reinterpret", "reinterpret.estimates=[{name: a, hr: 0.7, lower: 0.5}]"],

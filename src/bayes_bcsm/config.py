@@ -39,7 +39,13 @@ from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
-from bayes_bcsm.models.specs import DEFAULT_CUTS_MONTHS, PRIOR_FAMILIES, CutSpec, PriorSpec
+from bayes_bcsm.models.specs import (
+    DEFAULT_CUTS_MONTHS,
+    PRIOR_FAMILIES,
+    CutSpec,
+    PriorSpec,
+    SplineSpec,
+)
 from bayes_bcsm.prognosis.folds import CrossValidationSpec
 from bayes_bcsm.prognosis.plan import PrognosisPlan, predictor_specs
 from bayes_bcsm.reinterpret import (
@@ -66,6 +72,10 @@ class ModelFamily(Enum):
     weibull = "weibull"
     exponential = "exponential"
     piecewise = "piecewise"
+    gompertz = "gompertz"
+    mspline = "mspline"
+    lognormal = "lognormal"
+    loglogistic = "loglogistic"
     cox = "cox"
 
 
@@ -176,12 +186,15 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """Model family and its structure (cut points only matter for ``piecewise``).
+    """Model family and its structure (cut points only matter for ``piecewise``, ``df`` only
+    for ``mspline``).
 
     ``cuts_months``: fixed cut points (months, from 0); given, they are always the ones used
     (``cut_method=quantile`` with them is refused). Not given (null): ``cut_method=fixed`` and,
     on the study's card, ``auto`` use the study's cuts (0, 6, 12, 24, 36, 60); ``quantile`` and,
     on any other card, ``auto`` use ``n_intervals`` event-time quantile intervals.
+    ``df``: cubic M-spline basis functions of ``mspline`` (>= 4; ``df - 4`` interior knots at
+    event-time quantiles).
     """
 
     family: ModelFamily = ModelFamily.weibull
@@ -189,6 +202,7 @@ class ModelConfig:
     cuts_months: list[float] | None = None
     n_intervals: int = CutSpec.n_quantile_intervals
     baseline_prior: BaselinePrior = BaselinePrior.random_walk
+    df: int = SplineSpec.df
 
 
 @dataclass
@@ -775,6 +789,17 @@ def cut_spec(cfg: DictConfig | Config, study: bool) -> CutSpec:
     values = {"cuts_months": given, "n_quantile_intervals": model.n_intervals}
     keys = {"cuts_months": "model.cuts_months", "n_quantile_intervals": "model.n_intervals"}
     return build_setting(CutSpec, values, lambda f: keys.get(f, "model"))
+
+
+def spline_spec(cfg: DictConfig | Config) -> SplineSpec:
+    """The M-spline baseline's size (``model.df``).
+
+    Raises
+    ------
+    ConfigError
+        ``model.df=<value>: expected an integer >= 4 ...``.
+    """
+    return build_setting(SplineSpec, {"df": int(cfg.model.df)}, lambda f: f"model.{f}".rstrip("."))
 
 
 def landmark_setting(cfg: DictConfig | Config, card: DatasetCard) -> Landmark | None:

@@ -26,6 +26,7 @@ HR_COLUMNS: tuple[str, ...] = (
     "lower",  # interval on the HR scale
     "upper",
     "interval",  # what the interval is, e.g. "95% Wald CI", "95% equal-tailed"
+    "measure",  # "hazard ratio", or "time ratio" for an accelerated-failure-time model
     "hdi_lower",  # Bayesian only: 95% HDI of the log-HR, exponentiated (see HR_TABLE_NOTE)
     "hdi_upper",
     "p_hr_below_1",  # Bayesian only: posterior P(HR < 1)
@@ -37,7 +38,9 @@ HR_COLUMNS: tuple[str, ...] = (
 #: What the columns of ``hazard_ratios.csv`` mean where the names alone could mislead; the
 #: reports that write the file print it.
 HR_TABLE_NOTE = (
-    "In `hazard_ratios.csv`, `lower`/`upper` are the interval named in `interval`; "
+    "In `hazard_ratios.csv`, `measure` says whether a row is a hazard ratio or a time ratio "
+    "(accelerated-failure-time models: `p_hr_below_1` then is P(time ratio < 1)); "
+    "`lower`/`upper` are the interval named in `interval`; "
     "`hdi_lower`/`hdi_upper` are the highest-density interval of the posterior *log*-HR, "
     "exponentiated (an HDI is not invariant under transformation: the HDI of the HR itself "
     "is shifted towards 0); `n_used`/`n_events` are empty for the printed aHRs and their "
@@ -47,11 +50,17 @@ HR_TABLE_NOTE = (
 
 PUBLISHED = "published (Hu 2025)"
 
+#: Short form of each ``measure`` in report cells.
+_ABBREVIATION = {"hazard ratio": "HR", "time ratio": "TR"}
+
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
     """Rows in :data:`HR_COLUMNS`; counts as nullable integers (empty when not known)."""
     frame = pd.DataFrame(rows, columns=list(HR_COLUMNS))
-    frame = frame.assign(label=frame["label"].fillna(frame["covariate"]))
+    frame = frame.assign(
+        label=frame["label"].fillna(frame["covariate"]),
+        measure=frame["measure"].fillna("hazard ratio"),
+    )
     return frame.astype({"n_used": "Int64", "n_events": "Int64"})
 
 
@@ -108,7 +117,9 @@ def cox_rows(result: CoxResult, model: str = "cox", n_used: int | None = None) -
     return _frame(rows)
 
 
-def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
+def posterior_rows(
+    hr_summary: pd.DataFrame, model: str, measure: str = "hazard ratio"
+) -> pd.DataFrame:
     """Rows for a Bayesian fit from :func:`bayes_bcsm.inference.predictive.hazard_ratio_summary`.
 
     Parameters
@@ -118,6 +129,9 @@ def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
         ``hdi_lower``, ``hdi_upper``, ``p_hr_below_1``, ``prob``, ``n_used``, ``n_events``.
     model : str
         Label of the model variant.
+    measure : {"hazard ratio", "time ratio"}
+        What the summary's ratios are (the family's ``effect``): an accelerated-failure-time
+        model's are time ratios (its ``p_hr_below_1`` then is ``P(time ratio < 1)``).
     """
     rows = [
         {
@@ -132,6 +146,7 @@ def posterior_rows(hr_summary: pd.DataFrame, model: str) -> pd.DataFrame:
             "p_hr_below_1": row.p_hr_below_1,
             "n_used": int(row.n_used),
             "n_events": int(row.n_events),
+            "measure": measure,
         }
         for covariate, row in hr_summary.iterrows()
     ]
@@ -262,17 +277,21 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
     """Wide view for reports: one row per covariate (its ``label``), ``HR (lower-upper)`` per
     source.
 
-    Bayesian columns add ``P(HR<1)``; frequentist ones add ``P``.
+    Bayesian columns add ``P(HR<1)``; frequentist ones add ``P``. An accelerated-failure-time
+    model's column is headed ``<model> (time ratio)`` and gives ``P(TR<1)``: its ratios are
+    time ratios, not hazard ratios.
     """
 
     def cell(row: pd.Series) -> str:
         text = f"{row.estimate:.2f} ({row.lower:.2f}-{row.upper:.2f})"
         if pd.notna(row.p_hr_below_1):
-            text += f"; P(HR<1)={row.p_hr_below_1:.2f}"
+            text += f"; P({_ABBREVIATION[row.measure]}<1)={row.p_hr_below_1:.2f}"
         elif pd.notna(row.p_value):
             text += "; P<0.001" if row.p_value < 0.001 else f"; P={row.p_value:.3f}"
         return text
 
+    time_ratio = table["measure"] == "time ratio"
+    table = table.assign(model=table["model"].where(~time_ratio, table["model"] + " (time ratio)"))
     cells = table.assign(cell=table.apply(cell, axis=1))
     wide = cells.pivot(index="covariate", columns="model", values="cell")
     order = list(dict.fromkeys(table["model"]))

@@ -181,6 +181,35 @@ class VariantFit:
         return self.fit.model.rows if self.fit is not None else self.design.rows.describe()
 
 
+@dataclass(frozen=True)
+class ModelAverage:
+    """The families of a comparison averaged by stacking (Yao et al. 2018).
+
+    Attributes
+    ----------
+    weights : DataFrame
+        One row per Bayesian variant: ``variant``, ``elpd``, ``stacking_weight``,
+        ``pseudo_bma_plus_weight`` (``arviz.compare``, Bayesian-bootstrap pseudo-BMA).
+    curves : DataFrame
+        Standardised survival (averaged over the model's patients) of each variant and of the
+        stacked average, to twice the last follow-up
+        (:func:`bayes_bcsm.inference.averaging.curve_table`: ``model``, ``weight``,
+        ``time_months``, ``mean``, ``lower``, ``upper``, ``extrapolated``).
+    km : DataFrame
+        Kaplan-Meier estimate of the same patients: ``time_months``, ``survival``.
+    last_follow_up_months : float
+        Beyond it the curves are extrapolation.
+    prob : float
+        Probability of the curves' intervals.
+    """
+
+    weights: pd.DataFrame
+    curves: pd.DataFrame
+    km: pd.DataFrame
+    last_follow_up_months: float
+    prob: float
+
+
 @dataclass(frozen=True, kw_only=True)
 class Comparison:
     """The result of a comparison run.
@@ -213,6 +242,8 @@ class Comparison:
     immortal_time : ImmortalTimeAnswer or None
         The committed immortal-time simulation's answer (on the study's cohort with endocrine
         therapy among the covariates, or when the variants differ in data coding).
+    average : ModelAverage or None
+        The variants averaged by stacking (None when ``loo`` is None).
     """
 
     variants: list[VariantFit]
@@ -226,6 +257,7 @@ class Comparison:
     printed_vs_cox: pd.DataFrame | None = None
     absolute: AbsoluteEffects | None = None
     immortal_time: ImmortalTimeAnswer | None = None
+    average: ModelAverage | None = None
 
 
 @dataclass(frozen=True)

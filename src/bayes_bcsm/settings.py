@@ -37,12 +37,13 @@ from bayes_bcsm.config import (
     report_settings,
     resolved_yaml,
     sampler_settings,
+    spline_spec,
 )
 from bayes_bcsm.data.card import DatasetCard
 from bayes_bcsm.data.landmark import Landmark
 from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
 from bayes_bcsm.inference.settings import DiagnosticThresholds, SamplerSettings
-from bayes_bcsm.models.specs import CutSpec, PriorSpec
+from bayes_bcsm.models.specs import CutSpec, PriorSpec, SplineSpec
 from bayes_bcsm.prognosis.plan import PrognosisPlan
 from bayes_bcsm.resources import user_path
 from bayes_bcsm.results import ReportSettings
@@ -121,17 +122,22 @@ class ModelSettings:
 
     Attributes
     ----------
-    family : {"weibull", "exponential", "piecewise", "cox"}
-        ``cox``: the frequentist baselines only, no sampling.
+    family : str
+        ``weibull``, ``exponential``, ``piecewise``, ``gompertz``, ``mspline``, ``lognormal``,
+        ``loglogistic`` (the model-family registry), or ``cox``: the frequentist baselines only,
+        no sampling.
     cuts : CutSpec
         Cut points of a piecewise baseline (fixed, or event-time quantiles).
     baseline_prior : {"random_walk", "independent"}
         Prior of the piecewise log baseline hazards.
+    spline : SplineSpec
+        Size of the M-spline baseline.
     """
 
     family: str
     cuts: CutSpec
     baseline_prior: str
+    spline: SplineSpec = field(default_factory=SplineSpec)
 
     @property
     def bayesian(self) -> bool:
@@ -280,6 +286,7 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
         family=c.model.family.value,
         cuts=cut_spec(c, study=card.study),
         baseline_prior=c.model.baseline_prior.value,
+        spline=spline_spec(c),
     )
     check_covariates(c, card)
     return RunSettings(

@@ -251,3 +251,41 @@ def test_pymc_fallback_sampler(design):
     )
     assert fit.idata["log_likelihood"]["time"].shape == (1, 100, design.n)
     assert fit.idata["posterior"]["beta"].shape == (1, 100, 2)
+
+
+NEW_FAMILIES = ("gompertz", "mspline", "lognormal", "loglogistic")
+
+
+@pytest.fixture(scope="module", params=NEW_FAMILIES)
+def new_family_fit(request, design):
+    from bayes_bcsm.models import model_family
+
+    settings = SamplerSettings(chains=2, draws=200, tune=300, seed=7)
+    return sample(model_family(request.param).build(design), settings)
+
+
+def test_every_new_family_predicts_curves_medians_and_times(new_family_fit, design):
+    """Survival curves fall, S(median) = 1/2, posterior and prior predictive times exist for
+    every patient, and the effect summary reads the family's own coefficient (the AFT
+    families' log time ratios ``gamma``)."""
+    from bayes_bcsm.models import model_family
+
+    fit = new_family_fit
+    prof = profiles(fit.model, {"reference": {}, "x1": {"x1": 1.0}})
+    curves = survival_curves(fit, prof, [1.0, 6.0, 12.0, 36.0, 60.0])
+    assert ((curves > 0) & (curves < 1)).all() and (curves.diff("time_months") < 0).all()
+    med = median_survival(fit, prof).isel(chain=1, draw=17).values
+    for k, p in enumerate(prof.index):
+        s_at = survival_curves(fit, prof.loc[[p]], [med[k]]).isel(chain=1, draw=17)
+        np.testing.assert_allclose(float(s_at.squeeze()), 0.5, rtol=1e-8)
+    pp = posterior_predictive(fit, seed=3)["posterior_predictive"]["time"]
+    assert pp.shape == (2, 200, design.n) and (pp > 0).all()
+    family = model_family(fit.model.family)
+    summary = hazard_ratio_summary(fit)
+    coefficient = fit.idata["posterior"][family.coefficient]
+    np.testing.assert_allclose(
+        summary["log_hr_mean"].to_numpy(),
+        coefficient.mean(("chain", "draw")).values / np.asarray(summary["design_scale"]),
+    )
+    tree = prior_predictive(fit.model, draws=20, seed=2)
+    assert tree["prior_predictive"]["time"].shape == (1, 20, design.n)

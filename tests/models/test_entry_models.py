@@ -20,6 +20,7 @@ from bayes_bcsm.models import (
     OBSERVED,
     MissingDesign,
     exponential_model,
+    model_family,
     piecewise_model,
     weibull_model,
 )
@@ -30,6 +31,8 @@ BUILDERS = {
     "weibull": weibull_model,
     "exponential": exponential_model,
     "piecewise": lambda d: piecewise_model(d, cuts=(6.0, 18.0, 30.0)),
+    **{name: model_family(name).build for name in ("gompertz", "lognormal", "loglogistic")},
+    "mspline": lambda d: model_family("mspline").build(d, df=6),
 }
 
 

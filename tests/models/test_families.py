@@ -31,9 +31,18 @@ def _model(family: str) -> SimpleNamespace:
 
 
 def test_unknown_family_lists_the_valid_ones():
-    with pytest.raises(UnknownFamilyError, match="valid: exponential, piecewise, weibull"):
+    with pytest.raises(UnknownFamilyError, match="valid: exponential, gompertz, loglogistic"):
         model_family("cox")
-    assert set(FAMILIES) == {"weibull", "weibull_aft", "exponential", "piecewise"}
+    assert set(FAMILIES) == {
+        "weibull",
+        "weibull_aft",
+        "exponential",
+        "piecewise",
+        "gompertz",
+        "mspline",
+        "lognormal",
+        "loglogistic",
+    }
 
 
 def test_weibull_cumulative_hazard_matches_scipy():

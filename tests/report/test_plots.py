@@ -38,3 +38,29 @@ def test_forest_plot_one_series_per_model():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
     assert ax.get_xscale() == "log"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cox", "weibull"]
+
+
+def test_forest_never_puts_time_ratios_on_a_hazard_ratio_axis():
+    from bayes_bcsm.hazard_ratios import _frame
+    from bayes_bcsm.report.plots import plot_forest
+
+    table = _frame(
+        [
+            {"covariate": "x", "model": "cox", "estimate": 0.5, "lower": 0.3, "upper": 0.9},
+            {
+                "covariate": "x",
+                "model": "lognormal",
+                "estimate": 1.8,
+                "lower": 1.2,
+                "upper": 2.6,
+                "measure": "time ratio",
+            },
+        ]
+    )
+    hr = plot_forest(table)
+    tr = plot_forest(table, measure="time ratio")
+    assert hr.axes[0].get_xlabel() == "Hazard ratio"
+    assert [t.get_text() for t in hr.axes[0].get_legend().get_texts()] == ["cox"]
+    assert tr.axes[0].get_xlabel() == "Time ratio"
+    assert tr.axes[0].get_title() == "Time ratios (log scale)"
+    assert [t.get_text() for t in tr.axes[0].get_legend().get_texts()] == ["lognormal"]

@@ -471,3 +471,27 @@ def test_rejection_test_against_the_exact_binomial(count, trials):
         assert verdict == ("above 5%" if count / trials > 0.05 else "below 5%")
     if (count, trials) == (14, 150):
         assert (p_text, low, high, verdict) == ("0.023", "5.2", "15.2", "above 5%")
+
+
+def test_time_ratio_sentence_names_the_models_and_reads_above_one_as_longer_survival():
+    """An AFT model's ratio multiplies survival time (log T = mu + x gamma + sigma W): a ratio
+    above 1 stretches it. The sentence says so, names the models, and calls them anything but
+    hazard ratios; without such models it says nothing."""
+    from bayes_bcsm.report.sentences import time_ratio_sentence
+
+    assert time_ratio_sentence([]) == ""
+    text = time_ratio_sentence(["lognormal", "loglogistic"])
+    assert text.startswith("The lognormal, loglogistic rows are time ratios")
+    assert "not hazard ratios" in text
+    assert "above 1 means survival times longer" in text and "below 1" in text
+    assert "shorter (worse)" in text
+
+
+def test_stacking_sentence_orders_families_by_weight_and_labels_extrapolation():
+    from bayes_bcsm.report.sentences import stacking_sentence
+
+    text = stacking_sentence({"weibull": 0.3, "loglogistic": 0.696, "exponential": 0.004}, 102.0)
+    assert text.startswith("Stacking gives loglogistic 70%, weibull 30% of the weight")
+    assert "(exponential: under 0.5% each)" in text
+    assert "Beyond 102 months (the last follow-up) every curve is extrapolation" in text
+    assert "under" not in stacking_sentence({"a": 0.5, "b": 0.5}, 10.0)

@@ -44,6 +44,14 @@ def test_comparison_artefacts(model_comparison):
         }
     loo = pd.read_csv(out / "loo_compare.csv", index_col=0)
     assert set(loo.index) == {"model=weibull", "model=exponential"}
+    for column in ("weight", "pseudo_bma_plus_weight"):  # stacking and pseudo-BMA+ weights
+        assert loo[column].sum() == pytest.approx(1.0, abs=1e-6)
+    curves = pd.read_csv(out / "model_average_survival.csv")
+    assert set(curves["model"]) == {"model=weibull", "model=exponential", "stacked average"}
+    # to twice the last follow-up, marked extrapolated beyond it
+    follow_up = curves["time_months"].max() / 2
+    assert curves.loc[~curves["extrapolated"], "time_months"].max() <= follow_up
+    assert curves.loc[curves["extrapolated"], "time_months"].min() > follow_up
     assert "N < 100" in set(loo["diag_diff"].dropna())
 
 
@@ -51,11 +59,13 @@ def test_comparison_report_shows_flags_and_every_table(model_comparison):
     _, out = model_comparison
     report = parse_report(out / "report.html")
     # HRs side by side; absolute effects: RMST, milestones; re-analysis: prior grid, 4 posterior
-    # tables, credibility, design; diagnostics; LOO
-    assert report.tables == 12
-    # forest; standardised curves; re-analysis: 4 density grids, sensitivity, design; LOO
-    assert len(report.images) == 9
+    # tables, credibility, design; diagnostics; LOO; stacking weights and the stacked curve
+    assert report.tables == 14
+    # forest; standardised curves; re-analysis: 4 density grids, sensitivity, design; LOO;
+    # model average
+    assert len(report.images) == 10
     assert "Absolute effects" in report.headings
+    assert "Model averaging (stacking)" in report.headings
     assert "Printed results beside the patient-level posteriors" in report.headings
     assert all(src.startswith("data:image/png;base64,") for src in report.images)
     text = (out / "report.md").read_text()
@@ -63,7 +73,10 @@ def test_comparison_report_shows_flags_and_every_table(model_comparison):
     assert "used 53 of 78 patients" in text
     # issue 19: each variant's prior, and the configured interval probability
     assert text.count("Prior on each log HR (per design unit): log HR ~ Normal(0, 1).") == 2
-    assert "posterior median HR with its 95% equal-tailed interval (report.hdi_prob)" in text
+    assert (
+        "posterior median HR (TR, time ratio, for an accelerated-failure-time model) with its "
+        "95% equal-tailed interval (report.hdi_prob)"
+    ) in text
     # quick sampling cannot pass the ESS threshold: the report must say so
     assert "**FAIL**" in text and "do not interpret" in text
     # ... and what to change, in config keys (quick sampling: 2 x 200 draws)

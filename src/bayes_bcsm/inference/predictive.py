@@ -54,7 +54,7 @@ def beta_draws(sm: SurvivalModel, post: xr.Dataset) -> np.ndarray:
     if not sm.columns:
         c, d = post.sizes["chain"], post.sizes["draw"]
         return np.zeros((c, d, 0))
-    return post["beta"].transpose("chain", "draw", "covariate").values
+    return post[model_family(sm.family).coefficient].transpose("chain", "draw", "covariate").values
 
 
 def profiles(
@@ -235,7 +235,8 @@ def survival_summary(
 
 
 def log_hazard_ratio_draws(fit: Fit) -> xr.DataArray:
-    """Posterior draws of the log hazard ratios, per natural unit of each covariate.
+    """Posterior draws of the log hazard ratios, per natural unit of each covariate (of the
+    log time ratios for an accelerated-failure-time family: its registry ``coefficient``).
 
     Continuous covariates standardised in the design are converted with the recorded scale
     (``log HR = beta / scale``).
@@ -245,7 +246,7 @@ def log_hazard_ratio_draws(fit: Fit) -> xr.DataArray:
     DataArray
         Dims ``(chain, draw, covariate)``.
     """
-    beta = fit.idata["posterior"]["beta"]
+    beta = fit.idata["posterior"][model_family(fit.model.family).coefficient]
     factor = xr.DataArray(
         np.asarray(fit.model.per_natural_unit),
         dims="covariate",
@@ -255,7 +256,8 @@ def log_hazard_ratio_draws(fit: Fit) -> xr.DataArray:
 
 
 def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
-    """Posterior hazard ratios per covariate, per natural unit.
+    """Posterior hazard ratios per covariate, per natural unit (time ratios, in the same
+    columns, for an accelerated-failure-time family: its registry ``effect``).
 
     For each design column: posterior median HR, ``prob`` equal-tailed and HDI intervals
     (both asked of ArviZ with ``prob`` explicitly; ArviZ's default is 89 %), and

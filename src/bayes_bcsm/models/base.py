@@ -1,9 +1,11 @@
-"""Shared assembly of a proportional-hazards survival model from a family's baseline.
+"""Shared assembly of a survival model from a family's baseline.
 
-Every family supplies the baseline log hazard ``log h0(t_i)`` and baseline cumulative
-hazard ``H0(t_i)`` per patient (and its log-HR vector); this module adds the linear
-predictor, the optional marginalisation of a missing covariate and the one observed
-per-patient likelihood (:mod:`bayes_bcsm.models.likelihood`).
+A proportional-hazards family supplies the baseline log hazard ``log h0(t_i)`` and baseline
+cumulative hazard ``H0(t_i)`` per patient (and its log-HR vector); an accelerated-failure-time
+family supplies its log hazard and cumulative hazard as functions of the linear predictor
+(:data:`Hazards`). This module adds the linear predictor, the optional marginalisation of a
+missing covariate and the one observed per-patient likelihood
+(:mod:`bayes_bcsm.models.likelihood`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from bayes_bcsm.models.priors import BaselineSpec, PriorSpec, log_hr_prior
 OBSERVED = "time"
 """Name of the observed per-patient variable (and of its ``log_likelihood`` entry)."""
 
-__all__ = ["OBSERVED", "SurvivalModel", "assemble", "row_dim"]
+__all__ = ["OBSERVED", "Hazards", "SurvivalModel", "assemble", "proportional_hazards", "row_dim"]
 
 
 def row_dim(design: Design | MissingDesign) -> str:
@@ -42,15 +44,19 @@ class SurvivalModel:
     ----------
     model : pymc.Model
         The model (data in ``pm.Data`` nodes named as in ``data``).
-    family : {"weibull", "weibull_aft", "exponential", "piecewise"}
+    family : str
+        A name of the family registry (:data:`bayes_bcsm.models.families.FAMILIES`).
     columns : tuple of str
-        Entries of the ``covariate`` dimension of ``beta`` (the log-HRs).
+        Entries of the ``covariate`` dimension of the coefficients (``beta``, the log-HRs, or
+        ``gamma``, the log time ratios of an AFT family).
     per_natural_unit : tuple of float
         Factor turning each ``beta`` into a log-HR per natural unit (``1 / scale``).
     baseline : BaselineSpec
     prior : PriorSpec
     cuts_months : tuple of float
         Interior cut points of the piecewise baseline (empty for other families).
+    knots_months : tuple of float
+        Knots of the M-spline baseline, boundary ones included (empty for other families).
     n_used, n_events : int
         Patients and events in the likelihood (a patient with several (start, stop]
         episodes counts once).
@@ -74,6 +80,7 @@ class SurvivalModel:
     rows: str
     data: Mapping[str, np.ndarray] = field(default_factory=dict)
     missing: MissingDesign | None = None
+    knots_months: tuple[float, ...] = ()
 
     @property
     def episodes(self) -> bool:
@@ -113,10 +120,27 @@ class SurvivalModel:
         )
 
 
-BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any]]
-"""``(data nodes, n_events) -> (log h0(t_i), H0(t_i), beta)``; creates the family's
-parameters (the number of events sets the horseshoe's global scale). With entry times (data
-node ``entry_months``) ``H0`` is the baseline hazard accumulated on (entry, t]."""
+Hazards = Callable[[Any], tuple[Any, Any]]
+"""``eta -> (log h(t_i | eta), H(t_i | eta))`` for a linear predictor of shape ``(n,)`` or, with
+a marginalised covariate, ``(n, L)`` (one column per level)."""
+
+BaselineBuilder = Callable[[Mapping[str, Any], int], tuple[Any, Any, Any] | tuple[Hazards, Any]]
+"""``(data nodes, n_events) -> (log h0(t_i), H0(t_i), beta)`` for a proportional-hazards family,
+or ``-> (hazards, coefficients)`` for a family whose covariates act otherwise (accelerated
+failure time: :data:`Hazards` of the linear predictor); creates the family's parameters (the
+number of events sets the horseshoe's global scale). With entry times (data node
+``entry_months``) ``H0`` is the baseline hazard accumulated on (entry, t]."""
+
+
+def proportional_hazards(log_h0: Any, cum_h0: Any) -> Hazards:
+    """:data:`Hazards` of a PH family: ``log h0 + eta`` and ``H0 exp(eta)``."""
+
+    def hazards(eta: Any) -> tuple[Any, Any]:
+        if eta.ndim == 2:
+            return log_h0[:, None] + eta, cum_h0[:, None] * pt.exp(eta)
+        return log_h0 + eta, cum_h0 * pt.exp(eta)
+
+    return hazards
 
 
 def assemble(
@@ -128,6 +152,7 @@ def assemble(
     extra_data: Mapping[str, tuple[np.ndarray, tuple[str, ...]]] | None = None,
     extra_coords: Mapping[str, Any] | None = None,
     cuts_months: tuple[float, ...] = (),
+    knots_months: tuple[float, ...] = (),
 ) -> SurvivalModel:
     """Build the model: data nodes, family baseline, linear predictor, likelihood.
 
@@ -146,7 +171,7 @@ def assemble(
         Further ``pm.Data`` nodes ``name -> (values, dims)`` (e.g. the exposure matrix).
     extra_coords : mapping, optional
         Further coordinates (e.g. ``interval``).
-    cuts_months : tuple of float
+    cuts_months, knots_months : tuple of float
         Recorded on the result.
 
     Returns
@@ -214,7 +239,10 @@ def assemble(
 
     with pm.Model(coords=coords) as model:
         nodes = {k: pm.Data(k, v, dims=d) for k, (v, d) in data.items()}
-        log_h0, cum_h0, beta = build_baseline(nodes, base.n_events)
+        built = build_baseline(nodes, base.n_events)
+        hazards, beta = (
+            built if len(built) == 2 else (proportional_hazards(built[0], built[1]), built[2])
+        )
         p_obs = base.X.shape[1]
         eta = nodes["X"] @ beta[:p_obs] if p_obs else pt.zeros(base.n)
         if rows == "episode":
@@ -222,14 +250,11 @@ def assemble(
                 OBSERVED,
                 nodes["follow_up_months"],
                 nodes["event"],
-                log_h0 + eta,
-                cum_h0 * pt.exp(eta),
+                *hazards(eta),
                 patient=nodes["patient_index"],
             )
         elif missing is None:
-            observe_survival(
-                OBSERVED, nodes["time_months"], nodes["event"], log_h0 + eta, cum_h0 * pt.exp(eta)
-            )
+            observe_survival(OBSERVED, nodes["time_months"], nodes["event"], *hazards(eta))
         else:
             shift = pt.concatenate([pt.zeros(1), beta[p_obs:]])
             eta_l = eta[:, None] + shift[None, :]
@@ -252,8 +277,7 @@ def assemble(
                 OBSERVED,
                 nodes["time_months"],
                 nodes["event"],
-                log_h0[:, None] + eta_l,
-                cum_h0[:, None] * pt.exp(eta_l),
+                *hazards(eta_l),
                 log_w - log_p_observed_level,
             )
     return SurvivalModel(
@@ -269,6 +293,7 @@ def assemble(
         rows=missing.describe() if missing else _describe_rows(base),
         data={k: v for k, (v, _) in data.items()},
         missing=missing,
+        knots_months=tuple(knots_months),
     )
 
 

@@ -19,7 +19,18 @@ and event times are drawn by inverting the cumulative hazard
 - piecewise exponential: ``S(t | x) = exp(-e^eta H0(t))`` with ``H0`` piecewise linear,
   median by inverting ``H0`` exactly, RMST the exact sum over intervals of
   ``S(start_k) (1 - exp(-h_k w_k)) / h_k`` (``h_k`` the hazard, ``w_k`` the width of the
-  interval's part below ``tau``).
+  interval's part below ``tau``);
+- Gompertz: ``H0(t) = lambda (t / s) (e^(shape t / s) - 1) / (shape t / s)``, median and times by
+  its closed-form inverse (:mod:`bayes_bcsm.models.gompertz`);
+- M-spline: ``H0(t) = exp(log_scale) I(t) @ w``, median and times by inverting ``H0``
+  numerically (safeguarded Newton from a grid; :mod:`bayes_bcsm.models.mspline`);
+- log-normal and log-logistic AFT: ``eta`` is ``x @ gamma``, the log time ratio, and
+  ``S(t | x) = S_W((log t - mu - eta) / sigma)`` (:mod:`bayes_bcsm.models.aft`).
+
+Every family has a restricted mean survival time ``rmst``: closed forms where they exist
+(Weibull, exponential, piecewise, log-normal, log-logistic), otherwise (Gompertz, M-spline)
+Gauss-Legendre quadrature of ``exp(-H)`` on panels split at the family's knots, exact to
+rounding for the smooth pieces in between.
 
 References
 ----------
@@ -38,17 +49,38 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from bayes_bcsm.models.aft import (
+    aft_cumulative_hazard,
+    aft_median,
+    aft_rmst,
+    aft_times,
+    loglogistic_model,
+    lognormal_model,
+)
 from bayes_bcsm.models.base import SurvivalModel
+from bayes_bcsm.models.gompertz import (
+    gompertz_cumulative_hazard,
+    gompertz_inverse_cumulative_hazard,
+    gompertz_model,
+)
 from bayes_bcsm.models.likelihood import exposure_matrix, weibull_cumulative_hazard
+from bayes_bcsm.models.mspline import mspline_model
 from bayes_bcsm.models.piecewise import piecewise_model
 from bayes_bcsm.models.simulate import (
     piecewise_inverse_cumulative_hazard,
     piecewise_times,
     weibull_times,
 )
+from bayes_bcsm.models.splines import SplineBasis
 from bayes_bcsm.models.weibull import exponential_model, weibull_model
 
-__all__ = ["FAMILIES", "SurvivalFamily", "UnknownFamilyError", "model_family"]
+__all__ = [
+    "FAMILIES",
+    "SurvivalFamily",
+    "UnknownFamilyError",
+    "model_family",
+    "quadrature_rmst",
+]
 
 #: Baseline parameters of one family as arrays with leading ``(chain, draw)`` dims.
 Baseline = Mapping[str, np.ndarray]
@@ -56,6 +88,43 @@ Baseline = Mapping[str, np.ndarray]
 
 class UnknownFamilyError(ValueError):
     """A model family name that is not in the registry (the message lists the valid ones)."""
+
+
+#: Gauss-Legendre nodes per quadrature panel of :func:`quadrature_rmst`.
+_GAUSS_NODES = 32
+#: Equal panels of :func:`quadrature_rmst` on ``[0, tau]`` (cut points and knots add more).
+_PANELS = 8
+
+
+def quadrature_rmst(sm: SurvivalModel, base: Baseline, eta: np.ndarray, tau: float) -> np.ndarray:
+    """``int_0^tau exp(-H(t | x)) dt`` (months) by Gauss-Legendre quadrature.
+
+    ``[0, tau]`` is split into :data:`_PANELS` equal panels and further at the model's
+    piecewise cut points and spline knots (where ``H`` is only piecewise smooth); each panel
+    gets :data:`_GAUSS_NODES` nodes, exact for polynomials of degree 63.
+
+    Parameters
+    ----------
+    sm : SurvivalModel
+    base : mapping
+        Baseline draws (leading dims ``(chain, draw)``).
+    eta : ndarray, shape (chain, draw, m)
+        Linear predictors.
+    tau : float
+        Horizon, months (> 0).
+
+    Returns
+    -------
+    ndarray, shape (chain, draw, m)
+    """
+    inner = [c for c in (*sm.cuts_months, *sm.knots_months) if 0.0 < c < tau]
+    edges = np.unique(np.concatenate([np.linspace(0.0, tau, _PANELS + 1), inner]))
+    x, w = np.polynomial.legendre.leggauss(_GAUSS_NODES)
+    half = np.diff(edges)[:, None] / 2.0
+    nodes = (edges[:-1, None] + half * (x[None, :] + 1.0)).ravel()
+    weights = (half * w[None, :]).ravel()
+    surv = np.exp(-model_family(sm.family).cumulative_hazard(sm, base, eta, nodes))
+    return surv @ weights
 
 
 @dataclass(frozen=True)
@@ -85,8 +154,16 @@ class SurvivalFamily:
         inversion, one per entry of ``eta`` (shape ``(chain, draw, m)``).
     rmst : callable
         ``rmst(model, baseline, eta, tau) -> r``: restricted mean survival time up to ``tau``
-        months, the area under ``S(t | x)`` on ``[0, tau]`` in closed form (months), shape of
-        ``eta``.
+        months, the area under ``S(t | x)`` on ``[0, tau]`` (months), shape of ``eta``: in
+        closed form where one exists, else :func:`quadrature_rmst`.
+    coefficient : str
+        Posterior variable of the covariate effects (dims ``covariate``): ``"beta"`` (log
+        hazard ratios) or ``"gamma"`` (log time ratios); ``eta`` above is the design row times
+        it.
+    effect : {"hazard ratio", "time ratio"}
+        What ``exp(coefficient)`` is, in the words reports use: a time ratio for an
+        accelerated-failure-time family (its hazards are not proportional, so it has no
+        hazard ratio).
     """
 
     name: str
@@ -97,6 +174,8 @@ class SurvivalFamily:
     median: Callable[[SurvivalModel, Baseline, np.ndarray], np.ndarray]
     sample_times: Callable[[np.random.Generator, SurvivalModel, Baseline, np.ndarray], np.ndarray]
     rmst: Callable[[SurvivalModel, Baseline, np.ndarray, float], np.ndarray]
+    coefficient: str = "beta"
+    effect: str = "hazard ratio"
 
     def select_options(self, available: Mapping[str, Any]) -> dict[str, Any]:
         """The entries of ``available`` this family's builder takes (the others are dropped).
@@ -201,6 +280,144 @@ def _piecewise_rmst(sm: SurvivalModel, base: Baseline, eta: np.ndarray, tau: flo
     return np.sum(at_start * mean_fraction * width, axis=-1)
 
 
+# ------------------------------------------------------------------------ Gompertz
+def _gompertz_baseline(post: Any) -> dict[str, np.ndarray]:
+    return {"log_lambda": post["log_lambda"].values, "shape": post["shape"].values}
+
+
+def _gompertz_cumulative_hazard(
+    sm: SurvivalModel, base: Baseline, eta: np.ndarray, times: np.ndarray
+) -> np.ndarray:
+    ll, shape = base["log_lambda"][..., None, None], base["shape"][..., None, None]
+    times = np.asarray(times, dtype=float)
+    return gompertz_cumulative_hazard(
+        times, ll, shape, eta[..., None], sm.baseline.time_scale_months, xp=np
+    )
+
+
+def _gompertz_at(
+    sm: SurvivalModel, base: Baseline, eta: np.ndarray, cumulative: np.ndarray
+) -> np.ndarray:
+    """The time at which ``H(t | x)`` reaches ``cumulative`` (inf if it never does)."""
+    return gompertz_inverse_cumulative_hazard(
+        cumulative * np.exp(-eta),
+        base["log_lambda"][..., None],
+        base["shape"][..., None],
+        sm.baseline.time_scale_months,
+    )
+
+
+def _gompertz_median(sm: SurvivalModel, base: Baseline, eta: np.ndarray) -> np.ndarray:
+    return _gompertz_at(sm, base, eta, np.full(np.shape(eta), np.log(2.0)))
+
+
+def _gompertz_sample(
+    rng: np.random.Generator, sm: SurvivalModel, base: Baseline, eta: np.ndarray
+) -> np.ndarray:
+    return _gompertz_at(sm, base, eta, rng.exponential(size=np.shape(eta)))
+
+
+# ------------------------------------------------------------------------ M-spline
+#: Grid points on ``[0, upper knot]`` that start the numerical inversion of ``H0``.
+_INVERSION_GRID = 513
+#: Safeguarded Newton steps after the grid (quadratic convergence from the grid's bracket).
+_NEWTON_STEPS = 8
+
+
+def _mspline_baseline(post: Any) -> dict[str, np.ndarray]:
+    return {
+        "log_scale": post["log_scale"].values,
+        "weights": post["spline_weights"].transpose("chain", "draw", "basis").values,
+    }
+
+
+def _mspline_cumulative_hazard(
+    sm: SurvivalModel, base: Baseline, eta: np.ndarray, times: np.ndarray
+) -> np.ndarray:
+    ib = SplineBasis(sm.knots_months).i_basis(np.asarray(times, dtype=float))  # (T, J)
+    h0 = np.exp(base["log_scale"])[..., None] * (base["weights"] @ ib.T)  # (c, d, T)
+    return np.exp(eta)[..., None] * h0[:, :, None, :]
+
+
+def _mspline_at(
+    sm: SurvivalModel, base: Baseline, eta: np.ndarray, cumulative: np.ndarray
+) -> np.ndarray:
+    """Solve ``H(t | x) = cumulative``: bracket on a grid of ``H0`` per draw, then Newton
+    steps kept inside the bracket; beyond the upper knot ``H0`` is linear (exact)."""
+    basis = SplineBasis(sm.knots_months)
+    w, scale = base["weights"], np.exp(base["log_scale"])  # (c, d, J), (c, d)
+    target = cumulative * np.exp(-eta) / scale[..., None]  # H0 / scale, (c, d, m)
+    grid = np.linspace(0.0, basis.upper, _INVERSION_GRID)
+    on_grid = w @ basis.i_basis(grid).T  # (c, d, G), rising from 0 to 1
+    flat_grid = on_grid.reshape(-1, len(grid))
+    flat_target = target.reshape(len(flat_grid), -1)
+    k = np.stack(
+        [np.searchsorted(g, t) for g, t in zip(flat_grid, flat_target, strict=True)]
+    ).reshape(target.shape)
+    k = np.clip(k, 1, len(grid) - 1)
+    lo, hi = grid[k - 1], grid[k]
+    t = (lo + hi) / 2.0
+    for _ in range(_NEWTON_STEPS):
+        value = np.einsum("cdmj,cdj->cdm", basis.i_basis(t), w) - target
+        slope = np.einsum("cdmj,cdj->cdm", basis.m_basis(t), w)
+        lo, hi = np.where(value < 0, t, lo), np.where(value < 0, hi, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = t - value / slope
+        t = np.where((step > lo) & (step < hi), step, (lo + hi) / 2.0)
+    end_slope = w @ basis.m_basis(np.array([basis.upper]))[0]  # (c, d)
+    beyond = basis.upper + (target - 1.0) / end_slope[..., None]
+    return np.where(target > 1.0, beyond, t)
+
+
+def _mspline_median(sm: SurvivalModel, base: Baseline, eta: np.ndarray) -> np.ndarray:
+    return _mspline_at(sm, base, eta, np.full(np.shape(eta), np.log(2.0)))
+
+
+def _mspline_sample(
+    rng: np.random.Generator, sm: SurvivalModel, base: Baseline, eta: np.ndarray
+) -> np.ndarray:
+    return _mspline_at(sm, base, eta, rng.exponential(size=np.shape(eta)))
+
+
+# ------------------------------------------------------------------------ log-normal, log-logistic
+def _aft_baseline(post: Any) -> dict[str, np.ndarray]:
+    return {"mu": post["mu"].values, "log_sigma": post["log_sigma"].values}
+
+
+def _aft_family(name: str, error: str, build: Callable[..., SurvivalModel]) -> SurvivalFamily:
+    def cumulative_hazard(
+        sm: SurvivalModel, base: Baseline, eta: np.ndarray, times: np.ndarray
+    ) -> np.ndarray:
+        mu, ls = base["mu"][..., None, None], base["log_sigma"][..., None, None]
+        return aft_cumulative_hazard(
+            error, np.asarray(times, dtype=float), mu, ls, eta[..., None], xp=np
+        )
+
+    def median(sm: SurvivalModel, base: Baseline, eta: np.ndarray) -> np.ndarray:
+        return aft_median(base["mu"][..., None], eta)
+
+    def sample_times(
+        rng: np.random.Generator, sm: SurvivalModel, base: Baseline, eta: np.ndarray
+    ) -> np.ndarray:
+        return aft_times(rng, error, base["mu"][..., None], base["log_sigma"][..., None], eta)
+
+    def rmst(sm: SurvivalModel, base: Baseline, eta: np.ndarray, tau: float) -> np.ndarray:
+        return aft_rmst(error, base["mu"][..., None], base["log_sigma"][..., None], eta, tau)
+
+    return SurvivalFamily(
+        name=name,
+        build=build,
+        options=(),
+        baseline=_aft_baseline,
+        cumulative_hazard=cumulative_hazard,
+        median=median,
+        sample_times=sample_times,
+        rmst=rmst,
+        coefficient="gamma",
+        effect="time ratio",
+    )
+
+
 # ------------------------------------------------------------------------ the registry
 def _weibull_type(
     name: str, build: Callable[..., SurvivalModel], baseline: Callable[[Any], dict]
@@ -234,6 +451,28 @@ FAMILIES: Mapping[str, SurvivalFamily] = {
         sample_times=_piecewise_sample,
         rmst=_piecewise_rmst,
     ),
+    "gompertz": SurvivalFamily(
+        name="gompertz",
+        build=gompertz_model,
+        options=(),
+        baseline=_gompertz_baseline,
+        cumulative_hazard=_gompertz_cumulative_hazard,
+        median=_gompertz_median,
+        sample_times=_gompertz_sample,
+        rmst=quadrature_rmst,
+    ),
+    "mspline": SurvivalFamily(
+        name="mspline",
+        build=mspline_model,
+        options=("df",),
+        baseline=_mspline_baseline,
+        cumulative_hazard=_mspline_cumulative_hazard,
+        median=_mspline_median,
+        sample_times=_mspline_sample,
+        rmst=quadrature_rmst,
+    ),
+    "lognormal": _aft_family("lognormal", "normal", lognormal_model),
+    "loglogistic": _aft_family("loglogistic", "logistic", loglogistic_model),
 }
 
 

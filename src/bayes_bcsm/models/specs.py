@@ -31,6 +31,7 @@ __all__ = [
     "PriorError",
     "PriorFamily",
     "PriorSpec",
+    "SplineSpec",
 ]
 
 
@@ -210,3 +211,25 @@ class CutSpec:
     def fixed(self) -> bool:
         """Whether the cut points are fixed (else quantiles of the event times)."""
         return self.cuts_months is not None
+
+
+@dataclass(frozen=True)
+class SplineSpec:
+    """The M-spline baseline's size.
+
+    Attributes
+    ----------
+    df : int
+        Number of cubic M-spline basis functions: at least 4 (a cubic with no interior knot);
+        ``df - 4`` interior knots at event-time quantiles. Default 5, rstanarm's ``stan_surv``.
+    """
+
+    df: int = 5
+
+    def __post_init__(self) -> None:
+        if isinstance(self.df, bool) or not isinstance(self.df, int) or self.df < 4:
+            raise PriorError(
+                "expected an integer >= 4 (a cubic M-spline has at least 4 basis functions)",
+                ("df",),
+                (self.df,),
+            )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import arviz as az
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import atomic_path
@@ -20,7 +21,7 @@ from bayes_bcsm.hazard_ratios import (
 )
 from bayes_bcsm.report.absolute_report import absolute_lines
 from bayes_bcsm.report.fit_report import model_statement
-from bayes_bcsm.report.plots import plot_forest, save_figure
+from bayes_bcsm.report.plots import plot_forest, plot_model_average, save_figure
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -31,11 +32,19 @@ from bayes_bcsm.report.sentences import (
     naive_immortal_sentence,
     printed_reach_sentence,
     shrinkage_sentence,
+    stacking_sentence,
+    time_ratio_sentence,
 )
 
 if TYPE_CHECKING:
     from bayes_bcsm.data.design import CovariateTerm
-    from bayes_bcsm.results import Comparison, ImmortalTimeAnswer, ReportSettings, RunInputs
+    from bayes_bcsm.results import (
+        Comparison,
+        ImmortalTimeAnswer,
+        ModelAverage,
+        ReportSettings,
+        RunInputs,
+    )
 
 
 def diagnostics_overview(comparison: Comparison) -> pd.DataFrame:
@@ -250,18 +259,24 @@ def write_compare_report(
     for message in warnings:
         lines += [f"> **Cox warning:** {message}", ""]
 
+    time_ratios = comparison.hazard_ratios["measure"] == "time ratio"
     lines += [
-        "## Hazard ratios side by side",
+        "## Hazard ratios and time ratios side by side"
+        if time_ratios.any()
+        else "## Hazard ratios side by side",
         "",
         ("Published aHR (Table 3), our " if inputs.card.study else "Our ")
         + "Cox (Efron; Wald CI) and Firth (profile CI) on the same "
-        "rows, and each Bayesian variant's posterior median HR with its "
+        "rows, and each Bayesian variant's posterior median HR (TR, time ratio, for an "
+        "accelerated-failure-time model) with its "
         f"{interval_percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob) and "
         "posterior "
-        "P(HR < 1). Per natural unit of each covariate. "
+        "P(HR < 1) (P(TR < 1)). Per natural unit of each covariate. "
         + reference_levels(_all_terms(comparison), inputs.card),
         "",
         markdown_table(side_by_side(comparison.hazard_ratios)),
+        "",
+        time_ratio_sentence(list(comparison.hazard_ratios.loc[time_ratios, "model"].unique())),
         "",
     ]
     if recoded:
@@ -278,6 +293,12 @@ def write_compare_report(
     if settings.plots:
         save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
         lines += ["![Forest plot of hazard ratios](forest.png)", ""]
+        if time_ratios.any():
+            save_figure(
+                plot_forest(comparison.hazard_ratios, measure="time ratio"),
+                out / "forest_time_ratios.png",
+            )
+            lines += ["![Forest plot of time ratios](forest_time_ratios.png)", ""]
 
     if comparison.absolute is not None:
         lines += absolute_lines(
@@ -352,12 +373,15 @@ def write_compare_report(
             lines += ["![LOO comparison](loo_compare.png)", ""]
     else:
         lines += [comparison.loo_note, ""]
+    if comparison.average is not None:
+        lines += model_average_lines(comparison.average, inputs, out, settings.plots)
 
     if comparison.psense:
         lines += [
             "## Prior sensitivity (power scaling)",
             "",
-            "ArviZ's `psense_summary` (Kallioinen et al. 2023): the sensitivity of each log-HR "
+            "ArviZ's `psense_summary` (Kallioinen et al. 2023): the sensitivity of each "
+            "coefficient (log-HR; log time ratio for an accelerated-failure-time model) "
             "to power-scaling its prior and the likelihood; values above 0.05 are flagged.",
             "",
         ]
@@ -377,3 +401,48 @@ def write_compare_report(
         HR_TABLE_NOTE,
     ]
     return write_report(out, "\n".join(lines), settings.title, settings.html)
+
+
+def model_average_lines(
+    average: ModelAverage, inputs: RunInputs, out: Path, plots: bool
+) -> list[str]:
+    """The report's model-averaging section: weights beside ELPD, the stacked standardised
+    survival at a few times (observed and extrapolated), and the plot."""
+    weights = dict(zip(average.weights["variant"], average.weights["stacking_weight"], strict=True))
+    curves = average.curves
+    times = curves["time_months"].unique()
+    picks = times[np.linspace(0, len(times) - 1, 7).astype(int)[1:]]
+    shown = curves[curves["time_months"].isin(picks) & (curves["model"] == "stacked average")]
+    lines = [
+        "## Model averaging (stacking)",
+        "",
+        stacking_sentence(weights, average.last_follow_up_months),
+        "",
+        markdown_table(average.weights),
+        "",
+        f"Stacked standardised survival (mean over the patients of S(t | x); posterior mean "
+        f"and {interval_percent(average.prob)} interval of the mixture), to twice the last "
+        "follow-up; rows marked `extrapolated` lie beyond it:",
+        "",
+        markdown_table(shown.drop(columns=["model", "weight"])),
+        "",
+        "Every family's curve and the average: `model_average_survival.csv`.",
+        "",
+    ]
+    if plots:
+        save_figure(
+            plot_model_average(
+                curves,
+                average.km,
+                average.last_follow_up_months,
+                inputs.card.time_label,
+                inputs.card.outcome_label or "Overall survival",
+            ),
+            out / "model_average.png",
+        )
+        lines += [
+            "![Each family's standardised survival over the Kaplan-Meier curve, with its "
+            "stacking weight; shaded: extrapolation](model_average.png)",
+            "",
+        ]
+    return lines

@@ -23,6 +23,7 @@ from bayes_bcsm.report.sentences import (
     ppc_sentence,
     prior_adjusted_sentence,
     profile_sentence,
+    time_ratio_sentence,
 )
 
 if TYPE_CHECKING:
@@ -100,21 +101,35 @@ NO_PPC = (
 )
 
 
+def _time_ratios(variant: VariantFit) -> bool:
+    """Whether the variant's model is an accelerated-failure-time one: its coefficients are
+    log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs."""
+    names = variant.fit.model.model.named_vars
+    return "gamma" in names and "beta" not in names
+
+
 def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     """Write the plots of one fit as PNG; return ``{name: path}``."""
     paths = {}
+    coefficient = ["gamma" if _time_ratios(variant) else "beta"]
     paths["rank_plot"] = _save_collection(
-        az.plot_rank(variant.fit.idata, var_names=["beta"], backend="matplotlib"),
+        az.plot_rank(variant.fit.idata, var_names=coefficient, backend="matplotlib"),
         folder / "rank.png",
     )
     paths["trace_plot"] = _save_collection(
-        az.plot_trace_dist(variant.fit.idata, var_names=["beta"], backend="matplotlib"),
+        az.plot_trace_dist(variant.fit.idata, var_names=coefficient, backend="matplotlib"),
         folder / "trace.png",
     )
     if variant.censored_ppc is not None:
         save_figure(plot_censored_ppc(variant), folder / "ppc_censored.png")
         paths["ppc_plot"] = folder / "ppc_censored.png"
     save_figure(plot_forest(variant.hazard_ratios), folder / "forest.png")
+    if _time_ratios(variant):
+        save_figure(
+            plot_forest(variant.hazard_ratios, measure="time ratio"),
+            folder / "forest_time_ratios.png",
+        )
+        paths["forest_time_ratios_plot"] = folder / "forest_time_ratios.png"
     paths["forest_plot"] = folder / "forest.png"
     save_figure(plot_posterior_survival(variant), folder / "survival.png")
     paths["survival_plot"] = folder / "survival.png"
@@ -141,12 +156,16 @@ def hazard_ratio_table(hazard_ratios: pd.DataFrame) -> pd.DataFrame:
         "lower",
         "upper",
         "interval",
+        "measure",
         "p_hr_below_1",
         "p_value",
         "n_used",
         "n_events",
     ]
-    return hazard_ratios.assign(covariate=hazard_ratios["label"])[columns]
+    table = hazard_ratios.assign(covariate=hazard_ratios["label"])[columns]
+    if (table["measure"] == "time ratio").any():  # the probability is P(ratio < 1)
+        table = table.rename(columns={"p_hr_below_1": "p_ratio_below_1"})
+    return table
 
 
 def prior_adjusted_lines(variant: VariantFit) -> list[str]:
@@ -165,6 +184,10 @@ def model_statement(variant: VariantFit) -> str:
     """The prior and (piecewise) the cut points a Bayesian fit actually used, in one sentence."""
     model = variant.fit.model
     text = f"Prior on each log HR (per design unit): {model.prior.describe()}"
+    if _time_ratios(variant):
+        text = "Prior on each log time ratio (per design unit): " + model.prior.describe().replace(
+            "log HR", "log TR"
+        )
     if model.cuts_months:
         cuts = ", ".join(f"{c:.4g}" for c in (0.0, *model.cuts_months))
         text += f"; piecewise baseline cut points used: {cuts} months"
@@ -193,13 +216,16 @@ def write_fit_report(
         ]
     for message in variant.cox.warnings:
         lines += [f"> **Cox warning:** {message}", ""]
+    time_ratios = variant.hazard_ratios["measure"] == "time ratio"
     lines += [
-        "## Hazard ratios",
+        "## Hazard ratios and time ratios" if time_ratios.any() else "## Hazard ratios",
         "",
         "Per natural unit of each covariate; Bayesian rows give the posterior median and "
         f"{interval_percent(settings.hdi_prob)} equal-tailed interval (report.hdi_prob), "
         "frequentist rows "
         "the estimate and 95% CI. " + reference_levels(variant.design.terms, inputs.card),
+        "",
+        time_ratio_sentence(list(variant.hazard_ratios.loc[time_ratios, "model"].unique())),
         "",
         markdown_table(hazard_ratio_table(variant.hazard_ratios)),
         "",
@@ -249,6 +275,11 @@ def write_fit_report(
             "",
             "![Forest plot of hazard ratios](forest.png)",
             "",
+            *(
+                ["![Forest plot of time ratios](forest_time_ratios.png)", ""]
+                if time_ratios.any()
+                else []
+            ),
             "![Posterior survival curves](survival.png)",
             "",
             (

@@ -64,19 +64,28 @@ def plot_km_curves(
     return fig
 
 
-def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log scale)") -> Figure:
-    """Forest plot of hazard ratios from several sources side by side.
+def plot_forest(
+    hazard_ratios: pd.DataFrame, title: str | None = None, measure: str = "hazard ratio"
+) -> Figure:
+    """Forest plot of hazard ratios (or of time ratios) from several sources side by side.
 
     Parameters
     ----------
     hazard_ratios : DataFrame
-        Columns ``covariate``, ``model``, ``estimate``, ``lower``, ``upper`` (HR scale), and
-        optionally ``label`` (each covariate's axis label, e.g. ``"chemotherapy: yes vs no"``).
-        Rows with a missing interval are drawn as points.
-    title : str
-        Axes title.
+        Columns ``covariate``, ``model``, ``estimate``, ``lower``, ``upper`` (ratio scale), and
+        optionally ``label`` (each covariate's axis label, e.g. ``"chemotherapy: yes vs no"``)
+        and ``measure``. Rows with a missing interval are drawn as points.
+    title : str, optional
+        Axes title (default ``"Hazard ratios (log scale)"``, or the measure's).
+    measure : {"hazard ratio", "time ratio"}
+        The rows drawn (those of this ``measure``; all rows when the table has no such column)
+        and the axis label: hazard ratios and time ratios never share an axis.
     """
-    frame = hazard_ratios.dropna(subset=["estimate"]).reset_index(drop=True)
+    frame = hazard_ratios.dropna(subset=["estimate"])
+    if "measure" in frame:
+        frame = frame[frame["measure"] == measure]
+    frame = frame.reset_index(drop=True)
+    title = title or f"{measure.capitalize()}s (log scale)"
     covariates = list(dict.fromkeys(frame["covariate"]))
     models = list(dict.fromkeys(frame["model"]))
     height = max(2.5, 0.35 * len(covariates) * len(models) + 1)
@@ -99,9 +108,60 @@ def plot_forest(hazard_ratios: pd.DataFrame, title: str = "Hazard ratios (log sc
     labels = row_labels(frame)
     ax.set_yticklabels([labels[c] for c in covariates])
     ax.invert_yaxis()
-    ax.set_xlabel("Hazard ratio")
+    ax.set_xlabel(measure.capitalize())
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_model_average(
+    curves: pd.DataFrame,
+    km: pd.DataFrame,
+    last_follow_up_months: float,
+    time_label: str = "Months",
+    outcome_label: str = "Overall survival",
+) -> Figure:
+    """Each family's standardised survival curve over the Kaplan-Meier curve, with its
+    stacking weight, and the stacked average with its interval; the time beyond the last
+    follow-up is shaded and labelled extrapolation.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        ``ModelAverage.curves`` (``model``, ``weight``, ``time_months``, ``mean``, ``lower``,
+        ``upper``); the model ``"stacked average"`` is drawn in black with its band.
+    km : DataFrame
+        ``time_months``, ``survival`` of the data.
+    last_follow_up_months : float
+    time_label, outcome_label : str
+        Axis labels (the dataset card's).
+    """
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    t = np.concatenate([[0.0], km["time_months"].to_numpy(float)])
+    s = np.concatenate([[1.0], km["survival"].to_numpy(float)])
+    ax.step(t, s, where="post", color="grey", lw=1.6, label="Kaplan-Meier (data)")
+    for model, rows in curves.groupby("model", sort=False):
+        x = np.concatenate([[0.0], rows["time_months"].to_numpy(float)])
+        y = np.concatenate([[1.0], rows["mean"].to_numpy(float)])
+        if model == "stacked average":
+            lo = np.concatenate([[1.0], rows["lower"].to_numpy(float)])
+            hi = np.concatenate([[1.0], rows["upper"].to_numpy(float)])
+            ax.fill_between(x, lo, hi, color="black", alpha=0.12)
+            ax.plot(x, y, color="black", lw=2.2, label="stacked average")
+        else:
+            ax.plot(x, y, lw=1.1, label=f"{model} (weight {rows['weight'].iloc[0]:.2f})")
+    end = float(curves["time_months"].max())
+    ax.axvspan(last_follow_up_months, end, color="orange", alpha=0.08)
+    ax.text(
+        (last_follow_up_months + end) / 2, 0.97, "extrapolation", ha="center", va="top", fontsize=9
+    )
+    ax.set_xlim(0, end)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(time_label)
+    ax.set_ylabel(f"{outcome_label} (standardised)")
+    ax.set_title("Families and their stacked average over the Kaplan-Meier curve")
+    ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
 

@@ -6,6 +6,7 @@ answer is known (on both sides of every boundary):
 
 - :func:`percent`: a probability as a percentage;
 - :func:`hr_direction`: which way a hazard ratio points;
+- :func:`time_ratio_sentence`: which models' ratios are time ratios, and which way those point;
 - :func:`credibility_sentence`: Matthews' sceptical or advocacy limit, read the right way round;
 - :func:`interval_position`: whether a value lies inside or outside an interval;
 - :func:`fold_comparison`: how many times one hazard ratio is another, and whether two
@@ -13,6 +14,7 @@ answer is known (on both sides of every boundary):
 - :func:`shrinkage_sentence`: how far a prior pulls a printed hazard ratio towards no effect;
 - :func:`surprise`: how surprising a printed figure is, from the probability of seeing it;
 - :func:`extrapolation_sentence`: which survival figures lie beyond the last follow-up;
+- :func:`stacking_sentence`: how stacking shares the weight among model families;
 - :func:`p_statement`: a P value, never "P = 0";
 - :func:`profile_sentence`: what the ``reference`` and other survival profiles are;
 - :func:`prior_adjusted_sentence`: a posterior the prior moved away from the Cox estimate;
@@ -54,7 +56,9 @@ __all__ = [
     "rejection_test",
     "rmst_gain_sentence",
     "shrinkage_sentence",
+    "stacking_sentence",
     "surprise",
+    "time_ratio_sentence",
 ]
 
 #: Upper ends of the probability bands :func:`surprise` names, with their words.
@@ -262,6 +266,63 @@ def surprise(probability: float) -> str:
         if probability < upper:
             return word
     return "unremarkable"
+
+
+def time_ratio_sentence(models: list[str]) -> str:
+    """What the ratios of accelerated-failure-time models are, and which way they point.
+
+    Parameters
+    ----------
+    models : list of str
+        The models (variant labels) whose rows are time ratios; empty: none.
+
+    Returns
+    -------
+    str
+        Empty without such models; otherwise e.g. ``"The lognormal rows are time ratios
+        (accelerated failure time), not hazard ratios: a time ratio above 1 means survival times
+        longer by that factor (better survival), below 1 shorter (worse); these models' hazards
+        are not proportional, so they have no hazard ratio."``
+    """
+    if not models:
+        return ""
+    names = ", ".join(models)
+    return (
+        f"The {names} rows are time ratios (accelerated failure time), not hazard ratios: a time "
+        "ratio above 1 means survival times longer by that factor (better survival), below 1 "
+        "shorter (worse); these models' hazards are not proportional, so they have no hazard "
+        "ratio."
+    )
+
+
+def stacking_sentence(weights: dict[str, float], last_follow_up_months: float) -> str:
+    """How stacking weights the families, and where the averaged curves become extrapolation.
+
+    Parameters
+    ----------
+    weights : dict of str to float
+        Stacking weight per family (summing to 1).
+    last_follow_up_months : float
+        The longest follow-up of the data (months).
+
+    Returns
+    -------
+    str
+        E.g. ``"Stacking gives loglogistic 61%, weibull 39% of the weight (others 0%); ...
+        beyond 132 months (the last follow-up) every curve is extrapolation ..."``.
+    """
+    ordered = sorted(weights.items(), key=lambda kv: -kv[1])
+    shown = [(k, w) for k, w in ordered if round(100 * w) > 0]
+    rest = [k for k, w in ordered if round(100 * w) == 0]
+    text = "Stacking gives " + ", ".join(f"{k} {100 * w:.0f}%" for k, w in shown)
+    text += " of the weight" + (f" ({', '.join(rest)}: under 0.5% each)" if rest else "")
+    return (
+        f"{text}. The averaged curve is the mixture of the families' posteriors with these "
+        "weights (Yao et al. 2018), a prediction, not a choice of one family. Beyond "
+        f"{last_follow_up_months:.3g} months (the last follow-up) every curve is "
+        "extrapolation: the families' tails, which the data do not inform, and their "
+        "disagreement there is the honest uncertainty of any extrapolation."
+    )
 
 
 def extrapolation_sentence(last_follow_up_months: float, beyond: list[str]) -> str:

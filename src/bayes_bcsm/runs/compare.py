@@ -236,5 +236,9 @@ def run_parsed(
         comparison = replace(comparison, absolute=absolute)
     if comparison.loo is not None:
         write_csv_atomic(comparison.loo, inputs.output_dir / "loo_compare.csv")
+    if comparison.average is not None:
+        write_csv_atomic(
+            comparison.average.curves, inputs.output_dir / "model_average_survival.csv", index=False
+        )
     write_compare_report(settings.report, inputs, comparison)
     return comparison

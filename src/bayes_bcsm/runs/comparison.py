@@ -12,10 +12,12 @@ import warnings
 from collections.abc import Sequence
 
 import arviz as az
+import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import write_text_atomic
 from bayes_bcsm.config import ReinterpretSettings
+from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.hazard_ratios import (
     PUBLISHED,
     agreement,
@@ -23,10 +25,12 @@ from bayes_bcsm.hazard_ratios import (
     summary_level_label,
     summary_level_rows,
 )
+from bayes_bcsm.inference.averaging import curve_table, marginal_survival
 from bayes_bcsm.models.base import OBSERVED
+from bayes_bcsm.models.families import model_family
 from bayes_bcsm.reconstruct.delayed_exposure import EXPOSURE as IMMORTAL_EXPOSURE
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
-from bayes_bcsm.results import Comparison, RunInputs, VariantFit
+from bayes_bcsm.results import Comparison, ModelAverage, RunInputs, VariantFit
 from bayes_bcsm.runs.common import load_inputs
 from bayes_bcsm.runs.compare import VariantSpec, data_coding, variant_slug
 from bayes_bcsm.runs.immortal import committed_immortal_answer
@@ -54,13 +58,20 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
             "LOO comparison refused: the variants' pointwise log-likelihoods are not all the "
             f"survival likelihood alone ({stored}), so their ELPDs are not comparable."
         )
+    trees = {v.label: v.fit.idata for v in bayes}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = az.compare({v.label: v.fit.idata for v in bayes}, round_to="none")
+        table = az.compare(trees, method="stacking", round_to="none")
+        pseudo_bma = az.compare(trees, method="BB-pseudo-BMA", round_to="none")["weight"]
+    table.insert(
+        table.columns.get_loc("weight") + 1, "pseudo_bma_plus_weight", pseudo_bma[table.index]
+    )
     n_used = bayes[0].fit.n_used
     note = (
         f"PSIS-LOO on {n_used} patients (pointwise survival log-likelihood; a marginalised "
-        "covariate is summed out of it, its own model left out)."
+        "covariate is summed out of it, its own model left out). `weight`: stacking weights "
+        "(Yao et al. 2018); `pseudo_bma_plus_weight`: pseudo-BMA+ weights (Bayesian "
+        "bootstrap)."
     )
     if n_used < 100:
         note += (
@@ -74,13 +85,50 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
     return table, note
 
 
+#: Points of the model-averaged survival curves, from 0 to twice the last follow-up.
+AVERAGE_GRID_POINTS = 121
+
+
+def model_average(fits: list[VariantFit], loo: pd.DataFrame, prob: float) -> ModelAverage:
+    """The Bayesian variants' standardised survival averaged by their stacking weights, to
+    twice the last follow-up (beyond it: extrapolation), beside the KM of the same patients.
+
+    Parameters
+    ----------
+    fits : list of VariantFit
+        The comparison's variants (the Bayesian ones, fitted on the same patients, are used).
+    loo : DataFrame
+        :func:`_loo_table`'s ``arviz.compare`` table (``weight``: stacking).
+    prob : float
+        Interval probability of the curves.
+    """
+    bayes = [v for v in fits if v.fit is not None]
+    last = max(v.last_follow_up_months for v in bayes)
+    grid = np.linspace(0.0, 2.0 * last, AVERAGE_GRID_POINTS)[1:]
+    weights = {v.label: float(loo.loc[v.label, "weight"]) for v in bayes}
+    per_model = {v.label: marginal_survival(v.fit, grid) for v in bayes}
+    data = bayes[0].fit.model.data
+    km = kaplan_meier(data["time_months"], data["event"], entry=data.get("entry_months")).table
+    table = loo.reset_index(names="variant")
+    return ModelAverage(
+        weights=table[["variant", "elpd", "weight", "pseudo_bma_plus_weight"]].rename(
+            columns={"weight": "stacking_weight"}
+        ),
+        curves=curve_table(per_model, weights, last, prob),
+        km=km[["time", "survival"]].rename(columns={"time": "time_months"}),
+        last_follow_up_months=last,
+        prob=prob,
+    )
+
+
 def _psense(variant: VariantFit) -> pd.DataFrame:
     import pymc as pm
 
     tree = variant.fit.idata.copy()
     with variant.fit.model.model:
         tree = pm.stats.compute_log_prior(tree, progressbar=False)
-    return az.psense_summary(tree, var_names=["beta"]).reset_index(names="parameter")
+    coefficient = model_family(variant.fit.model.family).coefficient
+    return az.psense_summary(tree, var_names=[coefficient]).reset_index(names="parameter")
 
 
 def compare_variants(
@@ -123,6 +171,7 @@ def compare_variants(
     if settings.covariates.mode == "univariate":
         table = table[table["model"] != PUBLISHED].reset_index(drop=True)
     loo, note = _loo_table(fits) if not recoded else (None, _RECODED_LOO_NOTE)
+    average = None if loo is None else model_average(fits, loo, settings.report.hdi_prob)
     psense = {}
     if settings.compare.psense:
         psense = {v.label: _psense(v) for v in fits if v.fit is not None}
@@ -148,6 +197,7 @@ def compare_variants(
         printed_vs_posteriors=printed_vs_posteriors,
         printed_vs_cox=printed_vs_cox,
         immortal_time=committed_immortal_answer() if asks else None,
+        average=average,
     )
 
 

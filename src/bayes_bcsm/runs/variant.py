@@ -96,6 +96,8 @@ def model_for(settings: RunSettings, design: Design | MissingDesign) -> Survival
             )
     if "baseline_prior" in entry.options:
         options["baseline_prior"] = model.baseline_prior
+    if "df" in entry.options:
+        options["df"] = model.spline.df
     return entry.build(design, prior=settings.prior, **options)
 
 
@@ -195,9 +197,12 @@ def fit_variant(
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
     hr = hazard_ratio_summary(fit, prob=settings.report.hdi_prob)
-    tables.append(posterior_rows(hr, hr_label or label))
-    # with a marginalised covariate the posterior uses more rows than Cox: not comparable
-    adjusted = None if settings.missing.marginalize else prior_adjusted(hr, cox)
+    effect = model_family(family).effect
+    tables.append(posterior_rows(hr, hr_label or label, measure=effect))
+    # with a marginalised covariate the posterior uses more rows than Cox, and time ratios
+    # are not hazard ratios: neither compares with the Cox fit
+    comparable = effect == "hazard ratio" and not settings.missing.marginalize
+    adjusted = prior_adjusted(hr, cox) if comparable else None
     profiles = one_at_a_time_profiles(survival_model)
     last_months = float(np.max(survival_model.data["time_months"]))
     horizons = settings.report.horizons_months or default_horizons_months(last_months)

@@ -1,0 +1,79 @@
+"""Model averaging by stacking: the mixture of draws checked exactly against one written by hand.
+
+Expected values are written out by hand from the definitions in
+:mod:`bayes_bcsm.inference.averaging` (largest-remainder counts; evenly spaced draws
+``floor((j + 1/2) M / n)`` of each model's chain-major sequence), not computed by the code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bayes_bcsm.inference.averaging import (
+    curve_table,
+    mixture_counts,
+    stacked_mixture,
+    weighted_mean,
+)
+
+
+def _draws(values: np.ndarray, times=(1.0, 2.0)) -> xr.DataArray:
+    """Draws of shape (chain, draw, time_months)."""
+    return xr.DataArray(
+        values,
+        dims=("chain", "draw", "time_months"),
+        coords={
+            "chain": np.arange(values.shape[0]),
+            "draw": np.arange(values.shape[1]),
+            "time_months": list(times),
+        },
+    )
+
+
+def test_mixture_counts_are_the_largest_remainder_rounding():
+    # 10 x (0.62, 0.25, 0.13) = (6.2, 2.5, 1.3): floors 6, 2, 1 (9); the one left goes to 0.5
+    assert mixture_counts({"a": 0.62, "b": 0.25, "c": 0.13}, 10) == {"a": 6, "b": 3, "c": 1}
+    assert mixture_counts({"a": 1.0, "b": 0.0}, 7) == {"a": 7, "b": 0}
+    with pytest.raises(ValueError, match="sum to 1"):
+        mixture_counts({"a": 0.5, "b": 0.3}, 10)
+
+
+def test_stacked_mixture_is_the_hand_computed_mixture():
+    """Models a (2 chains x 4 draws) and b (2 x 4), weights 0.75 / 0.25, 8 draws: a gives 6 of
+    its 8 draws, at positions floor((j + 0.5) 8 / 6) = 0, 2, 3, 4, 6, 7; b gives 2, at
+    floor((j + 0.5) 8 / 2) = 2, 6 (chain-major: chain 0 draws 0-3, then chain 1)."""
+    a = _draws(np.arange(16, dtype=float).reshape(2, 4, 2))  # draw k of chain c: 8c + 2k (+1)
+    b = _draws(100 + np.arange(16, dtype=float).reshape(2, 4, 2))
+    mixture = stacked_mixture({"a": a, "b": b}, {"a": 0.75, "b": 0.25})
+    flat_a = a.values.reshape(8, 2)
+    flat_b = b.values.reshape(8, 2)
+    expected = np.concatenate([flat_a[[0, 2, 3, 4, 6, 7]], flat_b[[2, 6]]])
+    np.testing.assert_array_equal(mixture.transpose("sample", "time_months").values, expected)
+    assert list(mixture["model"].values) == ["a"] * 6 + ["b"] * 2
+    # the exact weighted mean: 0.75 mean(a) + 0.25 mean(b), per time
+    np.testing.assert_allclose(
+        weighted_mean({"a": a, "b": b}, {"a": 0.75, "b": 0.25}).values,
+        0.75 * flat_a.mean(0) + 0.25 * flat_b.mean(0),
+        rtol=1e-15,
+    )
+
+
+def test_a_model_with_zero_weight_gives_no_draw():
+    a = _draws(np.zeros((1, 5, 2)))
+    b = _draws(np.ones((1, 5, 2)))
+    mixture = stacked_mixture({"a": a, "b": b}, {"a": 1.0, "b": 0.0})
+    assert mixture.sizes["sample"] == 5 and set(mixture["model"].values) == {"a"}
+    assert float(mixture.max()) == 0.0
+
+
+def test_curve_table_marks_extrapolation_and_carries_the_weights():
+    a = _draws(np.full((1, 4, 2), 0.8), times=(10.0, 30.0))
+    b = _draws(np.full((1, 4, 2), 0.4), times=(10.0, 30.0))
+    table = curve_table({"a": a, "b": b}, {"a": 0.5, "b": 0.5}, 20.0, 0.9)
+    avg = table[table["model"] == "stacked average"]
+    np.testing.assert_allclose(avg["mean"], [0.6, 0.6])
+    assert avg["lower"].tolist() == [0.4, 0.4] and avg["upper"].tolist() == [0.8, 0.8]
+    assert table["extrapolated"].tolist() == [False, True] * 3
+    assert table.loc[table["model"] == "b", "weight"].tolist() == [0.5, 0.5]

@@ -10,8 +10,10 @@ in resumable shards (:mod:`bayes_bcsm.simulation.shards`) and writes into one fo
 - ``shard_status.csv``, ``grid.json`` (settings, threshold delay, package versions);
 - ``hr_by_delay.png``, ``coverage_by_delay.png``.
 
-The repository commits one such folder (``docs/immortal_time/``) and ships the answer read from
-its summary in the package (``data/immortal_time_answer.json``, :func:`committed_immortal_answer`),
+The repository commits such folders (``docs/immortal_time/`` on the Table 3 model, and its
+``long_delays/`` and ``generator_model/``, the latter with ``--covariates generator``) and ships
+the answer read from the main folder's summary in the package
+(``data/immortal_time_answer.json``, :func:`committed_immortal_answer`),
 so reports state it without rerunning the study.
 """
 

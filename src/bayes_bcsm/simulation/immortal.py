@@ -9,7 +9,7 @@ numbers (common random numbers), so differences between cells are the settings',
 Each cohort is analysed three ways with Cox (Efron ties, Wald 95 % interval) on one of the
 covariate sets of :data:`COVARIATE_SETS`: the paper's Table 3 covariates (default), or every
 covariate of the generator's survival model as the generator codes it (its 0/1 indicators,
-the latent receptor status of untested patients included; :func:`generator_covariates`), a
+the latent receptor status of untested patients included; :data:`GENERATOR_COVARIATES`), a
 correctly specified model whose time-dependent estimate targets the true conditional HR:
 
 ``naive``
@@ -60,7 +60,7 @@ from bayes_bcsm.reconstruct.delayed_exposure import (
     cohort_from_draws,
     draw_delay_inputs,
 )
-from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS, GeneratorParams
+from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS
 from bayes_bcsm.reconstruct.survival import linear_predictor_columns
 from bayes_bcsm.simulation.estimators import Estimates, cox_estimates, failure
 from bayes_bcsm.simulation.metrics import PRINTED_AHR, REPLICATE_COLUMNS, aggregate_metrics
@@ -69,6 +69,7 @@ from bayes_bcsm.simulation.shards import ShardSpec, plan_shards, replicate_seed
 
 __all__ = [
     "COVARIATE_SETS",
+    "GENERATOR_COVARIATES",
     "GENERATOR_PREFIX",
     "IMMORTAL_COLUMNS",
     "IMMORTAL_METHODS",
@@ -78,7 +79,6 @@ __all__ = [
     "cell_name",
     "cell_summary",
     "covariate_set",
-    "generator_covariates",
     "immortal_checks",
     "immortal_replicate",
     "plan_immortal_shards",
@@ -100,28 +100,19 @@ IMMORTAL_COLUMNS: tuple[str, ...] = (
     "n_treated",
     "note",
 )
+
 #: Prefix of the generator's indicators in the analysed cohorts (beside the cohort's columns).
 GENERATOR_PREFIX = "generator_"
-
-
-def generator_covariates(params: GeneratorParams | None = None) -> tuple[str, ...]:
-    """The covariates of the generator's survival model: its indicators with a non-zero effect
-    (named :data:`GENERATOR_PREFIX` + effect name), then the exposure.
-
-    Parameters
-    ----------
-    params : GeneratorParams, optional
-        Default: the calibrated parameters.
-    """
-    effects = (params or CALIBRATED_PARAMS).effects
-    used = (GENERATOR_PREFIX + k for k, beta in effects.items() if beta != 0 and k != EXPOSURE)
-    return (*used, EXPOSURE)
-
-
+#: The covariates of the generator's survival model, as it codes them: its indicators with a
+#: non-zero calibrated effect (:data:`GENERATOR_PREFIX` + effect name), then the exposure.
+GENERATOR_COVARIATES: tuple[str, ...] = (
+    *(GENERATOR_PREFIX + k for k, b in CALIBRATED_PARAMS.effects.items() if b and k != EXPOSURE),
+    EXPOSURE,
+)
 #: The analysis models by name: the paper's Table 3 covariates, and the generator's own.
 COVARIATE_SETS: dict[str, tuple[str, ...]] = {
     "table3": TABLE3_COVARIATES,
-    "generator": generator_covariates(),
+    "generator": GENERATOR_COVARIATES,
 }
 
 

@@ -11,6 +11,9 @@ import pytest
 from scipy import stats
 
 from bayes_bcsm.errors import SettingError
+from bayes_bcsm.reconstruct.delayed_exposure import EXPOSURE, StartDelay, draw_delay_inputs
+from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS
+from bayes_bcsm.reconstruct.survival import linear_predictor
 from bayes_bcsm.runs.immortal import (
     committed_immortal_answer,
     immortal_answer,
@@ -18,8 +21,11 @@ from bayes_bcsm.runs.immortal import (
     run_immortal_study,
 )
 from bayes_bcsm.simulation.immortal import (
+    COVARIATE_SETS,
+    GENERATOR_PREFIX,
     IMMORTAL_METHODS,
     ImmortalGrid,
+    analysed_cohort,
     cell_summary,
     immortal_checks,
     immortal_replicate,
@@ -29,6 +35,8 @@ from bayes_bcsm.simulation.metrics import PRINTED_AHR
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "immortal_time"
+#: The committed studies: the main grid (Table 3 model), longer delays, the generator's model.
+COMMITTED_FOLDERS = ("", "long_delays", "generator_model")
 
 
 @pytest.mark.parametrize(
@@ -50,12 +58,19 @@ def test_grid_refuses_values_out_of_range(kwargs, field):
     assert caught.value.fields == (field,)
 
 
-def test_command_line_refuses_a_bad_flag_in_one_line(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        (["--share", "1.5"], "--share: expected a share between 0 and 1"),
+        (["--covariates", "full"], "--covariates: expected one of table3, generator"),
+    ],
+)
+def test_command_line_refuses_a_bad_flag_in_one_line(tmp_path, capsys, flag, message):
     with pytest.raises(SystemExit) as caught:
-        main(["--out", str(tmp_path / "study"), "--share", "1.5"])
+        main(["--out", str(tmp_path / "study"), *flag])
     assert caught.value.code == 1
     err = capsys.readouterr().err
-    assert err.strip() == "--share: expected a share between 0 and 1"
+    assert err.strip() == message
     assert not (tmp_path / "study").exists()  # refused before any work
 
 
@@ -156,13 +171,55 @@ def test_replicates_are_reproducible_and_independent_of_the_shard_layout(tmp_pat
     assert (pd.read_csv(tmp_path / "b" / "shard_status.csv")["state"] == "skipped").all()
 
 
-# --- the committed full run (docs/immortal_time) -------------------------------------------
+def test_generator_covariates_carry_the_generators_linear_predictor():
+    """Every covariate the generator's survival model uses, coded as it codes them: the
+    generator's log relative hazard of each patient (therapy aside, which the analyses carry
+    as the exposure) is the analysed columns times the generator's effects, none of them 0."""
+    draws = draw_delay_inputs(78, np.random.default_rng(11))
+    frame = analysed_cohort(draws, StartDelay(3.0), 0.0)
+    eta = linear_predictor(draws.covariates.assign(**{EXPOSURE: 0}), CALIBRATED_PARAMS.effects)
+    others = [c for c in COVARIATE_SETS["generator"] if c != EXPOSURE]
+    beta = np.array([CALIBRATED_PARAMS.effects[c.removeprefix(GENERATOR_PREFIX)] for c in others])
+    assert np.all(beta != 0)
+    np.testing.assert_allclose(frame[others].to_numpy(float) @ beta, eta, atol=1e-12)
+    assert COVARIATE_SETS["generator"][-1] == EXPOSURE
 
 
-def _committed() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    summary = pd.read_csv(COMMITTED / "summary.csv")
-    replicates = pd.read_csv(COMMITTED / "replicates.csv.gz", keep_default_na=False, na_values=[""])
-    grid = json.loads((COMMITTED / "grid.json").read_text())["grid"]
+def _one_generator_replicate() -> tuple[ImmortalGrid, pd.DataFrame]:
+    grid = ImmortalGrid(
+        replicates=1,
+        delays_months=(3.0,),
+        true_hrs=(0.5,),
+        covariates=COVARIATE_SETS["generator"],
+    )
+    return grid, immortal_replicate(grid, 0)
+
+
+def test_a_small_generator_model_run_changes_only_the_analysis_model(tmp_path):
+    """The generator's covariates: same cohorts (same seeds), every patient analysed, other
+    estimates than the Table 3 model's; the folder records the covariate set."""
+    grid, generator = _one_generator_replicate()
+    table3_grid = ImmortalGrid(**{**grid.__dict__, "covariates": COVARIATE_SETS["table3"]})
+    table3 = immortal_replicate(table3_grid, 0)
+    assert (grid.covariate_set, table3_grid.covariate_set) == ("generator", "table3")
+    assert (generator["failed"] == 0).all()
+    naive_td = generator["method"] != "landmark"
+    assert (generator.loc[naive_td, "n_patients"] == 78).all()  # latent coding: none missing
+    assert (table3.loc[naive_td, "n_patients"] < 78).all()  # Table 3: complete cases
+    assert not np.allclose(generator["estimate"], table3["estimate"])
+    run_immortal_study(grid, tmp_path / "study", plots=False)
+    record = json.loads((tmp_path / "study" / "grid.json").read_text())["grid"]
+    assert record["covariates"] == list(COVARIATE_SETS["generator"])
+
+
+# --- the committed full runs (docs/immortal_time and its subfolders) -----------------------
+
+
+def _committed(folder: str = "") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    path = COMMITTED / folder
+    summary = pd.read_csv(path / "summary.csv")
+    replicates = pd.read_csv(path / "replicates.csv.gz", keep_default_na=False, na_values=[""])
+    grid = json.loads((path / "grid.json").read_text())["grid"]
     return summary, replicates, grid
 
 
@@ -194,8 +251,27 @@ def test_committed_grid_meets_the_issue_checks():
         assert td[(row.delay_median_months, 1.0)] >= 1, row
 
 
-def test_committed_summary_is_the_summary_of_the_committed_replicates():
-    summary, replicates, _ = _committed()
+def test_committed_generator_model_meets_the_issues_literal_checks():
+    """With the generator's covariates (a correctly specified model) and a true HR of 1, over
+    >= 200 replicates: the time-dependent 95 % CI covers 1 in >= 90 % of them at every delay
+    (MCSE below 0.03 beside it), and the naive median HR is below 1 at every delay >= 1 month."""
+    summary, _, grid = _committed("generator_model")
+    assert tuple(grid["covariates"]) == COVARIATE_SETS["generator"]
+    assert grid["replicates"] >= 200 and 1.0 in grid["true_hrs"]
+    assert grid["delays_months"] == [0.5, 1.0, 3.0, 6.0, 12.0]
+    assert (summary["n_replicates"] >= 200).all()
+    checks = immortal_checks(summary)
+    coverage = checks[checks["check"] == "time_dependent_coverage_at_least_0.90"]
+    assert len(coverage) == 5 and coverage["passed"].all(), coverage.to_string()
+    assert (coverage["mcse"] > 0).all() and (coverage["mcse"] < 0.03).all()
+    literal = checks[checks["check"] == "naive_median_hr_below_1"]
+    assert literal["delay_median_months"].tolist() == [1.0, 3.0, 6.0, 12.0]
+    assert literal["passed"].all(), literal.to_string()
+
+
+@pytest.mark.parametrize("folder", COMMITTED_FOLDERS)
+def test_committed_summary_is_the_summary_of_the_committed_replicates(folder):
+    summary, replicates, _ = _committed(folder)
     recomputed = cell_summary(replicates)
     # summary.csv holds 6 significant digits
     pd.testing.assert_frame_equal(
@@ -203,8 +279,9 @@ def test_committed_summary_is_the_summary_of_the_committed_replicates():
     )
 
 
-def test_committed_replicate_is_reproduced_from_its_seed():
-    _, replicates, grid = _committed()
+@pytest.mark.parametrize("folder", COMMITTED_FOLDERS)
+def test_committed_replicate_is_reproduced_from_its_seed(folder):
+    _, replicates, grid = _committed(folder)
     settings = ImmortalGrid(
         **{
             **grid,
@@ -234,10 +311,12 @@ def test_shipped_answer_is_read_from_the_committed_summary():
     assert answer.printed_hr == PRINTED_AHR
 
 
-def test_the_committed_readme_table_is_the_committed_summary():
-    """Each row of docs/immortal_time/README.md's results table, written out from summary.csv:
-    median HR (quartiles); coverage % (MCSE, points)."""
-    summary = pd.read_csv(COMMITTED / "summary.csv")
+@pytest.mark.parametrize("folder", ["", "generator_model"])
+def test_the_committed_readme_table_is_the_committed_summary(folder):
+    """Each row of a results table of docs/immortal_time/README.md (the main grid's, and the
+    generator model's), written out from its summary.csv: median HR (quartiles); coverage %
+    (MCSE, points)."""
+    summary = pd.read_csv(COMMITTED / folder / "summary.csv")
     readme = (COMMITTED / "README.md").read_text()
     cells = {
         (r.true_hr, r.delay_median_months, r.method): (

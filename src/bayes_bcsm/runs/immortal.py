@@ -10,8 +10,10 @@ in resumable shards (:mod:`bayes_bcsm.simulation.shards`) and writes into one fo
 - ``shard_status.csv``, ``grid.json`` (settings, threshold delay, package versions);
 - ``hr_by_delay.png``, ``coverage_by_delay.png``.
 
-The repository commits one such folder (``docs/immortal_time/``) and ships the answer read from
-its summary in the package (``data/immortal_time_answer.json``, :func:`committed_immortal_answer`),
+The repository commits such folders (``docs/immortal_time/`` on the Table 3 model, and its
+``long_delays/`` and ``generator_model/``, the latter with ``--covariates generator``) and ships
+the answer read from the main folder's summary in the package
+(``data/immortal_time_answer.json``, :func:`committed_immortal_answer`),
 so reports state it without rerunning the study.
 """
 
@@ -37,8 +39,10 @@ from bayes_bcsm.results import ImmortalTimeAnswer
 from bayes_bcsm.runs.common import package_versions
 from bayes_bcsm.runs.entry import exit_with_message, full_error_requested
 from bayes_bcsm.simulation.immortal import (
+    COVARIATE_SETS,
     ImmortalGrid,
     cell_summary,
+    covariate_set,
     immortal_checks,
     plan_immortal_shards,
     run_immortal_shard,
@@ -49,6 +53,7 @@ from bayes_bcsm.simulation.shards import collect_shards, run_shards
 
 __all__ = [
     "BUNDLED_ANSWER",
+    "MODEL_TITLES",
     "answer_json",
     "committed_immortal_answer",
     "immortal_answer",
@@ -56,6 +61,8 @@ __all__ = [
     "run_immortal_study",
 ]
 
+#: How the plots' titles name each analysis model of :data:`COVARIATE_SETS`.
+MODEL_TITLES = {"table3": "the Table 3 model", "generator": "the generator's covariates"}
 #: The shipped answer of the committed study (the checkout's ``data/``):
 #: :func:`immortal_answer` of its ``summary.csv`` as JSON.
 BUNDLED_ANSWER = "immortal_time_answer.json"
@@ -112,7 +119,8 @@ def run_immortal_study(
     }
     write_text_atomic(folder / "grid.json", strict_json(record))
     if plots:
-        title = f"n = {grid.n}, {grid.replicates} replicates per cell, Cox on the Table 3 model"
+        model = MODEL_TITLES[grid.covariate_set]
+        title = f"n = {grid.n}, {grid.replicates} replicates per cell, Cox on {model}"
         save_figure(plot_hr_by_delay(summary, PRINTED_AHR, title), folder / "hr_by_delay.png")
         save_figure(plot_coverage_by_delay(summary, title), folder / "coverage_by_delay.png")
     return summary
@@ -192,6 +200,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--shape", type=float, default=defaults.shape)
     parser.add_argument("--share", type=float, default=defaults.share)
     parser.add_argument("--landmark-months", type=float, default=defaults.landmark_months)
+    parser.add_argument(
+        "--covariates",
+        default=defaults.covariate_set,
+        help=f"the Cox model's covariates: {' or '.join(COVARIATE_SETS)} (default %(default)s)",
+    )
     parser.add_argument("--shard-size", type=int, default=defaults.shard_size)
     parser.add_argument("--workers", type=int, default=1, help="shards computed at once")
     parser.add_argument(
@@ -221,6 +234,7 @@ def main(argv: Sequence[str], prog: str = "experiments/immortal_time_simulation.
             shape=args.shape,
             share=args.share,
             landmark_months=args.landmark_months,
+            covariates=covariate_set(args.covariates),
             shard_size=args.shard_size,
         )
         if args.workers < 1:

@@ -6,8 +6,11 @@ For each replicate a cohort of ``n`` patients is drawn once
 true time-dependent HR of endocrine therapy) by
 :func:`~bayes_bcsm.reconstruct.delayed_exposure.cohort_from_draws`: the cells share their random
 numbers (common random numbers), so differences between cells are the settings', not noise.
-Each cohort is analysed three ways with Cox (Efron ties, Wald 95 % interval) on the paper's
-Table 3 covariates:
+Each cohort is analysed three ways with Cox (Efron ties, Wald 95 % interval) on one of the
+covariate sets of :data:`COVARIATE_SETS`: the paper's Table 3 covariates (default), or every
+covariate of the generator's survival model as the generator codes it (its 0/1 indicators,
+the latent receptor status of untested patients included; :data:`GENERATOR_COVARIATES`), a
+correctly specified model whose time-dependent estimate targets the true conditional HR:
 
 ``naive``
     Endocrine therapy as a baseline yes / no ("ever treated" during follow-up), time from
@@ -52,22 +55,30 @@ from bayes_bcsm.frequentist import cox_ph_design
 from bayes_bcsm.reconstruct.delayed_exposure import (
     EXPOSURE,
     START_COLUMN,
+    DelayDraws,
     StartDelay,
     cohort_from_draws,
     draw_delay_inputs,
 )
+from bayes_bcsm.reconstruct.generator import CALIBRATED_PARAMS
+from bayes_bcsm.reconstruct.survival import linear_predictor_columns
 from bayes_bcsm.simulation.estimators import Estimates, cox_estimates, failure
 from bayes_bcsm.simulation.metrics import PRINTED_AHR, REPLICATE_COLUMNS, aggregate_metrics
 from bayes_bcsm.simulation.settings import TABLE3_COVARIATES
 from bayes_bcsm.simulation.shards import ShardSpec, plan_shards, replicate_seed
 
 __all__ = [
+    "COVARIATE_SETS",
+    "GENERATOR_COVARIATES",
+    "GENERATOR_PREFIX",
     "IMMORTAL_COLUMNS",
     "IMMORTAL_METHODS",
     "SCENARIO",
     "ImmortalGrid",
+    "analysed_cohort",
     "cell_name",
     "cell_summary",
+    "covariate_set",
     "immortal_checks",
     "immortal_replicate",
     "plan_immortal_shards",
@@ -89,6 +100,33 @@ IMMORTAL_COLUMNS: tuple[str, ...] = (
     "n_treated",
     "note",
 )
+
+#: Prefix of the generator's indicators in the analysed cohorts (beside the cohort's columns).
+GENERATOR_PREFIX = "generator_"
+#: The covariates of the generator's survival model, as it codes them: its indicators with a
+#: non-zero calibrated effect (:data:`GENERATOR_PREFIX` + effect name), then the exposure.
+GENERATOR_COVARIATES: tuple[str, ...] = (
+    *(GENERATOR_PREFIX + k for k, b in CALIBRATED_PARAMS.effects.items() if b and k != EXPOSURE),
+    EXPOSURE,
+)
+#: The analysis models by name: the paper's Table 3 covariates, and the generator's own.
+COVARIATE_SETS: dict[str, tuple[str, ...]] = {
+    "table3": TABLE3_COVARIATES,
+    "generator": GENERATOR_COVARIATES,
+}
+
+
+def covariate_set(name: str) -> tuple[str, ...]:
+    """The covariates of the analysis model ``name`` (a key of :data:`COVARIATE_SETS`).
+
+    Raises
+    ------
+    SettingError
+        For another name (naming ``covariates``).
+    """
+    if name not in COVARIATE_SETS:
+        raise SettingError(f"expected one of {', '.join(COVARIATE_SETS)}", ("covariates",), (name,))
+    return COVARIATE_SETS[name]
 
 
 @dataclass(frozen=True)
@@ -114,7 +152,8 @@ class ImmortalGrid:
     landmark_months : float
         Landmark of the landmark analysis, months after surgery.
     covariates : tuple of str
-        The Cox model's covariates (default: the paper's Table 3 set).
+        The Cox model's covariates: a value of :data:`COVARIATE_SETS` (default: the paper's
+        Table 3 set).
     shard_size : int
         Replicates per shard file.
 
@@ -146,8 +185,15 @@ class ImmortalGrid:
                 raise SettingError("expected a non-empty list of numbers > 0", (name,), (values,))
         StartDelay(self.delays_months[0], self.shape, self.share)  # shape and share rules
         Landmark(self.landmark_months)
-        if EXPOSURE not in self.covariates:
-            raise SettingError(f"expected a list including {EXPOSURE!r}", ("covariates",))
+        if tuple(self.covariates) not in COVARIATE_SETS.values():
+            raise SettingError(
+                f"expected the covariates of one of {', '.join(COVARIATE_SETS)}", ("covariates",)
+            )
+
+    @property
+    def covariate_set(self) -> str:
+        """The name of :attr:`covariates` in :data:`COVARIATE_SETS`."""
+        return next(k for k, v in COVARIATE_SETS.items() if v == tuple(self.covariates))
 
     @property
     def cells(self) -> list[tuple[float, float]]:
@@ -173,6 +219,25 @@ def _estimates(design_of: Callable[[], Design]) -> tuple[Estimates, int, int, in
     treated = design.X[:, list(design.columns).index(EXPOSURE)] > 0
     codes, _ = design.patient_index()
     return est, design.n_patients, design.n_events, int(np.unique(codes[treated]).size)
+
+
+def analysed_cohort(draws: DelayDraws, delay: StartDelay, log_hr: float) -> pd.DataFrame:
+    """The cohort of one cell as analysed: the recorded cohort with its derived groupings,
+    plus the generator's indicators (:data:`GENERATOR_PREFIX` + effect name, from the draws'
+    covariates, latent columns included) except the intended therapy, which the cohort's
+    exposure replaces.
+
+    Parameters
+    ----------
+    draws : DelayDraws
+    delay : StartDelay
+    log_hr : float
+        True time-dependent log HR of the therapy.
+    """
+    frame = derive_groupings(cohort_from_draws(draws, delay, log_hr))
+    indicators = linear_predictor_columns(draws.covariates).drop(columns=EXPOSURE)
+    frame[[GENERATOR_PREFIX + c for c in indicators]] = indicators.to_numpy()  # same order
+    return frame
 
 
 def _analyses(frame: pd.DataFrame, grid: ImmortalGrid) -> dict[str, Callable[[], Design]]:
@@ -219,7 +284,7 @@ def immortal_replicate(grid: ImmortalGrid, replicate: int) -> pd.DataFrame:
     for delay_months, true_hr in grid.cells:
         delay = StartDelay(delay_months, grid.shape, grid.share)
         truth = float(np.log(true_hr))
-        frame = derive_groupings(cohort_from_draws(draws, delay, truth))
+        frame = analysed_cohort(draws, delay, truth)
         for method, design_of in _analyses(frame, grid).items():
             est, n_patients, n_events, n_treated = _estimates(design_of)
             rows.append(

@@ -141,7 +141,7 @@ def test_variant_items_outside_the_schema_are_refused(variant, message):
 @pytest.mark.parametrize(
     ("variant", "message"),
     [
-        ("model=gompertz", "Could not find 'model/gompertz'"),
+        ("model=gengamma", "Could not find 'model/gengamma'"),
         ("modelweibull", "Error parsing override 'modelweibull'"),
         ("sampler.draws=0", "sampler.draws=0: expected a positive integer"),
     ],

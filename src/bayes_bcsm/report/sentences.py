@@ -86,7 +86,8 @@ def percent(probability: float) -> str:
 
     Whole percent between 1 % and 99 %; below 1 % one significant digit (``0.004`` ->
     ``"0.4%"``), and above 99 % one significant digit of the complement (``0.996`` ->
-    ``"99.6%"``), so "0%" and "100%" are said only of probabilities that are exactly 0 or 1.
+    ``"99.6%"``), down to "< 0.01%" and up to "> 99.99%" (Monte Carlo estimates resolve no
+    finer), so "0%" and "100%" are said only of probabilities that are exactly 0 or 1.
 
     Parameters
     ----------
@@ -96,6 +97,10 @@ def percent(probability: float) -> str:
     """
     if probability in (0.0, 1.0):
         return f"{100 * probability:.0f}%"
+    if probability < 1e-4:
+        return "< 0.01%"
+    if 1 - 1e-4 < probability < 1:
+        return "> 99.99%"
     if probability < 0.01:
         return f"{100 * probability:.1g}%"
     if 0.995 <= probability < 1:

@@ -209,6 +209,12 @@ class ModelAverage:
     last_follow_up_months: float
     prob: float
 
+    @property
+    def stacking_weights(self) -> dict[str, float]:
+        """Stacking weight per variant label."""
+        pairs = zip(self.weights["variant"], self.weights["stacking_weight"], strict=True)
+        return {str(k): float(w) for k, w in pairs}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Comparison:
@@ -258,6 +264,10 @@ class Comparison:
     absolute: AbsoluteEffects | None = None
     immortal_time: ImmortalTimeAnswer | None = None
     average: ModelAverage | None = None
+
+
+#: ``method`` of the absolute effects of the stacking-weighted mixture of a comparison's models.
+STACKED = "stacked"
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,58 @@ def test_curve_table_marks_extrapolation_and_carries_the_weights():
     assert avg["lower"].tolist() == [0.4, 0.4] and avg["upper"].tolist() == [0.8, 0.8]
     assert table["extrapolated"].tolist() == [False, True] * 3
     assert table.loc[table["model"] == "b", "weight"].tolist() == [0.5, 0.5]
+
+
+def _standardised(offset: float):
+    """A Standardised of two levels (2 chains x 4 draws): RMST_k = offset + 8c + 2d + k, and each
+    curve the RMST times the time, so a mixture that takes draws whole keeps curve = RMST x t."""
+    from bayes_bcsm.data.exposure import Exposure, ExposureLevel
+    from bayes_bcsm.inference.absolute import Standardised
+
+    levels = (ExposureLevel("no", {"x": 0.0}), ExposureLevel("yes", {"x": 1.0}))
+    c, d, k = np.meshgrid(np.arange(2), np.arange(4), np.arange(2), indexing="ij")
+    rmst = xr.DataArray(
+        offset + 8.0 * c + 2.0 * d + k,
+        dims=("chain", "draw", "level"),
+        coords={"chain": [0, 1], "draw": np.arange(4), "level": ["no", "yes"]},
+    )
+    times = xr.DataArray([1.0, 2.0], dims="time_months", coords={"time_months": [1.0, 2.0]})
+    return Standardised(
+        exposure=Exposure("x", "x", levels),
+        tau_months=12.0,
+        curves=(rmst * times).transpose("chain", "draw", "level", "time_months"),
+        rmst=rmst,
+        n_patients=5,
+    )
+
+
+def test_stacked_standardised_takes_each_draw_whole_with_the_hand_computed_positions():
+    """Weights 0.75 / 0.25 over 8 draws: a's flattened draws 0, 2, 3, 4, 6, 7 and b's 2, 6 (as
+    in the test above); every level and the curves come from the same draw."""
+    from bayes_bcsm.inference.averaging import stacked_standardised
+
+    a, b = _standardised(0.0), _standardised(100.0)
+    mixed = stacked_standardised({"a": a, "b": b}, {"a": 0.75, "b": 0.25})
+    flat = [8 * (i // 4) + 2 * (i % 4) for i in range(8)]  # RMST of level "no", chain-major
+    expected_no = [flat[i] for i in (0, 2, 3, 4, 6, 7)] + [100 + flat[i] for i in (2, 6)]
+    assert mixed.rmst.dims == ("chain", "draw", "level")
+    np.testing.assert_array_equal(mixed.rmst.sel(level="no").values[0], expected_no)
+    np.testing.assert_array_equal(
+        mixed.rmst.sel(level="yes").values[0], np.array(expected_no) + 1.0
+    )
+    np.testing.assert_array_equal(
+        mixed.curves.values, mixed.rmst.values[..., None] * np.array([1.0, 2.0])
+    )
+    assert mixed.n_patients == 5 and mixed.tau_months == 12.0
+
+
+def test_stacked_standardised_refuses_different_truncation_times():
+    import dataclasses
+
+    from bayes_bcsm.inference.averaging import stacked_standardised
+
+    a = _standardised(0.0)
+    with pytest.raises(ValueError, match="one exposure, tau and time grid"):
+        stacked_standardised(
+            {"a": a, "b": dataclasses.replace(a, tau_months=24.0)}, {"a": 0.5, "b": 0.5}
+        )

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_bcsm.inference.absolute import Standardised
 from bayes_bcsm.inference.predictive import profiles, survival_curves
 from bayes_bcsm.inference.sample import Fit
 
@@ -36,6 +37,7 @@ __all__ = [
     "marginal_survival",
     "mixture_counts",
     "stacked_mixture",
+    "stacked_standardised",
     "weighted_mean",
 ]
 
@@ -103,6 +105,51 @@ def stacked_mixture(
         part = stacked[model].isel(sample=positions).drop_vars(["sample", "chain", "draw"])
         parts.append(part.assign_coords(model=("sample", [model] * n)))
     return xr.concat(parts, dim="sample")
+
+
+def stacked_standardised(
+    standardised: Mapping[str, Standardised], weights: Mapping[str, float]
+) -> Standardised:
+    """The stacking-weighted mixture of several models' standardised survival and RMST.
+
+    Each mixture draw is one posterior draw of one model, taken whole: its curves and RMST of
+    every level together (the same positions of :func:`stacked_mixture` for both), so
+    differences and ratios between levels are computed within a draw, as for one model.
+
+    Parameters
+    ----------
+    standardised : mapping of str to Standardised
+        Per model, the standardisation of the same exposure, truncation time and time grid.
+    weights : mapping of str to float
+        Stacking weight of each model (keys of ``standardised``; summing to 1).
+
+    Returns
+    -------
+    Standardised
+        With one chain whose draws are the mixture's (dims ``chain``, ``draw``).
+
+    Raises
+    ------
+    ValueError
+        When the models' exposures, truncation times or time grids differ.
+    """
+    first = next(iter(standardised.values()))
+    for std in standardised.values():
+        same_grid = np.array_equal(std.curves["time_months"], first.curves["time_months"])
+        if std.exposure != first.exposure or std.tau_months != first.tau_months or not same_grid:
+            raise ValueError("stacked_standardised needs one exposure, tau and time grid")
+
+    def mixture(name: str) -> xr.DataArray:
+        draws = {k: getattr(std, name) for k, std in standardised.items()}
+        mixed = stacked_mixture(draws, weights).drop_vars("model")
+        return mixed.rename(sample="draw").expand_dims(chain=[0]).transpose("chain", "draw", ...)
+
+    return dataclasses.replace(
+        first,
+        curves=mixture("curves"),
+        rmst=mixture("rmst"),
+        n_patients=first.n_patients,
+    )
 
 
 def weighted_mean(draws: Mapping[str, xr.DataArray], weights: Mapping[str, float]) -> xr.DataArray:

@@ -15,12 +15,15 @@ from matplotlib.figure import Figure
 from bayes_bcsm.report.plots import save_figure
 from bayes_bcsm.report.render import markdown_table
 from bayes_bcsm.report.sentences import interval_percent, percent, rmst_gain_sentence
-from bayes_bcsm.results import AbsoluteEffects
+from bayes_bcsm.results import STACKED, AbsoluteEffects
 
 __all__ = ["absolute_lines", "plot_standardised_curves"]
 
 #: File name of the standardised-curves figure in the run folder.
 CURVES_PNG = "absolute_curves.png"
+
+#: Panels (one per model) in a row of the standardised-curves figure.
+PANELS_PER_ROW = 3
 
 
 def plot_standardised_curves(effects: AbsoluteEffects, time_label: str) -> Figure:
@@ -28,11 +31,15 @@ def plot_standardised_curves(effects: AbsoluteEffects, time_label: str) -> Figur
     its 50 % and ``prob`` bands, and the level's unadjusted Kaplan-Meier curve (dashed steps).
     A grey line marks the last follow-up when the curves reach beyond it."""
     methods = list(dict.fromkeys(effects.curves["method"]))
+    ncols = min(PANELS_PER_ROW, len(methods))
+    nrows = -(-len(methods) // ncols)
     fig, axes = plt.subplots(
-        1, len(methods), figsize=(5.2 * len(methods), 4.2), sharey=True, squeeze=False
+        nrows, ncols, figsize=(5.2 * ncols, 4.2 * nrows), sharey=True, squeeze=False
     )
+    for ax in axes.flat[len(methods) :]:
+        ax.set_visible(False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, method in zip(axes[0], methods, strict=True):
+    for ax, method in zip(axes.flat, methods, strict=False):
         rows = effects.curves[effects.curves["method"] == method]
         for k, level in enumerate(effects.levels):
             c = colours[k % len(colours)]
@@ -56,7 +63,8 @@ def plot_standardised_curves(effects: AbsoluteEffects, time_label: str) -> Figur
         ax.set_xlabel(time_label)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("Survival (standardised over the cohort)")
+    for row in axes:
+        row[0].set_ylabel("Survival (standardised over the cohort)")
     axes[0][0].legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     return fig
@@ -149,6 +157,13 @@ def absolute_lines(
         "normal-theory CI and P value).",
         "",
     ]
+    if STACKED in set(effects.table["method"]):
+        lines += [
+            f"`{STACKED}`: the models' draws mixed with their stacking weights (Model averaging "
+            "below), each draw one model's, so the interval carries the uncertainty between "
+            "models as well as within them.",
+            "",
+        ]
     if effects.model_dependent:
         lines += [
             f"> **Model-dependent figures.** Follow-up ends at "

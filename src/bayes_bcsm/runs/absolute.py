@@ -8,7 +8,7 @@ fits, on their saved draws (numpy only), and adds the unadjusted Kaplan-Meier RM
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,8 @@ from bayes_bcsm.data.exposure import Exposure, exposure_levels
 from bayes_bcsm.frequentist import SurvivalInputError, km_milestones, rmst_comparison
 from bayes_bcsm.inference.absolute import Standardised, absolute_rows, standardise
 from bayes_bcsm.inference.absolute_settings import ResolvedTimes
-from bayes_bcsm.results import AbsoluteEffects, RunInputs, VariantFit
+from bayes_bcsm.inference.averaging import stacked_standardised
+from bayes_bcsm.results import STACKED, AbsoluteEffects, RunInputs, VariantFit
 from bayes_bcsm.runs.variant import complete_case_design
 from bayes_bcsm.settings import RunSettings
 
@@ -190,10 +191,14 @@ def _curve_rows(std: Standardised, method: str, prob: float) -> pd.DataFrame:
 
 
 def absolute_effects(
-    plan: AbsolutePlan, variants: Sequence[VariantFit], settings: RunSettings
+    plan: AbsolutePlan,
+    variants: Sequence[VariantFit],
+    settings: RunSettings,
+    weights: Mapping[str, float] | None = None,
 ) -> AbsoluteEffects:
-    """Standardised survival and RMST of the planned exposure under each Bayesian variant,
-    beside the unadjusted Kaplan-Meier RMST of each level.
+    """Standardised survival and RMST of the planned exposure under each Bayesian variant
+    (and their stacking-weighted mixture, method :data:`STACKED`, given ``weights``), beside
+    the unadjusted Kaplan-Meier RMST of each level.
 
     Parameters
     ----------
@@ -204,6 +209,9 @@ def absolute_effects(
         are left out with a note).
     settings : RunSettings
         The run's settings (``absolute``, ``report.hdi_prob``, ``seed``).
+    weights : mapping of str to float, optional
+        Stacking weight per variant label (:attr:`bayes_bcsm.results.ModelAverage.weights`);
+        the mixture is left out, with a note, when a weighted variant was left out.
 
     Returns
     -------
@@ -215,6 +223,7 @@ def absolute_effects(
     end = max(times.last_follow_up_months, times.tau_months, *times.horizons_months)
     grid = np.union1d(np.linspace(end / CURVE_POINTS, end, CURVE_POINTS), times.horizons_months)
     tables, curves, notes = [], [], []
+    standardised = {}
     for variant in variants:
         if variant.fit is None:
             continue
@@ -222,9 +231,16 @@ def absolute_effects(
             notes.append(f"{variant.label} left out: its model does not hold {exposure.covariate}")
             continue
         std = standardise(variant.fit, exposure, grid, times.tau_months, settings.seed)
+        standardised[variant.label] = std
         method = _method(variant)
         tables.append(absolute_rows(std, method, times.horizons_months, prob, mcid))
         curves.append(_curve_rows(std, method, prob))
+    if weights and set(weights) <= set(standardised):
+        std = stacked_standardised({k: standardised[k] for k in weights}, weights)
+        tables.append(absolute_rows(std, STACKED, times.horizons_months, prob, mcid))
+        curves.append(_curve_rows(std, STACKED, prob))
+    elif weights:
+        notes.append(f"{STACKED} left out: not every weighted model holds {exposure.covariate}")
     km_tables, km_notes, km_curves = _km_rows(plan, prob)
     table = pd.concat([*tables, *km_tables], ignore_index=True)
     # a level's own Kaplan-Meier rows repeat across contrasts with one reference: keep them once

@@ -226,7 +226,9 @@ def run_parsed(
     write_csv_atomic(comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False)
     if plan is not None:
         started = time.perf_counter()
-        absolute = absolute_effects(plan, comparison.variants, settings)
+        average = comparison.average
+        weights = None if average is None else average.stacking_weights
+        absolute = absolute_effects(plan, comparison.variants, settings, weights)
         log.info(
             "absolute effects of %s (numpy on the saved draws): %.2f s",
             plan.exposure.covariate,

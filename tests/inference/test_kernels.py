@@ -218,3 +218,19 @@ def test_unwritable_cache_folder_compiles_without_it(monkeypatch, tmp_path):
     with pytest.warns(KernelCacheWarning, match=r"is not writable .*BAYES_BCSM_CACHE_DIR"):
         kernel = compile_model(model)
     assert kernel.status == "uncached"
+
+
+def test_a_killed_compilations_leftovers_are_removed_when_old(warm_dir, tmp_path, monkeypatch):
+    """Temporary folders of a compilation that never finished are removed a day later, not
+    while another process may still be writing them."""
+    folder = tmp_path / "cache"
+    (folder / "kernels").mkdir(parents=True)
+    old, fresh = folder / "kernels" / ".tmp-old-1", folder / "kernels" / ".tmp-fresh-2"
+    for path in (old, fresh):
+        path.mkdir()
+        (path / "half.nbc").write_bytes(b"x")
+    os.utime(old, (0, 0))
+    monkeypatch.setenv(CACHE_ENV, str(folder))
+    clear_compile_cache()
+    assert sample(weibull(), SETTINGS).kernel_cache == "cold"
+    assert not old.exists() and fresh.exists()

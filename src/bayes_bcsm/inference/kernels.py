@@ -253,6 +253,24 @@ def _seal(folder: Path, key: str) -> None:
     os.replace(tmp, folder / _MANIFEST)
 
 
+_LEFTOVER_AGE_S = 24 * 3600.0
+"""Age after which a half-written or discarded folder (a killed process's) is removed."""
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Remove the temporary and discarded folders of processes that ended without cleaning
+    up (older than :data:`_LEFTOVER_AGE_S`, so that none still being written is touched)."""
+    import time
+
+    for path in root.iterdir():
+        if path.name.startswith((".tmp-", ".trash-")):
+            try:
+                if time.time() - path.stat().st_mtime > _LEFTOVER_AGE_S:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
+
+
 def _publish(folder: Path, entry: Path, replace: bool) -> None:
     """Rename the fully written ``folder`` to ``entry``; a bad old entry is moved aside
     first, a good one another process published meanwhile is kept."""
@@ -477,6 +495,7 @@ def _cached_build(
     folder = root / f".tmp-{key[:16]}-{uuid.uuid4().hex}"
     try:
         folder.mkdir(parents=True)
+        _remove_leftovers(root)
         callbacks = build(folder)
         if any(p.suffix == ".nbc" for p in folder.iterdir()):
             _seal(folder, key)

@@ -50,12 +50,15 @@ def run_once(args: list[str], pytensor_dir: Path, kernel_dir: Path, out: Path) -
         "BAYES_BCSM_CACHE_DIR": str(kernel_dir),
     }
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "bayes_bcsm", *args, f"hydra.run.dir={out}"],
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
     )
+    if done.returncode:
+        raise RuntimeError(f"{args} failed:\n{done.stderr[-2000:]}")
     wall = time.perf_counter() - start
     compile_s = sum(
         json.loads(p.read_text()).get("compile_seconds", 0.0)
@@ -81,15 +84,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for label, args in COMMANDS.items():
-            pytensor_dir = root / f"pytensor-{len(label)}-{args[-1]}"
+            pytensor_dir = root / f"pytensor-{args[-1].replace('=', '-')}"
             kernels = {
-                "all cold": root / f"k1-{args[-1]}",
-                "kernels cold": root / f"k2-{args[-1]}",
-                "warm": root / f"k2-{args[-1]}",
+                "all cold": root / f"k1-{args[-1].replace('=', '-')}",
+                "kernels cold": root / f"k2-{args[-1].replace('=', '-')}",
+                "warm": root / f"k2-{args[-1].replace('=', '-')}",
             }
             first = None
             for i, state in enumerate(STATES):
-                result = run_once(args, pytensor_dir, kernels[state], root / f"out-{label}-{i}")
+                out = root / f"out-{args[-1].replace('=', '-')}-{i}"
+                result = run_once(args, pytensor_dir, kernels[state], out)
                 first = first or result["draws"]
                 print(
                     f"| {label} | {state} | {result['wall']:.1f} | {result['compile']:.1f} | "

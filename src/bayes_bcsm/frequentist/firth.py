@@ -168,10 +168,14 @@ def _firth_maximise(
             return beta, value, True, it, grad
         if big > 5:
             step *= 5 / big
+        # "not worse" up to the rounding of a sum over n rows (the loglik is O(n)): with an
+        # absolute 1e-12, the last step of every maximisation on 100,000 rows was halved 40
+        # times for an improvement below the value's rounding
+        slack = 1e-12 + 1e-13 * abs(value)
         for _ in range(40):
             nb = beta + step
             nv = _penalised_value(engine, nb)
-            if np.isfinite(nv) and nv >= value - 1e-12:
+            if np.isfinite(nv) and nv >= value - slack:
                 break
             step /= 2
         else:  # no ascent along the step at rounding level: at the maximum numerically

@@ -1,5 +1,6 @@
-"""Suite-wide settings: a non-interactive plotting backend, reproducible hypothesis runs, and the
-``integration`` marker (``make test-fast`` leaves out ``slow`` and ``integration`` tests)."""
+"""Suite-wide settings: a non-interactive plotting backend, reproducible hypothesis runs, a
+compiled-model cache folder of the session's own (never the user's), and the ``integration``
+marker (``make test-fast`` leaves out ``slow`` and ``integration`` tests)."""
 
 from pathlib import Path
 
@@ -31,6 +32,15 @@ INTEGRATION = (
     "test_installed.py",
     "test_atomic.py",
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_kernel_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Compiled models go to a temporary folder (inherited by CLI subprocesses), so tests
+    neither fill nor depend on the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BAYES_BCSM_CACHE_DIR", str(tmp_path_factory.mktemp("kernel_cache")))
+        yield
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

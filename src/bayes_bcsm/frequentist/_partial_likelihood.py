@@ -69,6 +69,9 @@ class CoxEngine:
         self.starts = np.flatnonzero(new_group)
         self.gid = np.cumsum(new_group) - 1
         ng = len(self.starts)
+        # groups x rows indicator: its product sums rows per group, an order of magnitude
+        # faster than np.add.reduceat along axis 0 when there are thousands of groups
+        self._groups = sparse.csr_matrix((np.ones(n), (self.gid, np.arange(n))), shape=(ng, n))
         gs = self.s[self.starts]
         new_stratum = np.ones(ng, dtype=bool)
         new_stratum[1:] = gs[1:] != gs[:-1]
@@ -129,10 +132,14 @@ class CoxEngine:
         -------
         numpy.ndarray, shape (n_event_groups,) or (n_event_groups, p)
         """
-        summed = np.add.reduceat(G, self.starts, axis=0)
+        summed = self.group_sums(G)
         if self._leave is not None:
             summed = summed - (self._leave @ G)[:-1]
         return self._cum(summed)[self.egroups]
+
+    def group_sums(self, G: np.ndarray) -> np.ndarray:
+        """Sum of the row values ``G`` (shape (n,) or (n, p)) within each tied-time group."""
+        return self._groups @ G
 
     def row_totals(self, per_group: np.ndarray) -> np.ndarray:
         """For each sorted row, the sum of ``per_group`` over the groups at which it is at

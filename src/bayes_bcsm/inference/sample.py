@@ -4,7 +4,10 @@ nutpie compiles the model's log density (numba) once; the compiled model is cach
 model's *structure* (:attr:`bayes_bcsm.models.SurvivalModel.structure`: family, priors,
 coordinates, data shapes, variables), so a model rebuilt on new data of the same shape
 (simulation study, SBC) reuses it through ``compiled.with_data(...)`` instead of
-recompiling. The per-patient log-likelihood is added to the DataTree on request
+recompiling. Across processes, the compiled C callbacks are cached on disk
+(:mod:`bayes_bcsm.inference.kernels`, keyed by the model's PyTensor graph), so a new process
+fitting a model compiled before (a second run, a sweep job, a simulation worker) loads them
+instead of compiling them. The per-patient log-likelihood is added to the DataTree on request
 (``pm.compute_log_likelihood``), since neither sampler stores it by default.
 """
 
@@ -19,6 +22,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from bayes_bcsm.inference.kernels import compile_model
 from bayes_bcsm.inference.settings import SAMPLERS, SamplerError, SamplerSettings
 from bayes_bcsm.models.base import OBSERVED, SurvivalModel
 
@@ -48,7 +52,11 @@ class Fit:
     compile_seconds, sample_seconds : float
         Wall-clock time spent compiling (0 on a cache hit) and sampling.
     cache_hit : bool
-        Whether a compiled model was reused.
+        Whether a compiled model was reused from this process's cache.
+    kernel_cache : {"memory", "warm", "cold", "uncached", "none"}
+        Where the compiled callbacks came from: this process's cache, the disk cache, a
+        compilation stored in the disk cache, a compilation the disk cache cannot key (see
+        :func:`bayes_bcsm.inference.kernels.compile_model`); ``"none"`` with the PyMC sampler.
     """
 
     idata: xr.DataTree
@@ -57,6 +65,7 @@ class Fit:
     compile_seconds: float
     sample_seconds: float
     cache_hit: bool
+    kernel_cache: str = "none"
 
     @property
     def n_used(self) -> int:
@@ -96,24 +105,28 @@ def compile_cache_info() -> CacheInfo:
     return CacheInfo(_STATS["hits"], _STATS["misses"], len(_CACHE))
 
 
-def _compiled(sm: SurvivalModel) -> tuple[Any, float, bool]:
-    import nutpie
-
+def _compiled(sm: SurvivalModel) -> tuple[Any, float, str]:
+    """The compiled model, its compile time (s) and where it came from (see
+    :attr:`Fit.kernel_cache`)."""
     key = sm.structure
     if key in _CACHE:
         _STATS["hits"] += 1
         _CACHE.move_to_end(key)
         compiled = _CACHE[key]
         known = {var.name for var in compiled.shared_var_keys}
-        return compiled.with_data(**{k: v for k, v in sm.data.items() if k in known}), 0.0, True
+        return (
+            compiled.with_data(**{k: v for k, v in sm.data.items() if k in known}),
+            0.0,
+            "memory",
+        )
     _STATS["misses"] += 1
     start = _time.perf_counter()
-    compiled = nutpie.compile_pymc_model(sm.model)
+    kernel = compile_model(sm.model)
     elapsed = _time.perf_counter() - start
-    _CACHE[key] = compiled
+    _CACHE[key] = kernel.compiled
     if len(_CACHE) > _CACHE_MAX:
         _CACHE.popitem(last=False)
-    return compiled, elapsed, False
+    return kernel.compiled, elapsed, kernel.status
 
 
 def _data_groups(sm: SurvivalModel) -> dict[str, xr.Dataset]:
@@ -156,7 +169,7 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
     if settings.sampler == "nutpie":
         import nutpie
 
-        compiled, compile_seconds, hit = _compiled(sm)
+        compiled, compile_seconds, origin = _compiled(sm)
         start = _time.perf_counter()
         idata = nutpie.sample(
             compiled,
@@ -173,7 +186,7 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
         for name, ds in _data_groups(sm).items():
             idata[name] = xr.DataTree(ds)
     else:
-        compile_seconds, hit = 0.0, False
+        compile_seconds, origin = 0.0, "none"
         start = _time.perf_counter()
         with sm.model:
             idata = pm.sample(
@@ -191,4 +204,4 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
     if settings.log_likelihood and "log_likelihood" not in idata.children:
         pm.compute_log_likelihood(idata, model=sm.model, var_names=[OBSERVED], progressbar=False)
     sample_seconds = _time.perf_counter() - start
-    return Fit(idata, sm, settings, compile_seconds, sample_seconds, hit)
+    return Fit(idata, sm, settings, compile_seconds, sample_seconds, origin == "memory", origin)

@@ -320,8 +320,11 @@ def _gompertz_sample(
 # ------------------------------------------------------------------------ M-spline
 #: Grid points on ``[0, upper knot]`` that start the numerical inversion of ``H0``.
 _INVERSION_GRID = 513
-#: Safeguarded Newton steps after the grid (quadratic convergence from the grid's bracket).
-_NEWTON_STEPS = 8
+#: Most safeguarded Newton steps after the grid (a step leaving the bracket bisects it, so
+#: convergence is at worst linear); they stop once ``I(t) @ w`` matches to rounding.
+_NEWTON_STEPS = 64
+#: Relative tolerance on ``H0(t) / scale`` at which the inversion stops.
+_INVERSION_RTOL = 1e-14
 
 
 def _mspline_baseline(post: Any) -> dict[str, np.ndarray]:
@@ -359,6 +362,8 @@ def _mspline_at(
     t = (lo + hi) / 2.0
     for _ in range(_NEWTON_STEPS):
         value = np.einsum("cdmj,cdj->cdm", basis.i_basis(t), w) - target
+        if np.all(np.abs(value) <= _INVERSION_RTOL * np.maximum(target, 1.0)):
+            break
         slope = np.einsum("cdmj,cdj->cdm", basis.m_basis(t), w)
         lo, hi = np.where(value < 0, t, lo), np.where(value < 0, hi, t)
         with np.errstate(divide="ignore", invalid="ignore"):

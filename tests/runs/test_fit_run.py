@@ -228,3 +228,16 @@ def test_cut_points_reach_the_model_and_its_statement(tmp_path, cuts):
         event_times = design.time[design.event == 1]
         expected = np.quantile(event_times, [0.25, 0.5, 0.75])
         np.testing.assert_allclose(model.cuts_months, expected, atol=1e-6)  # rounded to 6 dp
+
+
+def test_fit_refuses_the_prognosis_experiment_before_any_work(tmp_path):
+    """`fit experiment=prognosis` would fit one model and silently ignore the predictors."""
+    from bayes_bcsm.config import ConfigError
+    from bayes_bcsm.runs.fit import run as fit_run
+
+    cfg = compose_config(["experiment=prognosis"])
+    with pytest.raises(
+        ConfigError, match=r"prognosis\.predictors=\[.*compare experiment=prognosis"
+    ):
+        fit_run(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

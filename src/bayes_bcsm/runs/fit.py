@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
+from bayes_bcsm.config import ConfigError
 from bayes_bcsm.runs import compare
 from bayes_bcsm.settings import parse_settings
 
@@ -40,8 +41,19 @@ def run(cfg: DictConfig, output_dir: str | Path) -> VariantFit | Comparison:
     Returns
     -------
     VariantFit or Comparison
+
+    Raises
+    ------
+    ConfigError
+        For a bad setting, and for ``prognosis.predictors`` (scored by ``compare`` only).
     """
     settings = parse_settings(cfg)
+    if settings.prognosis is not None:
+        raise ConfigError(
+            f"prognosis.predictors={list(cfg.prognosis.predictors)}: the predictors are "
+            "cross-validated by `bayes-bcsm compare experiment=prognosis`; `fit` fits one model "
+            "(drop experiment=prognosis or set prognosis.predictors=[])"
+        )
     if settings.covariates.mode == "univariate":
         return compare.run_parsed(cfg, settings, output_dir)
     # The modelling stack loads only once the config has passed.

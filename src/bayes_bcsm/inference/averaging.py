@@ -144,12 +144,7 @@ def stacked_standardised(
         mixed = stacked_mixture(draws, weights).drop_vars("model")
         return mixed.rename(sample="draw").expand_dims(chain=[0]).transpose("chain", "draw", ...)
 
-    return dataclasses.replace(
-        first,
-        curves=mixture("curves"),
-        rmst=mixture("rmst"),
-        n_patients=first.n_patients,
-    )
+    return dataclasses.replace(first, curves=mixture("curves"), rmst=mixture("rmst"))
 
 
 def weighted_mean(draws: Mapping[str, xr.DataArray], weights: Mapping[str, float]) -> xr.DataArray:

@@ -128,5 +128,5 @@ def test_time_ratio_columns_are_headed_and_read_as_time_ratios():
     ]
     wide = side_by_side(_frame(rows))
     assert list(wide.columns) == ["covariate", "cox", "lognormal (time ratio)", "weibull"]
-    assert wide.loc[0, "lognormal (time ratio)"] == "1.80 (1.20-2.60); P(TR<1)=0.00"
-    assert wide.loc[0, "weibull"] == "0.60 (0.40-0.90); P(HR<1)=0.99"
+    assert wide.loc[0, "lognormal (time ratio)"] == "1.80 (1.20-2.60); P(TR<1)=0.4%"
+    assert wide.loc[0, "weibull"] == "0.60 (0.40-0.90); P(HR<1)=99%"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from bayes_bcsm.frequentist.cox import CoxResult
 from bayes_bcsm.reinterpret import PrintedEstimate, Reinterpretation
+from bayes_bcsm.report.sentences import percent
 from bayes_bcsm.study import TABLE3_FACTORS, Targets
 
 HR_COLUMNS: tuple[str, ...] = (
@@ -277,15 +278,16 @@ def side_by_side(table: pd.DataFrame) -> pd.DataFrame:
     """Wide view for reports: one row per covariate (its ``label``), ``HR (lower-upper)`` per
     source.
 
-    Bayesian columns add ``P(HR<1)``; frequentist ones add ``P``. An accelerated-failure-time
-    model's column is headed ``<model> (time ratio)`` and gives ``P(TR<1)``: its ratios are
-    time ratios, not hazard ratios.
+    Bayesian columns add ``P(HR<1)`` as a percentage that never rounds to certainty
+    (:func:`bayes_bcsm.report.sentences.percent`); frequentist ones add ``P``. An
+    accelerated-failure-time model's column is headed ``<model> (time ratio)`` and gives
+    ``P(TR<1)``: its ratios are time ratios, not hazard ratios.
     """
 
     def cell(row: pd.Series) -> str:
         text = f"{row.estimate:.2f} ({row.lower:.2f}-{row.upper:.2f})"
         if pd.notna(row.p_hr_below_1):
-            text += f"; P({_ABBREVIATION[row.measure]}<1)={row.p_hr_below_1:.2f}"
+            text += f"; P({_ABBREVIATION[row.measure]}<1)={percent(row.p_hr_below_1)}"
         elif pd.notna(row.p_value):
             text += "; P<0.001" if row.p_value < 0.001 else f"; P={row.p_value:.3f}"
         return text

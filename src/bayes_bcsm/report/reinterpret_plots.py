@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from bayes_bcsm.reinterpret import Reinterpretation
+from bayes_bcsm.report.sentences import percent
 
 
 def _hr_ticks(ax, lo: float, hi: float) -> None:
@@ -44,7 +45,7 @@ def plot_prior_likelihood_posterior(result: Reinterpretation, covariate: str) ->
             lw=2,
         )
         ax.axvline(0.0, color="grey", lw=0.8, ls=":")
-        ax.set_title(f"{prior.name}: P(HR<1) = {post.prob_hr_below(1.0):.2f}", fontsize=9)
+        ax.set_title(f"{prior.name}: P(HR<1) = {percent(post.prob_hr_below(1.0))}", fontsize=9)
         ax.set_yticks([])
         _hr_ticks(ax, lo, hi)
     for ax in list(axes.flat)[len(priors) :]:

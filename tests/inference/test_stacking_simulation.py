@@ -39,13 +39,16 @@ CUTS = (12.0, 24.0, 36.0, 60.0)
 DATA_SETS, N = 50, 300
 
 
-def loglogistic_frame(seed: int) -> pd.DataFrame:
-    """One simulated cohort (module docstring)."""
+def loglogistic_frame(
+    seed: int, sigma: float = 0.35, follow_up: float = 120.0, rate: float = 0.005
+) -> pd.DataFrame:
+    """One simulated cohort (module docstring): scale ``sigma`` of ``log T``, administrative
+    censoring at ``follow_up`` months and random censoring at ``rate`` per month."""
     rng = np.random.default_rng(seed)
     x1 = rng.binomial(1, 0.5, N).astype(float)
     x2 = rng.normal(size=N)
-    t = aft_times(rng, "logistic", np.log(24.0), np.log(0.35), 0.5 * x1 - 0.3 * x2)
-    time, event = censor(rng, t, 120.0, 0.005)
+    t = aft_times(rng, "logistic", np.log(24.0), np.log(sigma), 0.5 * x1 - 0.3 * x2)
+    time, event = censor(rng, t, follow_up, rate)
     return pd.DataFrame({"time_months": time, "event": event, "x1": x1, "x2": x2})
 
 

@@ -313,7 +313,12 @@ def model_record(variant: VariantFit) -> dict:
 
 
 def diagnostics_record(variant: VariantFit) -> dict:
-    """The diagnostics of a variant as a JSON-ready dict (each check, value, threshold, pass)."""
+    """The diagnostics of a variant as a JSON-ready dict (each check, value, threshold, pass),
+    with its timings and where its compiled model came from: ``kernel_cache`` (``hit``: loaded
+    from the compiled-model cache; ``miss``: compiled and stored there; ``rebuilt``: a corrupt
+    or foreign entry recompiled; ``memory``: reused within the process; ``uncached``;
+    ``none``: the PyMC sampler; see :attr:`bayes_bcsm.inference.sample.Fit.kernel_cache`) and
+    ``kernel_key`` (the cache entry's key, the name of its folder)."""
     diag = variant.diagnostics
     return {
         "variant": variant.label,
@@ -324,4 +329,6 @@ def diagnostics_record(variant: VariantFit) -> dict:
         "checks": diag.summary.to_dict(orient="records"),
         "compile_seconds": variant.fit.compile_seconds,
         "sample_seconds": variant.fit.sample_seconds,
+        "kernel_cache": variant.fit.kernel_cache,
+        "kernel_key": variant.fit.kernel_key,
     }

@@ -104,7 +104,7 @@ NO_PPC = (
 def _time_ratios(variant: VariantFit) -> bool:
     """Whether the variant's model is an accelerated-failure-time one: its coefficients are
     log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs."""
-    names = variant.fit.model.model.named_vars
+    names = variant.fit.idata["posterior"].data_vars
     return "gamma" in names and "beta" not in names
 
 

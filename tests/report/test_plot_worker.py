@@ -63,3 +63,18 @@ def test_plots_handed_over_are_written_when_the_run_fails(variant, tmp_path):
             plotter.submit(variant, tmp_path)
             raise RuntimeError("a later variant failed")
     assert (tmp_path / "rank.png").is_file() and (tmp_path / "forest.png").is_file()
+
+
+def test_plots_are_drawn_here_when_the_worker_dies(variant, tmp_path):
+    import os
+
+    early, late = tmp_path / "early", tmp_path / "late"
+    early.mkdir(), late.mkdir()
+    with FitPlotter(background=True) as plotter:
+        plotter.submit(variant, early)
+        plotter._pool.submit(os._exit, 1)  # the worker dies (e.g. killed)
+        plotter.submit(variant, late)
+    for folder in (early, late):
+        assert {"rank.png", "trace.png", "forest.png", "survival.png"} <= {
+            p.name for p in folder.iterdir()
+        }

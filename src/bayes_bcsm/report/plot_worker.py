@@ -6,14 +6,18 @@ comparison run would otherwise draw them between two fits. :class:`FitPlotter` h
 one spawned worker process, which writes the same files the same way (each atomically), while
 the run compiles and samples its next model. The worker is started (and imports matplotlib and
 ArviZ) when the plotter is made, and every plot is waited for when it is closed, also when the
-run fails, so nothing already computed is lost.
+run fails, so nothing already computed is lost. A worker that dies (killed, or a caller's
+script that spawned processes cannot re-import) costs no plot: what it had not drawn is drawn
+in the run's own process.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
     from bayes_bcsm.results import VariantFit
 
 __all__ = ["FitPlotter"]
+
+log = logging.getLogger(__name__)
 
 
 def _start() -> None:
@@ -55,27 +61,38 @@ class FitPlotter:
     """
 
     def __init__(self, background: bool) -> None:
-        self._pending: list[Future] = []
+        self._pending: list[tuple[Future, tuple | None]] = []
         self._pool = None
         if background:
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(1, mp_context=context)
-            self._pending.append(self._pool.submit(_start))
+            self._pending.append((self._pool.submit(_start), None))
 
     def submit(self, variant: VariantFit, folder: Path) -> None:
         """Draw ``variant``'s plots into ``folder`` (in the worker, or now)."""
-        if self._pool is None:
-            _draw(variant, folder)
-        else:
-            self._pending.append(self._pool.submit(_draw, _portable(variant), folder))
+        try:
+            if self._pool is not None:
+                future = self._pool.submit(_draw, _portable(variant), folder)
+                self._pending.append((future, (variant, folder)))
+                return
+        except BrokenProcessPool:
+            log.warning("the plotting worker process ended early: plotting in this process")
+        _draw(variant, folder)
 
     def wait(self) -> None:
-        """Wait for every plot handed over; re-raise the first failure."""
+        """Wait for every plot handed over (drawing here what a dead worker left); re-raise
+        the first failure."""
         pending, self._pending = self._pending, []
-        errors = [f.exception() for f in pending]
-        for error in errors:
-            if error is not None:
-                raise error
+        errors = []
+        for future, job in pending:
+            error = future.exception()
+            if isinstance(error, BrokenProcessPool):
+                if job is not None:
+                    _draw(*job)
+            elif error is not None:
+                errors.append(error)
+        if errors:
+            raise errors[0]
 
     def __enter__(self) -> FitPlotter:
         return self

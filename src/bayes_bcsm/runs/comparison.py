@@ -30,7 +30,7 @@ from bayes_bcsm.models.base import OBSERVED
 from bayes_bcsm.models.families import model_family
 from bayes_bcsm.reconstruct.delayed_exposure import EXPOSURE as IMMORTAL_EXPOSURE
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
-from bayes_bcsm.report.plot_worker import FitPlotter
+from bayes_bcsm.report.plot_worker import FitPlotter, spare_core
 from bayes_bcsm.results import Comparison, ModelAverage, RunInputs, VariantFit
 from bayes_bcsm.runs.common import load_inputs
 from bayes_bcsm.runs.compare import VariantSpec, data_coding, variant_slug
@@ -151,9 +151,10 @@ def compare_variants(
     inputs : RunInputs
         The loaded cohort.
     """
-    # with several variants, each one's plots are drawn in a worker process while the next is
-    # fitted (and while the comparison below is computed)
-    background = len(specs) > 1 and any(s.settings.report.plots for s in specs)
+    # with several variants and a core to spare, each one's plots are drawn in a worker
+    # process while the next is fitted (and while the comparison below is computed)
+    plots = any(spec.settings.report.plots for spec in specs)
+    background = len(specs) > 1 and plots and spare_core()
     with FitPlotter(background) as plotter:
         comparison = _compare_fitted(settings, specs, inputs, plotter)
     return comparison

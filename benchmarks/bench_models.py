@@ -16,7 +16,13 @@ maximum tree depth 10. Measured, in one process, one after another:
     chains ``"sequential"`` and ``"vectorized"`` (one process, one CPU device); skipped with
     a note when numpyro is not importable (it lives in the ``bench`` extra only);
 (d) refits with the cached compiled nutpie model: 20 bootstrap resamples of the 53 complete
-    cases (same shape), model rebuilt and sampled each time.
+    cases (same shape), model rebuilt and sampled each time;
+(e) the first fit of the model in a new process (issue 25): nutpie through the package with
+    an empty compiled-model cache (``BAYES_BCSM_CACHE_DIR`` a new folder: state ``miss``) and
+    then with the entry that fit left (``hit``), each a new Python process timing
+    ``sample`` after its imports (compile + sampling, as numpyro's first ``run`` after its
+    imports), against (c)'s compile + sampling; the issue's target is nutpie's warm first
+    fit at most 0.5 x numpyro's.
 
 Compile times are measured with warm on-disk caches (pytensor's compiledir, numba), as in
 everyday use; nutpie's is the first compile in the process. Sampling times are the median of
@@ -34,9 +40,12 @@ difference in units of its Monte Carlo standard error.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import replace
@@ -238,6 +247,35 @@ def run_numpyro(design: Design, chain_method: str) -> dict:
     }
 
 
+#: (e): one new process fitting the model after its imports; prints the fit's timings as JSON
+FIRST_FIT = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {here!r})
+import bench_models as bench
+from bayes_bcsm.inference.sample import sample
+from bayes_bcsm.models import weibull_model
+design = bench.load_design()
+fit = sample(weibull_model(design), bench.settings("nutpie"))
+print(json.dumps({{"compile": fit.compile_seconds, "sample": fit.sample_seconds,
+                  "state": fit.kernel_cache}}))
+"""
+
+
+def run_first_fits(cache: Path) -> list[dict]:
+    """(e) The model's first fit in a new process: with the compiled-model cache ``cache``
+    empty, then holding the entry the first process left."""
+    env = {**os.environ, "BAYES_BCSM_CACHE_DIR": str(cache)}
+    script = FIRST_FIT.format(here=str(Path(__file__).parent))
+    out = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        out.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
 def bootstrap_designs(design: Design, k: int, seed: int) -> list[Design]:
     """``k`` bootstrap resamples of the design's rows (same shape; resamples in which a
     covariate column is constant are redrawn)."""
@@ -321,6 +359,37 @@ def main() -> None:
         print(
             f"| {label} | {compile_s} | {r['sample']:.2f} | {both:.2f} | {r['min_ess']:.0f} | "
             f"{r['min_ess'] / r['sample']:.0f} | {r['divergences']} |",
+            flush=True,
+        )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        first_fits = run_first_fits(Path(tmp))
+    print(
+        "\n(e) First fit of the model in a new process (after the imports): compile + sampling "
+        "against numpyro's (c) in this run:\n"
+    )
+    print(
+        "| first fit | kernel cache | compile (s) | sampling (s) | compile + sampling (s) | "
+        "/ numpyro sequential | / numpyro vectorized |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    numpyro_firsts = {
+        method: runs[f"(c) numpyro, chains {method}"]
+        for method in ("sequential", "vectorized")
+        if f"(c) numpyro, chains {method}" in runs
+    }
+    rows = [("nutpie via package, new process", f) for f in first_fits] + [
+        (f"numpyro, chains {m}", {**r, "state": "(jit)"}) for m, r in numpyro_firsts.items()
+    ]
+    for label, r in rows:
+        both = r["compile"] + r["sample"]
+        ratios = [
+            f"{both / (n['compile'] + n['sample']):.2f}" for n in numpyro_firsts.values()
+        ] or ["n/a"]
+        print(
+            f"| {label} | {r['state']} | {r['compile']:.2f} | {r['sample']:.2f} | {both:.2f} | "
+            + " | ".join(ratios)
+            + " |",
             flush=True,
         )
 

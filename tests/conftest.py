@@ -25,6 +25,7 @@ INTEGRATION = (
     "models/test_recovery.py",
     "models/test_entry_models.py",
     "prognosis/test_bayes_predictor.py",
+    "report/test_plot_worker.py",
     "prognosis/test_prognosis_command.py",
     "test_cli.py",
     "test_run_folders.py",

@@ -16,7 +16,7 @@ from scipy import integrate, stats
 from bayes_bcsm.data.card import DatasetCard
 from bayes_bcsm.data.design import DesignError, build_design
 from bayes_bcsm.data.exposure import exposure_levels
-from bayes_bcsm.inference import absolute
+from bayes_bcsm.inference import predictive
 from bayes_bcsm.inference.absolute import absolute_rows, standardise
 from bayes_bcsm.inference.predictive import profiles, rmst_draws
 from bayes_bcsm.inference.profile_prediction import profile_predictions
@@ -83,7 +83,7 @@ def test_standardised_curves_and_rmst_by_their_definition(small_fit, small_desig
     exposure = exposure_levels(small_design.terms[0], _card(), "absolute.exposure")
     times = np.array([3.0, 12.0, 30.0])
     std = standardise(small_fit, exposure, times, 24.0, seed=1)
-    monkeypatch.setattr(absolute, "_CHUNK_ELEMENTS", 50)
+    monkeypatch.setattr(predictive, "_CHUNK_ELEMENTS", 50)
     chunked = standardise(small_fit, exposure, times, 24.0, seed=1)
     np.testing.assert_array_equal(std.curves.values, chunked.curves.values)
     post = small_fit.idata["posterior"]

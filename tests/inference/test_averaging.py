@@ -132,3 +132,44 @@ def test_stacked_standardised_refuses_different_truncation_times():
         stacked_standardised(
             {"a": a, "b": dataclasses.replace(a, tau_months=24.0)}, {"a": 0.5, "b": 0.5}
         )
+
+
+def test_marginal_survival_is_the_mean_over_patients_by_hand(monkeypatch):
+    """Weibull PH draws written by hand (no sampling): per draw, the mean over the model's
+    patients of ``exp(-lambda (t / 12) ** alpha exp(x_i beta))``; evaluating it in blocks of
+    draws (a tiny block size) gives the same numbers to the bit, and ``max_draws`` keeps
+    evenly spaced draws."""
+    from bayes_bcsm.data.design import build_design
+    from bayes_bcsm.inference import predictive
+    from bayes_bcsm.inference.averaging import marginal_survival
+    from bayes_bcsm.inference.sample import Fit, SamplerSettings
+    from bayes_bcsm.models import weibull_model
+    from bayes_bcsm.models.simulate import simulate_frame
+
+    design = build_design(simulate_frame(np.random.default_rng(3), 30, [0.4, -0.2]), ["x1", "x2"])
+    sm = weibull_model(design)
+    rng = np.random.default_rng(8)
+    chains, draws = 2, 7
+    posterior = xr.Dataset(
+        {
+            "log_alpha": (("chain", "draw"), rng.normal(0.2, 0.1, (chains, draws))),
+            "log_lambda": (("chain", "draw"), rng.normal(-1.0, 0.2, (chains, draws))),
+            "beta": (("chain", "draw", "covariate"), rng.normal(0, 0.5, (chains, draws, 2))),
+        },
+        coords={"chain": [0, 1], "draw": np.arange(draws), "covariate": list(sm.columns)},
+    )
+    fit = Fit(xr.DataTree.from_dict({"posterior": posterior}), sm, SamplerSettings(), 0, 0, False)
+    times = np.array([1.0, 12.0, 40.0])
+    whole = marginal_survival(fit, times)
+    assert whole.dims == ("chain", "draw", "time_months")
+    for c, d in [(0, 0), (1, 5)]:
+        alpha = np.exp(posterior["log_alpha"].values[c, d])
+        lam = np.exp(posterior["log_lambda"].values[c, d])
+        risk = np.exp(design.X @ posterior["beta"].values[c, d])  # (n,)
+        expected = np.exp(-lam * (times[None, :] / 12.0) ** alpha * risk[:, None]).mean(axis=0)
+        np.testing.assert_allclose(whole.values[c, d], expected, rtol=1e-12)
+    monkeypatch.setattr(predictive, "_CHUNK_ELEMENTS", 100)  # blocks of one draw
+    np.testing.assert_array_equal(marginal_survival(fit, times).values, whole.values)
+    thinned = marginal_survival(fit, times, max_draws=3)  # draws 0, 3, 6 of each chain
+    assert list(thinned["draw"].values) == [0, 3, 6]
+    np.testing.assert_array_equal(thinned.values, whole.values[:, [0, 3, 6]])

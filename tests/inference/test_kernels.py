@@ -63,7 +63,7 @@ def warm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.setenv(CACHE_ENV, str(folder))
         clear_compile_cache()
         cold = sample(weibull(), SETTINGS)
-    assert cold.kernel_cache == "cold"
+    assert cold.kernel_cache == "miss"
     (folder / "cold_draws.txt").write_text(digest(cold))
     return folder
 
@@ -86,14 +86,16 @@ def test_warm_cache_gives_the_cold_fits_draws_in_this_process(warm_dir, monkeypa
     monkeypatch.setenv(CACHE_ENV, str(warm_dir))
     clear_compile_cache()
     warm = sample(weibull(), SETTINGS)
-    assert warm.kernel_cache == "warm" and not warm.cache_hit
+    assert warm.kernel_cache == "hit" and not warm.cache_hit
+    assert warm.kernel_key == entry_of(warm_dir).name
     assert digest(warm) == (warm_dir / "cold_draws.txt").read_text()
     again = sample(weibull(), SETTINGS)
     assert again.kernel_cache == "memory" and again.cache_hit
+    assert again.kernel_key == warm.kernel_key
 
 
 def test_a_new_process_loads_the_model_and_draws_the_same(warm_dir):
-    """A new Python process finds the entry (status ``warm``) and, with the same seed,
+    """A new Python process finds the entry (status ``hit``) and, with the same seed,
     draws exactly what the process that compiled it drew."""
     script = BUILD + textwrap.dedent(
         """
@@ -110,7 +112,7 @@ def test_a_new_process_loads_the_model_and_draws_the_same(warm_dir):
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     status, draws = out.stdout.split()
-    assert status == "warm"
+    assert status == "hit"
     assert draws == (warm_dir / "cold_draws.txt").read_text()
     assert "KernelCacheWarning" not in out.stderr
 
@@ -149,9 +151,9 @@ def test_changed_cut_points_reuse_the_kernel_with_the_new_cut_points(monkeypatch
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     first = piecewise_model(design(), cuts=(6, 12, 24, 36))
     moved = piecewise_model(design(), cuts=(3, 18, 30, 60))
-    assert compile_model(first.model).status == "cold"
+    assert compile_model(first.model).status == "miss"
     kernel = compile_model(moved.model)
-    assert kernel.status == "warm"
+    assert kernel.status == "hit"
     compiled = kernel.compiled
     point = compiled.initial_point_func(4)
     signature = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_uint64, *(ctypes.c_void_p,) * 4)
@@ -201,12 +203,12 @@ def test_corrupt_or_foreign_entry_is_rebuilt_with_a_warning(
         KernelCacheWarning, match=r"ignoring the compiled-model cache entry .*recompiling"
     ):
         fit = sample(weibull(), SETTINGS)
-    assert fit.kernel_cache == "cold"
+    assert fit.kernel_cache == "rebuilt" and fit.kernel_key == entry_of(folder).name
     assert digest(fit) == (warm_dir / "cold_draws.txt").read_text()
     manifest = json.loads((entry_of(folder) / "manifest.json").read_text())
     assert manifest["key"] == entry_of(folder).name
     clear_compile_cache()
-    assert sample(weibull(), SETTINGS).kernel_cache == "warm"
+    assert sample(weibull(), SETTINGS).kernel_cache == "hit"
 
 
 def test_unwritable_cache_folder_compiles_without_it(monkeypatch, tmp_path):
@@ -232,5 +234,5 @@ def test_a_killed_compilations_leftovers_are_removed_when_old(warm_dir, tmp_path
     os.utime(old, (0, 0))
     monkeypatch.setenv(CACHE_ENV, str(folder))
     clear_compile_cache()
-    assert sample(weibull(), SETTINGS).kernel_cache == "cold"
+    assert sample(weibull(), SETTINGS).kernel_cache == "miss"
     assert not old.exists() and fresh.exists()

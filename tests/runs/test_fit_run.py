@@ -241,3 +241,33 @@ def test_fit_refuses_the_prognosis_experiment_before_any_work(tmp_path):
     ):
         fit_run(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_diagnostics_json_records_where_the_compiled_model_came_from(tmp_path, monkeypatch):
+    """Issue 25: a fit's diagnostics.json names its compiled-model cache state: an empty
+    cache folder -> ``miss`` (the entry is written, named by ``kernel_key``); a new process's
+    fit of the same model -> ``hit``, same key; a corrupt entry -> ``rebuilt``, with a
+    warning."""
+    from bayes_bcsm.inference.kernels import CACHE_ENV, KernelCacheWarning
+    from bayes_bcsm.inference.sample import clear_compile_cache
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    cfg = compose_config(["sampler=quick", "report.plots=false", "report.html=false"])
+
+    def record(name: str) -> dict:
+        clear_compile_cache()  # nothing compiled in this process: as in a new one
+        run(cfg, tmp_path / name)
+        return json.loads((tmp_path / name / "diagnostics.json").read_text())
+
+    first = record("first")
+    assert first["kernel_cache"] == "miss"
+    entry = tmp_path / "cache" / "kernels" / first["kernel_key"]
+    assert (entry / "manifest.json").is_file()
+    second = record("second")
+    assert second["kernel_cache"] == "hit" and second["kernel_key"] == first["kernel_key"]
+    (entry / "manifest.json").write_text("{not json")
+    with pytest.warns(KernelCacheWarning, match="recompiling"):
+        third = record("third")
+    assert third["kernel_cache"] == "rebuilt" and third["kernel_key"] == first["kernel_key"]
+    assert json.loads((entry / "manifest.json").read_text())["key"] == first["kernel_key"]

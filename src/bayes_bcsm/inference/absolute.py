@@ -30,14 +30,11 @@ import xarray as xr
 
 from bayes_bcsm.data.design import DesignError
 from bayes_bcsm.data.exposure import Exposure
-from bayes_bcsm.inference.predictive import beta_draws, patient_eta
+from bayes_bcsm.inference.predictive import average_survival, beta_draws, patient_eta
 from bayes_bcsm.inference.sample import Fit
 from bayes_bcsm.models.families import model_family
 
 __all__ = ["Standardised", "absolute_rows", "standardise"]
-
-#: Most array elements (draws x patients x times) evaluated at once by :func:`standardise`.
-_CHUNK_ELEMENTS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -120,19 +117,11 @@ def standardise(
     tau = float(tau_months)
     curves, rmst = [], []
     n = eta_others.shape[-1]
-    block = max(1, _CHUNK_ELEMENTS // max(1, eta_others.shape[0] * n * times.size))
     for level in exposure.levels:
         setting = np.array([level.values[c] for c in exposure.columns])
         eta = eta_others + (beta[..., idx] @ setting)[..., None]
         rmst.append(family.rmst(sm, base, eta, tau).mean(axis=-1))
-        parts = []
-        for start in range(0, eta.shape[1], block):
-            draws = slice(start, start + block)
-            part = {k: v[:, draws] for k, v in base.items()}
-            hazard = family.cumulative_hazard(sm, part, eta[:, draws], times)
-            np.negative(hazard, out=hazard)
-            parts.append(np.exp(hazard, out=hazard).mean(axis=2))
-        curves.append(np.concatenate(parts, axis=1))
+        curves.append(average_survival(sm, base, eta, times))
     coords = {
         "chain": post["chain"].values,
         "draw": post["draw"].values,

@@ -29,8 +29,9 @@ import pandas as pd
 import xarray as xr
 
 from bayes_bcsm.inference.absolute import Standardised
-from bayes_bcsm.inference.predictive import profiles, survival_curves
+from bayes_bcsm.inference.predictive import average_survival, beta_draws, profiles
 from bayes_bcsm.inference.sample import Fit
+from bayes_bcsm.models.families import model_family
 
 __all__ = [
     "curve_table",
@@ -181,9 +182,16 @@ def marginal_survival(
     }
     draws = fit.idata["posterior"].sizes["draw"]
     keep = np.unique(np.linspace(0, draws - 1, min(max_draws, draws)).astype(int))
-    thinned = dataclasses.replace(fit, idata=fit.idata.isel(draw=keep))
-    curves = survival_curves(thinned, profiles(sm, rows), times_months)
-    return curves.mean("profile")
+    post = fit.idata["posterior"].dataset.isel(draw=keep)
+    times = np.asarray(times_months, dtype=float)
+    eta = beta_draws(sm, post) @ profiles(sm, rows)[list(sm.columns)].to_numpy(dtype=float).T
+    base = model_family(sm.family).baseline(post)
+    return xr.DataArray(
+        average_survival(sm, base, eta, times),
+        dims=("chain", "draw", "time_months"),
+        coords={"chain": post["chain"].values, "draw": post["draw"].values, "time_months": times},
+        name="survival",
+    )
 
 
 def curve_table(

@@ -60,7 +60,7 @@ _FORMAT = 1
 
 _MANIFEST = "manifest.json"
 
-CacheStatus = Literal["warm", "cold", "uncached"]
+CacheStatus = Literal["hit", "miss", "rebuilt", "uncached"]
 
 
 class KernelCacheWarning(UserWarning):
@@ -74,9 +74,11 @@ class CompiledKernel:
     Attributes
     ----------
     compiled : nutpie.compile_pymc.CompiledPyMCModel
-    status : {"warm", "cold", "uncached"}
-        Loaded from the disk cache, compiled and stored there, or compiled without it (the
-        graph has no PyTensor cache key, or the cache folder is not writable).
+    status : {"hit", "miss", "rebuilt", "uncached"}
+        Loaded from the disk cache (``hit``); compiled and stored there (``miss``: no entry
+        for the key; ``rebuilt``: the entry was corrupt or foreign and was replaced, with a
+        :class:`KernelCacheWarning`); or compiled without it (``uncached``: the graph has no
+        PyTensor cache key, or the cache folder is not writable).
     key : str or None
         The entry's key (``None`` when uncached).
     """
@@ -482,7 +484,7 @@ def _cached_build(
             try:
                 callbacks = build(entry)
                 if all(c._cache_hits for c in callbacks):
-                    return callbacks, "warm"
+                    return callbacks, "hit"
                 problem = "numba did not find the compiled callbacks in it"
             except Exception as err:  # a bad entry must never stop a fit
                 problem = f"loading it failed ({type(err).__name__}: {err})"
@@ -511,4 +513,4 @@ def _cached_build(
         )
         shutil.rmtree(folder, ignore_errors=True)
         return build(None), "uncached"
-    return callbacks, "cold"
+    return callbacks, "rebuilt" if replace else "miss"

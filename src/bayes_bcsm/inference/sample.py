@@ -53,10 +53,14 @@ class Fit:
         Wall-clock time spent compiling (0 on a cache hit) and sampling.
     cache_hit : bool
         Whether a compiled model was reused from this process's cache.
-    kernel_cache : {"memory", "warm", "cold", "uncached", "none"}
-        Where the compiled callbacks came from: this process's cache, the disk cache, a
-        compilation stored in the disk cache, a compilation the disk cache cannot key (see
+    kernel_cache : {"memory", "hit", "miss", "rebuilt", "uncached", "none"}
+        Where the compiled callbacks came from: this process's cache (``memory``), the disk
+        cache (``hit``), a compilation stored in the disk cache (``miss``: no entry;
+        ``rebuilt``: a corrupt or foreign entry replaced), a compilation the disk cache
+        cannot key or store (``uncached``; see
         :func:`bayes_bcsm.inference.kernels.compile_model`); ``"none"`` with the PyMC sampler.
+    kernel_key : str or None
+        The disk cache entry's key (None when uncached or with the PyMC sampler).
     """
 
     idata: xr.DataTree
@@ -66,6 +70,7 @@ class Fit:
     sample_seconds: float
     cache_hit: bool
     kernel_cache: str = "none"
+    kernel_key: str | None = None
 
     @property
     def n_used(self) -> int:
@@ -105,28 +110,29 @@ def compile_cache_info() -> CacheInfo:
     return CacheInfo(_STATS["hits"], _STATS["misses"], len(_CACHE))
 
 
-def _compiled(sm: SurvivalModel) -> tuple[Any, float, str]:
-    """The compiled model, its compile time (s) and where it came from (see
-    :attr:`Fit.kernel_cache`)."""
+def _compiled(sm: SurvivalModel) -> tuple[Any, float, str, str | None]:
+    """The compiled model, its compile time (s), where it came from and its disk cache key
+    (see :attr:`Fit.kernel_cache`, :attr:`Fit.kernel_key`)."""
     key = sm.structure
     if key in _CACHE:
         _STATS["hits"] += 1
         _CACHE.move_to_end(key)
-        compiled = _CACHE[key]
-        known = {var.name for var in compiled.shared_var_keys}
+        kernel = _CACHE[key]
+        known = {var.name for var in kernel.compiled.shared_var_keys}
         return (
-            compiled.with_data(**{k: v for k, v in sm.data.items() if k in known}),
+            kernel.compiled.with_data(**{k: v for k, v in sm.data.items() if k in known}),
             0.0,
             "memory",
+            kernel.key,
         )
     _STATS["misses"] += 1
     start = _time.perf_counter()
     kernel = compile_model(sm.model)
     elapsed = _time.perf_counter() - start
-    _CACHE[key] = kernel.compiled
+    _CACHE[key] = kernel
     if len(_CACHE) > _CACHE_MAX:
         _CACHE.popitem(last=False)
-    return kernel.compiled, elapsed, kernel.status
+    return kernel.compiled, elapsed, kernel.status, kernel.key
 
 
 def _data_groups(sm: SurvivalModel) -> dict[str, xr.Dataset]:
@@ -169,7 +175,7 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
     if settings.sampler == "nutpie":
         import nutpie
 
-        compiled, compile_seconds, origin = _compiled(sm)
+        compiled, compile_seconds, origin, kernel_key = _compiled(sm)
         start = _time.perf_counter()
         idata = nutpie.sample(
             compiled,
@@ -186,7 +192,7 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
         for name, ds in _data_groups(sm).items():
             idata[name] = xr.DataTree(ds)
     else:
-        compile_seconds, origin = 0.0, "none"
+        compile_seconds, origin, kernel_key = 0.0, "none", None
         start = _time.perf_counter()
         with sm.model:
             idata = pm.sample(
@@ -204,4 +210,6 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
     if settings.log_likelihood and "log_likelihood" not in idata.children:
         pm.compute_log_likelihood(idata, model=sm.model, var_names=[OBSERVED], progressbar=False)
     sample_seconds = _time.perf_counter() - start
-    return Fit(idata, sm, settings, compile_seconds, sample_seconds, origin == "memory", origin)
+    return Fit(
+        idata, sm, settings, compile_seconds, sample_seconds, origin == "memory", origin, kernel_key
+    )

@@ -103,8 +103,11 @@ NO_PPC = (
 
 def _time_ratios(variant: VariantFit) -> bool:
     """Whether the variant's model is an accelerated-failure-time one: its coefficients are
-    log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs."""
-    names = variant.fit.model.model.named_vars
+    log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs. Read
+    from the PyMC model, or from the posterior when the model was left behind (the copy a
+    plotting worker receives, :mod:`bayes_bcsm.report.plot_worker`)."""
+    model = variant.fit.model
+    names = variant.fit.idata["posterior"].data_vars if model is None else model.model.named_vars
     return "gamma" in names and "beta" not in names
 
 

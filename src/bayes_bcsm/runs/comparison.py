@@ -30,6 +30,7 @@ from bayes_bcsm.models.base import OBSERVED
 from bayes_bcsm.models.families import model_family
 from bayes_bcsm.reconstruct.delayed_exposure import EXPOSURE as IMMORTAL_EXPOSURE
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
+from bayes_bcsm.report.plot_worker import FitPlotter, spare_core
 from bayes_bcsm.results import Comparison, ModelAverage, RunInputs, VariantFit
 from bayes_bcsm.runs.common import load_inputs
 from bayes_bcsm.runs.compare import VariantSpec, data_coding, variant_slug
@@ -150,6 +151,19 @@ def compare_variants(
     inputs : RunInputs
         The loaded cohort.
     """
+    # with several variants and a core to spare, each one's plots are drawn in a worker
+    # process while the next is fitted (and while the comparison below is computed)
+    plots = any(spec.settings.report.plots for spec in specs)
+    background = len(specs) > 1 and plots and spare_core()
+    with FitPlotter(background) as plotter:
+        comparison = _compare_fitted(settings, specs, inputs, plotter)
+    return comparison
+
+
+def _compare_fitted(
+    settings: RunSettings, specs: Sequence[VariantSpec], inputs: RunInputs, plotter: FitPlotter
+) -> Comparison:
+    """:func:`compare_variants`, each variant's plots handed to ``plotter``."""
     codings = {spec.label: data_coding(spec.settings) for spec in specs}
     recoded = len(set(codings.values())) > 1
     cohorts = {data_coding(settings): inputs}
@@ -162,7 +176,7 @@ def compare_variants(
         variant = fit_variant(spec.settings, cohorts[coding], spec.label, spec.hr_label, folder)
         if recoded:
             variant = _with_coding(variant, coding)
-        save_variant(variant, folder, spec.settings.report)
+        save_variant(variant, folder, spec.settings.report, plotter)
         # the variant's own configuration: `predict predict.run_dir=<folder>` rebuilds its model
         write_text_atomic(folder / "resolved_config.yaml", spec.settings.resolved_config)
         fits.append(variant)

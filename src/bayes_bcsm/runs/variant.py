@@ -50,6 +50,7 @@ from bayes_bcsm.models import (
 )
 from bayes_bcsm.models.base import OBSERVED
 from bayes_bcsm.report.fit_report import write_fit_artefacts
+from bayes_bcsm.report.plot_worker import FitPlotter
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 from bayes_bcsm.settings import RunSettings
@@ -259,10 +260,16 @@ def _stack(
     return with_labels(table, labels, contrasts)
 
 
-def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> dict[str, Path]:
+def save_variant(
+    variant: VariantFit,
+    folder: Path,
+    report: ReportSettings,
+    plotter: FitPlotter | None = None,
+) -> dict[str, Path]:
     """Write a variant's numeric artefacts (and plots, if ``report.plots``) into ``folder``.
 
-    ``summary.csv`` gives intervals of probability ``report.hdi_prob``. Returns the paths.
+    ``summary.csv`` gives intervals of probability ``report.hdi_prob``. Returns the paths;
+    with a ``plotter`` the plots are handed to it (drawn in its worker process, not listed).
     """
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"hazard_ratios": folder / "hazard_ratios.csv"}
@@ -284,7 +291,9 @@ def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> d
     write_text_atomic(paths["loo"], strict_json(variant.loo_summary))
     paths["model"] = folder / MODEL_RECORD
     write_text_atomic(paths["model"], strict_json(model_record(variant)))
-    if report.plots:
+    if report.plots and plotter is not None:
+        plotter.submit(variant, folder)
+    elif report.plots:
         paths.update(write_fit_artefacts(variant, folder))
     return paths
 
@@ -313,7 +322,12 @@ def model_record(variant: VariantFit) -> dict:
 
 
 def diagnostics_record(variant: VariantFit) -> dict:
-    """The diagnostics of a variant as a JSON-ready dict (each check, value, threshold, pass)."""
+    """The diagnostics of a variant as a JSON-ready dict (each check, value, threshold, pass),
+    with its timings and where its compiled model came from: ``kernel_cache`` (``hit``: loaded
+    from the compiled-model cache; ``miss``: compiled and stored there; ``rebuilt``: a corrupt
+    or foreign entry recompiled; ``memory``: reused within the process; ``uncached``;
+    ``none``: the PyMC sampler; see :attr:`bayes_bcsm.inference.sample.Fit.kernel_cache`) and
+    ``kernel_key`` (the cache entry's key, the name of its folder)."""
     diag = variant.diagnostics
     return {
         "variant": variant.label,
@@ -324,4 +338,6 @@ def diagnostics_record(variant: VariantFit) -> dict:
         "checks": diag.summary.to_dict(orient="records"),
         "compile_seconds": variant.fit.compile_seconds,
         "sample_seconds": variant.fit.sample_seconds,
+        "kernel_cache": variant.fit.kernel_cache,
+        "kernel_key": variant.fit.kernel_key,
     }

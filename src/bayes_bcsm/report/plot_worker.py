@@ -1,0 +1,124 @@
+"""A fit's plots drawn in a second process while the run goes on fitting (both cores busy).
+
+The figures of one fit (:func:`bayes_bcsm.report.fit_report.write_fit_artefacts`: rank, trace,
+predictive check, forest, survival, Pareto k) cost more than a second of one core, and a
+comparison run would otherwise draw them between two fits. :class:`FitPlotter` hands them to
+one spawned worker process, which writes the same files the same way (each atomically), while
+the run compiles and samples its next model. The worker is started (and imports matplotlib and
+ArviZ) when the plotter is made, and every plot is waited for when it is closed, also when the
+run fails, so nothing already computed is lost. A worker that dies (killed, or a caller's
+script that spawned processes cannot re-import) costs no plot: what it had not drawn is drawn
+in the run's own process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bayes_bcsm.results import VariantFit
+
+__all__ = ["FitPlotter", "spare_core"]
+
+log = logging.getLogger(__name__)
+
+
+def spare_core() -> bool:
+    """Whether a second process would find a core of its own: more than one CPU available
+    and a one-minute load average at most the CPUs minus one. On a machine whose cores are
+    taken by other work the worker would only add its imports (about 1.5 s of CPU)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        load = 0.0
+    return (cpus or 1) > 1 and load <= (cpus or 1) - 1
+
+
+def _start() -> None:
+    """The worker's first job: import the plotting stack before the first fit is handed over."""
+    import bayes_bcsm.report.fit_report  # noqa: F401
+
+
+def _draw(variant: VariantFit, folder: Path) -> dict[str, Path]:
+    from bayes_bcsm.report.fit_report import write_fit_artefacts
+
+    return write_fit_artefacts(variant, folder)
+
+
+def _portable(variant: VariantFit) -> VariantFit:
+    """The variant without its PyMC model (not picklable, and the plots do not need it)."""
+    if variant.fit is None:
+        return variant
+    return dataclasses.replace(variant, fit=dataclasses.replace(variant.fit, model=None))
+
+
+class FitPlotter:
+    """Draws fits' plots in a worker process (``background=True``) or at once.
+
+    Use as a context manager; leaving it waits for every plot and re-raises the first
+    failure of the worker (unless the block itself failed: then its error is raised).
+
+    Parameters
+    ----------
+    background : bool
+        Draw in a spawned worker process; False draws in this process, at :meth:`submit`.
+    """
+
+    def __init__(self, background: bool) -> None:
+        self._pending: list[tuple[Future, tuple | None]] = []
+        self._pool = None
+        if background:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(1, mp_context=context)
+            self._pending.append((self._pool.submit(_start), None))
+
+    def submit(self, variant: VariantFit, folder: Path) -> None:
+        """Draw ``variant``'s plots into ``folder`` (in the worker, or now)."""
+        try:
+            if self._pool is not None:
+                future = self._pool.submit(_draw, _portable(variant), folder)
+                self._pending.append((future, (variant, folder)))
+                return
+        except BrokenProcessPool:
+            log.warning("the plotting worker process ended early: plotting in this process")
+        _draw(variant, folder)
+
+    def wait(self) -> None:
+        """Wait for every plot handed over (drawing here what a dead worker left); re-raise
+        the first failure."""
+        pending, self._pending = self._pending, []
+        errors = []
+        for future, job in pending:
+            error = future.exception()
+            if isinstance(error, BrokenProcessPool):
+                if job is not None:
+                    _draw(*job)
+            elif error is not None:
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> FitPlotter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)

@@ -1,0 +1,94 @@
+"""A fit's plots drawn in a worker process (:mod:`bayes_bcsm.report.plot_worker`): the same
+files, pixel for pixel, as drawn in the run's own process; a failure reaches the run; plots
+handed over are written even when the run fails meanwhile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from bayes_bcsm.report.fit_report import write_fit_artefacts
+from bayes_bcsm.report.plot_worker import FitPlotter, spare_core
+from bayes_bcsm.runs.common import prepare_run
+from bayes_bcsm.runs.variant import fit_variant
+from bayes_bcsm.settings import parse_settings
+from tests.runs.conftest import compose_config
+
+#: each test starts a worker process (its imports take several seconds)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory):
+    settings = parse_settings(compose_config(["sampler=quick", "seed=3"]))
+    inputs = prepare_run(settings, tmp_path_factory.mktemp("run"))
+    return fit_variant(settings, inputs, "model=weibull")
+
+
+def _pngs(folder: Path) -> dict[str, np.ndarray]:
+    return {p.name: mpimg.imread(p) for p in sorted(folder.glob("*.png"))}
+
+
+def test_worker_draws_the_same_plots_as_the_run_itself(variant, tmp_path):
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir(), there.mkdir()
+    written = write_fit_artefacts(variant, here)
+    with FitPlotter(background=True) as plotter:
+        plotter.submit(variant, there)
+    ours, theirs = _pngs(here), _pngs(there)
+    assert set(ours) == {p.name for p in written.values()}
+    assert set(theirs) == set(ours)
+    for name, pixels in ours.items():
+        np.testing.assert_array_equal(theirs[name], pixels, err_msg=name)
+    assert not list(there.glob(".*"))  # no temporary file left behind
+
+
+def test_a_failed_plot_reaches_the_run_and_the_others_are_written(variant, tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a folder is expected")
+    with pytest.raises(OSError), FitPlotter(background=True) as plotter:
+        plotter.submit(variant, blocked)
+        plotter.submit(variant, good)
+    assert (good / "rank.png").is_file() and (good / "survival.png").is_file()
+
+
+def test_plots_handed_over_are_written_when_the_run_fails(variant, tmp_path):
+    with pytest.raises(RuntimeError, match="a later variant failed"):
+        with FitPlotter(background=True) as plotter:
+            plotter.submit(variant, tmp_path)
+            raise RuntimeError("a later variant failed")
+    assert (tmp_path / "rank.png").is_file() and (tmp_path / "forest.png").is_file()
+
+
+def test_plots_are_drawn_here_when_the_worker_dies(variant, tmp_path):
+    import os
+
+    early, late = tmp_path / "early", tmp_path / "late"
+    early.mkdir(), late.mkdir()
+    with FitPlotter(background=True) as plotter:
+        plotter.submit(variant, early)
+        plotter._pool.submit(os._exit, 1)  # the worker dies (e.g. killed)
+        plotter.submit(variant, late)
+    for folder in (early, late):
+        assert {"rank.png", "trace.png", "forest.png", "survival.png"} <= {
+            p.name for p in folder.iterdir()
+        }
+
+
+def test_a_worker_only_where_a_core_is_free(monkeypatch):
+    """Two CPUs: a worker at a load average of 0.5 or 1, none at 1.5 (the second core is
+    taken); one CPU: never."""
+    import bayes_bcsm.report.plot_worker as worker
+
+    monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for load, expected in [(0.5, True), (1.0, True), (1.5, False)]:
+        monkeypatch.setattr(worker.os, "getloadavg", lambda load=load: (load, load, load))
+        assert spare_core() is expected, load
+    monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(worker.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert spare_core() is False

@@ -60,11 +60,28 @@ class FirthFit:
 def _penalised(engine: CoxEngine, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Penalised loglik l + 0.5 log det I, its gradient (the penalty's part in closed form,
     :func:`logdet_gradient`) and the information I (used as the Newton matrix)."""
+    value, U, info = _value_and_information(engine, beta)
+    return value, _gradient(engine, beta, value, U, info), info
+
+
+def _value_and_information(
+    engine: CoxEngine, beta: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Penalised loglik l + 0.5 log det I (``-inf`` where I is not positive definite), the
+    unpenalised score and the information, from one evaluation of the partial likelihood."""
     ll, U, info = evaluate(engine, beta)
     sign, logdet = np.linalg.slogdet(info)
-    if sign <= 0:
-        return -np.inf, np.array(U, dtype=float), info
-    return ll + 0.5 * logdet, U + 0.5 * logdet_gradient(engine, beta, info), info
+    return (ll + 0.5 * logdet if sign > 0 else -np.inf), U, info
+
+
+def _gradient(
+    engine: CoxEngine, beta: np.ndarray, value: float, U: np.ndarray, info: np.ndarray
+) -> np.ndarray:
+    """The penalised gradient ``U + 0.5 d log det I / d beta`` (``U`` where the value is not
+    finite)."""
+    if not np.isfinite(value):
+        return np.array(U, dtype=float)
+    return U + 0.5 * logdet_gradient(engine, beta, info)
 
 
 def logdet_gradient(engine: CoxEngine, beta: np.ndarray, info: np.ndarray) -> np.ndarray:
@@ -141,12 +158,6 @@ def logdet_gradient(engine: CoxEngine, beta: np.ndarray, info: np.ndarray) -> np
     )
 
 
-def _penalised_value(engine: CoxEngine, beta: np.ndarray) -> float:
-    ll, _, info = evaluate(engine, beta)
-    sign, logdet = np.linalg.slogdet(info)
-    return ll + 0.5 * logdet if sign > 0 else -np.inf
-
-
 def _firth_maximise(
     engine: CoxEngine,
     beta0: np.ndarray,
@@ -177,14 +188,15 @@ def _firth_maximise(
         slack = 1e-12 + 1e-13 * abs(value)
         for _ in range(40):
             nb = beta + step
-            nv = _penalised_value(engine, nb)
+            nv, nU, ninfo = _value_and_information(engine, nb)
             if np.isfinite(nv) and nv >= value - slack:
                 break
             step /= 2
         else:  # no ascent along the step at rounding level: at the maximum numerically
             return beta, value, big < 1e-5, it, grad
-        beta = nb
-        value, grad, info = _penalised(engine, beta)
+        # the accepted point's evaluation is reused (the penalty gradient is all that is new)
+        beta, value, info = nb, nv, ninfo
+        grad = _gradient(engine, beta, value, nU, info)
     return beta, value, False, max_iter, grad
 
 
@@ -213,7 +225,7 @@ def firth_fit(engine: CoxEngine, p: int, conf_level: float, max_iter: int) -> Fi
     """
     all_free = np.ones(p, dtype=bool)
     beta, value, converged, iters, _ = _firth_maximise(engine, np.zeros(p), all_free, max_iter)
-    null_value = _penalised_value(engine, np.zeros(p))
+    null_value = _value_and_information(engine, np.zeros(p))[0]
     crit = stats.chi2.ppf(conf_level, 1) / 2
     lower = np.empty(p)
     upper = np.empty(p)

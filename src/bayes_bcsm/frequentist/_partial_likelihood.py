@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 Ties = Literal["efron", "breslow"]
 
@@ -36,9 +37,16 @@ __all__ = [
     "evaluate",
     "event_means",
     "inverse",
+    "one_blas_thread",
     "solve",
     "strata_codes",
 ]
+
+# The engine's dense products are tall and skinny (n x p by p x p or p, p at most tens) and
+# memory-bound: OpenBLAS's threads only contend for the cores. On a loaded 2-core machine
+# X @ V (100,000 x 6 by 6 x 6) took 59 ms with its threads and 1.3 ms with one, and Firth at
+# n = 100,000 11.2 s of CPU against 3.9 s. Fits run with one BLAS thread (a decorator).
+one_blas_thread = threadpool_limits.wrap(limits=1, user_api="blas")
 
 
 class CoxEngine:
@@ -143,11 +151,12 @@ class CoxEngine:
 
     def row_totals(self, per_group: np.ndarray) -> np.ndarray:
         """For each sorted row, the sum of ``per_group`` over the groups at which it is at
-        risk (shape (n,); ``per_group`` has one value per group)."""
+        risk (shape (n,) or (n, k); ``per_group`` has one value or row per group)."""
         total = self._revcum(per_group)
         if self._leave is None:
             return total[self.gid]
-        return total[self.gid] - self._leave.T @ np.r_[total, 0.0]
+        stayed = np.zeros((1, *total.shape[1:]))  # rows that stay to the stratum's start
+        return total[self.gid] - self._leave.T @ np.concatenate([total, stayed])
 
     def _scaled(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``X * weights[:, None]`` written into a buffer reused across evaluations (fresh
@@ -172,10 +181,11 @@ class CoxEngine:
         return out
 
     def _revcum(self, c: np.ndarray) -> np.ndarray:
-        """Sum of ``c`` over groups at or after each group (later index) within its stratum."""
+        """Sum of ``c`` (one value or row per group) over groups at or after each group (later
+        index) within its stratum."""
         out = np.empty_like(c)
         for a, b in self.stratum_slices:
-            out[a:b] = np.cumsum(c[a:b][::-1])[::-1]
+            out[a:b] = np.cumsum(c[a:b][::-1], axis=0)[::-1]
         return out
 
     def evaluate(

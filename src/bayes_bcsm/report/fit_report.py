@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -110,6 +109,8 @@ def _time_ratios(variant: VariantFit) -> bool:
 
 def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     """Write the plots of one fit as PNG; return ``{name: path}``."""
+    import arviz as az  # the Bayesian diagnostics only: a model=cox report does without it
+
     paths = {}
     coefficient = ["gamma" if _time_ratios(variant) else "beta"]
     paths["rank_plot"] = _save_collection(

@@ -1,6 +1,6 @@
 """``bayes-bcsm fit model=cox`` is a frequentist run: it must not pay for the modelling stack
 (importing PyMC, PyTensor and ArviZ took seconds of every such run, more than the Cox fit at
-100,000 patients; issue 25)."""
+100,000 patients; issue 25), nor pyplot (its report has no plots)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ CLI = """
     atexit.register(
         lambda: print(
             "loaded:",
-            sorted(m for m in ("pymc", "pytensor", "arviz", "nutpie") if m in sys.modules),
+            sorted(
+                m
+                for m in ("pymc", "pytensor", "arviz", "nutpie", "matplotlib.pyplot")
+                if m in sys.modules
+            ),
             file=sys.stderr,
         )
     )

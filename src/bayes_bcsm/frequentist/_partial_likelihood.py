@@ -194,12 +194,15 @@ class CoxEngine:
         derivatives: bool = True,
         time_weights: np.ndarray | None = None,
         X: np.ndarray | None = None,
+        sums: dict | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray]:
         """Log partial likelihood, score and information at ``beta``.
 
         ``time_weights`` (one per event group) weights each event time's contribution to
         the score and information (used by the Schoenfeld test); the log-likelihood is
-        then meaningless.
+        then meaningless. A dict ``sums`` receives the weights and risk sums the evaluation
+        formed (``w``; per event time ``S0``, ``S1``, and the events' own ``D0``, ``D1``),
+        which Firth's penalty gradient reuses.
         """
         X = self.X if X is None else X
         eta = X @ beta
@@ -224,6 +227,8 @@ class CoxEngine:
             xd_group = np.add.reduceat(Xe, self.event_starts, axis=0)
         we = w[self.event_rows]
         D1 = np.add.reduceat(we[:, None] * Xe, self.event_starts, axis=0)
+        if sums is not None:
+            sums.update(w=w, S0=S0, S1=S1, D0=D0, D1=D1)
         tw = np.ones(len(eg)) if time_weights is None else time_weights
         ne = len(eg)
         score = np.zeros(p)
@@ -257,8 +262,11 @@ class CoxEngine:
         return loglik, score, info
 
 
-def breslow_evaluate(engine: CoxEngine, beta: np.ndarray, derivatives: bool, tw, X):
-    """Breslow ties: every tied event sees the full risk set (weights d per event time)."""
+def breslow_evaluate(
+    engine: CoxEngine, beta: np.ndarray, derivatives: bool, tw, X, sums: dict | None = None
+):
+    """Breslow ties: every tied event sees the full risk set (weights d per event time);
+    ``sums`` as in :meth:`CoxEngine.evaluate` (``w``, ``S0``, ``S1``)."""
     X = engine.X if X is None else X
     eta = X @ beta
     shift = eta.max() if len(eta) else 0.0
@@ -272,6 +280,8 @@ def breslow_evaluate(engine: CoxEngine, beta: np.ndarray, derivatives: bool, tw,
         return loglik, np.empty(p), np.empty((p, p))
     tw = np.ones(len(eg)) if tw is None else tw
     S1 = engine.risk_sums(engine._scaled(X, w))
+    if sums is not None:
+        sums.update(w=w, S0=S0, S1=S1)
     a = S1 / S0[:, None]
     if X is engine.X:
         xd_group = engine.xd_group
@@ -307,12 +317,13 @@ def event_means(engine: CoxEngine, beta: np.ndarray) -> np.ndarray:
 
 
 def evaluate(
-    engine: CoxEngine, beta, derivatives=True, time_weights=None, X=None
+    engine: CoxEngine, beta, derivatives=True, time_weights=None, X=None, sums=None
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Log partial likelihood, score and information at ``beta`` with the engine's ties."""
+    """Log partial likelihood, score and information at ``beta`` with the engine's ties
+    (``sums``: see :meth:`CoxEngine.evaluate`)."""
     if engine.ties == "breslow":
-        return breslow_evaluate(engine, beta, derivatives, time_weights, X)
-    return engine.evaluate(beta, derivatives, time_weights, X)
+        return breslow_evaluate(engine, beta, derivatives, time_weights, X, sums)
+    return engine.evaluate(beta, derivatives, time_weights, X, sums)
 
 
 def solve(info: np.ndarray, score: np.ndarray) -> np.ndarray:

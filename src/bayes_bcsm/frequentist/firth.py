@@ -60,31 +60,40 @@ class FirthFit:
 def _penalised(engine: CoxEngine, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Penalised loglik l + 0.5 log det I, its gradient (the penalty's part in closed form,
     :func:`logdet_gradient`) and the information I (used as the Newton matrix)."""
-    value, U, info = _value_and_information(engine, beta)
-    return value, _gradient(engine, beta, value, U, info), info
+    value, U, info, sums = _value_and_information(engine, beta)
+    return value, _gradient(engine, beta, value, U, info, sums), info
 
 
 def _value_and_information(
     engine: CoxEngine, beta: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray]:
+) -> tuple[float, np.ndarray, np.ndarray, dict]:
     """Penalised loglik l + 0.5 log det I (``-inf`` where I is not positive definite), the
-    unpenalised score and the information, from one evaluation of the partial likelihood."""
-    ll, U, info = evaluate(engine, beta)
+    unpenalised score, the information and the evaluation's risk sums, from one evaluation of
+    the partial likelihood."""
+    sums: dict = {}
+    ll, U, info = evaluate(engine, beta, sums=sums)
     sign, logdet = np.linalg.slogdet(info)
-    return (ll + 0.5 * logdet if sign > 0 else -np.inf), U, info
+    return (ll + 0.5 * logdet if sign > 0 else -np.inf), U, info, sums
 
 
 def _gradient(
-    engine: CoxEngine, beta: np.ndarray, value: float, U: np.ndarray, info: np.ndarray
+    engine: CoxEngine,
+    beta: np.ndarray,
+    value: float,
+    U: np.ndarray,
+    info: np.ndarray,
+    sums: dict | None = None,
 ) -> np.ndarray:
     """The penalised gradient ``U + 0.5 d log det I / d beta`` (``U`` where the value is not
     finite)."""
     if not np.isfinite(value):
         return np.array(U, dtype=float)
-    return U + 0.5 * logdet_gradient(engine, beta, info)
+    return U + 0.5 * logdet_gradient(engine, beta, info, sums)
 
 
-def logdet_gradient(engine: CoxEngine, beta: np.ndarray, info: np.ndarray) -> np.ndarray:
+def logdet_gradient(
+    engine: CoxEngine, beta: np.ndarray, info: np.ndarray, sums: dict | None = None
+) -> np.ndarray:
     """Gradient of ``log det I(beta)`` of the partial likelihood (Efron or Breslow ties).
 
     ``d/d beta_r log det I = tr(I^-1 dI/d beta_r)``. With ``I = sum_k [M_k / m_k - a_k a_k']``
@@ -105,6 +114,9 @@ def logdet_gradient(engine: CoxEngine, beta: np.ndarray, info: np.ndarray) -> np
     beta : ndarray, shape (p,)
     info : ndarray, shape (p, p)
         ``I(beta)`` (positive definite).
+    sums : dict, optional
+        The risk sums of the evaluation of ``I(beta)`` (``evaluate(..., sums=sums)``), reused
+        instead of formed again.
 
     Returns
     -------
@@ -116,18 +128,20 @@ def logdet_gradient(engine: CoxEngine, beta: np.ndarray, info: np.ndarray) -> np
     Cox regression. *Biometrics* 57, 114-119 (the modified score).
     """
     X = engine.X
-    n, p = X.shape
+    p = X.shape[1]
     V = inverse(info)
-    eta = X @ beta
-    w = np.exp(eta - (eta.max() if n else 0.0))
+    if sums is None:
+        sums = {}
+        evaluate(engine, beta, sums=sums)
+    w = sums["w"]
     q = np.einsum("ij,ij->i", X @ V, X)
-    wx = np.column_stack([w, w[:, None] * X])
-    risk = engine.risk_sums(wx)  # one row per event time (group holding events)
+    # per event time (group holding events): risk-set sums of w and w x
+    risk = np.column_stack([sums["S0"], sums["S1"]])
     if engine.ties == "breslow":
         per_event, weight, f = risk, engine.de, np.zeros(len(risk))
         to_group = sparse.identity(len(risk), format="csr")
     else:
-        deaths = engine.group_sums(wx * engine.d[:, None])[engine.egroups]
+        deaths = np.column_stack([sums["D0"], sums["D1"]])  # the time's events' own sums
         gi, f = engine.efron_group, engine.efron_f
         per_event, weight = risk[gi] - f[:, None] * deaths[gi], np.ones(len(gi))
         # events x their event times (np.add.reduceat is slow with tens of thousands of groups)
@@ -197,7 +211,7 @@ def _firth_maximise(
         slack = 1e-12 + 1e-13 * abs(value)
         for _ in range(40):
             nb = beta + step
-            nv, nU, ninfo = _value_and_information(engine, nb)
+            nv, nU, ninfo, nsums = _value_and_information(engine, nb)
             if np.isfinite(nv) and nv >= value - slack:
                 break
             step /= 2
@@ -205,7 +219,7 @@ def _firth_maximise(
             return beta, value, big < 1e-5, it, grad, info
         # the accepted point's evaluation is reused (the penalty gradient is all that is new)
         beta, value, info = nb, nv, ninfo
-        grad = _gradient(engine, beta, value, nU, info)
+        grad = _gradient(engine, beta, value, nU, info, nsums)
     return beta, value, False, max_iter, grad, info
 
 

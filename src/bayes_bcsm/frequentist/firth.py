@@ -170,7 +170,8 @@ def logdet_gradient(
     per_group[engine.egroups] = at_risk[:, keep]
     rows = engine.row_totals(per_group)
     per_group[engine.egroups] = tied[:, keep]
-    rows -= engine.d[:, None] * per_group[engine.gid]
+    events = engine.event_rows  # the rows with d = 1 (the others' tied part is 0)
+    rows[events] -= per_group[engine.gid[events]]
     c, B = rows[:, 0], rows[:, 1:]
     return (
         (wq * c) @ X

@@ -245,3 +245,43 @@ def test_an_unreadable_file_is_named_in_one_line(tmp_path, monkeypatch, valid_fr
         f"{path}: cannot read the cohort file (Permission denied); check that you may read it "
         f"(ls -l {path}) and that it is not locked by another program"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        ("a,b\n1,2\n3,4\n", True),
+        ("a,b\r\n1, 2\r\n\r\n3,4", True),  # CR LF, a blank line, skipped initial space
+        ("a,b\n,\n1,\n", True),  # empty cells are text, not missing
+        ("a,b\n1,2\n3\n", False),  # short record
+        ("a,b\n1,2\n3,4,5\n", False),  # long record
+        ('a,b\n"x\ny",2\n3,4\n', False),  # quoted line break: lines are not records
+        ('a,b\n"1,5",2\n', False),  # quoted comma
+        ("a,b\n1,2\n   \n3,4\n", False),  # a line of spaces is a one-field record
+        ("a\n1\n\n2\n", False),  # one column: no commas to count
+    ],
+)
+def test_fast_csv_parse_vouches_only_for_regular_files(tmp_path, text, fast):
+    """The C-parser fast path (:func:`bayes_bcsm.data.io._parse_csv`) returns a frame only for
+    files whose every record has the header's field count by Python's ``csv`` module (the
+    record-by-record reading it replaces), and then the same frame; otherwise it defers."""
+    import csv
+    import io
+
+    from bayes_bcsm.data.io import _parse_csv, read_csv_text
+
+    path = tmp_path / "cells.csv"
+    path.write_bytes(text.encode())
+    records = [r for r in csv.reader(io.StringIO(text), skipinitialspace=True) if r]
+    regular = all(len(r) == len(records[0]) for r in records)
+    frame = _parse_csv(text, text.encode(), len(records[0]))
+    assert (frame is not None) == fast
+    if fast:
+        assert regular
+        assert frame.values.tolist() == [[c.strip() for c in r] for r in records[1:]]
+        pd.testing.assert_frame_equal(frame, read_csv_text(path))
+    elif regular:
+        assert read_csv_text(path).values.tolist() == records[1:]
+    else:
+        with pytest.raises(CohortValidationError, match="fields, the header has"):
+            read_csv_text(path)

@@ -283,7 +283,11 @@ def _singular(unit: str) -> str:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: None if pd.isna(v) else (str(v).strip() or None))
+    """Each cell as its stripped text (``str`` of a non-text cell), None where it is missing or
+    blank; column-wise string operations (a per-cell Python function took seconds at 10^6 rows)."""
+    missing = values.isna().to_numpy()
+    text = values.astype(str).str.strip()
+    return text.where(~missing & (text != "").to_numpy(), None)
 
 
 def load_with_card(card: DatasetCard, path: str | Path) -> Cohort:
@@ -560,7 +564,8 @@ def _absent_reference(spec: CovariateSpec, coded: pd.Series) -> CohortProblem | 
         return None
     observed = coded.dropna()
     if spec.kind == "binary":
-        observed = observed.map(lambda code: spec.coded_levels[int(code)])
+        codes = observed.to_numpy().astype(int)
+        observed = pd.Series(np.asarray(spec.coded_levels, dtype=object)[codes])
     reference = spec.coded_levels[0]
     if (observed.astype(str) == reference).any():
         return None
@@ -676,7 +681,9 @@ def _covariate(values: pd.Series, spec: CovariateSpec, check: _Checker) -> pd.Se
         )
         return pd.Series(np.where(known & ~bad, number / spec.hr_per, np.nan))
     levels = spec.levels or (("0", "1") if spec.kind == "binary" else ())
-    text = text.map(lambda value: _as_level(value, levels))
+    # each distinct cell once (a file holds a handful of values per column)
+    as_level = {value: _as_level(value, levels) for value in text[known].unique()}
+    text = text.map(as_level).where(known, None)
     bad = known & ~text.isin(levels).to_numpy()
     if bad.any() and spec.kind == "binary" and not spec.levels:
         check.problems.append(

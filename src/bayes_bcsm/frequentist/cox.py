@@ -39,6 +39,7 @@ from bayes_bcsm.frequentist._partial_likelihood import (
     Ties,
     evaluate,
     inverse,
+    one_blas_thread,
     solve,
     strata_codes,
 )
@@ -400,6 +401,7 @@ def cox_ph(
     )
 
 
+@one_blas_thread
 def cox_ph_design(
     design: Design,
     ties: Ties = "efron",

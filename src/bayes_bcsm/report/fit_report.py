@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.data.labels import profile_parts, reference_levels
 from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, row_labels
-from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 from bayes_bcsm.report.sentences import (
@@ -27,7 +23,11 @@ from bayes_bcsm.report.sentences import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
+
+# matplotlib is imported where a Bayesian fit is plotted: a model=cox report has no plots
 
 
 def plot_posterior_survival(variant: VariantFit) -> Figure:
@@ -37,6 +37,8 @@ def plot_posterior_survival(variant: VariantFit) -> Figure:
     curves = variant.survival_curves
     times = curves["time_months"].values
     labels = row_labels(variant.hazard_ratios)
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name in curves["profile"].values:
         da = curves.sel(profile=name)
@@ -61,6 +63,8 @@ def plot_censored_ppc(variant: VariantFit, prob: float = 0.95) -> Figure:
     replicates censored as the data are (:mod:`bayes_bcsm.inference.ppc`)."""
     ppc = variant.censored_ppc
     lower, upper = ppc.band(prob)
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.fill_between(
         ppc.times_months,
@@ -86,6 +90,8 @@ def plot_censored_ppc(variant: VariantFit, prob: float = 0.95) -> Figure:
 
 
 def _save_collection(collection, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
     with atomic_path(path) as temporary:
         collection.savefig(temporary, dpi=100, format="png")
     plt.close("all")
@@ -113,6 +119,10 @@ def _time_ratios(variant: VariantFit) -> bool:
 
 def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     """Write the plots of one fit as PNG; return ``{name: path}``."""
+    import arviz as az  # the Bayesian diagnostics only: a model=cox report does without it
+
+    from bayes_bcsm.report.plots import plot_forest, save_figure
+
     paths = {}
     coefficient = ["gamma" if _time_ratios(variant) else "beta"]
     paths["rank_plot"] = _save_collection(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
@@ -29,32 +29,18 @@ from bayes_bcsm.hazard_ratios import (
     published_rows,
     with_labels,
 )
-from bayes_bcsm.inference.diagnostics import check_convergence
-from bayes_bcsm.inference.loo import loo_summary, psis_loo
-from bayes_bcsm.inference.ppc import censored_ppc
-from bayes_bcsm.inference.predictive import (
-    hazard_ratio_summary,
-    one_at_a_time_profiles,
-    posterior_predictive,
-    survival_curves,
-    survival_summary,
-)
-from bayes_bcsm.inference.sample import sample
-from bayes_bcsm.models import (
-    FAMILIES,
-    MissingDesign,
-    SurvivalModel,
-    build_design_with_missing,
-    model_family,
-    piecewise_cuts,
-)
-from bayes_bcsm.models.base import OBSERVED
-from bayes_bcsm.report.fit_report import write_fit_artefacts
 from bayes_bcsm.report.plot_worker import FitPlotter
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 from bayes_bcsm.settings import RunSettings
 from bayes_bcsm.study import load_targets
+
+if TYPE_CHECKING:
+    from bayes_bcsm.models import MissingDesign, SurvivalModel
+
+# The modelling stack (PyMC, ArviZ and what builds on them) is imported by the functions that
+# fit or save a Bayesian model: a frequentist run (model=cox) does without it (seconds of
+# imports at every start).
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +66,8 @@ def model_for(settings: RunSettings, design: Design | MissingDesign) -> Survival
     ConfigError
         If the configured family is not a Bayesian model (``model=cox``).
     """
+    from bayes_bcsm.models import FAMILIES, MissingDesign, model_family, piecewise_cuts
+
     model = settings.model
     if model.family not in FAMILIES:
         raise ConfigError(f"model.family={model.family} has no Bayesian model")
@@ -177,6 +165,19 @@ def fit_variant(
         )
     if not settings.model.bayesian:
         return VariantFit(**baselines, hazard_ratios=_stack(tables, labels, contrasts))
+    from bayes_bcsm.inference.diagnostics import check_convergence
+    from bayes_bcsm.inference.loo import loo_summary, psis_loo
+    from bayes_bcsm.inference.ppc import censored_ppc
+    from bayes_bcsm.inference.predictive import (
+        hazard_ratio_summary,
+        one_at_a_time_profiles,
+        posterior_predictive,
+        survival_curves,
+        survival_summary,
+    )
+    from bayes_bcsm.inference.sample import sample
+    from bayes_bcsm.models import build_design_with_missing, model_family
+    from bayes_bcsm.models.base import OBSERVED
 
     if settings.missing.marginalize:
         model_design = build_design_with_missing(
@@ -276,6 +277,10 @@ def save_variant(
     write_csv_atomic(variant.hazard_ratios, paths["hazard_ratios"], index=False)
     if variant.fit is None:
         return paths
+    import arviz as az
+
+    from bayes_bcsm.report.fit_report import write_fit_artefacts
+
     idata = variant.fit.idata.copy()
     if variant.predictive is not None:
         idata["posterior_predictive"] = variant.predictive["posterior_predictive"]

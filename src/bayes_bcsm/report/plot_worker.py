@@ -4,11 +4,13 @@ The figures of one fit (:func:`bayes_bcsm.report.fit_report.write_fit_artefacts`
 predictive check, forest, survival, Pareto k) cost more than a second of one core, and a
 comparison run would otherwise draw them between two fits. :class:`FitPlotter` hands them to
 one spawned worker process, which writes the same files the same way (each atomically), while
-the run compiles and samples its next model. The worker is started (and imports matplotlib and
-ArviZ) when the plotter is made, and every plot is waited for when it is closed, also when the
-run fails, so nothing already computed is lost. A worker that dies (killed, or a caller's
-script that spawned processes cannot re-import) costs no plot: what it had not drawn is drawn
-in the run's own process.
+the run compiles and samples its next model; the comparison report's figures follow as figure
+jobs (:meth:`FitPlotter.draw`), drawn while the run writes the report's text, and when the run
+waits for them it draws itself, from the last one back, those the worker has not started. The
+worker is started (and imports matplotlib and ArviZ) when the plotter is made, and every plot is
+waited for when it is closed, also when the run fails, so nothing already computed is lost. A
+worker that dies (killed, or a caller's script that spawned processes cannot re-import) costs no
+plot: what it had not drawn is drawn in the run's own process.
 """
 
 from __future__ import annotations

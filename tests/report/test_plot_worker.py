@@ -4,6 +4,7 @@ handed over are written even when the run fails meanwhile."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -66,7 +67,6 @@ def test_plots_handed_over_are_written_when_the_run_fails(variant, tmp_path):
 
 
 def test_plots_are_drawn_here_when_the_worker_dies(variant, tmp_path):
-    import os
 
     early, late = tmp_path / "early", tmp_path / "late"
     early.mkdir(), late.mkdir()
@@ -92,3 +92,41 @@ def test_a_worker_only_where_a_core_is_free(monkeypatch):
     monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: {0}, raising=False)
     monkeypatch.setattr(worker.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert spare_core() is False
+
+
+def _drawn_by(path: Path) -> None:
+    """A figure job that records which process ran it (one line per run)."""
+    with path.open("a") as file:
+        file.write(f"{os.getpid()}\n")
+
+
+def test_a_figure_job_is_drawn_by_the_worker_pixel_for_pixel(variant, tmp_path):
+    from bayes_bcsm.report.plots import draw_figure, plot_forest, save_figure
+
+    save_figure(plot_forest(variant.hazard_ratios), tmp_path / "here.png")
+    with FitPlotter(background=True) as plotter:
+        plotter.draw(draw_figure, tmp_path / "there.png", plot_forest, variant.hazard_ratios)
+        plotter.draw(_drawn_by, tmp_path / "pid")
+        for future, _ in plotter._pending:  # the worker runs them (none left for this process)
+            future.result(timeout=300)
+    assert int((tmp_path / "pid").read_text()) != os.getpid()
+    np.testing.assert_array_equal(
+        mpimg.imread(tmp_path / "there.png"), mpimg.imread(tmp_path / "here.png")
+    )
+
+
+def test_waiting_draws_here_what_the_worker_has_not_started(tmp_path):
+    """The worker is kept busy: of six jobs queued behind it, those not yet passed to it when
+    the run waits are run by the run's process (from the last back), each job once."""
+    import time
+
+    with FitPlotter(background=True) as plotter:
+        plotter._pool.submit(time.sleep, 5)
+        for i in range(6):
+            plotter.draw(_drawn_by, tmp_path / f"job{i}")
+        plotter.wait()
+    runs = [(tmp_path / f"job{i}").read_text().split() for i in range(6)]
+    assert all(len(pid) == 1 for pid in runs)
+    pids = [int(pid[0]) for pid in runs]
+    assert pids[-1] == os.getpid()
+    assert pids.count(os.getpid()) >= 4  # at most the call queue's jobs went to the worker

@@ -5,6 +5,7 @@ Draws and writes :class:`~bayes_bcsm.results.AbsoluteEffects`; computes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bayes_bcsm.report.plots import save_figure
+from bayes_bcsm.report.plots import draw_figure, draw_here
 from bayes_bcsm.report.render import markdown_table
 from bayes_bcsm.report.sentences import interval_percent, percent, rmst_gain_sentence
 from bayes_bcsm.results import STACKED, AbsoluteEffects
@@ -124,7 +125,12 @@ def _milestone_table(effects: AbsoluteEffects) -> pd.DataFrame:
 
 
 def absolute_lines(
-    effects: AbsoluteEffects, out: Path, plots: bool, time_label: str, outcome: str
+    effects: AbsoluteEffects,
+    out: Path,
+    plots: bool,
+    time_label: str,
+    outcome: str,
+    draw: Callable[..., None] = draw_here,
 ) -> list[str]:
     """Markdown lines of the "Absolute effects" section (and its figure, with ``plots``).
 
@@ -139,6 +145,9 @@ def absolute_lines(
         x-axis label (months).
     outcome : str
         What the time is of (the card's outcome label), for the sentences.
+    draw : callable
+        Runs a figure job, ``draw(draw_figure, path, plot, *args)``: here (default) or in a
+        plotting worker (:meth:`bayes_bcsm.report.plot_worker.FitPlotter.draw`).
     """
     ci = interval_percent(effects.prob)
     ref = effects.levels[0]
@@ -203,7 +212,7 @@ def absolute_lines(
         "",
     ]
     if plots and len(effects.curves):
-        save_figure(plot_standardised_curves(effects, time_label), out / CURVES_PNG)
+        draw(draw_figure, out / CURVES_PNG, plot_standardised_curves, effects, time_label)
         lines += [
             f"![Standardised survival by {effects.label}, posterior median with 50% and {ci} "
             f"bands; dashed: unadjusted Kaplan-Meier]({CURVES_PNG})",

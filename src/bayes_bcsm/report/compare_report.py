@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,8 @@ from bayes_bcsm.hazard_ratios import (
 )
 from bayes_bcsm.report.absolute_report import absolute_lines
 from bayes_bcsm.report.fit_report import model_statement
-from bayes_bcsm.report.plots import plot_forest, plot_model_average, save_figure
+from bayes_bcsm.report.plot_worker import FitPlotter
+from bayes_bcsm.report.plots import draw_figure, draw_here, plot_forest, plot_model_average
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -223,9 +225,30 @@ def coding_table(comparison: Comparison, covariate: str) -> pd.DataFrame:
 
 
 def write_compare_report(
-    settings: ReportSettings, inputs: RunInputs, comparison: Comparison
+    settings: ReportSettings,
+    inputs: RunInputs,
+    comparison: Comparison,
+    plotter: FitPlotter | None = None,
 ) -> list[Path]:
-    """Write the comparison's plots, ``report.md`` and ``report.html`` into the run folder."""
+    """Write the comparison's plots, ``report.md`` and ``report.html`` into the run folder.
+
+    With a ``plotter`` the figures are handed to it (drawn in its worker while this process
+    writes the text, and by this process too once the text is done); they are all waited for
+    before ``report.html`` embeds them.
+    """
+    figures = FitPlotter(background=False) if plotter is None else plotter
+    lines = _report_lines(settings, inputs, comparison, figures.draw)
+    figures.wait()
+    return write_report(inputs.output_dir, "\n".join(lines), settings.title, settings.html)
+
+
+def _report_lines(
+    settings: ReportSettings,
+    inputs: RunInputs,
+    comparison: Comparison,
+    draw: Callable[..., None],
+) -> list[str]:
+    """:func:`write_compare_report`'s Markdown lines, each figure handed to ``draw``."""
     out = inputs.output_dir
     first = comparison.variants[0]
     study_answer = comparison.immortal_time is not None and comparison.reinterpretation is not None
@@ -291,13 +314,11 @@ def write_compare_report(
                 "",
             ]
     if settings.plots:
-        save_figure(plot_forest(comparison.hazard_ratios), out / "forest.png")
+        draw(draw_figure, out / "forest.png", plot_forest, comparison.hazard_ratios)
         lines += ["![Forest plot of hazard ratios](forest.png)", ""]
         if time_ratios.any():
-            save_figure(
-                plot_forest(comparison.hazard_ratios, measure="time ratio"),
-                out / "forest_time_ratios.png",
-            )
+            path = out / "forest_time_ratios.png"
+            draw(draw_figure, path, plot_forest, comparison.hazard_ratios, None, "time ratio")
             lines += ["![Forest plot of time ratios](forest_time_ratios.png)", ""]
 
     if comparison.absolute is not None:
@@ -307,6 +328,7 @@ def write_compare_report(
             settings.plots,
             first.time_label,
             inputs.card.outcome_label,
+            draw,
         )
 
     if comparison.reinterpretation is not None:
@@ -325,7 +347,11 @@ def write_compare_report(
             CALIBRATION_NOTE if inputs.is_reconstruction else "",
             "",
             *reinterpretation_lines(
-                comparison.reinterpretation, comparison.default_prior, out, settings.plots
+                comparison.reinterpretation,
+                comparison.default_prior,
+                out,
+                settings.plots,
+                draw=draw,
             ),
         ]
 
@@ -365,16 +391,12 @@ def write_compare_report(
         table = comparison.loo.reset_index(names="variant")
         lines += [markdown_table(table), "", comparison.loo_note, ""]
         if settings.plots:
-            with atomic_path(out / "loo_compare.png") as temporary:
-                az.plot_compare(comparison.loo, backend="matplotlib").savefig(
-                    temporary, dpi=100, format="png"
-                )
-            plt.close("all")
+            draw(_save_loo_compare, comparison.loo, out / "loo_compare.png")
             lines += ["![LOO comparison](loo_compare.png)", ""]
     else:
         lines += [comparison.loo_note, ""]
     if comparison.average is not None:
-        lines += model_average_lines(comparison.average, inputs, out, settings.plots)
+        lines += model_average_lines(comparison.average, inputs, out, settings.plots, draw)
 
     if comparison.psense:
         lines += [
@@ -400,14 +422,26 @@ def write_compare_report(
         "",
         HR_TABLE_NOTE,
     ]
-    return write_report(out, "\n".join(lines), settings.title, settings.html)
+    return lines
+
+
+def _save_loo_compare(loo: pd.DataFrame, path: Path) -> None:
+    """ArviZ's plot of an ``arviz.compare`` table, saved as ``path``."""
+    with atomic_path(path) as temporary:
+        az.plot_compare(loo, backend="matplotlib").savefig(temporary, dpi=100, format="png")
+    plt.close("all")
 
 
 def model_average_lines(
-    average: ModelAverage, inputs: RunInputs, out: Path, plots: bool
+    average: ModelAverage,
+    inputs: RunInputs,
+    out: Path,
+    plots: bool,
+    draw: Callable[..., None] = draw_here,
 ) -> list[str]:
     """The report's model-averaging section: weights beside ELPD, the stacked standardised
-    survival at a few times (observed and extrapolated), and the plot."""
+    survival at a few times (observed and extrapolated), and the plot (a figure job handed to
+    ``draw``)."""
     weights = dict(zip(average.weights["variant"], average.weights["stacking_weight"], strict=True))
     curves = average.curves
     times = curves["time_months"].unique()
@@ -430,15 +464,15 @@ def model_average_lines(
         "",
     ]
     if plots:
-        save_figure(
-            plot_model_average(
-                curves,
-                average.km,
-                average.last_follow_up_months,
-                inputs.card.time_label,
-                inputs.card.outcome_label or "Overall survival",
-            ),
+        draw(
+            draw_figure,
             out / "model_average.png",
+            plot_model_average,
+            curves,
+            average.km,
+            average.last_follow_up_months,
+            inputs.card.time_label,
+            inputs.card.outcome_label or "Overall survival",
         )
         lines += [
             "![Each family's standardised survival over the Kaplan-Meier curve, with its "

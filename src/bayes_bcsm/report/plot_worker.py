@@ -4,11 +4,13 @@ The figures of one fit (:func:`bayes_bcsm.report.fit_report.write_fit_artefacts`
 predictive check, forest, survival, Pareto k) cost more than a second of one core, and a
 comparison run would otherwise draw them between two fits. :class:`FitPlotter` hands them to
 one spawned worker process, which writes the same files the same way (each atomically), while
-the run compiles and samples its next model. The worker is started (and imports matplotlib and
-ArviZ) when the plotter is made, and every plot is waited for when it is closed, also when the
-run fails, so nothing already computed is lost. A worker that dies (killed, or a caller's
-script that spawned processes cannot re-import) costs no plot: what it had not drawn is drawn
-in the run's own process.
+the run compiles and samples its next model; the comparison report's figures follow as figure
+jobs (:meth:`FitPlotter.draw`), drawn while the run writes the report's text, and when the run
+waits for them it draws itself, from the last one back, those the worker has not started. The
+worker is started (and imports matplotlib and ArviZ) when the plotter is made, and every plot is
+waited for when it is closed, also when the run fails, so nothing already computed is lost. A
+worker that dies (killed, or a caller's script that spawned processes cannot re-import) costs no
+plot: what it had not drawn is drawn in the run's own process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -74,7 +77,7 @@ class FitPlotter:
     """
 
     def __init__(self, background: bool) -> None:
-        self._pending: list[tuple[Future, tuple | None]] = []
+        self._pending: list[tuple[Future, tuple[Callable, tuple] | None]] = []
         self._pool = None
         if background:
             context = multiprocessing.get_context("spawn")
@@ -83,25 +86,41 @@ class FitPlotter:
 
     def submit(self, variant: VariantFit, folder: Path) -> None:
         """Draw ``variant``'s plots into ``folder`` (in the worker, or now)."""
+        self._hand_over((_draw, (_portable(variant), folder)), (_draw, (variant, folder)))
+
+    def draw(self, write: Callable[..., object], *args: object) -> None:
+        """Run ``write(*args)``, a module-level function writing a figure from picklable
+        tables (:func:`bayes_bcsm.report.plots.draw_figure`), in the worker or now."""
+        self._hand_over((write, args), (write, args))
+
+    def _hand_over(self, there: tuple[Callable, tuple], here: tuple[Callable, tuple]) -> None:
+        """Queue ``there`` (function, arguments) for the worker, or run ``here`` now."""
         try:
             if self._pool is not None:
-                future = self._pool.submit(_draw, _portable(variant), folder)
-                self._pending.append((future, (variant, folder)))
+                self._pending.append((self._pool.submit(there[0], *there[1]), here))
                 return
         except BrokenProcessPool:
             log.warning("the plotting worker process ended early: plotting in this process")
-        _draw(variant, folder)
+        here[0](*here[1])
 
     def wait(self) -> None:
-        """Wait for every plot handed over (drawing here what a dead worker left); re-raise
-        the first failure."""
+        """Wait for every plot handed over; re-raise the first failure.
+
+        Meanwhile this process draws, from the last one back, the plots the worker has not
+        started (each drawn once, by whichever process takes it first), and those a dead
+        worker left."""
         pending, self._pending = self._pending, []
+        for future, job in reversed(pending):
+            if job is not None and future.cancel():
+                job[0](*job[1])
         errors = []
         for future, job in pending:
+            if future.cancelled():
+                continue
             error = future.exception()
             if isinstance(error, BrokenProcessPool):
                 if job is not None:
-                    _draw(*job)
+                    job[0](*job[1])
             elif error is not None:
                 errors.append(error)
         if errors:

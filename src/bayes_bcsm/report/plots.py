@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -171,3 +171,14 @@ def save_figure(fig: Figure, path) -> None:
     with atomic_path(path) as temporary:
         fig.savefig(temporary, dpi=110, format="png")
     plt.close(fig)
+
+
+def draw_figure(path, plot: Callable[..., Figure], *args: object) -> None:
+    """Draw ``plot(*args)`` and save it as ``path`` (:func:`save_figure`): a figure as one job
+    that a plotting worker can run (:meth:`bayes_bcsm.report.plot_worker.FitPlotter.draw`)."""
+    save_figure(plot(*args), path)
+
+
+def draw_here(write: Callable[..., object], *args: object) -> None:
+    """Run ``write(*args)`` in this process: the default way reports draw their figures."""
+    write(*args)

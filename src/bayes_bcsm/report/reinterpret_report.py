@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from bayes_bcsm.reinterpret import Reinterpretation, threshold_column
-from bayes_bcsm.report.plots import save_figure
+from bayes_bcsm.report.plots import draw_figure, draw_here
 from bayes_bcsm.report.reinterpret_plots import (
     plot_design,
     plot_prior_likelihood_posterior,
@@ -161,6 +161,7 @@ def reinterpretation_lines(
     folder: Path,
     plots: bool = True,
     heading: str = "##",
+    draw: Callable[..., None] = draw_here,
 ) -> list[str]:
     """Markdown lines (and PNGs in ``folder``) for the whole summary-level re-analysis.
 
@@ -176,6 +177,9 @@ def reinterpretation_lines(
         Whether to draw figures.
     heading : str
         Markdown heading level of the section.
+    draw : callable
+        Runs a figure job, ``draw(draw_figure, path, plot, *args)``: here (default) or in a
+        plotting worker (:meth:`bayes_bcsm.report.plot_worker.FitPlotter.draw`).
     """
     sub = heading + "#"
     covariates = [e.name for e in result.estimates]
@@ -195,7 +199,7 @@ def reinterpretation_lines(
         lines += [f"{sub} {covariate}", "", markdown_table(posterior_table(result, covariate)), ""]
         if plots:
             name = f"reinterpret_{_slug(covariate)}.png"
-            save_figure(plot_prior_likelihood_posterior(result, covariate), folder / name)
+            draw(draw_figure, folder / name, plot_prior_likelihood_posterior, result, covariate)
             lines += [f"![Prior, likelihood and posterior of {covariate}]({name})", ""]
     lines += [
         f"{sub} Credibility (Matthews' Analysis of Credibility)",
@@ -224,7 +228,8 @@ def reinterpretation_lines(
         "",
     ]
     if plots:
-        save_figure(plot_sensitivity(result.sensitivity), folder / "reinterpret_sensitivity.png")
+        path = folder / "reinterpret_sensitivity.png"
+        draw(draw_figure, path, plot_sensitivity, result.sensitivity)
         lines += ["![P(HR < 1) against prior SD](reinterpret_sensitivity.png)", ""]
     design = design_wide(result)
     lines += [
@@ -241,7 +246,7 @@ def reinterpretation_lines(
         "",
     ]
     if plots:
-        save_figure(plot_design(result.design), folder / "design_analysis.png")
+        draw(draw_figure, folder / "design_analysis.png", plot_design, result.design)
         lines += ["![Power and exaggeration against true HR](design_analysis.png)", ""]
     return lines
 

@@ -215,32 +215,42 @@ def run_parsed(
         return run_prognosis(settings, prepare_run(settings, output_dir))
     specs = planned_variants(cfg, settings)
     from bayes_bcsm.report.compare_report import write_compare_report
+    from bayes_bcsm.report.plot_worker import FitPlotter
     from bayes_bcsm.runs.absolute import absolute_effects, plan_absolute
     from bayes_bcsm.runs.common import prepare_run
-    from bayes_bcsm.runs.comparison import compare_variants
+    from bayes_bcsm.runs.comparison import background_plots, compare_variants
 
     inputs = prepare_run(settings, output_dir)
     log.info(inputs.cohort.accounting.describe())
     plan = plan_absolute(settings, inputs)  # refusals before any fit
-    comparison = compare_variants(settings, specs, inputs)
-    write_csv_atomic(comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False)
-    if plan is not None:
-        started = time.perf_counter()
-        average = comparison.average
-        weights = None if average is None else average.stacking_weights
-        absolute = absolute_effects(plan, comparison.variants, settings, weights)
-        log.info(
-            "absolute effects of %s (numpy on the saved draws): %.2f s",
-            plan.exposure.covariate,
-            time.perf_counter() - started,
-        )
-        write_csv_atomic(absolute.table, inputs.output_dir / "absolute_effects.csv", index=False)
-        comparison = replace(comparison, absolute=absolute)
-    if comparison.loo is not None:
-        write_csv_atomic(comparison.loo, inputs.output_dir / "loo_compare.csv")
-    if comparison.average is not None:
+    # one plotting worker (where a core is free) for the fits' plots and the report's figures:
+    # it draws while this process fits the next model and computes the comparison
+    with FitPlotter(background_plots(specs)) as plotter:
+        comparison = compare_variants(settings, specs, inputs, plotter)
         write_csv_atomic(
-            comparison.average.curves, inputs.output_dir / "model_average_survival.csv", index=False
+            comparison.hazard_ratios, inputs.output_dir / "hazard_ratios.csv", index=False
         )
-    write_compare_report(settings.report, inputs, comparison)
+        if plan is not None:
+            started = time.perf_counter()
+            average = comparison.average
+            weights = None if average is None else average.stacking_weights
+            absolute = absolute_effects(plan, comparison.variants, settings, weights)
+            log.info(
+                "absolute effects of %s (numpy on the saved draws): %.2f s",
+                plan.exposure.covariate,
+                time.perf_counter() - started,
+            )
+            write_csv_atomic(
+                absolute.table, inputs.output_dir / "absolute_effects.csv", index=False
+            )
+            comparison = replace(comparison, absolute=absolute)
+        if comparison.loo is not None:
+            write_csv_atomic(comparison.loo, inputs.output_dir / "loo_compare.csv")
+        if comparison.average is not None:
+            write_csv_atomic(
+                comparison.average.curves,
+                inputs.output_dir / "model_average_survival.csv",
+                index=False,
+            )
+        write_compare_report(settings.report, inputs, comparison, plotter)
     return comparison

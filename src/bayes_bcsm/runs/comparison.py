@@ -132,8 +132,18 @@ def _psense(variant: VariantFit) -> pd.DataFrame:
     return az.psense_summary(tree, var_names=[coefficient]).reset_index(names="parameter")
 
 
+def background_plots(specs: Sequence[VariantSpec]) -> bool:
+    """Whether a run of ``specs`` draws its plots in a worker process: with several variants
+    (each one's plots drawn while the next is fitted) and a core to spare."""
+    plots = any(spec.settings.report.plots for spec in specs)
+    return len(specs) > 1 and plots and spare_core()
+
+
 def compare_variants(
-    settings: RunSettings, specs: Sequence[VariantSpec], inputs: RunInputs
+    settings: RunSettings,
+    specs: Sequence[VariantSpec],
+    inputs: RunInputs,
+    plotter: FitPlotter | None = None,
 ) -> Comparison:
     """Fit every planned variant (:func:`bayes_bcsm.runs.compare.planned_variants`) on the
     loaded cohort.
@@ -150,14 +160,14 @@ def compare_variants(
         The variants, each with its parsed configuration.
     inputs : RunInputs
         The loaded cohort.
+    plotter : FitPlotter, optional
+        Draws each variant's plots (its owner waits for them); by default a plotter of the
+        call's own (:func:`background_plots`), waited for before the call returns.
     """
-    # with several variants and a core to spare, each one's plots are drawn in a worker
-    # process while the next is fitted (and while the comparison below is computed)
-    plots = any(spec.settings.report.plots for spec in specs)
-    background = len(specs) > 1 and plots and spare_core()
-    with FitPlotter(background) as plotter:
-        comparison = _compare_fitted(settings, specs, inputs, plotter)
-    return comparison
+    if plotter is not None:
+        return _compare_fitted(settings, specs, inputs, plotter)
+    with FitPlotter(background_plots(specs)) as own:
+        return _compare_fitted(settings, specs, inputs, own)
 
 
 def _compare_fitted(

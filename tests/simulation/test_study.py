@@ -240,6 +240,10 @@ def test_quick_study_end_to_end(reference_run):
     assert ht.loc["calibrated", "design_exaggeration"].notna().all()
     text = (result.run_dir / "report.md").read_text()
     assert "type-I error" in text and "selection procedure kept endocrine therapy" in text
+    # where the estimands came from (issue 25): computed here, or a cache of an earlier test
+    assert result.estimands_source in text and (
+        result.estimands_source.startswith(("computed in this run", "the user cache ("))
+    )
     assert "What each method estimates" in report.headings
     assert "Failed fits" in report.headings
     for name in ("coverage_n78.png", "bias_n78.png", "sbc_ranks.png"):

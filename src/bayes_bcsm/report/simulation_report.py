@@ -467,6 +467,8 @@ def write_simulation_report(
         "rate is not a size.",
         "",
     ]
+    if result.estimands_source:
+        lines += [f"This run took the estimands from {result.estimands_source}.", ""]
     table = estimand_table(result.estimands, reps)
     if len(table):
         lines += [markdown_table(table), ""]

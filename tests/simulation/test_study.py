@@ -253,6 +253,21 @@ def test_quick_study_end_to_end(reference_run):
     assert sbc["rank"].between(0, 99).all()
 
 
+@pytest.mark.slow
+def test_two_workers_run_shards_and_sbc_with_the_same_numbers(reference_run, tmp_path):
+    """Issue 25: with ``simulation.workers=2`` the shards and then each Bayesian model's SBC
+    run in the same two worker processes; the replicates and the SBC ranks are those of the
+    one-process reference run (seeds do not depend on where a job runs)."""
+    _, reference = reference_run
+    cfg = quick_cfg(tmp_path / "study", ["simulation.workers=2"], sbc_replicates=4)
+    result = simulate_run.run(cfg, tmp_path / "hydra_out")
+    pd.testing.assert_frame_equal(
+        result.replicates[DETERMINISTIC], reference.replicates[DETERMINISTIC]
+    )
+    for name in ("ranks", "uniformity"):
+        pd.testing.assert_frame_equal(result.sbc[name], reference.sbc[name])
+
+
 def test_rerun_after_a_kill_completes_only_missing_shards_and_matches(reference_run, tmp_path):
     _, reference = reference_run
     shards = sorted((reference.run_dir / "shards").glob("*.csv"))

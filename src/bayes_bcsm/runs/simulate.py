@@ -34,11 +34,13 @@ shared by every process of a sweep:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
 import logging
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +64,13 @@ from bayes_bcsm.simulation.metrics import (
     estimand_mcse_table,
 )
 from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS, StudySettings
-from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
+from bayes_bcsm.simulation.shards import (
+    ShardSpec,
+    collect_shards,
+    plan_shards,
+    run_shards,
+    worker_pool,
+)
 
 if TYPE_CHECKING:
     from bayes_bcsm.simulation.estimands import PseudoTrue
@@ -325,8 +333,15 @@ def _shards_to_run(sim: SimulationSettings, specs: list[ShardSpec]) -> list[Shar
     return [specs[sim.shard]]
 
 
-def _sbc(sim: SimulationSettings, settings: StudySettings, seed: int, compute: bool) -> dict:
-    """Load the SBC results of the study folder, computing them first when asked and missing."""
+def _sbc(
+    sim: SimulationSettings,
+    settings: StudySettings,
+    seed: int,
+    compute: bool,
+    pool: Executor | None = None,
+) -> dict:
+    """Load the SBC results of the study folder, computing them first when asked and missing
+    (one job per Bayesian method in ``pool``'s worker processes when given, else here)."""
     run_dir = sim.run_dir
     ranks_path, unif_path = run_dir / "sbc_ranks.csv", run_dir / "sbc_uniformity.csv"
     n_rep = sim.sbc_replicates
@@ -336,7 +351,13 @@ def _sbc(sim: SimulationSettings, settings: StudySettings, seed: int, compute: b
         from bayes_bcsm.simulation.study import run_study_sbc
 
         start = time.perf_counter()
-        results = run_study_sbc(settings, sim.n[0], n_rep, seed)
+        if pool is None:
+            results = run_study_sbc(settings, sim.n[0], n_rep, seed)
+        else:  # the same seeds, each method's SBC in whichever worker is free
+            jobs = [
+                pool.submit(run_study_sbc, settings, sim.n[0], n_rep, seed, [m]) for m in bayesian
+            ]
+            results = {m: r for job in jobs for m, r in job.result().items()}
         long, unif = [], []
         for method, res in results.items():
             frame = res.ranks.copy()
@@ -410,12 +431,17 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     todo = _shards_to_run(sim, specs)
     shards_dir = run_dir / "shards"
     work = functools.partial(run_shard, settings)
-    run_status = run_shards(shards_dir, todo, work, workers=sim.workers)
-    for row in run_status.itertuples():
-        if row.state == "failed":
-            log.error("shard %s failed: %s", row.shard, row.message)
     covers_all = sim.shard is None and not sim.aggregate_only
-    sbc = _sbc(sim, settings, run.seed, compute=covers_all)
+    with contextlib.ExitStack() as stack:
+        # one set of worker processes for the shards and then the SBC (spawned on first use)
+        pool = stack.enter_context(worker_pool(sim.workers)) if sim.workers > 1 else None
+        run_status = run_shards(
+            shards_dir, todo, work, workers=sim.workers, executor=pool if len(todo) > 1 else None
+        )
+        for row in run_status.itertuples():
+            if row.state == "failed":
+                log.error("shard %s failed: %s", row.shard, row.message)
+        sbc = _sbc(sim, settings, run.seed, compute=covers_all, pool=pool)
     replicates, shard_status = collect_shards(shards_dir, specs)
     replicates = with_estimands(replicates, settings) if len(replicates) else replicates
     truth_mcse = estimand_mcse_table({s: t.mcse for s, t in truths.items()}, settings.methods)

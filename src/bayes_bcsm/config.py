@@ -334,8 +334,9 @@ class SimulationConfig:
     :class:`bayes_bcsm.inference.diagnostics.DiagnosticThresholds`, as single fits).
     ``shard`` selects one shard for a multirun sweep
     (``-m simulation.shard=range(0,16)``); null runs every shard not yet done, then aggregates.
-    ``workers``: shards run at once, each in its own process (the numbers do not depend on
-    it: seeds depend on scenario, n and replicate only).
+    ``workers``: shards run at once, each in its own process, and then each Bayesian model's
+    SBC in the same processes (the numbers do not depend on it: seeds depend on scenario, n
+    and replicate only).
     ``sbc_replicates``: simulation-based calibration replicates per Bayesian model (0 = off).
     ``selection_factors``: candidates of the paper's selection procedure (empty = the Table 2
     factors of ``conf/covariates/univariate.yaml``).

@@ -380,6 +380,9 @@ class SimulationRun:
         Pseudo-true log-HRs: ``scenario``, ``target``, ``covariate``, ``value``, ``mcse``.
     scenario_effects : dict
         Generator effects overridden per scenario (``null_table3``'s found by root-finding).
+    estimands_source : str
+        Where the estimands came from, in words (the study folder, the entry shipped with the
+        package, the user cache, or computed in this run).
     """
 
     run_dir: Path
@@ -391,6 +394,7 @@ class SimulationRun:
     seconds: float
     estimands: pd.DataFrame = field(default_factory=pd.DataFrame)
     scenario_effects: dict = field(default_factory=dict)
+    estimands_source: str = ""
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,30 @@ def test_force_and_errors(cohort):
         paper_selection(cohort, "time_months", "event", ["nope"])
     with pytest.raises(SelectionError, match="remove_p"):
         paper_selection(cohort, "time_months", "event", ["grade"], remove_p=1.5)
+
+
+def test_final_model_is_a_fresh_cox_fit_of_the_selected_factors(cohort):
+    """The elimination fits column subsets of one design of all candidates (issue 25); its
+    final model equals ``cox_ph`` of the selected factors on the same rows (to rounding), and
+    each step's df the number of the removed factor's design columns."""
+    result = paper_selection(
+        cohort,
+        "time_months",
+        "event",
+        FACTORS,
+        screen_p=0.999,
+        remove_p=0.9,
+        reference={"grade": "mid"},
+    )
+    assert result.final is not None and len(result.selected) >= 2
+    used, _ = complete_cases(cohort, ["time_months", "event", *FACTORS])
+    direct = cox_ph(used, "time_months", "event", list(result.selected), reference={"grade": "mid"})
+    assert result.final.columns == direct.columns
+    # the same arithmetic on the same numbers, up to rounding (BLAS sums depend on alignment)
+    np.testing.assert_allclose(result.final.coef, direct.coef, rtol=1e-12)
+    np.testing.assert_allclose(result.final.se, direct.se, rtol=1e-12)
+    assert result.final.loglik == pytest.approx(direct.loglik, rel=1e-14)
+    assert result.final.n == direct.n
+    assert result.final.rows == direct.rows
+    levels = {"grade": 2, "noise_bin": 1, "noise_cat": 2, "noise_cont": 1}
+    assert all(levels[r.removed] == r.df for r in result.steps.itertuples())

@@ -240,6 +240,10 @@ def test_quick_study_end_to_end(reference_run):
     assert ht.loc["calibrated", "design_exaggeration"].notna().all()
     text = (result.run_dir / "report.md").read_text()
     assert "type-I error" in text and "selection procedure kept endocrine therapy" in text
+    # where the estimands came from (issue 25): computed here, or a cache of an earlier test
+    assert result.estimands_source in text and (
+        result.estimands_source.startswith(("computed in this run", "the user cache ("))
+    )
     assert "What each method estimates" in report.headings
     assert "Failed fits" in report.headings
     for name in ("coverage_n78.png", "bias_n78.png", "sbc_ranks.png"):
@@ -247,6 +251,21 @@ def test_quick_study_end_to_end(reference_run):
     sbc = read_csv(result.run_dir / "sbc_ranks.csv")
     assert set(sbc["method"]) == set(study.BAYESIAN_METHODS)
     assert sbc["rank"].between(0, 99).all()
+
+
+@pytest.mark.slow
+def test_two_workers_run_shards_and_sbc_with_the_same_numbers(reference_run, tmp_path):
+    """Issue 25: with ``simulation.workers=2`` the shards and then each Bayesian model's SBC
+    run in the same two worker processes; the replicates and the SBC ranks are those of the
+    one-process reference run (seeds do not depend on where a job runs)."""
+    _, reference = reference_run
+    cfg = quick_cfg(tmp_path / "study", ["simulation.workers=2"], sbc_replicates=4)
+    result = simulate_run.run(cfg, tmp_path / "hydra_out")
+    pd.testing.assert_frame_equal(
+        result.replicates[DETERMINISTIC], reference.replicates[DETERMINISTIC]
+    )
+    for name in ("ranks", "uniformity"):
+        pd.testing.assert_frame_equal(result.sbc[name], reference.sbc[name])
 
 
 def test_rerun_after_a_kill_completes_only_missing_shards_and_matches(reference_run, tmp_path):

@@ -17,18 +17,27 @@ Collett, D. (2015). *Modelling Survival Data in Medical Research*, 3rd ed., sect
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bayes_bcsm.data.design import CompleteCases, DesignError, build_design, complete_cases
-from bayes_bcsm.frequentist.cox import CoxResult, Ties, cox_ph
+from bayes_bcsm.data.design import (
+    CompleteCases,
+    CovariateTerm,
+    Design,
+    build_design,
+    complete_cases,
+)
+from bayes_bcsm.frequentist.cox import CoxResult, Ties, cox_ph, cox_ph_design
 from bayes_bcsm.frequentist.logrank import logrank_test
 
 __all__ = ["SelectionError", "SelectionResult", "paper_selection"]
+
+#: Columns :func:`~bayes_bcsm.data.design.complete_cases` names excluded rows by, when present.
+_ID_COLUMNS = ("patient_id",)
 
 
 class SelectionError(ValueError):
@@ -152,6 +161,9 @@ def paper_selection(
         if not 0 < value < 1:
             raise SelectionError(f"{name} must lie in (0, 1), got {value}")
     reference = dict(reference or {})
+    # only the columns the procedure reads (complete-case selection copies every column kept)
+    wanted = dict.fromkeys([duration, event, *factors, *_ID_COLUMNS])
+    data = data[[c for c in wanted if c in data.columns]]
 
     rows = []
     for factor in factors:
@@ -174,10 +186,18 @@ def paper_selection(
         return SelectionResult(screen, empty_steps, None, None, (), ())
 
     used, accounting = complete_cases(data, [duration, event, *candidates])
+    # Every model of the elimination uses the same rows and codes each factor on its own, so
+    # its design is a choice of the columns of one design of all candidates.
+    whole = build_design(
+        used,
+        candidates,
+        duration,
+        event,
+        reference={k: v for k, v in reference.items() if k in candidates},
+    )
 
     def fit(model: list[str]) -> CoxResult:
-        ref = {k: v for k, v in reference.items() if k in model}
-        return cox_ph(used, duration, event, model, ties=ties, reference=ref)
+        return cox_ph_design(_columns_of(whole, model), ties=ties)
 
     current = list(candidates)
     full = fit(current)
@@ -189,7 +209,7 @@ def paper_selection(
         best: tuple[float, str, float, int] | None = None
         for factor in removable:
             reduced = [f for f in current if f != factor]
-            df = _n_columns(used, duration, event, factor, reference)
+            df = len(_term(whole, factor).columns)
             ll_reduced = fit(reduced).loglik if reduced else full.loglik_null
             chisq = max(2.0 * (full.loglik - ll_reduced), 0.0)
             p = float(stats.chi2.sf(chisq, df))
@@ -214,13 +234,18 @@ def paper_selection(
     )
 
 
-def _n_columns(
-    used: pd.DataFrame, duration: str, event: str, factor: str, reference: Mapping[str, str]
-) -> int:
-    """Design columns of one factor (levels - 1 for a categorical)."""
-    ref = {factor: reference[factor]} if factor in reference else None
-    try:
-        design = build_design(used, [factor], duration, event, reference=ref)
-    except DesignError as exc:  # pragma: no cover - surfaced by the fit already
-        raise SelectionError(str(exc)) from exc
-    return int(np.size(design.columns))
+def _term(design: Design, factor: str) -> CovariateTerm:
+    """The term of ``factor`` in ``design``."""
+    return next(t for t in design.terms if t.name == factor)
+
+
+def _columns_of(design: Design, factors: Sequence[str]) -> Design:
+    """The design of a subset of its factors (same rows): the factors' terms and columns.
+
+    Equal to ``build_design`` of those factors on the same rows, since each factor is coded
+    on its own and the rows are complete for all of them.
+    """
+    terms = tuple(_term(design, f) for f in factors)
+    columns = tuple(c for t in terms for c in t.columns)
+    where = [design.columns.index(c) for c in columns]
+    return dataclasses.replace(design, X=design.X[:, where], columns=columns, terms=terms)

@@ -467,6 +467,8 @@ def write_simulation_report(
         "rate is not a size.",
         "",
     ]
+    if result.estimands_source:
+        lines += [f"This run took the estimands from {result.estimands_source}.", ""]
     table = estimand_table(result.estimands, reps)
     if len(table):
         lines += [markdown_table(table), ""]
@@ -582,7 +584,8 @@ def write_simulation_report(
     cache = timing.get("compile_cache", {})
     lines += [
         f"This call: {timing.get('seconds', float('nan')):.1f} s, "
-        f"{timing.get('shards_run', 0)} shards run; compile cache hits {cache.get('hits', 0)}, "
+        f"{timing.get('shards_run', 0)} shards run; in the main process (the worker processes "
+        f"keep their own), compile cache hits {cache.get('hits', 0)}, "
         f"compilations {cache.get('misses', 0)}.",
         "",
     ]

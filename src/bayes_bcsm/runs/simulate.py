@@ -10,8 +10,10 @@ shared by every process of a sweep:
     Each method's estimand per scenario (pseudo-true log-HRs, averaged over a pool of large
     seeded cohorts with their Monte Carlo SEs, :mod:`bayes_bcsm.simulation.estimands`) and the
     ``null_table3`` endocrine effect, keyed by the generator's parameters, the cohort size,
-    seed, number of cohorts and survival redraws, the covariates and cut points; computed once
-    and reused by every call and every sweep job.
+    seed, number of cohorts and survival redraws, the covariates and cut points; taken from the
+    entry shipped with the package or the user cache when one holds the key
+    (:mod:`bayes_bcsm.simulation.estimand_cache`), else computed once (and cached) and reused
+    by every call and every sweep job.
 ``study.json``
     The settings that fix the numbers (seed, replicates, shard size, methods, covariates,
     priors, sampler, the generator's parameters); a rerun with different settings in the
@@ -32,11 +34,13 @@ shared by every process of a sweep:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
 import logging
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +64,13 @@ from bayes_bcsm.simulation.metrics import (
     estimand_mcse_table,
 )
 from bayes_bcsm.simulation.settings import FIXED_SCENARIO_EFFECTS, StudySettings
-from bayes_bcsm.simulation.shards import ShardSpec, collect_shards, plan_shards, run_shards
+from bayes_bcsm.simulation.shards import (
+    ShardSpec,
+    collect_shards,
+    plan_shards,
+    run_shards,
+    worker_pool,
+)
 
 if TYPE_CHECKING:
     from bayes_bcsm.simulation.estimands import PseudoTrue
@@ -73,8 +83,9 @@ log = logging.getLogger(__name__)
 STUDY_FILE = "study.json"
 ESTIMANDS_FILE = "estimands.json"
 
-#: Estimands computed in this process, by their key (a sweep's jobs and the tests reuse them).
-_ESTIMANDS_MEMO: dict[str, dict] = {}
+#: Estimands used in this process and where they came from, by their key (a sweep's jobs and
+#: the tests reuse them).
+_ESTIMANDS_MEMO: dict[str, tuple[dict, str]] = {}
 
 
 def selection_factors(sim: SimulationSettings) -> tuple[str, ...]:
@@ -127,7 +138,11 @@ def study_settings(run: RunSettings) -> StudySettings:
     )
 
 
-def _estimand_key(settings: StudySettings, n: int, seed: int, pool: tuple[int, int]) -> dict:
+def estimand_key(settings: StudySettings, n: int, seed: int, pool: tuple[int, int]) -> dict:
+    """What the estimands depend on, as plain JSON types: the generator's parameters, the pool
+    (``n`` patients per cohort, ``seed``, ``pool = (cohorts, redraws)``), the Table 3
+    covariates and reference levels, the piecewise cut points and the fixed scenario effects
+    (not the priors, sampler, replicates or methods)."""
     params = settings.generator_params or CALIBRATED_PARAMS
     return json.loads(
         strict_json(
@@ -200,46 +215,59 @@ def study_estimands(
     run_dir: Path,
     pool: tuple[int, int] = (1, 1),
     workers: int = 1,
-) -> tuple[StudySettings, dict[str, PseudoTrue]]:
-    """The settings with their scenario effects and estimands, from ``run_dir``'s cache.
+) -> tuple[StudySettings, dict[str, PseudoTrue], str]:
+    """The settings with their scenario effects and estimands, computed once per configuration.
 
-    ``estimands.json`` is reused when its key (generator parameters, ``n``, ``seed``,
-    ``pool = (cohorts, redraws)``, covariates, cut points) matches, else recomputed
-    (:func:`compute_estimands`) and written.
+    The estimands are looked up by their key (:func:`estimand_key`: generator parameters,
+    ``n``, ``seed``, ``pool = (cohorts, redraws)``, covariates, cut points) in ``run_dir``'s
+    ``estimands.json``, this process's memo, the entry shipped with the package and the user
+    cache (:mod:`bayes_bcsm.simulation.estimand_cache`), and computed
+    (:func:`compute_estimands`) only when none holds them; a computed entry is stored in the
+    user cache. ``run_dir/estimands.json`` is written either way.
 
     Returns
     -------
-    (StudySettings, dict of str to PseudoTrue)
-        Settings with ``scenario_effects`` and ``pseudo_true`` filled in, and the full
-        pseudo-true results (with their Monte Carlo SEs) per scenario.
+    (StudySettings, dict of str to PseudoTrue, str)
+        Settings with ``scenario_effects`` and ``pseudo_true`` filled in, the full
+        pseudo-true results (with their Monte Carlo SEs) per scenario, and where the
+        estimands came from, in words.
     """
+    from bayes_bcsm.simulation.estimand_cache import find_estimands, read_entry, write_user_entry
     from bayes_bcsm.simulation.estimands import PseudoTrue
 
-    key = _estimand_key(settings, n, seed, pool)
+    key = estimand_key(settings, n, seed, pool)
     memo_key = json.dumps(key, sort_keys=True)
     path = run_dir / ESTIMANDS_FILE
-    stored = None
-    if path.exists():
-        saved = json.loads(path.read_text())
-        if saved.get("key") == key:
-            stored = saved
+    stored = read_entry(path, key, algorithm=False)
+    source = f"the study folder ({path})"
+    if stored is None and memo_key in _ESTIMANDS_MEMO:
+        stored, source = _ESTIMANDS_MEMO[memo_key]
+    if stored is None and (found := find_estimands(key)) is not None:
+        stored, source = found.entry, found.source
     if stored is None:
-        stored = _ESTIMANDS_MEMO.get(memo_key)
-        if stored is None:
-            log.info(
-                "computing the estimands on %d x %d cohorts of %d (cached in %s)", *pool, n, path
-            )
-            stored = {"key": key, **compute_estimands(settings, n, seed, pool, workers)}
-            _ESTIMANDS_MEMO[memo_key] = stored
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, strict_json(stored))
+        log.info(
+            "computing the estimands on %d x %d cohorts of %d (about 13 min on 2 idle cores for "
+            "the default pool; stored in the user cache for every later study)",
+            *pool,
+            n,
+        )
+        stored = {"key": key, **compute_estimands(settings, n, seed, pool, workers)}
+        written = write_user_entry(stored)
+        source = f"computed in this run in {stored['seconds']:.0f} s" + (
+            f" (stored in the user cache, {written})" if written else ""
+        )
+    _ESTIMANDS_MEMO.setdefault(memo_key, (stored, source))
+    log.info("estimands: %s", source)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {k: stored[k] for k in ("key", "scenario_effects", "pseudo_true", "seconds")}
+    write_text_atomic(path, strict_json(record))
     truths = {s: PseudoTrue.from_dict(v) for s, v in stored["pseudo_true"].items()}
     settings = dataclasses.replace(
         settings,
         scenario_effects=stored["scenario_effects"],
         pseudo_true={s: t.values for s, t in truths.items()},
     )
-    return settings, truths
+    return settings, truths, source
 
 
 def _fingerprint(sim: SimulationSettings, settings: StudySettings) -> dict:
@@ -305,8 +333,15 @@ def _shards_to_run(sim: SimulationSettings, specs: list[ShardSpec]) -> list[Shar
     return [specs[sim.shard]]
 
 
-def _sbc(sim: SimulationSettings, settings: StudySettings, seed: int, compute: bool) -> dict:
-    """Load the SBC results of the study folder, computing them first when asked and missing."""
+def _sbc(
+    sim: SimulationSettings,
+    settings: StudySettings,
+    seed: int,
+    compute: bool,
+    pool: Executor | None = None,
+) -> dict:
+    """Load the SBC results of the study folder, computing them first when asked and missing
+    (one job per Bayesian method in ``pool``'s worker processes when given, else here)."""
     run_dir = sim.run_dir
     ranks_path, unif_path = run_dir / "sbc_ranks.csv", run_dir / "sbc_uniformity.csv"
     n_rep = sim.sbc_replicates
@@ -316,7 +351,13 @@ def _sbc(sim: SimulationSettings, settings: StudySettings, seed: int, compute: b
         from bayes_bcsm.simulation.study import run_study_sbc
 
         start = time.perf_counter()
-        results = run_study_sbc(settings, sim.n[0], n_rep, seed)
+        if pool is None:
+            results = run_study_sbc(settings, sim.n[0], n_rep, seed)
+        else:  # the same seeds, each method's SBC in whichever worker is free
+            jobs = [
+                pool.submit(run_study_sbc, settings, sim.n[0], n_rep, seed, [m]) for m in bayesian
+            ]
+            results = {m: r for job in jobs for m, r in job.result().items()}
         long, unif = [], []
         for method, res in results.items():
             frame = res.ranks.copy()
@@ -378,7 +419,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     sim = run.simulation
     run_dir = sim.run_dir
     _check_study_file(run_dir, _fingerprint(sim, settings))
-    settings, truths = study_estimands(
+    settings, truths, estimands_source = study_estimands(
         settings,
         sim.estimand_n,
         sim.estimand_seed,
@@ -390,12 +431,17 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
     todo = _shards_to_run(sim, specs)
     shards_dir = run_dir / "shards"
     work = functools.partial(run_shard, settings)
-    run_status = run_shards(shards_dir, todo, work, workers=sim.workers)
-    for row in run_status.itertuples():
-        if row.state == "failed":
-            log.error("shard %s failed: %s", row.shard, row.message)
     covers_all = sim.shard is None and not sim.aggregate_only
-    sbc = _sbc(sim, settings, run.seed, compute=covers_all)
+    with contextlib.ExitStack() as stack:
+        # one set of worker processes for the shards and then the SBC (spawned on first use)
+        pool = stack.enter_context(worker_pool(sim.workers)) if sim.workers > 1 else None
+        run_status = run_shards(
+            shards_dir, todo, work, workers=sim.workers, executor=pool if len(todo) > 1 else None
+        )
+        for row in run_status.itertuples():
+            if row.state == "failed":
+                log.error("shard %s failed: %s", row.shard, row.message)
+        sbc = _sbc(sim, settings, run.seed, compute=covers_all, pool=pool)
     replicates, shard_status = collect_shards(shards_dir, specs)
     replicates = with_estimands(replicates, settings) if len(replicates) else replicates
     truth_mcse = estimand_mcse_table({s: t.mcse for s, t in truths.items()}, settings.methods)
@@ -420,12 +466,14 @@ def run(cfg: DictConfig, output_dir: str | Path) -> SimulationRun:
         seconds,
         estimands=estimands,
         scenario_effects={s: dict(v) for s, v in settings.scenario_effects.items()},
+        estimands_source=estimands_source,
     )
     cache = compile_cache_info()
     timing = {
         "seconds": seconds,
         "shards_run": int((run_status["state"] == "done").sum()) if len(run_status) else 0,
         "compile_cache": {"hits": cache.hits, "misses": cache.misses},
+        "estimands": estimands_source,
     }
     folders = [run_dir] + ([output_dir] if output_dir.resolve() != run_dir.resolve() else [])
     for folder in folders:

@@ -11,12 +11,13 @@ numbers.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import multiprocessing
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def run_shards(
     specs: Sequence[ShardSpec],
     work: Callable[[ShardSpec], pd.DataFrame],
     workers: int = 1,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Run every shard not yet done; return the status table.
 
@@ -105,6 +107,10 @@ def run_shards(
     workers : int
         Shards computed at once, each in a fresh (spawned) process. Each shard's file is
         written by this process as soon as that shard finishes.
+    executor : Executor, optional
+        Worker processes to use instead (:func:`worker_pool`; ``workers`` is then ignored), so
+        that later work (the study's SBC) runs in the same processes, with their imports and
+        compiled models already loaded.
 
     Returns
     -------
@@ -121,9 +127,9 @@ def run_shards(
             status[spec.name] = (spec.name, "skipped", "already done")
         else:
             todo.append(spec)
-    if workers > 1 and len(todo) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    if executor is not None or (workers > 1 and len(todo) > 1):
+        with contextlib.ExitStack() as stack:
+            pool = executor or stack.enter_context(worker_pool(workers))
             futures = {pool.submit(work, spec): spec for spec in todo}
             for future in as_completed(futures):
                 spec = futures[future]
@@ -133,6 +139,15 @@ def run_shards(
             status[spec.name] = _finish(folder, spec, functools.partial(work, spec))
     rows = [status[spec.name] for spec in specs]
     return pd.DataFrame(rows, columns=["shard", "state", "message"])
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` spawned worker processes (no fork of a process with threads), shut down on
+    exit."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield pool
 
 
 def _finish(

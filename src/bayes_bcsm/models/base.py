@@ -19,14 +19,30 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayes_bcsm.data.design import Design, DesignError
-from bayes_bcsm.models.likelihood import observe_survival, observe_survival_mixture
+from bayes_bcsm.models.collapse import CollapsedCells
+from bayes_bcsm.models.likelihood import (
+    observe_survival,
+    observe_survival_mixture,
+    survival_log_density,
+)
 from bayes_bcsm.models.missing import MissingDesign
 from bayes_bcsm.models.priors import BaselineSpec, PriorSpec, log_hr_prior
 
 OBSERVED = "time"
 """Name of the observed per-patient variable (and of its ``log_likelihood`` entry)."""
 
-__all__ = ["OBSERVED", "Hazards", "SurvivalModel", "assemble", "proportional_hazards", "row_dim"]
+SUMMED = "survival_loglik"
+"""Name of the ``pm.Potential`` holding a collapsed model's summed survival log-likelihood."""
+
+__all__ = [
+    "OBSERVED",
+    "SUMMED",
+    "Hazards",
+    "SurvivalModel",
+    "assemble",
+    "proportional_hazards",
+    "row_dim",
+]
 
 
 def row_dim(design: Design | MissingDesign) -> str:
@@ -66,6 +82,13 @@ class SurvivalModel:
         Values of the ``pm.Data`` nodes (used to refit a cached compiled model).
     missing : MissingDesign or None
         Set when a covariate is marginalised.
+    collapsed : bool
+        True when the likelihood is written on cells (covariate pattern x interval) holding
+        events and exposure (:mod:`bayes_bcsm.models.collapse`): a ``pm.Potential`` named
+        :data:`SUMMED`, no observed variable, so no per-patient log-likelihood in the graph
+        (:mod:`bayes_bcsm.inference.pointwise` computes it from the draws). ``data`` then
+        holds the rows' ``time_months``, ``event`` and ``X`` (not data nodes of the model)
+        beside the cells' nodes ``cell_X``, ``cell_event``, ``exposure``, ``interval_onehot``.
     """
 
     model: pm.Model
@@ -81,6 +104,7 @@ class SurvivalModel:
     data: Mapping[str, np.ndarray] = field(default_factory=dict)
     missing: MissingDesign | None = None
     knots_months: tuple[float, ...] = ()
+    collapsed: bool = False
 
     @property
     def episodes(self) -> bool:
@@ -110,6 +134,7 @@ class SurvivalModel:
         events = self.n_events if self.prior.family == "horseshoe" else None
         return (
             self.family,
+            self.collapsed,
             self.prior,
             self.baseline,
             self.cuts_months,
@@ -153,6 +178,7 @@ def assemble(
     extra_coords: Mapping[str, Any] | None = None,
     cuts_months: tuple[float, ...] = (),
     knots_months: tuple[float, ...] = (),
+    cells: CollapsedCells | None = None,
 ) -> SurvivalModel:
     """Build the model: data nodes, family baseline, linear predictor, likelihood.
 
@@ -173,6 +199,10 @@ def assemble(
         Further coordinates (e.g. ``interval``).
     cuts_months, knots_months : tuple of float
         Recorded on the result.
+    cells : CollapsedCells, optional
+        The rows collapsed to covariate pattern x interval cells (piecewise family): the
+        likelihood is then their summed log density, a ``pm.Potential`` (:data:`SUMMED`), on
+        the ``cell`` dimension (``extra_data`` gives the cells' exposure and interval).
 
     Returns
     -------
@@ -181,7 +211,8 @@ def assemble(
     Raises
     ------
     DesignError
-        For a marginalised missing covariate on a design with entry times (not supported).
+        For a marginalised missing covariate on a design with entry times, or with ``cells``
+        (neither supported: the marginalisation needs one mixture per patient).
 
     Notes
     -----
@@ -199,6 +230,11 @@ def assemble(
             f"missing.strategy=marginalize (covariate {missing.name!r}) is not supported with "
             "entry times (the data card's start_column / id_column: delayed entry or (start, stop] "
             "episodes); use missing.strategy=complete_case"
+        )
+    if missing and cells is not None:
+        raise DesignError(
+            f"missing.strategy=marginalize (covariate {missing.name!r}) needs the per-patient "
+            "likelihood (one mixture per patient), not the collapsed one"
         )
     rows = row_dim(base)
     columns = missing.all_columns if missing else base.columns
@@ -235,17 +271,27 @@ def assemble(
                 np.asarray(base.X[:, idx], dtype=float),
                 ("patient", "level_predictor"),
             )
-    data.update(extra_data or {})
+    graph = data
+    if cells is not None:
+        # the rows stay in SurvivalModel.data for prediction; the graph holds the cells
+        coords["cell"] = np.arange(cells.n_cells)
+        graph = {"cell_event": (cells.event, ("cell",))}
+        if base.X.shape[1]:
+            graph["cell_X"] = (cells.X, ("cell", "observed_covariate"))
+    graph.update(extra_data or {})
 
     with pm.Model(coords=coords) as model:
-        nodes = {k: pm.Data(k, v, dims=d) for k, (v, d) in data.items()}
+        nodes = {k: pm.Data(k, v, dims=d) for k, (v, d) in graph.items()}
         built = build_baseline(nodes, base.n_events)
         hazards, beta = (
             built if len(built) == 2 else (proportional_hazards(built[0], built[1]), built[2])
         )
         p_obs = base.X.shape[1]
-        eta = nodes["X"] @ beta[:p_obs] if p_obs else pt.zeros(base.n)
-        if rows == "episode":
+        X, n_rows = ("X", base.n) if cells is None else ("cell_X", cells.n_cells)
+        eta = nodes[X] @ beta[:p_obs] if p_obs else pt.zeros(n_rows)
+        if cells is not None:
+            pm.Potential(SUMMED, survival_log_density(nodes["cell_event"], *hazards(eta)).sum())
+        elif rows == "episode":
             observe_survival(
                 OBSERVED,
                 nodes["follow_up_months"],
@@ -290,20 +336,27 @@ def assemble(
         cuts_months=tuple(cuts_months),
         n_used=len(patient_ids),
         n_events=base.n_events,
-        rows=missing.describe() if missing else _describe_rows(base),
-        data={k: v for k, (v, _) in data.items()},
+        rows=missing.describe() if missing else _describe_rows(base, cells),
+        data={k: v for k, (v, _) in {**data, **graph}.items()},
         missing=missing,
         knots_months=tuple(knots_months),
+        collapsed=cells is not None,
     )
 
 
-def _describe_rows(design: Design) -> str:
-    """The design's complete-case line, with its episodes and delayed entries counted."""
+def _describe_rows(design: Design, cells: CollapsedCells | None = None) -> str:
+    """The design's complete-case line, with its episodes, delayed entries and collapsed
+    cells counted."""
     text = design.rows.describe()
     if design.patient is not None:
-        return f"{text.replace('patients', 'episodes')}; {design.n_patients} patients"
-    if design.entry is not None:
-        return f"{text}; {int((design.entry > 0).sum())} with delayed entry"
+        text = f"{text.replace('patients', 'episodes')}; {design.n_patients} patients"
+    elif design.entry is not None:
+        text = f"{text}; {int((design.entry > 0).sum())} with delayed entry"
+    if cells is not None:
+        text += (
+            f"; likelihood collapsed to {cells.n_cells} cells ({cells.n_patterns} covariate "
+            "patterns x intervals)"
+        )
     return text
 
 

@@ -449,7 +449,7 @@ FAMILIES: Mapping[str, SurvivalFamily] = {
     "piecewise": SurvivalFamily(
         name="piecewise",
         build=piecewise_model,
-        options=("cuts", "baseline_prior"),
+        options=("cuts", "baseline_prior", "collapse"),
         baseline=_piecewise_baseline,
         cumulative_hazard=_piecewise_cumulative_hazard,
         median=_piecewise_median,

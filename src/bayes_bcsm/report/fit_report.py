@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.data.labels import profile_parts, reference_levels
 from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, row_labels
+from bayes_bcsm.inference.pointwise import POINTWISE_FAMILIES, pointwise_available
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -27,6 +28,7 @@ from bayes_bcsm.report.sentences import (
 )
 
 if TYPE_CHECKING:
+    from bayes_bcsm.inference.sample import Fit
     from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 
 
@@ -101,6 +103,49 @@ NO_PPC = (
 )
 
 
+def loo_notice(fit: Fit) -> str:
+    """Why a fit has no PSIS-LOO (one sentence naming the setting that changes it)."""
+    limit = fit.settings.pointwise_max_patients
+    if fit.settings.per_patient(fit.n_used):
+        return "PSIS-LOO not computed: the pointwise log-likelihood was not stored."
+    text = (
+        f"PSIS-LOO not computed: {fit.n_used:,} patients exceed "
+        f"sampler.pointwise_max_patients={limit:,}, above which no draws x patients "
+        "quantity is held"
+    )
+    if pointwise_available(fit.model):
+        return text + "; set sampler.chunked_loo=true to compute it in chunks of patients."
+    return (
+        text + f"; chunked PSIS-LOO covers families {', '.join(POINTWISE_FAMILIES)} on complete "
+        f"cases, raise sampler.pointwise_max_patients above {fit.n_used:,} for this model."
+    )
+
+
+def _loo_lines(variant: VariantFit) -> list[str]:
+    if variant.loo is None:
+        return [loo_notice(variant.fit), ""]
+    return [
+        markdown_table(pd.DataFrame([variant.loo_summary])),
+        "",
+        f"Pareto k above {variant.loo.good_k:.2f} marks patients whose LOO estimate is "
+        "unreliable (Vehtari et al. 2024); compare families with `experiments/compare.py "
+        "experiment=model_comparison`.",
+        "",
+    ]
+
+
+def ppc_notice(variant: VariantFit) -> str:
+    """Why a fit has no posterior predictive check."""
+    fit = variant.fit
+    if fit.model.delayed_entry:
+        return NO_PPC
+    return (
+        f"No posterior predictive check: {fit.n_used:,} patients exceed "
+        f"sampler.pointwise_max_patients={fit.settings.pointwise_max_patients:,}, above which "
+        "no draws x patients quantity (here, predicted event times) is held."
+    )
+
+
 def _time_ratios(variant: VariantFit) -> bool:
     """Whether the variant's model is an accelerated-failure-time one: its coefficients are
     log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs."""
@@ -133,9 +178,10 @@ def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     paths["forest_plot"] = folder / "forest.png"
     save_figure(plot_posterior_survival(variant), folder / "survival.png")
     paths["survival_plot"] = folder / "survival.png"
-    paths["loo_plot"] = _save_collection(
-        az.plot_khat(variant.loo, backend="matplotlib"), folder / "loo_pareto_k.png"
-    )
+    if variant.loo is not None:
+        paths["loo_plot"] = _save_collection(
+            az.plot_khat(variant.loo, backend="matplotlib"), folder / "loo_pareto_k.png"
+        )
     return paths
 
 
@@ -262,12 +308,7 @@ def write_fit_report(
         "",
         "## Leave-one-out cross-validation (PSIS-LOO)",
         "",
-        markdown_table(pd.DataFrame([variant.loo_summary])),
-        "",
-        f"Pareto k above {variant.loo.good_k:.2f} marks patients whose LOO estimate is "
-        "unreliable (Vehtari et al. 2024); compare families with `experiments/compare.py "
-        "experiment=model_comparison`.",
-        "",
+        *_loo_lines(variant),
     ]
     if settings.plots:
         lines += [
@@ -287,11 +328,14 @@ def write_fit_report(
                 + "\n\n![Kaplan-Meier of the data against censored posterior predictive "
                 "replicates](ppc_censored.png)"
                 if variant.censored_ppc is not None
-                else NO_PPC
+                else ppc_notice(variant)
             ),
             "",
-            "![Pareto k per patient (PSIS-LOO)](loo_pareto_k.png)",
-            "",
+            *(
+                ["![Pareto k per patient (PSIS-LOO)](loo_pareto_k.png)", ""]
+                if variant.loo is not None
+                else []
+            ),
             "![Rank plots](rank.png)",
             "",
             "![Trace plots](trace.png)",

@@ -49,6 +49,15 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
             "LOO comparison skipped: the variants were fitted on different patients "
             "(e.g. complete-case vs marginalised), so their ELPDs are not comparable."
         )
+    unstored = [v.label for v in bayes if "log_likelihood" not in v.fit.idata.children]
+    if unstored:
+        limit = bayes[0].fit.settings.pointwise_max_patients
+        return None, (
+            f"LOO comparison skipped: {bayes[0].fit.n_used:,} patients exceed "
+            f"sampler.pointwise_max_patients={limit:,}, so no pointwise log-likelihood is "
+            f"stored for {unstored}; raise sampler.pointwise_max_patients above the number of "
+            "patients to compare the variants by PSIS-LOO (memory grows as draws x patients)."
+        )
     # Comparable only when every variant stores the same pointwise quantity: the survival
     # log-likelihood of each patient (a marginalised covariate's own model, log P(z | x), is
     # a Potential outside the log_likelihood group; see bayes_bcsm.models.missing).

@@ -31,6 +31,7 @@ from bayes_bcsm.hazard_ratios import (
 )
 from bayes_bcsm.inference.diagnostics import check_convergence
 from bayes_bcsm.inference.loo import loo_summary, psis_loo
+from bayes_bcsm.inference.pointwise import chunked_loo, pointwise_available
 from bayes_bcsm.inference.ppc import censored_ppc
 from bayes_bcsm.inference.predictive import (
     hazard_ratio_summary,
@@ -39,7 +40,7 @@ from bayes_bcsm.inference.predictive import (
     survival_curves,
     survival_summary,
 )
-from bayes_bcsm.inference.sample import sample
+from bayes_bcsm.inference.sample import Fit, sample
 from bayes_bcsm.models import (
     FAMILIES,
     MissingDesign,
@@ -49,7 +50,7 @@ from bayes_bcsm.models import (
     piecewise_cuts,
 )
 from bayes_bcsm.models.base import OBSERVED
-from bayes_bcsm.report.fit_report import write_fit_artefacts
+from bayes_bcsm.report.fit_report import loo_notice, write_fit_artefacts
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 from bayes_bcsm.settings import RunSettings
@@ -72,7 +73,10 @@ def model_for(settings: RunSettings, design: Design | MissingDesign) -> Survival
 
     Fixed cut points (``settings.model.cuts``) are used as given; otherwise the cut points are
     the event-time quantiles of ``design``. The model records the ones used
-    (``SurvivalModel.cuts_months``) and its prior, for the report.
+    (``SurvivalModel.cuts_months``) and its prior, for the report. Above
+    ``settings.sampler.pointwise_max_patients`` patients on complete cases the piecewise
+    likelihood is collapsed to covariate pattern x interval cells (the same posterior); a
+    marginalised covariate keeps the per-patient mixture.
 
     Raises
     ------
@@ -98,6 +102,8 @@ def model_for(settings: RunSettings, design: Design | MissingDesign) -> Survival
         options["baseline_prior"] = model.baseline_prior
     if "df" in entry.options:
         options["df"] = model.spline.df
+    if "collapse" in entry.options and not isinstance(design, MissingDesign):
+        options["collapse"] = not settings.sampler.per_patient(design.n_patients)
     return entry.build(design, prior=settings.prior, **options)
 
 
@@ -218,9 +224,13 @@ def fit_variant(
     survival = survival_summary(
         fit, profiles, horizons, prob=settings.report.hdi_prob, last_follow_up_months=last_months
     )
-    # event times drawn from time 0 do not compare with follow-up that starts later
+    # event times drawn from time 0 do not compare with follow-up that starts later; above
+    # sampler.pointwise_max_patients nothing of size draws x patients is held
+    per_patient = settings.sampler.per_patient(survival_model.n_used)
     predictive = (
-        None if survival_model.delayed_entry else posterior_predictive(fit, seed=settings.seed)
+        posterior_predictive(fit, seed=settings.seed)
+        if per_patient and not survival_model.delayed_entry
+        else None
     )
     ppc = None
     if predictive is not None:
@@ -230,7 +240,7 @@ def fit_variant(
             survival_model.data["event"],
             np.random.default_rng(settings.seed),
         )
-    loo = psis_loo(fit.idata)
+    loo = loo_of(fit)
     return VariantFit(
         **baselines,
         fit=fit,
@@ -245,8 +255,20 @@ def fit_variant(
             fit, profiles, curve_times_months(last_months, tuple(horizons))
         ),
         last_follow_up_months=last_months,
-        loo_summary=loo_summary(loo),
+        loo_summary=None if loo is None else loo_summary(loo),
     )
+
+
+def loo_of(fit: Fit):
+    """PSIS-LOO of a fit: on its stored pointwise log-likelihood; above
+    ``sampler.pointwise_max_patients`` patients from the draws in chunks of patients when
+    ``sampler.chunked_loo`` (:func:`bayes_bcsm.inference.pointwise.chunked_loo`), otherwise
+    None (:func:`bayes_bcsm.report.fit_report.loo_notice` says why)."""
+    if "log_likelihood" in fit.idata.children:
+        return psis_loo(fit.idata)
+    if fit.settings.chunked_loo and pointwise_available(fit.model):
+        return chunked_loo(fit.model, fit.idata["posterior"].dataset)
+    return None
 
 
 def _stack(
@@ -281,7 +303,8 @@ def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> d
     paths["survival"] = folder / "survival.csv"
     write_csv_atomic(variant.survival, paths["survival"], index=False)
     paths["loo"] = folder / "loo.json"
-    write_text_atomic(paths["loo"], strict_json(variant.loo_summary))
+    loo_record = variant.loo_summary or {"not_computed": loo_notice(variant.fit)}
+    write_text_atomic(paths["loo"], strict_json(loo_record))
     paths["model"] = folder / MODEL_RECORD
     write_text_atomic(paths["model"], strict_json(model_record(variant)))
     if report.plots:
@@ -295,10 +318,20 @@ def model_record(variant: VariantFit) -> dict:
     ``cuts_months``: the piecewise baseline's cut points from 0 (months; fixed as configured,
     or the event-time quantiles of the rows used), null for the other families;
     ``covariate_columns``: the log-HRs' design columns; ``missing``: the marginalised
-    covariate and the design columns its own model depends on (null for complete cases).
+    covariate and the design columns its own model depends on (null for complete cases);
+    ``likelihood``: ``"per patient"``, or ``"collapsed"`` (piecewise likelihood on covariate
+    pattern x interval cells, above ``sampler.pointwise_max_patients``; a marginalised
+    covariate always keeps the per-patient mixture); ``pointwise_log_likelihood``: stored,
+    computed from the draws in chunks, or not computed.
     """
     model = variant.fit.model
     missing = model.missing
+    if "log_likelihood" in variant.fit.idata.children:
+        pointwise = "stored (log_likelihood group of posterior.nc)"
+    elif variant.loo is not None:
+        pointwise = "computed from the draws in chunks of patients for PSIS-LOO, not stored"
+    else:
+        pointwise = "not computed"
     return {
         "variant": variant.label,
         "family": model.family,
@@ -309,6 +342,8 @@ def model_record(variant: VariantFit) -> dict:
         if missing is None
         else {"covariate": missing.name, "depends_on": list(missing.depends_on)},
         "rows": model.rows,
+        "likelihood": "collapsed" if model.collapsed else "per patient",
+        "pointwise_log_likelihood": pointwise,
     }
 
 

@@ -1,0 +1,158 @@
+"""Benchmark: ``bayes-bcsm fit`` at registry scale (issue 25, item 3).
+
+Plain script (not a test): ``.venv/bin/python benchmarks/bench_large_n.py`` (every case) or
+``... --n 100000 --case weibull`` (one). Each case is a new Python process running
+``bayes-bcsm fit`` on a user card (``--config-dir``) after a warm-up fit of the same model
+structure on the same folder, so the compiled-model cache is warm (what a second run pays);
+``/usr/bin/time`` reports its wall time and peak resident memory.
+
+Data (:func:`cohort`, seed ``n``): 5 discrete covariates (4 binary, 1 three-level categorical:
+48 covariate patterns), Weibull PH event times (shape 1.2, 10 % event rate per year at the
+reference profile, log-HRs 0.4, -0.3, 0.2, 0.0 and 0.3 / 0.6 for stage II / III), uniform
+censoring on (12, 120) months. Model: the package defaults of a run on a user card (nutpie,
+4 chains x 1000 draws after 1000 tuning steps; piecewise: 6 intervals at event-time quantiles,
+random-walk baseline). Cases: ``weibull``; ``piecewise collapsed`` (the default above
+``sampler.pointwise_max_patients``: events and exposure per covariate pattern x interval);
+``piecewise per patient`` (``sampler.pointwise_max_patients`` raised above n: the per-patient
+likelihood, as before issue 25). Beside them, lifelines' ``WeibullAFTFitter`` and
+``PiecewiseExponentialRegressionFitter`` (maximum likelihood, same data and cut points, timed
+in this process; lifelines is a test oracle only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CARD = """\
+name: large
+title: Synthetic registry cohort (issue 25 benchmark)
+path: cohort.csv
+time_column: months
+time_unit: months
+event_column: status
+event_values: [1]
+censor_values: [0]
+covariates:
+  a: {kind: binary, label: a}
+  b: {kind: binary, label: b}
+  c: {kind: binary, label: c}
+  d: {kind: binary, label: d}
+  stage: {kind: categorical, levels: [I, II, III], reference: I, label: stage}
+"""
+COVARIATES = "covariates.names=[a,b,c,d,stage]"
+CASES = {
+    "weibull": ["model=weibull"],
+    "piecewise collapsed": ["model=piecewise"],
+    "piecewise per patient": ["model=piecewise", "sampler.pointwise_max_patients=10000000"],
+}
+
+
+def cohort(n: int, seed: int) -> pd.DataFrame:
+    """The synthetic cohort (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    binary = rng.integers(0, 2, size=(n, 4))
+    stage = rng.choice(np.array(["I", "II", "III"]), size=n)
+    eta = binary @ np.array([0.4, -0.3, 0.2, 0.0]) + 0.3 * (stage == "II") + 0.6 * (stage == "III")
+    shape, rate = 1.2, 0.1 / 12.0**1.2  # H(t) = rate t^shape: 0.1 at 12 months
+    death = (rng.exponential(size=n) / (rate * np.exp(eta))) ** (1.0 / shape)
+    censor = rng.uniform(12.0, 120.0, size=n)
+    frame = pd.DataFrame(binary, columns=["a", "b", "c", "d"])
+    frame["stage"] = stage
+    frame["months"] = np.round(np.minimum(death, censor), 4).clip(min=0.001)
+    frame["status"] = (death <= censor).astype(int)
+    return frame
+
+
+def run_fit(folder: Path, args: list[str], out: str) -> dict:
+    """One ``bayes-bcsm fit`` in a new process: wall (s), peak RSS (GB), recorded timings."""
+    environ = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    command = [
+        "/usr/bin/time",
+        "-f",
+        "%e %M",
+        sys.executable,
+        "-m",
+        "bayes_bcsm",
+        "fit",
+        "--config-dir",
+        "cards",
+        "data=large",
+        COVARIATES,
+        "report.plots=false",
+        f"hydra.run.dir={out}",
+        *args,
+    ]
+    done = subprocess.run(command, cwd=folder, env=environ, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{args} failed:\n{done.stderr[-3000:]}")
+    wall, rss_kb = done.stderr.strip().splitlines()[-1].split()
+    record = json.loads((folder / out / "diagnostics.json").read_text())
+    return {
+        "wall_s": float(wall),
+        "peak_gb": int(rss_kb) / 1024**2,
+        "compile_s": record["compile_seconds"],
+        "sample_s": record["sample_seconds"],
+        "passed": record["passed"],
+    }
+
+
+def lifelines_times(frame: pd.DataFrame) -> dict[str, float]:
+    """Wall time (s) of lifelines' Weibull AFT and piecewise-exponential MLEs on ``frame``."""
+    from lifelines import PiecewiseExponentialRegressionFitter, WeibullAFTFitter
+
+    data = pd.get_dummies(frame, columns=["stage"], drop_first=True, dtype=float)
+    event_times = frame.loc[frame["status"] == 1, "months"]
+    cuts = np.quantile(event_times, np.linspace(0, 1, 7)[1:-1])
+    out = {}
+    start = time.perf_counter()
+    WeibullAFTFitter().fit(data, "months", "status")
+    out["lifelines WeibullAFTFitter"] = time.perf_counter() - start
+    start = time.perf_counter()
+    PiecewiseExponentialRegressionFitter(breakpoints=list(cuts)).fit(data, "months", "status")
+    out["lifelines PiecewiseExponentialRegressionFitter"] = time.perf_counter() - start
+    return out
+
+
+def main() -> None:
+    """Print one Markdown row per case and size."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--case", choices=list(CASES), nargs="*", default=list(CASES))
+    parser.add_argument("--no-lifelines", action="store_true")
+    options = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()}")
+    print("| n | case | wall (s) | peak RSS (GB) | compile + sample (s) | checks |")
+    print("|---:|---|---:|---:|---|---|")
+    for n in options.n:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "cards" / "data").mkdir(parents=True)
+            (folder / "cards" / "data" / "large.yaml").write_text(CARD)
+            frame = cohort(n, seed=n)
+            frame.to_csv(folder / "cohort.csv", index=False)
+            for case in options.case:
+                run_fit(folder, CASES[case], "warmup")  # fills the compiled-model cache
+                r = run_fit(folder, CASES[case], f"out_{case.replace(' ', '_')}")
+                print(
+                    f"| {n:,} | {case} | {r['wall_s']:.1f} | {r['peak_gb']:.2f} | "
+                    f"{r['compile_s']:.1f} + {r['sample_s']:.1f} | "
+                    f"{'pass' if r['passed'] else 'FAIL'} |",
+                    flush=True,
+                )
+            if not options.no_lifelines:
+                for name, seconds in lifelines_times(frame).items():
+                    print(f"| {n:,} | {name} | {seconds:.1f} | | | |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,8 @@ no constant, so the tolerance is floating-point rounding of a sum of ~10^3 terms
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayes_bcsm.data.design import DesignError, build_design
-from bayes_bcsm.models import piecewise_model
+from bayes_bcsm.models import exponential_model, piecewise_model, weibull_model
 from bayes_bcsm.models.base import SUMMED
 from bayes_bcsm.models.collapse import collapse_piecewise, covariate_patterns
 from bayes_bcsm.models.likelihood import exposure_matrix, interval_onehot
@@ -80,6 +82,36 @@ def test_collapsed_log_density_equals_the_per_patient_one(
     design = _design(_frame(n, data_seed, continuous), continuous)
     per_patient, collapsed, _ = _logps(design, point_seed, baseline_prior)
     assert collapsed == pytest.approx(per_patient, rel=1e-10, abs=1e-10)
+
+
+def _point(model, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {k: rng.normal(0.0, 0.7, size=np.shape(v)) for k, v in model.initial_point().items()}
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    n=st.integers(40, 400),
+    data_seed=st.integers(0, 10_000),
+    point_seed=st.integers(0, 10_000),
+    family=st.sampled_from([weibull_model, exponential_model]),
+    delayed=st.booleans(),
+)
+def test_summed_weibull_log_density_equals_the_per_patient_one(
+    n, data_seed, point_seed, family, delayed
+):
+    """The Weibull / exponential summed form (one Potential, the linear predictor as a sum of
+    columns): the same log density as the per-patient observed variable, with delayed entry
+    too (some rows entering at a third of their time)."""
+    design = _design(_frame(n, data_seed, continuous=True), continuous=True)
+    if delayed:
+        entry = np.where(np.arange(design.n) % 3 == 0, design.time / 3.0, 0.0)
+        design = dataclasses.replace(design, entry=entry)
+    per_patient, summed = family(design), family(design, collapse=True)
+    assert summed.collapsed and not summed.model.observed_RVs
+    point = _point(per_patient.model, point_seed)
+    expected = per_patient.model.compile_logp()(point)
+    assert summed.model.compile_logp()(point) == pytest.approx(expected, rel=1e-10, abs=1e-10)
 
 
 def test_collapsed_model_is_small_and_says_so():

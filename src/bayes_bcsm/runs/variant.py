@@ -319,10 +319,11 @@ def model_record(variant: VariantFit) -> dict:
     or the event-time quantiles of the rows used), null for the other families;
     ``covariate_columns``: the log-HRs' design columns; ``missing``: the marginalised
     covariate and the design columns its own model depends on (null for complete cases);
-    ``likelihood``: ``"per patient"``, or ``"collapsed"`` (piecewise likelihood on covariate
-    pattern x interval cells, above ``sampler.pointwise_max_patients``; a marginalised
-    covariate always keeps the per-patient mixture); ``pointwise_log_likelihood``: stored,
-    computed from the draws in chunks, or not computed.
+    ``likelihood``: ``"per patient"`` (an observed variable per patient), ``"summed"`` (one
+    summed term: Weibull and exponential above ``sampler.pointwise_max_patients``) or
+    ``"collapsed to cells"`` (piecewise above it: covariate pattern x interval cells); a
+    marginalised covariate always keeps the per-patient mixture;
+    ``pointwise_log_likelihood``: stored, computed from the draws in chunks, or not computed.
     """
     model = variant.fit.model
     missing = model.missing
@@ -342,7 +343,11 @@ def model_record(variant: VariantFit) -> dict:
         if missing is None
         else {"covariate": missing.name, "depends_on": list(missing.depends_on)},
         "rows": model.rows,
-        "likelihood": "collapsed" if model.collapsed else "per patient",
+        "likelihood": (
+            "collapsed to cells"
+            if "cell_event" in model.data
+            else ("summed" if model.collapsed else "per patient")
+        ),
         "pointwise_log_likelihood": pointwise,
     }
 

@@ -117,6 +117,36 @@ def run_fit(folder: Path, args: list[str], out: str, card: str = "large") -> dic
     }
 
 
+def per_evaluation_ms(frame: pd.DataFrame, repeats: int = 20) -> dict[str, float]:
+    """CPU time (ms; process time, so less sensitive to other jobs than wall time) of one log
+    density + gradient evaluation of each likelihood form, compiled by PyTensor's numba back end
+    (what nutpie runs), on the covariates as a run on the card codes them (standardised)."""
+    import pytensor.tensor as pt
+
+    from bayes_bcsm.data.design import build_design
+    from bayes_bcsm.models import piecewise_model, weibull_model
+
+    design = build_design(frame, ["a", "b", "c", "d", "stage"], duration="months", event="status")
+    forms = {
+        "weibull per patient": weibull_model(design),
+        "weibull summed": weibull_model(design, collapse=True),
+        "piecewise per patient": piecewise_model(design),
+        "piecewise collapsed": piecewise_model(design, collapse=True),
+    }
+    out = {}
+    for name, sm in forms.items():
+        model = sm.model
+        logp = model.logp()
+        fn = model.compile_fn([logp, *pt.grad(logp, model.value_vars)], point_fn=True, mode="NUMBA")
+        point = model.initial_point()
+        fn(point)
+        start = time.process_time()
+        for _ in range(repeats):
+            fn(point)
+        out[name] = (time.process_time() - start) / repeats * 1e3
+    return out
+
+
 def lifelines_times(frame: pd.DataFrame) -> dict[str, float]:
     """Wall time (s) of lifelines' Weibull AFT and piecewise-exponential MLEs on ``frame``."""
     from lifelines import PiecewiseExponentialRegressionFitter, WeibullAFTFitter
@@ -141,6 +171,11 @@ def main() -> None:
     parser.add_argument("--case", choices=list(CASES), nargs="*", default=list(CASES))
     parser.add_argument("--no-lifelines", action="store_true")
     parser.add_argument(
+        "--per-evaluation",
+        action="store_true",
+        help="only time one log density + gradient evaluation of each likelihood form",
+    )
+    parser.add_argument(
         "--per-patient-max",
         type=int,
         default=10_000,
@@ -148,6 +183,12 @@ def main() -> None:
     )
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs", flush=True)
+    if options.per_evaluation:
+        print("| n | likelihood | CPU ms per log density + gradient |\n|---:|---|---:|")
+        for n in options.n:
+            for name, ms in per_evaluation_ms(cohort(n, seed=n)).items():
+                print(f"| {n:,} | {name} | {ms:.3g} |", flush=True)
+        return
     print("| n | case | wall (s) | CPU (s) | peak RSS (GB) | compile + sample (s) | checks |")
     print("|---:|---|---:|---:|---:|---|---|")
     for n in options.n:

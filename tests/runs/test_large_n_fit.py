@@ -59,8 +59,8 @@ def runs(tmp_path_factory):
     (folder / "cards" / "data" / "registry.yaml").write_text(CARD)
     environ = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     cases = {
-        "piecewise": ["model=piecewise"],
-        "weibull_chunked": ["model=weibull", "sampler.chunked_loo=true"],
+        "piecewise": ["model=piecewise", "report.plots=true"],
+        "weibull_chunked": ["model=weibull", "sampler.chunked_loo=true", "report.plots=false"],
     }
     out = {}
     for name, args in cases.items():
@@ -76,7 +76,6 @@ def runs(tmp_path_factory):
                 "covariates.names=[a,stage]",
                 "sampler=quick",
                 "sampler.pointwise_max_patients=100",
-                "report.plots=false",
                 f"hydra.run.dir={name}",
                 *args,
             ],
@@ -102,7 +101,8 @@ def test_collapsed_fit_refuses_loo_with_the_setting_named(runs):
     }
     report = (run / "report.md").read_text()
     assert loo["not_computed"] in report
-    assert "No posterior predictive check: 300 patients exceed" in report
+    assert "No posterior predictive check: 300 patients exceed" in report  # plots section
+    assert not (run / "loo_pareto_k.png").exists() and (run / "forest.png").exists()
     record = json.loads((run / "model.json").read_text())
     assert record["likelihood"] == "collapsed to cells"
     assert record["pointwise_log_likelihood"] == "not computed"

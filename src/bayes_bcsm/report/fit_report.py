@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.data.labels import profile_parts, reference_levels
 from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, row_labels
-from bayes_bcsm.inference.pointwise import POINTWISE_FAMILIES, pointwise_available
 from bayes_bcsm.report.plots import plot_forest, save_figure
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -28,7 +27,6 @@ from bayes_bcsm.report.sentences import (
 )
 
 if TYPE_CHECKING:
-    from bayes_bcsm.inference.sample import Fit
     from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 
 
@@ -103,27 +101,9 @@ NO_PPC = (
 )
 
 
-def loo_notice(fit: Fit) -> str:
-    """Why a fit has no PSIS-LOO (one sentence naming the setting that changes it)."""
-    limit = fit.settings.pointwise_max_patients
-    if fit.settings.per_patient(fit.n_used):
-        return "PSIS-LOO not computed: the pointwise log-likelihood was not stored."
-    text = (
-        f"PSIS-LOO not computed: {fit.n_used:,} patients exceed "
-        f"sampler.pointwise_max_patients={limit:,}, above which no draws x patients "
-        "quantity is held"
-    )
-    if pointwise_available(fit.model):
-        return text + "; set sampler.chunked_loo=true to compute it in chunks of patients."
-    return (
-        text + f"; chunked PSIS-LOO covers families {', '.join(POINTWISE_FAMILIES)} on complete "
-        f"cases, raise sampler.pointwise_max_patients above {fit.n_used:,} for this model."
-    )
-
-
 def _loo_lines(variant: VariantFit) -> list[str]:
     if variant.loo is None:
-        return [loo_notice(variant.fit), ""]
+        return [variant.notices.get("loo", "PSIS-LOO not computed."), ""]
     return [
         markdown_table(pd.DataFrame([variant.loo_summary])),
         "",
@@ -132,18 +112,6 @@ def _loo_lines(variant: VariantFit) -> list[str]:
         "experiment=model_comparison`.",
         "",
     ]
-
-
-def ppc_notice(variant: VariantFit) -> str:
-    """Why a fit has no posterior predictive check."""
-    fit = variant.fit
-    if fit.model.delayed_entry:
-        return NO_PPC
-    return (
-        f"No posterior predictive check: {fit.n_used:,} patients exceed "
-        f"sampler.pointwise_max_patients={fit.settings.pointwise_max_patients:,}, above which "
-        "no draws x patients quantity (here, predicted event times) is held."
-    )
 
 
 def _time_ratios(variant: VariantFit) -> bool:
@@ -328,7 +296,7 @@ def write_fit_report(
                 + "\n\n![Kaplan-Meier of the data against censored posterior predictive "
                 "replicates](ppc_censored.png)"
                 if variant.censored_ppc is not None
-                else ppc_notice(variant)
+                else variant.notices.get("ppc", NO_PPC)
             ),
             "",
             *(

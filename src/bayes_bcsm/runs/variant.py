@@ -41,6 +41,7 @@ from bayes_bcsm.inference.predictive import (
     survival_summary,
 )
 from bayes_bcsm.inference.sample import Fit, sample
+from bayes_bcsm.inference.settings import POINTWISE_FAMILIES
 from bayes_bcsm.models import (
     FAMILIES,
     MissingDesign,
@@ -50,7 +51,7 @@ from bayes_bcsm.models import (
     piecewise_cuts,
 )
 from bayes_bcsm.models.base import OBSERVED
-from bayes_bcsm.report.fit_report import loo_notice, write_fit_artefacts
+from bayes_bcsm.report.fit_report import write_fit_artefacts
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 from bayes_bcsm.settings import RunSettings
@@ -256,6 +257,10 @@ def fit_variant(
         ),
         last_follow_up_months=last_months,
         loo_summary=None if loo is None else loo_summary(loo),
+        notices={
+            **({} if loo is not None else {"loo": loo_notice(fit)}),
+            **({} if per_patient else {"ppc": ppc_notice(fit)}),
+        },
     )
 
 
@@ -263,12 +268,40 @@ def loo_of(fit: Fit):
     """PSIS-LOO of a fit: on its stored pointwise log-likelihood; above
     ``sampler.pointwise_max_patients`` patients from the draws in chunks of patients when
     ``sampler.chunked_loo`` (:func:`bayes_bcsm.inference.pointwise.chunked_loo`), otherwise
-    None (:func:`bayes_bcsm.report.fit_report.loo_notice` says why)."""
+    None (:func:`loo_notice` says why)."""
     if "log_likelihood" in fit.idata.children:
         return psis_loo(fit.idata)
     if fit.settings.chunked_loo and pointwise_available(fit.model):
         return chunked_loo(fit.model, fit.idata["posterior"].dataset)
     return None
+
+
+def loo_notice(fit: Fit) -> str:
+    """Why a fit has no PSIS-LOO (one sentence naming the setting that changes it)."""
+    limit = fit.settings.pointwise_max_patients
+    if fit.settings.per_patient(fit.n_used):
+        return "PSIS-LOO not computed: the pointwise log-likelihood was not stored."
+    text = (
+        f"PSIS-LOO not computed: {fit.n_used:,} patients exceed "
+        f"sampler.pointwise_max_patients={limit:,}, above which no draws x patients "
+        "quantity is held"
+    )
+    if pointwise_available(fit.model):
+        return text + "; set sampler.chunked_loo=true to compute it in chunks of patients."
+    return (
+        text + f"; chunked PSIS-LOO covers families {', '.join(POINTWISE_FAMILIES)} on complete "
+        f"cases, raise sampler.pointwise_max_patients above {fit.n_used:,} for this model."
+    )
+
+
+def ppc_notice(fit: Fit) -> str:
+    """Why a fit of more than ``sampler.pointwise_max_patients`` patients has no posterior
+    predictive check."""
+    return (
+        f"No posterior predictive check: {fit.n_used:,} patients exceed "
+        f"sampler.pointwise_max_patients={fit.settings.pointwise_max_patients:,}, above which "
+        "no draws x patients quantity (here, predicted event times) is held."
+    )
 
 
 def _stack(
@@ -303,7 +336,7 @@ def save_variant(variant: VariantFit, folder: Path, report: ReportSettings) -> d
     paths["survival"] = folder / "survival.csv"
     write_csv_atomic(variant.survival, paths["survival"], index=False)
     paths["loo"] = folder / "loo.json"
-    loo_record = variant.loo_summary or {"not_computed": loo_notice(variant.fit)}
+    loo_record = variant.loo_summary or {"not_computed": variant.notices["loo"]}
     write_text_atomic(paths["loo"], strict_json(loo_record))
     paths["model"] = folder / MODEL_RECORD
     write_text_atomic(paths["model"], strict_json(model_record(variant)))

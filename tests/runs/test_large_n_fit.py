@@ -51,13 +51,20 @@ def _cohort(n: int = 300, seed: int = 4) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def _folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("registry")
     _cohort().to_csv(folder / "cohort.csv", index=False)
     (folder / "cards" / "data").mkdir(parents=True)
     (folder / "cards" / "data" / "registry.yaml").write_text(CARD)
-    environ = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return folder
+
+
+ENVIRON = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = _folder(tmp_path_factory)
     cases = {
         "piecewise": ["model=piecewise", "report.plots=true"],
         "weibull_chunked": ["model=weibull", "sampler.chunked_loo=true", "report.plots=false"],
@@ -82,7 +89,7 @@ def runs(tmp_path_factory):
             capture_output=True,
             text=True,
             cwd=folder,
-            env=environ,
+            env=ENVIRON,
             timeout=900,
         )
         assert done.returncode == 0, done.stderr[-3000:]
@@ -123,3 +130,37 @@ def test_chunked_loo_on_request(runs):
     assert record["pointwise_log_likelihood"].startswith("computed from the draws in chunks")
     with xr.open_datatree(run / "posterior.nc") as tree:
         assert "log_likelihood" not in tree.children
+
+
+def test_power_scaling_is_refused_before_fitting_above_the_limit(tmp_path_factory):
+    folder = _folder(tmp_path_factory)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bayes_bcsm",
+            "compare",
+            "--config-dir",
+            "cards",
+            "data=registry",
+            "covariates.names=[a,stage]",
+            "compare.psense=true",
+            "sampler.pointwise_max_patients=100",
+            "hydra.run.dir=out",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=ENVIRON,
+        timeout=600,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == (
+        "compare.psense=true: power-scaling sensitivity needs the pointwise log-likelihood, "
+        "which is not stored for the 300 rows of the data (more than "
+        "sampler.pointwise_max_patients=100); raise sampler.pointwise_max_patients or set "
+        "compare.psense=false"
+    )
+    assert "Traceback" not in done.stderr
+    assert not list((folder / "out").glob("variants/*/posterior.nc"))

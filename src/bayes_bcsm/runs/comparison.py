@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import write_text_atomic
-from bayes_bcsm.config import ReinterpretSettings
+from bayes_bcsm.config import ConfigError, ReinterpretSettings
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.hazard_ratios import (
     PUBLISHED,
@@ -158,7 +158,21 @@ def compare_variants(
         The variants, each with its parsed configuration.
     inputs : RunInputs
         The loaded cohort.
+
+    Raises
+    ------
+    ConfigError
+        For ``compare.psense=true`` on more rows than ``sampler.pointwise_max_patients``
+        (power-scaling needs the stored pointwise log-likelihood), before any fit.
     """
+    rows = len(inputs.frame)
+    if settings.compare.psense and not settings.sampler.per_patient(rows):
+        raise ConfigError(
+            f"compare.psense=true: power-scaling sensitivity needs the pointwise log-likelihood, "
+            f"which is not stored for the {rows:,} rows of the data (more than "
+            f"sampler.pointwise_max_patients={settings.sampler.pointwise_max_patients:,}); raise "
+            "sampler.pointwise_max_patients or set compare.psense=false"
+        )
     codings = {spec.label: data_coding(spec.settings) for spec in specs}
     recoded = len(set(codings.values())) > 1
     cohorts = {data_coding(settings): inputs}

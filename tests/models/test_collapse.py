@@ -145,11 +145,17 @@ def test_patterns_of_a_design_without_covariates():
     np.testing.assert_array_equal(index, 0)
 
 
-def test_structure_differs_between_collapsed_and_per_patient_models():
-    """The compiled-model cache key: a collapsed model never reuses a per-patient kernel."""
+@pytest.mark.parametrize("family", ["piecewise", "weibull"])
+def test_structure_differs_between_collapsed_and_per_patient_models(family):
+    """The compiled-model cache key: a collapsed / summed model never reuses a per-patient
+    kernel (the Weibull's two forms have the same variables and data shapes, so only the flag
+    tells them apart)."""
     design = _design(_frame(200, 5))
-    per_patient = piecewise_model(design, cuts=CUTS)
-    collapsed = piecewise_model(design, cuts=CUTS, collapse=True)
+    build = {
+        "piecewise": lambda **kw: piecewise_model(design, cuts=CUTS, **kw),
+        "weibull": lambda **kw: weibull_model(design, **kw),
+    }[family]
+    per_patient, collapsed = build(), build(collapse=True)
     assert per_patient.structure != collapsed.structure
     assert per_patient.structure[1] is False and collapsed.structure[1] is True
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor.scalar as ps
 import pytensor.tensor as pt
 
 from bayes_bcsm.data.design import Design, DesignError
@@ -158,12 +159,24 @@ number of events sets the horseshoe's global scale). With entry times (data node
 ``entry_months``) ``H0`` is the baseline hazard accumulated on (entry, t]."""
 
 
-def proportional_hazards(log_h0: Any, cum_h0: Any) -> Hazards:
-    """:data:`Hazards` of a PH family: ``log h0 + eta`` and ``H0 exp(eta)``."""
+def proportional_hazards(log_h0: Any, cum_h0: Any, merge_exp: bool = False) -> Hazards:
+    """:data:`Hazards` of a PH family: ``log h0 + eta`` and ``H0 exp(eta)``.
+
+    With ``merge_exp`` and ``H0 = exp(u)`` in the graph (the Weibull's), ``H`` is written
+    ``exp(u + eta)``: one exponential per row instead of two (summed models, where each row
+    is evaluated at every leapfrog step; the per-patient graph is left as it was).
+    """
+    is_exp = (
+        merge_exp
+        and cum_h0.owner is not None
+        and isinstance(getattr(cum_h0.owner.op, "scalar_op", None), ps.Exp)
+    )
 
     def hazards(eta: Any) -> tuple[Any, Any]:
         if eta.ndim == 2:
             return log_h0[:, None] + eta, cum_h0[:, None] * pt.exp(eta)
+        if is_exp:
+            return log_h0 + eta, pt.exp(cum_h0.owner.inputs[0] + eta)
         return log_h0 + eta, cum_h0 * pt.exp(eta)
 
     return hazards
@@ -293,7 +306,9 @@ def assemble(
         nodes = {k: pm.Data(k, v, dims=d) for k, (v, d) in graph.items()}
         built = build_baseline(nodes, base.n_events)
         hazards, beta = (
-            built if len(built) == 2 else (proportional_hazards(built[0], built[1]), built[2])
+            built
+            if len(built) == 2
+            else (proportional_hazards(built[0], built[1], merge_exp=summed), built[2])
         )
         p_obs = base.X.shape[1]
         X, event, n_rows = (

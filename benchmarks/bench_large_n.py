@@ -147,6 +147,36 @@ def per_evaluation_ms(frame: pd.DataFrame, repeats: int = 20) -> dict[str, float
     return out
 
 
+def chunked_loo_cost(frame: pd.DataFrame) -> tuple[float, float]:
+    """CPU time (s) and peak RSS of this process (GB) of ``chunked_loo`` on the summed Weibull
+    model of ``frame`` with 4 x 1000 synthetic draws near the true values (PSIS does the same
+    work whatever the draws; sampling is not timed)."""
+    import resource
+
+    import xarray as xr
+
+    from bayes_bcsm.data.design import build_design
+    from bayes_bcsm.inference.pointwise import chunked_loo
+    from bayes_bcsm.models import weibull_model
+
+    design = build_design(frame, ["a", "b", "c", "d", "stage"], duration="months", event="status")
+    sm = weibull_model(design, collapse=True)
+    rng = np.random.default_rng(0)
+    beta = np.array([0.4, -0.3, 0.2, 0.0, 0.3, 0.6]) / design.per_natural_unit()
+    post = xr.Dataset(
+        {
+            "log_alpha": (("chain", "draw"), np.log(1.2) + 0.01 * rng.normal(size=(4, 1000))),
+            "log_lambda": (("chain", "draw"), np.log(0.1) + 0.02 * rng.normal(size=(4, 1000))),
+            "beta": (("chain", "draw", "covariate"), beta + 0.02 * rng.normal(size=(4, 1000, 6))),
+        },
+        coords={"chain": range(4), "draw": range(1000), "covariate": list(design.columns)},
+    )
+    start = time.process_time()
+    chunked_loo(sm, post)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    return time.process_time() - start, peak
+
+
 def lifelines_times(frame: pd.DataFrame) -> dict[str, float]:
     """Wall time (s) of lifelines' Weibull AFT and piecewise-exponential MLEs on ``frame``."""
     from lifelines import PiecewiseExponentialRegressionFitter, WeibullAFTFitter
@@ -171,6 +201,11 @@ def main() -> None:
     parser.add_argument("--case", choices=list(CASES), nargs="*", default=list(CASES))
     parser.add_argument("--no-lifelines", action="store_true")
     parser.add_argument(
+        "--chunked-loo",
+        action="store_true",
+        help="only time sampler.chunked_loo's PSIS-LOO (4 x 1000 draws)",
+    )
+    parser.add_argument(
         "--per-evaluation",
         action="store_true",
         help="only time one log density + gradient evaluation of each likelihood form",
@@ -183,6 +218,11 @@ def main() -> None:
     )
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs", flush=True)
+    if options.chunked_loo:
+        for n in options.n:
+            seconds, peak = chunked_loo_cost(cohort(n, seed=n))
+            print(f"| {n:,} | chunked PSIS-LOO | {seconds:.1f} s CPU | peak RSS {peak:.2f} GB |")
+        return
     if options.per_evaluation:
         print("| n | likelihood | CPU ms per log density + gradient |\n|---:|---|---:|")
         for n in options.n:

@@ -177,6 +177,33 @@ def chunked_loo_cost(frame: pd.DataFrame) -> tuple[float, float]:
     return time.process_time() - start, peak
 
 
+def collapsed_model_only(frame: pd.DataFrame) -> dict[str, float]:
+    """The collapsed piecewise model alone, in this process (no baselines, summaries or
+    report): wall time (s) to build it (cut points, cells), compile and sample it (package
+    defaults), whether every convergence check passed and the process's peak RSS (GB)."""
+    import resource
+
+    from bayes_bcsm.data.design import build_design
+    from bayes_bcsm.inference.diagnostics import check_convergence
+    from bayes_bcsm.inference.sample import SamplerSettings, sample
+    from bayes_bcsm.models import piecewise_cuts, piecewise_model
+
+    design = build_design(frame, ["a", "b", "c", "d", "stage"], duration="months", event="status")
+    start = time.perf_counter()
+    cuts = piecewise_cuts(time=design.time, event=design.event, n_quantile_intervals=6)
+    sm = piecewise_model(design, cuts=cuts, collapse=True)
+    build = time.perf_counter() - start
+    fit = sample(sm, SamplerSettings(pointwise_max_patients=0))
+    return {
+        "build_s": build,
+        "compile_s": fit.compile_seconds,
+        "sample_s": fit.sample_seconds,
+        "cells": len(sm.model.coords["cell"]),
+        "passed": check_convergence(fit.idata).passed,
+        "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+    }
+
+
 def lifelines_times(frame: pd.DataFrame) -> dict[str, float]:
     """Wall time (s) of lifelines' Weibull AFT and piecewise-exponential MLEs on ``frame``."""
     from lifelines import PiecewiseExponentialRegressionFitter, WeibullAFTFitter
@@ -201,6 +228,11 @@ def main() -> None:
     parser.add_argument("--case", choices=list(CASES), nargs="*", default=list(CASES))
     parser.add_argument("--no-lifelines", action="store_true")
     parser.add_argument(
+        "--model-only",
+        action="store_true",
+        help="only build, compile and sample the collapsed piecewise model in this process",
+    )
+    parser.add_argument(
         "--chunked-loo",
         action="store_true",
         help="only time sampler.chunked_loo's PSIS-LOO (4 x 1000 draws)",
@@ -218,6 +250,17 @@ def main() -> None:
     )
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs", flush=True)
+    if options.model_only:
+        for n in options.n:
+            r = collapsed_model_only(cohort(n, seed=n))
+            print(
+                f"| {n:,} | collapsed piecewise model only | {r['cells']} cells | build "
+                f"{r['build_s']:.1f} s, compile {r['compile_s']:.1f} s, sample "
+                f"{r['sample_s']:.1f} s | {'pass' if r['passed'] else 'FAIL'} | peak RSS "
+                f"{r['peak_gb']:.2f} GB |",
+                flush=True,
+            )
+        return
     if options.chunked_loo:
         for n in options.n:
             seconds, peak = chunked_loo_cost(cohort(n, seed=n))

@@ -189,7 +189,7 @@ def chunked_loo(
     tree = xr.DataTree.from_dict({"posterior": posterior})
     reff = _get_r_eff(tree, n_samples)
     patient = np.arange(sm.n_used)
-    parts = []
+    elpd_i, pareto_k, p_loo, warning, good_k = [], [], 0.0, False, None
     for part in patient_chunks(sm.n_used, chunk):
         values = pointwise_log_likelihood(sm, posterior, part)
         log_lik = _as_array(values, posterior, patient[part])
@@ -198,19 +198,25 @@ def chunked_loo(
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pareto k is reported by loo_summary
-            parts.append(az.loo(tree_part, pointwise=True, reff=reff))
-    elpd_i = xr.concat([p.elpd_i for p in parts], dim="patient")
-    pareto_k = xr.concat([p.pareto_k for p in parts], dim="patient")
+            result = az.loo(tree_part, pointwise=True, reff=reff)
+        # keep the per-patient values only: the result's log weights are draws x chunk
+        elpd_i.append(result.elpd_i)
+        pareto_k.append(result.pareto_k)
+        p_loo += float(result.p)
+        warning = warning or bool(result.warning)
+        good_k = result.good_k
+    elpd_i = xr.concat(elpd_i, dim="patient")
+    pareto_k = xr.concat(pareto_k, dim="patient")
     n = sm.n_used
     return ELPDDataLOO(
         elpd=float(elpd_i.sum()),
         se=float(np.sqrt(n * np.var(elpd_i.values, ddof=1))) if n > 1 else 0.0,
-        p=float(sum(p.p for p in parts)),
+        p=p_loo,
         n_samples=n_samples,
         n_data_points=n,
         scale="log",
-        warning=any(p.warning for p in parts),
-        good_k=parts[0].good_k,
+        warning=warning,
+        good_k=good_k,
         elpd_i=elpd_i,
         pareto_k=pareto_k,
         approx_posterior=False,

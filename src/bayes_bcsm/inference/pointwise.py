@@ -55,8 +55,9 @@ __all__ = [
     "pointwise_log_likelihood",
 ]
 
-#: Patients per chunk: 5,000 x 4,000 draws x 8 bytes = 160 MB per array.
-CHUNK_PATIENTS = 5_000
+#: Patients per chunk: 1,000 x 4,000 draws x 8 bytes = 32 MB per array (PSIS and the hazards
+#: hold several such arrays at once).
+CHUNK_PATIENTS = 1_000
 
 
 def pointwise_available(sm: SurvivalModel) -> bool:

@@ -62,6 +62,22 @@ BAD_VALUES = [
         ["sampler.draws=1", "sampler.chains=1"],
         "sampler.chains=1, sampler.draws=1: too few draws for PSIS-LOO",
     ),
+    (
+        "sampler",
+        ["sampler.pointwise_max_patients=-1"],
+        "sampler.pointwise_max_patients=-1: expected a non-negative integer (patients)",
+    ),
+    (
+        "sampler",
+        ["model=gompertz", "sampler.chunked_loo=true"],
+        "sampler.chunked_loo=true: chunked PSIS-LOO covers model.family weibull, exponential, "
+        "piecewise, not gompertz",
+    ),
+    (
+        "sampler",
+        ["missing=marginalize", "sampler.chunked_loo=true"],
+        "sampler.chunked_loo=true: not with missing.strategy=marginalize",
+    ),
     ("seed", ["seed=-1"], "seed=-1: expected a non-negative integer (0 is a seed)"),
     ("report", ["report.hdi_prob=1.5"], "report.hdi_prob=1.5: expected a value in (0, 1)"),
     (

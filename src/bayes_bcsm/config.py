@@ -38,7 +38,12 @@ from bayes_bcsm.data.profiles import PROFILE_COLUMN, read_profiles_csv
 from bayes_bcsm.data.zero_time import DEFAULT_ZERO_TIME
 from bayes_bcsm.errors import BayesBcsmUserError, SettingError
 from bayes_bcsm.inference.absolute_settings import AbsoluteSettings, PredictSettings
-from bayes_bcsm.inference.settings import SAMPLERS, DiagnosticThresholds, SamplerSettings
+from bayes_bcsm.inference.settings import (
+    POINTWISE_FAMILIES,
+    SAMPLERS,
+    DiagnosticThresholds,
+    SamplerSettings,
+)
 from bayes_bcsm.models.specs import (
     DEFAULT_CUTS_MONTHS,
     PRIOR_FAMILIES,
@@ -262,6 +267,8 @@ class SamplerConfig:
     target_accept: float = SamplerSettings.target_accept
     progress_bar: bool = SamplerSettings.progress_bar
     strict: bool = False
+    pointwise_max_patients: int = SamplerSettings.pointwise_max_patients
+    chunked_loo: bool = SamplerSettings.chunked_loo
 
 
 @dataclass
@@ -725,6 +732,32 @@ def prior_spec(cfg: DictConfig | Config) -> PriorSpec:
 _SAMPLER_KEYS = {"sampler": "sampler.backend", "seed": "seed"}
 
 
+def check_chunked_loo(cfg: DictConfig | Config) -> None:
+    """Refuse ``sampler.chunked_loo=true`` where the pointwise log-likelihood cannot be computed
+    from the draws (a family outside ``POINTWISE_FAMILIES`` or a marginalised covariate).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``sampler.chunked_loo`` and why.
+    """
+    if not cfg.sampler.chunked_loo:
+        return
+    family = cfg.model.family.value
+    if family != "cox" and family not in POINTWISE_FAMILIES:
+        raise ConfigError(
+            f"sampler.chunked_loo=true: chunked PSIS-LOO covers model.family "
+            f"{', '.join(POINTWISE_FAMILIES)}, not {family}; raise "
+            "sampler.pointwise_max_patients above the number of patients instead"
+        )
+    if cfg.missing.strategy == MissingStrategy.marginalize:
+        raise ConfigError(
+            "sampler.chunked_loo=true: not with missing.strategy=marginalize (its per-patient "
+            "mixture keeps the stored log-likelihood); raise sampler.pointwise_max_patients "
+            "above the number of patients instead"
+        )
+
+
 def sampler_settings(cfg: DictConfig | Config) -> SamplerSettings:
     """The configured sampler as plain :class:`~bayes_bcsm.inference.settings.SamplerSettings`.
 
@@ -745,6 +778,8 @@ def sampler_settings(cfg: DictConfig | Config) -> SamplerSettings:
         "target_accept": s.target_accept,
         "seed": int(cfg.seed),
         "progress_bar": s.progress_bar,
+        "pointwise_max_patients": s.pointwise_max_patients,
+        "chunked_loo": s.chunked_loo,
     }
     return build_setting(
         SamplerSettings, values, lambda f: _SAMPLER_KEYS.get(f, f"sampler.{f}".rstrip("."))

@@ -153,6 +153,9 @@ class VariantFit:
         How the variant's data were coded when the variants of a comparison differ in it
         (e.g. ``"naive: ever exposed"``, ``"time-dependent"``, ``"landmark 1 month"``); empty
         when every variant shares the run's cohort.
+    notices : dict of str to str
+        Why a part of the fit is missing, one sentence each (``"loo"``, ``"ppc"``), e.g. above
+        ``sampler.pointwise_max_patients`` patients; empty when nothing is left out.
     """
 
     label: str
@@ -174,6 +177,7 @@ class VariantFit:
     outcome_label: str = "Survival"
     last_follow_up_months: float = np.inf
     data_coding: str = ""
+    notices: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows_description(self) -> str:

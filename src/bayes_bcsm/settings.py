@@ -21,6 +21,7 @@ from bayes_bcsm.config import (
     ReinterpretSettings,
     absolute_settings,
     as_dictconfig,
+    check_chunked_loo,
     check_covariates,
     check_keys,
     check_simulation,
@@ -289,6 +290,7 @@ def parse_settings(cfg: DictConfig | Config) -> RunSettings:
         spline=spline_spec(c),
     )
     check_covariates(c, card)
+    check_chunked_loo(c)
     return RunSettings(
         experiment_name=str(c.experiment_name),
         seed=int(c.seed),

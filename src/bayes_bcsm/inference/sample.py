@@ -8,7 +8,10 @@ recompiling. Across processes, the compiled C callbacks are cached on disk
 (:mod:`bayes_bcsm.inference.kernels`, keyed by the model's PyTensor graph), so a new process
 fitting a model compiled before (a second run, a sweep job, a simulation worker) loads them
 instead of compiling them. The per-patient log-likelihood is added to the DataTree on request
-(``pm.compute_log_likelihood``), since neither sampler stores it by default.
+(``pm.compute_log_likelihood``; from the draws for a collapsed model,
+:mod:`bayes_bcsm.inference.pointwise`), since neither sampler stores it by default, and only
+for fits of at most ``settings.pointwise_max_patients`` patients (above it, draws x patients
+values are not held: see :func:`bayes_bcsm.inference.pointwise.chunked_loo`).
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ class Fit:
     ----------
     idata : xarray.DataTree
         ``posterior``, ``sample_stats``, ``observed_data``, ``constant_data`` and (if
-        requested) ``log_likelihood`` (one value per patient, variable ``time``).
+        requested, at most ``settings.pointwise_max_patients`` patients) ``log_likelihood``
+        (one value per patient, variable ``time``).
     model : SurvivalModel
     settings : SamplerSettings
     compile_seconds, sample_seconds : float
@@ -164,7 +168,8 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
     -------
     Fit
         The DataTree and timings; ``fit.idata["log_likelihood"]["time"]`` has dims
-        ``(chain, draw, patient)`` when ``settings.log_likelihood``.
+        ``(chain, draw, patient)`` when ``settings.log_likelihood`` and the model has at most
+        ``settings.pointwise_max_patients`` patients.
 
     Notes
     -----
@@ -207,8 +212,18 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
                 compute_convergence_checks=False,
                 nuts={"max_treedepth": settings.max_treedepth},
             )
-    if settings.log_likelihood and "log_likelihood" not in idata.children:
-        pm.compute_log_likelihood(idata, model=sm.model, var_names=[OBSERVED], progressbar=False)
+    wanted = settings.log_likelihood and settings.per_patient(sm.n_used)
+    if wanted and "log_likelihood" not in idata.children:
+        if sm.collapsed:
+            from bayes_bcsm.inference.pointwise import log_likelihood_group  # imports sample
+
+            idata["log_likelihood"] = xr.DataTree(
+                log_likelihood_group(sm, idata["posterior"].dataset)
+            )
+        else:
+            pm.compute_log_likelihood(
+                idata, model=sm.model, var_names=[OBSERVED], progressbar=False
+            )
     sample_seconds = _time.perf_counter() - start
     return Fit(
         idata, sm, settings, compile_seconds, sample_seconds, origin == "memory", origin, kernel_key

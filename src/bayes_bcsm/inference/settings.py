@@ -44,6 +44,11 @@ class ThresholdError(SettingError):
     """Invalid convergence thresholds; ``fields`` names the :class:`DiagnosticThresholds` fields."""
 
 
+#: Families whose per-patient log-likelihood is computed from the draws in chunks of patients
+#: (:mod:`bayes_bcsm.inference.pointwise`; on complete cases).
+POINTWISE_FAMILIES: tuple[str, ...] = ("weibull", "exponential", "piecewise")
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to sample.
@@ -66,6 +71,18 @@ class SamplerSettings:
         Store the per-patient log-likelihood (group ``log_likelihood``) for PSIS-LOO, which then
         needs ``chains * draws >= MIN_LOO_DRAWS``.
     progress_bar : bool
+    pointwise_max_patients : int
+        Largest number of patients (>= 0) whose per-patient log-likelihood is stored (draws x
+        patients values: 1.6 GB at 50,000 patients x 4,000 draws) and whose fit runs the
+        per-patient posterior predictive check. Above it nothing of size draws x patients is
+        held: the piecewise likelihood is collapsed to covariate pattern x interval cells
+        (:mod:`bayes_bcsm.models.collapse`), PSIS-LOO is computed in chunks of patients only
+        with ``chunked_loo`` and the posterior predictive check is left out. The default
+        keeps every bundled data set (at most 686 patients) as before.
+    chunked_loo : bool
+        Above ``pointwise_max_patients``: compute PSIS-LOO from the pointwise log-likelihood
+        evaluated from the draws a chunk of patients at a time
+        (:func:`bayes_bcsm.inference.pointwise.chunked_loo`; time grows as draws x patients).
     """
 
     sampler: Sampler = "nutpie"
@@ -78,6 +95,8 @@ class SamplerSettings:
     cores: int | None = None
     log_likelihood: bool = True
     progress_bar: bool = False
+    pointwise_max_patients: int = 5_000
+    chunked_loo: bool = False
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -88,6 +107,12 @@ class SamplerSettings:
             value = getattr(self, key)
             if value < 1:
                 raise SamplerError("expected a positive integer", (key,), (value,))
+        if self.pointwise_max_patients < 0:
+            raise SamplerError(
+                "expected a non-negative integer (patients)",
+                ("pointwise_max_patients",),
+                (self.pointwise_max_patients,),
+            )
         if self.cores is not None and self.cores < 1:
             raise SamplerError("expected a positive integer or None", ("cores",), (self.cores,))
         if self.sampler == "nutpie" and self.tune < MIN_NUTPIE_TUNE:
@@ -111,6 +136,11 @@ class SamplerSettings:
                 ("chains", "draws"),
                 (self.chains, self.draws),
             )
+
+    def per_patient(self, n_patients: int) -> bool:
+        """Whether a fit of ``n_patients`` stores draws x patients quantities (at most
+        ``pointwise_max_patients``)."""
+        return n_patients <= self.pointwise_max_patients
 
 
 @dataclass(frozen=True)

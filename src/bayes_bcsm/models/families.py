@@ -425,12 +425,15 @@ def _aft_family(name: str, error: str, build: Callable[..., SurvivalModel]) -> S
 
 # ------------------------------------------------------------------------ the registry
 def _weibull_type(
-    name: str, build: Callable[..., SurvivalModel], baseline: Callable[[Any], dict]
+    name: str,
+    build: Callable[..., SurvivalModel],
+    baseline: Callable[[Any], dict],
+    options: tuple[str, ...] = (),
 ) -> SurvivalFamily:
     return SurvivalFamily(
         name=name,
         build=build,
-        options=(),
+        options=options,
         baseline=baseline,
         cumulative_hazard=_weibull_cumulative_hazard,
         median=_weibull_median,
@@ -441,15 +444,17 @@ def _weibull_type(
 
 #: Every model family by name.
 FAMILIES: Mapping[str, SurvivalFamily] = {
-    "weibull": _weibull_type("weibull", weibull_model, _weibull_baseline),
+    "weibull": _weibull_type("weibull", weibull_model, _weibull_baseline, ("collapse",)),
     "weibull_aft": _weibull_type(
         "weibull_aft", partial(weibull_model, parametrisation="aft"), _weibull_aft_baseline
     ),
-    "exponential": _weibull_type("exponential", exponential_model, _exponential_baseline),
+    "exponential": _weibull_type(
+        "exponential", exponential_model, _exponential_baseline, ("collapse",)
+    ),
     "piecewise": SurvivalFamily(
         name="piecewise",
         build=piecewise_model,
-        options=("cuts", "baseline_prior"),
+        options=("cuts", "baseline_prior", "collapse"),
         baseline=_piecewise_baseline,
         cumulative_hazard=_piecewise_cumulative_hazard,
         median=_piecewise_median,

@@ -77,7 +77,13 @@ def survival_log_density(event: Any, log_hazard: Any, cumulative_hazard: Any) ->
 
 # --------------------------------------------------------------------------- families
 def weibull_log_hazard(
-    time: Any, log_alpha: Any, log_lambda: Any, eta: Any, time_scale: float, xp: Any = pt
+    time: Any,
+    log_alpha: Any,
+    log_lambda: Any,
+    eta: Any,
+    time_scale: float,
+    xp: Any = pt,
+    log_time_scaled: Any = None,
 ) -> Any:
     """Log hazard per month of the Weibull PH model.
 
@@ -97,6 +103,9 @@ def weibull_log_hazard(
         Reference time ``s`` in months (12 = rates per year).
     xp : module
         ``pytensor.tensor`` or ``numpy``.
+    log_time_scaled : array or tensor, optional
+        ``log(time / time_scale)`` computed once (a data node), so that a graph evaluated at
+        every leapfrog step does not take ``n`` logarithms of data each time.
 
     Returns
     -------
@@ -104,13 +113,8 @@ def weibull_log_hazard(
         ``log h(t)``.
     """
     alpha = xp.exp(log_alpha)
-    return (
-        log_alpha
-        - np.log(time_scale)
-        + log_lambda
-        + (alpha - 1.0) * xp.log(time / time_scale)
-        + eta
-    )
+    log_t = xp.log(time / time_scale) if log_time_scaled is None else log_time_scaled
+    return log_alpha - np.log(time_scale) + log_lambda + (alpha - 1.0) * log_t + eta
 
 
 def weibull_cumulative_hazard(
@@ -121,22 +125,24 @@ def weibull_cumulative_hazard(
     time_scale: float,
     xp: Any = pt,
     entry: Any = None,
+    log_time_scaled: Any = None,
 ) -> Any:
     """Cumulative hazard ``H(t | x) = lambda * (t / s) ** alpha * exp(eta)`` (see
-    :func:`weibull_log_hazard` for the parameters).
+    :func:`weibull_log_hazard` for the parameters, ``log_time_scaled`` included).
 
     With ``entry`` (months, ``0 <= entry < time``; array or tensor), the hazard accumulated
     on ``(entry, time]``: ``lambda * exp(eta) * [(t / s) ** alpha - (entry / s) ** alpha]``.
     Entries of 0 contribute exactly 0, with finite gradients.
     """
     alpha = xp.exp(log_alpha)
+    log_t = xp.log(time / time_scale) if log_time_scaled is None else log_time_scaled
     if entry is None:
-        return xp.exp(log_lambda + eta + alpha * xp.log(time / time_scale))
+        return xp.exp(log_lambda + eta + alpha * log_t)
     entered = entry > 0
     # (entry / s) ** alpha, written so that entry = 0 gives 0 without log(0) in the graph
     safe = xp.where(entered, entry, time_scale)
     at_entry = xp.where(entered, xp.exp(alpha * xp.log(safe / time_scale)), 0.0)
-    at_time = xp.exp(alpha * xp.log(time / time_scale))
+    at_time = xp.exp(alpha * log_t)
     return xp.exp(log_lambda + eta) * (at_time - at_entry)
 
 

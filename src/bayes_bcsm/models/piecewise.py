@@ -42,6 +42,7 @@ from scipy import stats
 
 from bayes_bcsm.data.design import Design
 from bayes_bcsm.models.base import SurvivalModel, assemble, covariate_prior, row_dim
+from bayes_bcsm.models.collapse import collapse_piecewise
 from bayes_bcsm.models.likelihood import (
     exposure_matrix,
     interval_onehot,
@@ -153,6 +154,7 @@ def piecewise_model(
     baseline: BaselineSpec | None = None,
     baseline_prior: Literal["independent", "random_walk"] = "random_walk",
     steps: StepParametrisation = "auto",
+    collapse: bool = False,
 ) -> SurvivalModel:
     """Piecewise-exponential PH model.
 
@@ -171,6 +173,13 @@ def piecewise_model(
         Parametrisation of the random walk's steps: ``"auto"`` chooses per step from the
         events in the two intervals it joins (:func:`centred_steps`); the others force one
         form for every step (for comparisons; the posterior is the same).
+    collapse : bool
+        Write the likelihood on the cells (covariate pattern x interval) holding events and
+        exposure (:func:`bayes_bcsm.models.collapse.collapse_piecewise`): the same
+        log-likelihood, hence the same posterior, at a cost per evaluation set by the cells,
+        not the patients; no per-patient observed variable (the pointwise log-likelihood is
+        computed from the draws, :mod:`bayes_bcsm.inference.pointwise`). A marginalised
+        missing covariate is refused (``DesignError``: it needs one mixture per patient).
 
     Returns
     -------
@@ -225,11 +234,19 @@ def piecewise_model(
         )
 
     labels = interval_labels(cuts)
-    dims = (row_dim(base), "interval")
-    extra_data = {
-        "exposure": (exposure_matrix(base.time, cuts, base.entry), dims),
-        "interval_onehot": (interval_onehot(base.time, cuts), dims),
-    }
+    cells = None
+    if collapse:
+        cells = collapse_piecewise(base.X, base.time, base.event, cuts, base.entry)
+        extra_data = {
+            "exposure": (cells.exposure, ("cell", "interval")),
+            "interval_onehot": (cells.onehot, ("cell", "interval")),
+        }
+    else:
+        dims = (row_dim(base), "interval")
+        extra_data = {
+            "exposure": (exposure_matrix(base.time, cuts, base.entry), dims),
+            "interval_onehot": (interval_onehot(base.time, cuts), dims),
+        }
     coords: dict[str, Any] = {"interval": labels}
     if n_int > 1:
         coords["step"] = labels[1:]
@@ -241,4 +258,6 @@ def piecewise_model(
                 "non_centred": np.zeros(n_int - 1, dtype=bool),
             }[steps]
             extra_data["rw_centred"] = (centred.astype(float), ("step",))
-    return assemble(design, "piecewise", prior, baseline, build, extra_data, coords, cuts)
+    return assemble(
+        design, "piecewise", prior, baseline, build, extra_data, coords, cuts, cells=cells
+    )

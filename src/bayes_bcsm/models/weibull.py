@@ -23,7 +23,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayes_bcsm.data.design import Design
-from bayes_bcsm.models.base import SurvivalModel, assemble, covariate_prior
+from bayes_bcsm.models.base import SurvivalModel, assemble, covariate_prior, row_dim
 from bayes_bcsm.models.likelihood import weibull_cumulative_hazard, weibull_log_hazard
 from bayes_bcsm.models.missing import MissingDesign
 from bayes_bcsm.models.priors import BaselineSpec, PriorError, PriorSpec
@@ -58,6 +58,7 @@ def weibull_model(
     prior: PriorSpec | None = None,
     baseline: BaselineSpec | None = None,
     parametrisation: Literal["ph", "aft"] = "ph",
+    collapse: bool = False,
 ) -> SurvivalModel:
     """Weibull survival model.
 
@@ -73,6 +74,11 @@ def weibull_model(
         parametrisation ``mu ~ Normal(log s - log_rate_mu, log_rate_sd)``, which matches
         the PH prior on ``log lambda`` at ``alpha = 1``.
     parametrisation : {"ph", "aft"}
+    collapse : bool
+        Write the likelihood as one summed term (``assemble(..., summed=True)``: the same log
+        density, about ten times cheaper to evaluate at 10^5 patients); no per-patient observed
+        variable (the pointwise log-likelihood is computed from the draws,
+        :mod:`bayes_bcsm.inference.pointwise`).
 
     Returns
     -------
@@ -101,23 +107,44 @@ def weibull_model(
                 if gamma is None
                 else pm.Deterministic("beta", -alpha * gamma, dims="covariate")
             )
-        t = nodes["time_months"]
+        t, log_t = nodes["time_months"], nodes.get("log_time_scaled")
         return (
-            weibull_log_hazard(t, log_alpha, log_lambda, 0.0, s),
+            weibull_log_hazard(t, log_alpha, log_lambda, 0.0, s, log_time_scaled=log_t),
             weibull_cumulative_hazard(
-                t, log_alpha, log_lambda, 0.0, s, entry=nodes.get("entry_months")
+                t,
+                log_alpha,
+                log_lambda,
+                0.0,
+                s,
+                entry=nodes.get("entry_months"),
+                log_time_scaled=log_t,
             ),
             beta,
         )
 
     family = "weibull" if parametrisation == "ph" else "weibull_aft"
-    return assemble(design, family, prior, baseline, build)
+    return assemble(
+        design, family, prior, baseline, build, _log_time_data(design, s, collapse), summed=collapse
+    )
+
+
+def _log_time_data(
+    design: Design | MissingDesign, time_scale: float, collapse: bool
+) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+    """The data node ``log_time_scaled`` (``log(t / s)`` per row) of a summed model, so that its
+    log density takes no logarithm of data at each evaluation; none for the per-patient model
+    (whose graph stays as it was)."""
+    if not collapse:
+        return {}
+    base = design.design if isinstance(design, MissingDesign) else design
+    return {"log_time_scaled": (np.log(base.time / time_scale), (row_dim(base),))}
 
 
 def exponential_model(
     design: Design | MissingDesign,
     prior: PriorSpec | None = None,
     baseline: BaselineSpec | None = None,
+    collapse: bool = False,
 ) -> SurvivalModel:
     """Exponential PH model ``h(t | x) = (lambda / s) * exp(x @ beta)`` (Weibull, alpha = 1).
 
@@ -131,6 +158,8 @@ def exponential_model(
         ``gamma_rate`` are set, the conjugate ``rate ~ Gamma(shape, rate)`` for
         ``rate = lambda`` per ``time_scale_months`` (then ``log_lambda`` is a
         deterministic).
+    collapse : bool
+        One summed likelihood term, as in :func:`weibull_model`.
 
     Returns
     -------
@@ -147,11 +176,21 @@ def exponential_model(
         else:
             log_lambda = pm.Normal("log_lambda", baseline.log_rate_mu, baseline.log_rate_sd)
         beta = covariate_prior(prior, n_events)
-        t = nodes["time_months"]
+        t, log_t = nodes["time_months"], nodes.get("log_time_scaled")
         return (
-            weibull_log_hazard(t, 0.0, log_lambda, 0.0, s),
-            weibull_cumulative_hazard(t, 0.0, log_lambda, 0.0, s, entry=nodes.get("entry_months")),
+            weibull_log_hazard(t, 0.0, log_lambda, 0.0, s, log_time_scaled=log_t),
+            weibull_cumulative_hazard(
+                t, 0.0, log_lambda, 0.0, s, entry=nodes.get("entry_months"), log_time_scaled=log_t
+            ),
             beta,
         )
 
-    return assemble(design, "exponential", prior, baseline, build)
+    return assemble(
+        design,
+        "exponential",
+        prior,
+        baseline,
+        build,
+        _log_time_data(design, s, collapse),
+        summed=collapse,
+    )

@@ -107,6 +107,19 @@ NO_PPC = (
 )
 
 
+def _loo_lines(variant: VariantFit) -> list[str]:
+    if variant.loo is None:
+        return [variant.notices.get("loo", "PSIS-LOO not computed."), ""]
+    return [
+        markdown_table(pd.DataFrame([variant.loo_summary])),
+        "",
+        f"Pareto k above {variant.loo.good_k:.2f} marks patients whose LOO estimate is "
+        "unreliable (Vehtari et al. 2024); compare families with `experiments/compare.py "
+        "experiment=model_comparison`.",
+        "",
+    ]
+
+
 def _time_ratios(variant: VariantFit) -> bool:
     """Whether the variant's model is an accelerated-failure-time one: its coefficients are
     log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs. Read
@@ -146,9 +159,10 @@ def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     paths["forest_plot"] = folder / "forest.png"
     save_figure(plot_posterior_survival(variant), folder / "survival.png")
     paths["survival_plot"] = folder / "survival.png"
-    paths["loo_plot"] = _save_collection(
-        az.plot_khat(variant.loo, backend="matplotlib"), folder / "loo_pareto_k.png"
-    )
+    if variant.loo is not None:
+        paths["loo_plot"] = _save_collection(
+            az.plot_khat(variant.loo, backend="matplotlib"), folder / "loo_pareto_k.png"
+        )
     return paths
 
 
@@ -275,12 +289,7 @@ def write_fit_report(
         "",
         "## Leave-one-out cross-validation (PSIS-LOO)",
         "",
-        markdown_table(pd.DataFrame([variant.loo_summary])),
-        "",
-        f"Pareto k above {variant.loo.good_k:.2f} marks patients whose LOO estimate is "
-        "unreliable (Vehtari et al. 2024); compare families with `experiments/compare.py "
-        "experiment=model_comparison`.",
-        "",
+        *_loo_lines(variant),
     ]
     if settings.plots:
         lines += [
@@ -300,11 +309,14 @@ def write_fit_report(
                 + "\n\n![Kaplan-Meier of the data against censored posterior predictive "
                 "replicates](ppc_censored.png)"
                 if variant.censored_ppc is not None
-                else NO_PPC
+                else variant.notices.get("ppc", NO_PPC)
             ),
             "",
-            "![Pareto k per patient (PSIS-LOO)](loo_pareto_k.png)",
-            "",
+            *(
+                ["![Pareto k per patient (PSIS-LOO)](loo_pareto_k.png)", ""]
+                if variant.loo is not None
+                else []
+            ),
             "![Rank plots](rank.png)",
             "",
             "![Trace plots](trace.png)",

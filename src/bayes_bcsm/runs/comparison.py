@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import write_text_atomic
-from bayes_bcsm.config import ReinterpretSettings
+from bayes_bcsm.config import ConfigError, ReinterpretSettings
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.hazard_ratios import (
     PUBLISHED,
@@ -49,6 +49,15 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
         return None, (
             "LOO comparison skipped: the variants were fitted on different patients "
             "(e.g. complete-case vs marginalised), so their ELPDs are not comparable."
+        )
+    unstored = [v.label for v in bayes if "log_likelihood" not in v.fit.idata.children]
+    if unstored:
+        limit = bayes[0].fit.settings.pointwise_max_patients
+        return None, (
+            f"LOO comparison skipped: {bayes[0].fit.n_used:,} patients exceed "
+            f"sampler.pointwise_max_patients={limit:,}, so no pointwise log-likelihood is "
+            f"stored for {unstored}; raise sampler.pointwise_max_patients above the number of "
+            "patients to compare the variants by PSIS-LOO (memory grows as draws x patients)."
         )
     # Comparable only when every variant stores the same pointwise quantity: the survival
     # log-likelihood of each patient (a marginalised covariate's own model, log P(z | x), is
@@ -163,7 +172,21 @@ def compare_variants(
     plotter : FitPlotter, optional
         Draws each variant's plots (its owner waits for them); by default a plotter of the
         call's own (:func:`background_plots`), waited for before the call returns.
+
+    Raises
+    ------
+    ConfigError
+        For ``compare.psense=true`` on more rows than ``sampler.pointwise_max_patients``
+        (power-scaling needs the stored pointwise log-likelihood), before any fit.
     """
+    rows = len(inputs.frame)
+    if settings.compare.psense and not settings.sampler.per_patient(rows):
+        raise ConfigError(
+            f"compare.psense=true: power-scaling sensitivity needs the pointwise log-likelihood, "
+            f"which is not stored for the {rows:,} rows of the data (more than "
+            f"sampler.pointwise_max_patients={settings.sampler.pointwise_max_patients:,}); raise "
+            "sampler.pointwise_max_patients or set compare.psense=false"
+        )
     if plotter is not None:
         return _compare_fitted(settings, specs, inputs, plotter)
     with FitPlotter(background_plots(specs)) as own:

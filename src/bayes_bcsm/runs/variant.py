@@ -36,6 +36,7 @@ from bayes_bcsm.settings import RunSettings
 from bayes_bcsm.study import load_targets
 
 if TYPE_CHECKING:
+    from bayes_bcsm.inference.sample import Fit
     from bayes_bcsm.models import MissingDesign, SurvivalModel
 
 # The modelling stack (PyMC, ArviZ and what builds on them) is imported by the functions that
@@ -59,7 +60,10 @@ def model_for(settings: RunSettings, design: Design | MissingDesign) -> Survival
 
     Fixed cut points (``settings.model.cuts``) are used as given; otherwise the cut points are
     the event-time quantiles of ``design``. The model records the ones used
-    (``SurvivalModel.cuts_months``) and its prior, for the report.
+    (``SurvivalModel.cuts_months``) and its prior, for the report. Above
+    ``settings.sampler.pointwise_max_patients`` patients on complete cases the piecewise
+    likelihood is collapsed to covariate pattern x interval cells (the same posterior); a
+    marginalised covariate keeps the per-patient mixture.
 
     Raises
     ------
@@ -87,6 +91,8 @@ def model_for(settings: RunSettings, design: Design | MissingDesign) -> Survival
         options["baseline_prior"] = model.baseline_prior
     if "df" in entry.options:
         options["df"] = model.spline.df
+    if "collapse" in entry.options and not isinstance(design, MissingDesign):
+        options["collapse"] = not settings.sampler.per_patient(design.n_patients)
     return entry.build(design, prior=settings.prior, **options)
 
 
@@ -166,7 +172,7 @@ def fit_variant(
     if not settings.model.bayesian:
         return VariantFit(**baselines, hazard_ratios=_stack(tables, labels, contrasts))
     from bayes_bcsm.inference.diagnostics import check_convergence
-    from bayes_bcsm.inference.loo import loo_summary, psis_loo
+    from bayes_bcsm.inference.loo import loo_summary
     from bayes_bcsm.inference.ppc import censored_ppc
     from bayes_bcsm.inference.predictive import (
         hazard_ratio_summary,
@@ -220,9 +226,13 @@ def fit_variant(
     survival = survival_summary(
         fit, profiles, horizons, prob=settings.report.hdi_prob, last_follow_up_months=last_months
     )
-    # event times drawn from time 0 do not compare with follow-up that starts later
+    # event times drawn from time 0 do not compare with follow-up that starts later; above
+    # sampler.pointwise_max_patients nothing of size draws x patients is held
+    per_patient = settings.sampler.per_patient(survival_model.n_used)
     predictive = (
-        None if survival_model.delayed_entry else posterior_predictive(fit, seed=settings.seed)
+        posterior_predictive(fit, seed=settings.seed)
+        if per_patient and not survival_model.delayed_entry
+        else None
     )
     ppc = None
     if predictive is not None:
@@ -232,7 +242,7 @@ def fit_variant(
             survival_model.data["event"],
             np.random.default_rng(settings.seed),
         )
-    loo = psis_loo(fit.idata)
+    loo = loo_of(fit)
     return VariantFit(
         **baselines,
         fit=fit,
@@ -247,7 +257,57 @@ def fit_variant(
             fit, profiles, curve_times_months(last_months, tuple(horizons))
         ),
         last_follow_up_months=last_months,
-        loo_summary=loo_summary(loo),
+        loo_summary=None if loo is None else loo_summary(loo),
+        notices={
+            **({} if loo is not None else {"loo": loo_notice(fit)}),
+            **({} if per_patient else {"ppc": ppc_notice(fit)}),
+        },
+    )
+
+
+def loo_of(fit: Fit):
+    """PSIS-LOO of a fit: on its stored pointwise log-likelihood; above
+    ``sampler.pointwise_max_patients`` patients from the draws in chunks of patients when
+    ``sampler.chunked_loo`` (:func:`bayes_bcsm.inference.pointwise.chunked_loo`), otherwise
+    None (:func:`loo_notice` says why)."""
+    from bayes_bcsm.inference.loo import psis_loo
+    from bayes_bcsm.inference.pointwise import chunked_loo, pointwise_available
+
+    if "log_likelihood" in fit.idata.children:
+        return psis_loo(fit.idata)
+    if fit.settings.chunked_loo and pointwise_available(fit.model):
+        return chunked_loo(fit.model, fit.idata["posterior"].dataset)
+    return None
+
+
+def loo_notice(fit: Fit) -> str:
+    """Why a fit has no PSIS-LOO (one sentence naming the setting that changes it)."""
+    from bayes_bcsm.inference.pointwise import pointwise_available
+    from bayes_bcsm.inference.settings import POINTWISE_FAMILIES
+
+    limit = fit.settings.pointwise_max_patients
+    if fit.settings.per_patient(fit.n_used):
+        return "PSIS-LOO not computed: the pointwise log-likelihood was not stored."
+    text = (
+        f"PSIS-LOO not computed: {fit.n_used:,} patients exceed "
+        f"sampler.pointwise_max_patients={limit:,}, above which no draws x patients "
+        "quantity is held"
+    )
+    if pointwise_available(fit.model):
+        return text + "; set sampler.chunked_loo=true to compute it in chunks of patients."
+    return (
+        text + f"; chunked PSIS-LOO covers families {', '.join(POINTWISE_FAMILIES)} on complete "
+        f"cases, raise sampler.pointwise_max_patients above {fit.n_used:,} for this model."
+    )
+
+
+def ppc_notice(fit: Fit) -> str:
+    """Why a fit of more than ``sampler.pointwise_max_patients`` patients has no posterior
+    predictive check."""
+    return (
+        f"No posterior predictive check: {fit.n_used:,} patients exceed "
+        f"sampler.pointwise_max_patients={fit.settings.pointwise_max_patients:,}, above which "
+        "no draws x patients quantity (here, predicted event times) is held."
     )
 
 
@@ -293,7 +353,8 @@ def save_variant(
     paths["survival"] = folder / "survival.csv"
     write_csv_atomic(variant.survival, paths["survival"], index=False)
     paths["loo"] = folder / "loo.json"
-    write_text_atomic(paths["loo"], strict_json(variant.loo_summary))
+    loo_record = variant.loo_summary or {"not_computed": variant.notices["loo"]}
+    write_text_atomic(paths["loo"], strict_json(loo_record))
     paths["model"] = folder / MODEL_RECORD
     write_text_atomic(paths["model"], strict_json(model_record(variant)))
     if report.plots and plotter is not None:
@@ -309,10 +370,21 @@ def model_record(variant: VariantFit) -> dict:
     ``cuts_months``: the piecewise baseline's cut points from 0 (months; fixed as configured,
     or the event-time quantiles of the rows used), null for the other families;
     ``covariate_columns``: the log-HRs' design columns; ``missing``: the marginalised
-    covariate and the design columns its own model depends on (null for complete cases).
+    covariate and the design columns its own model depends on (null for complete cases);
+    ``likelihood``: ``"per patient"`` (an observed variable per patient), ``"summed"`` (one
+    summed term: Weibull and exponential above ``sampler.pointwise_max_patients``) or
+    ``"collapsed to cells"`` (piecewise above it: covariate pattern x interval cells); a
+    marginalised covariate always keeps the per-patient mixture;
+    ``pointwise_log_likelihood``: stored, computed from the draws in chunks, or not computed.
     """
     model = variant.fit.model
     missing = model.missing
+    if "log_likelihood" in variant.fit.idata.children:
+        pointwise = "stored (log_likelihood group of posterior.nc)"
+    elif variant.loo is not None:
+        pointwise = "computed from the draws in chunks of patients for PSIS-LOO, not stored"
+    else:
+        pointwise = "not computed"
     return {
         "variant": variant.label,
         "family": model.family,
@@ -323,6 +395,12 @@ def model_record(variant: VariantFit) -> dict:
         if missing is None
         else {"covariate": missing.name, "depends_on": list(missing.depends_on)},
         "rows": model.rows,
+        "likelihood": (
+            "collapsed to cells"
+            if "cell_event" in model.data
+            else ("summed" if model.collapsed else "per patient")
+        ),
+        "pointwise_log_likelihood": pointwise,
     }
 
 

@@ -14,8 +14,8 @@ from bayes_bcsm.hazard_ratios import (
     PUBLISHED,
     cox_rows,
     published_rows,
-    side_by_side,
 )
+from bayes_bcsm.report.hazard_ratio_table import side_by_side
 from bayes_bcsm.study import load_targets
 
 
@@ -97,7 +97,8 @@ def test_side_by_side_puts_each_source_in_a_column(frame):
 
 def test_time_ratio_columns_are_headed_and_read_as_time_ratios():
     """An AFT variant's column is '<model> (time ratio)' with P(TR<1); HR columns unchanged."""
-    from bayes_bcsm.hazard_ratios import _frame, side_by_side
+    from bayes_bcsm.hazard_ratios import _frame
+    from bayes_bcsm.report.hazard_ratio_table import side_by_side
 
     rows = [
         {

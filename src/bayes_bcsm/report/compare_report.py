@@ -17,11 +17,11 @@ from bayes_bcsm.hazard_ratios import (
     HR_TABLE_NOTE,
     PUBLISHED,
     row_labels,
-    side_by_side,
     summary_level_label,
 )
 from bayes_bcsm.report.absolute_report import absolute_lines
 from bayes_bcsm.report.fit_report import model_statement
+from bayes_bcsm.report.hazard_ratio_table import side_by_side
 from bayes_bcsm.report.plot_worker import FitPlotter
 from bayes_bcsm.report.plots import draw_figure, draw_here, plot_forest, plot_model_average
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines

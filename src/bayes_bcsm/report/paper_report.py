@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, side_by_side
+from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE
+from bayes_bcsm.report.hazard_ratio_table import side_by_side
 from bayes_bcsm.report.plots import plot_km_curves, save_figure
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
 

@@ -59,6 +59,11 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
             f"stored for {unstored}; raise sampler.pointwise_max_patients above the number of "
             "patients to compare the variants by PSIS-LOO (memory grows as draws x patients)."
         )
+    failed = {v.label: v.notices["loo"] for v in bayes if v.loo is None}
+    bayes = [v for v in bayes if v.loo is not None]
+    left_out = "".join(f" Left out (no ELPD): {label}: {why}" for label, why in failed.items())
+    if len(bayes) < 2:
+        return None, "LOO comparison needs at least two Bayesian variants with an ELPD." + left_out
     # Comparable only when every variant stores the same pointwise quantity: the survival
     # log-likelihood of each patient (a marginalised covariate's own model, log P(z | x), is
     # a Potential outside the log_likelihood group; see bayes_bcsm.models.missing).
@@ -92,7 +97,7 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
         )
     for w in caught:
         note += f" ArviZ warned: {w.message}"
-    return table, note
+    return table, note + left_out
 
 
 #: Points of the model-averaged survival curves, from 0 to twice the last follow-up.
@@ -106,13 +111,14 @@ def model_average(fits: list[VariantFit], loo: pd.DataFrame, prob: float) -> Mod
     Parameters
     ----------
     fits : list of VariantFit
-        The comparison's variants (the Bayesian ones, fitted on the same patients, are used).
+        The comparison's variants (the Bayesian ones in ``loo``, fitted on the same patients,
+        are used).
     loo : DataFrame
         :func:`_loo_table`'s ``arviz.compare`` table (``weight``: stacking).
     prob : float
         Interval probability of the curves.
     """
-    bayes = [v for v in fits if v.fit is not None]
+    bayes = [v for v in fits if v.fit is not None and v.label in loo.index]
     last = max(v.last_follow_up_months for v in bayes)
     grid = np.linspace(0.0, 2.0 * last, AVERAGE_GRID_POINTS)[1:]
     weights = {v.label: float(loo.loc[v.label, "weight"]) for v in bayes}

@@ -242,7 +242,7 @@ def fit_variant(
             survival_model.data["event"],
             np.random.default_rng(settings.seed),
         )
-    loo = loo_of(fit)
+    loo, loo_note = loo_of(fit)
     return VariantFit(
         **baselines,
         fit=fit,
@@ -259,25 +259,44 @@ def fit_variant(
         last_follow_up_months=last_months,
         loo_summary=None if loo is None else loo_summary(loo),
         notices={
-            **({} if loo is not None else {"loo": loo_notice(fit)}),
+            **({} if loo_note is None else {"loo": loo_note}),
             **({} if per_patient else {"ppc": ppc_notice(fit)}),
         },
     )
 
 
-def loo_of(fit: Fit):
-    """PSIS-LOO of a fit: on its stored pointwise log-likelihood; above
-    ``sampler.pointwise_max_patients`` patients from the draws in chunks of patients when
-    ``sampler.chunked_loo`` (:func:`bayes_bcsm.inference.pointwise.chunked_loo`), otherwise
-    None (:func:`loo_notice` says why)."""
+def loo_of(fit: Fit) -> tuple[object | None, str | None]:
+    """PSIS-LOO of a fit and, when there is none, why.
+
+    On the stored pointwise log-likelihood; above ``sampler.pointwise_max_patients`` patients
+    from the draws in chunks of patients when ``sampler.chunked_loo``
+    (:func:`bayes_bcsm.inference.pointwise.chunked_loo`). When Pareto smoothing cannot be done
+    (e.g. a chain stuck on one value leaves the largest importance ratios all equal) the fit
+    keeps its other results and the notice says so: one failed family must not stop a
+    comparison of several.
+
+    Returns
+    -------
+    tuple
+        The ``arviz`` ELPD result or None, and None or the one-sentence notice
+        (:func:`loo_notice`).
+    """
     from bayes_bcsm.inference.loo import psis_loo
     from bayes_bcsm.inference.pointwise import chunked_loo, pointwise_available
 
-    if "log_likelihood" in fit.idata.children:
-        return psis_loo(fit.idata)
-    if fit.settings.chunked_loo and pointwise_available(fit.model):
-        return chunked_loo(fit.model, fit.idata["posterior"].dataset)
-    return None
+    if "log_likelihood" not in fit.idata.children:
+        if fit.settings.chunked_loo and pointwise_available(fit.model):
+            return chunked_loo(fit.model, fit.idata["posterior"].dataset), None
+        return None, loo_notice(fit)
+    try:
+        return psis_loo(fit.idata), None
+    except ValueError as err:
+        log.warning("PSIS-LOO of the %s model failed: %s", fit.model.family, err)
+        return None, (
+            f"PSIS-LOO failed ({err}): the importance ratios could not be smoothed, which "
+            "happens when draws repeat (a chain stuck on one value; see the convergence "
+            "checks); this model has no ELPD and is left out of LOO comparisons."
+        )
 
 
 def loo_notice(fit: Fit) -> str:

@@ -204,22 +204,44 @@ def collapsed_model_only(frame: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def lifelines_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as lifelines' fitters take it: stage as two 0/1 columns (II, III)."""
+    return pd.get_dummies(frame, columns=["stage"], drop_first=True, dtype=float)
+
+
+def lifelines_cuts(frame: pd.DataFrame) -> list[float]:
+    """The 5 interior cut points of 6 intervals at event-time quantiles (months)."""
+    event_times = frame.loc[frame["status"] == 1, "months"]
+    return list(np.quantile(event_times, np.linspace(0, 1, 7)[1:-1]))
+
+
+def lifelines_weibull(data: pd.DataFrame) -> None:
+    """lifelines' Weibull AFT MLE on :func:`lifelines_data`'s frame."""
+    from lifelines import WeibullAFTFitter
+
+    WeibullAFTFitter().fit(data, "months", "status")
+
+
+def lifelines_piecewise(data: pd.DataFrame, cuts: list[float]) -> None:
+    """lifelines' piecewise-exponential MLE on :func:`lifelines_data`'s frame (at 1e5 patients
+    its median prediction allocates patients x unique times: MemoryError)."""
+    from lifelines import PiecewiseExponentialRegressionFitter
+
+    PiecewiseExponentialRegressionFitter(breakpoints=cuts).fit(data, "months", "status")
+
+
 def lifelines_times(frame: pd.DataFrame) -> dict[str, float]:
     """Wall time (s) of lifelines' Weibull AFT and piecewise-exponential MLEs on ``frame`` (NaN
     where the fitter runs out of memory)."""
-    from lifelines import PiecewiseExponentialRegressionFitter, WeibullAFTFitter
-
-    data = pd.get_dummies(frame, columns=["stage"], drop_first=True, dtype=float)
-    event_times = frame.loc[frame["status"] == 1, "months"]
-    cuts = np.quantile(event_times, np.linspace(0, 1, 7)[1:-1])
+    data = lifelines_data(frame)
     out = {}
     start = time.perf_counter()
-    WeibullAFTFitter().fit(data, "months", "status")
+    lifelines_weibull(data)
     out["lifelines WeibullAFTFitter"] = time.perf_counter() - start
     start = time.perf_counter()
     try:
-        PiecewiseExponentialRegressionFitter(breakpoints=list(cuts)).fit(data, "months", "status")
-    except MemoryError:  # at 1e5 its median prediction allocates patients x unique times
+        lifelines_piecewise(data, lifelines_cuts(frame))
+    except MemoryError:
         out["lifelines PiecewiseExponentialRegressionFitter (MemoryError)"] = float("nan")
     else:
         out["lifelines PiecewiseExponentialRegressionFitter"] = time.perf_counter() - start

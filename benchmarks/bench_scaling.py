@@ -63,6 +63,7 @@ from bench_large_n import (
 )
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 COVARIATES = ["a", "b", "c", "d", "stage"]
 #: Settings of the quick warm-up fit that puts a model structure's kernel in the disk cache.
 WARM_UP = SamplerSettings(chains=1, draws=50, tune=50, pointwise_max_patients=0)
@@ -332,7 +333,7 @@ def plot(csv_path: Path, png: Path) -> None:
 
     table = pd.read_csv(csv_path)
     table = table[np.isfinite(table["wall_s"]) & (table["wall_s"] > 0)]
-    fig, ax = plt.subplots(figsize=(8.5, 6.0))
+    fig, ax = plt.subplots(figsize=(11.0, 6.0))
     for i, ((family, method), rows) in enumerate(table.groupby(["family", "method"], sort=False)):
         rows = rows.sort_values("n")
         ax.plot(
@@ -348,7 +349,7 @@ def plot(csv_path: Path, png: Path) -> None:
     ax.set_xlabel("patients (n)")
     ax.set_ylabel("wall seconds per fit")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     cpus = int(table["cpus"].iloc[0]) if len(table) else os.cpu_count()
     when = str(table["utc"].iloc[0])[:10] if len(table) else ""
     fig.text(
@@ -413,7 +414,7 @@ def main() -> None:
     parser.add_argument(
         "--numpyro-chains", choices=["sequential", "vectorized"], default="vectorized"
     )
-    parser.add_argument("--out", type=Path, default=Path("docs/scaling.csv"))
+    parser.add_argument("--out", type=Path, default=DOCS / "scaling.csv")
     parser.add_argument("--png", type=Path, default=None, help="default: --out with .png")
     parser.add_argument("--plot-only", type=Path, metavar="CSV", help="only redraw the plot")
     options = parser.parse_args()

@@ -129,5 +129,11 @@ def test_time_ratio_columns_are_headed_and_read_as_time_ratios():
     ]
     wide = side_by_side(_frame(rows))
     assert list(wide.columns) == ["covariate", "cox", "lognormal (time ratio)", "weibull"]
+    # shares of a fit's draws: none of them is a bound, not "0%"
+    drawn = [{**row, "n_draws": 4000} for row in rows if row["model"] != "cox"]
+    drawn[0]["p_hr_below_1"] = 0.0
+    drawn_wide = side_by_side(_frame(drawn))
+    assert drawn_wide.loc[0, "lognormal (time ratio)"] == "1.80 (1.20-2.60); P(TR<1) < 0.03%"
+    assert drawn_wide.loc[0, "weibull"] == "0.60 (0.40-0.90); P(HR<1)=99%"
     assert wide.loc[0, "lognormal (time ratio)"] == "1.80 (1.20-2.60); P(TR<1)=0.4%"
     assert wide.loc[0, "weibull"] == "0.60 (0.40-0.90); P(HR<1)=99%"

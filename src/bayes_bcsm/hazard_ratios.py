@@ -30,6 +30,7 @@ HR_COLUMNS: tuple[str, ...] = (
     "hdi_lower",  # Bayesian only: 95% HDI of the log-HR, exponentiated (see HR_TABLE_NOTE)
     "hdi_upper",
     "p_hr_below_1",  # Bayesian only: posterior P(HR < 1)
+    "n_draws",  # Bayesian fits only: posterior draws behind p_hr_below_1 (a share of them)
     "p_value",  # frequentist only
     "n_used",  # patients in the analysis (empty for printed figures: not stated by the paper)
     "n_events",  # events among them (idem)
@@ -40,6 +41,8 @@ HR_COLUMNS: tuple[str, ...] = (
 HR_TABLE_NOTE = (
     "In `hazard_ratios.csv`, `measure` says whether a row is a hazard ratio or a time ratio "
     "(accelerated-failure-time models: `p_hr_below_1` then is P(time ratio < 1)); "
+    "`n_draws` is the number of posterior draws `p_hr_below_1` is a share of (0 or 1 means "
+    "none or all of them, not certainty); "
     "`lower`/`upper` are the interval named in `interval`; "
     "`hdi_lower`/`hdi_upper` are the highest-density interval of the posterior *log*-HR, "
     "exponentiated (an HDI is not invariant under transformation: the HDI of the HR itself "
@@ -58,7 +61,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
         label=frame["label"].fillna(frame["covariate"]),
         measure=frame["measure"].fillna("hazard ratio"),
     )
-    return frame.astype({"n_used": "Int64", "n_events": "Int64"})
+    return frame.astype({"n_used": "Int64", "n_events": "Int64", "n_draws": "Int64"})
 
 
 def row_labels(table: pd.DataFrame) -> dict[str, str]:
@@ -123,7 +126,8 @@ def posterior_rows(
     ----------
     hr_summary : DataFrame
         Indexed by covariate with ``hr_median``, ``eti_lower``, ``eti_upper``,
-        ``hdi_lower``, ``hdi_upper``, ``p_hr_below_1``, ``prob``, ``n_used``, ``n_events``.
+        ``hdi_lower``, ``hdi_upper``, ``p_hr_below_1``, ``n_draws``, ``prob``, ``n_used``,
+        ``n_events``.
     model : str
         Label of the model variant.
     measure : {"hazard ratio", "time ratio"}
@@ -141,6 +145,7 @@ def posterior_rows(
             "hdi_lower": row.hdi_lower,
             "hdi_upper": row.hdi_upper,
             "p_hr_below_1": row.p_hr_below_1,
+            "n_draws": int(row.n_draws),
             "n_used": int(row.n_used),
             "n_events": int(row.n_events),
             "measure": measure,

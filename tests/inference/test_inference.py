@@ -186,6 +186,7 @@ def test_hazard_ratio_summary(weibull_fit, design):
         rtol=1e-10,
     )
     assert table.loc["x2", "p_hr_below_1"] == pytest.approx(np.mean(hr2 < 1))
+    assert table.loc["x2", "n_draws"] == hr2.size  # the draws it is a share of
     # the HDI is the log-HR's, exponentiated (issue 20: an HR-scale HDI is another interval):
     # the shortest window holding floor(0.95 N) + 1 sorted log draws (Chen & Shao 1999)
     log_hr2 = np.sort(np.log(hr2))

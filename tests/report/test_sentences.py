@@ -32,12 +32,14 @@ from bayes_bcsm.report.sentences import (
     PPC_COVERAGE_FLOOR,
     bias_direction,
     credibility_sentence,
+    draw_percent,
     extrapolation_sentence,
     fold_comparison,
     hr_direction,
     interval_position,
     percent,
     ppc_sentence,
+    probability_clause,
     rejection_test,
     shrinkage_sentence,
     surprise,
@@ -238,6 +240,45 @@ def test_percent_never_rounds_to_certainty(p):
         assert abs(stated - p) <= 0.005 + 1e-12
     else:
         assert abs(stated - p) <= 0.5 * max(min(p, 1 - p), 1e-300) + 1e-15
+
+
+@pytest.mark.parametrize(
+    ("p", "n", "text"),
+    [
+        (0.0, 4000, "< 0.03%"),
+        (1.0, 4000, "> 99.97%"),
+        (0.0, 1000, "< 0.1%"),
+        (1.0, 1000, "> 99.9%"),
+        (0.0, 3, "< 34%"),
+        (0.5, 4000, "50%"),
+        (0.00025, 4000, "0.03%"),
+    ],
+)
+def test_draw_percent(p, n, text):
+    assert draw_percent(p, n) == text
+
+
+@given(st.integers(min_value=1, max_value=10**7), st.integers(min_value=0, max_value=10**7))
+def test_draw_percent_bounds_none_or_all_of_the_draws_truthfully(n, k):
+    """k of n draws: strictly between, as :func:`percent`; none (all) of them, a bound that is
+    true of every probability below (above) one draw's share and at most twice as loose."""
+    k = min(k, n)
+    text = draw_percent(k / n, n)
+    if 0 < k < n:
+        assert text == percent(k / n)
+        return
+    one_draw = 100.0 / n
+    bound = float(text[2:].rstrip("%"))
+    if k == 0:
+        assert text.startswith("< ") and one_draw <= bound + 1e-9 <= 2 * one_draw + 1e-9
+    else:
+        assert text.startswith("> ") and one_draw <= 100 - bound + 1e-9 <= 2 * one_draw + 1e-9
+
+
+def test_probability_clause():
+    assert probability_clause("HR<1", "42%") == "P(HR<1)=42%"
+    assert probability_clause("HR<1", "< 0.03%") == "P(HR<1) < 0.03%"
+    assert probability_clause("TR<1", "> 99.97%") == "P(TR<1) > 99.97%"
 
 
 def test_compare_report_measures_folds_against_the_printed_aHR_not_the_re_reading():

@@ -318,8 +318,8 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
         Indexed by covariate: ``hr_median``, ``eti_lower``, ``eti_upper``, ``hdi_lower``,
         ``hdi_upper`` (HR scale, from the log-HR's HDI), ``p_hr_below_1``, ``log_hr_mean``,
         ``log_hr_sd`` (per natural unit),
-        ``design_scale`` (natural units per design unit),
-        ``n_used``, ``n_events``.
+        ``design_scale`` (natural units per design unit), ``n_draws`` (the draws behind
+        ``p_hr_below_1``), ``n_used``, ``n_events``.
     """
     sm = fit.model
     log_hr = log_hazard_ratio_draws(fit)
@@ -339,6 +339,7 @@ def hazard_ratio_summary(fit: Fit, prob: float = 0.95) -> pd.DataFrame:
         }
     )
     out["design_scale"] = 1.0 / np.asarray(sm.per_natural_unit)
+    out["n_draws"] = log_hr.sizes["chain"] * log_hr.sizes["draw"]
     out["prob"] = prob
     out["n_used"] = sm.n_used
     out["n_events"] = sm.n_events

@@ -5,6 +5,8 @@ Each function turns numbers into one clause and decides its wording from those n
 answer is known (on both sides of every boundary):
 
 - :func:`percent`: a probability as a percentage;
+- :func:`draw_percent`: a share of posterior draws as a percentage (none or all: a bound);
+- :func:`probability_clause`: ``P(event)=x`` or ``P(event) < x``;
 - :func:`hr_direction`: which way a hazard ratio points;
 - :func:`time_ratio_sentence`: which models' ratios are time ratios, and which way those point;
 - :func:`credibility_sentence`: Matthews' sceptical or advocacy limit, read the right way round;
@@ -41,6 +43,7 @@ __all__ = [
     "c_index_sentence",
     "credibility_sentence",
     "discrimination_comparison",
+    "draw_percent",
     "extrapolation_sentence",
     "fold_comparison",
     "hr_direction",
@@ -52,6 +55,7 @@ __all__ = [
     "ppc_sentence",
     "printed_reach_sentence",
     "prior_adjusted_sentence",
+    "probability_clause",
     "profile_sentence",
     "rejection_test",
     "rmst_gain_sentence",
@@ -107,6 +111,37 @@ def percent(probability: float) -> str:
         complement = float(f"{100 * (1 - probability):.1g}")
         return f"{100 - complement:.{_decimals(complement)}f}%"
     return f"{100 * probability:.0f}%"
+
+
+def draw_percent(probability: float, n_draws: int) -> str:
+    """A probability estimated as the share of ``n_draws`` posterior draws, as a percentage.
+
+    As :func:`percent`, except that a share of exactly 0 or 1 (none or all of the draws) is
+    not a certainty but a bound: ``"< 0.03%"`` and ``"> 99.97%"`` for 4,000 draws (one draw's
+    share, ``1 / n_draws``, rounded up to one significant digit).
+
+    Parameters
+    ----------
+    probability : float
+        The share of draws (0-1).
+    n_draws : int
+        The number of draws it is a share of (> 0).
+    """
+    if 0.0 < probability < 1.0:
+        return percent(probability)
+    one_draw = 100.0 / n_draws
+    digits = _decimals(one_draw)
+    bound = math.ceil(round(one_draw * 10**digits, 9)) / 10**digits  # up, past rounding noise
+    if probability == 0.0:
+        return f"< {bound:.{digits}f}%"
+    return f"> {100.0 - bound:.{digits}f}%"
+
+
+def probability_clause(event: str, text: str) -> str:
+    """``"P(<event>)=<text>"``, or ``"P(<event>) < 0.03%"`` when ``text`` is a bound."""
+    if text.startswith(("<", ">")):
+        return f"P({event}) {text}"
+    return f"P({event})={text}"
 
 
 def _decimals(value: float) -> int:

@@ -331,6 +331,7 @@ def test_time_ratio_rows_are_labelled_time_ratios():
             "hdi_lower": [1.1],
             "hdi_upper": [1.8],
             "p_hr_below_1": [0.01],
+            "n_draws": [4000],
             "prob": [0.95],
             "n_used": [50],
             "n_events": [20],

@@ -319,7 +319,7 @@ def test_reinterpret_report_reads_each_printed_limit_the_right_way_round(tmp_pat
     estimate, each passing the both-sides check above; no trace of the inverted wording."""
     estimates = published_estimates(load_targets())
     result = reinterpret(estimates, prior_grid())
-    text = "\n".join(reinterpretation_lines(result, "moderate neutral", tmp_path, plots=False))
+    text = "\n".join(reinterpretation_lines(result, "moderate neutral", plots=False))
     assert "already supports" not in text and "as small as" not in text
     for estimate in estimates:
         (line,) = [s for s in text.splitlines() if s.startswith(f"- **{estimate.name}**: the ")]

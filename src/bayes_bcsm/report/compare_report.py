@@ -347,11 +347,7 @@ def _report_lines(
             CALIBRATION_NOTE if inputs.is_reconstruction else "",
             "",
             *reinterpretation_lines(
-                comparison.reinterpretation,
-                comparison.default_prior,
-                out,
-                settings.plots,
-                draw=draw,
+                comparison.reinterpretation, comparison.default_prior, settings.plots
             ),
         ]
 

@@ -3,14 +3,15 @@
 The figures of one fit (:func:`bayes_bcsm.report.fit_report.write_fit_artefacts`: rank, trace,
 predictive check, forest, survival, Pareto k) cost more than a second of one core, and a
 comparison run would otherwise draw them between two fits. :class:`FitPlotter` hands them to
-one spawned worker process, which writes the same files the same way (each atomically), while
-the run compiles and samples its next model; the comparison report's figures follow as figure
-jobs (:meth:`FitPlotter.draw`), drawn while the run writes the report's text, and when the run
+one worker process, which writes the same files the same way (each atomically), while the run
+compiles and samples its next model; figures that need no fit (the printed results re-read)
+and the comparison report's figures are figure jobs (:meth:`FitPlotter.draw`), and when the run
 waits for them it draws itself, from the last one back, those the worker has not started. The
-worker is started (and imports matplotlib and ArviZ) when the plotter is made, and every plot is
-waited for when it is closed, also when the run fails, so nothing already computed is lost. A
-worker that dies (killed, or a caller's script that spawned processes cannot re-import) costs no
-plot: what it had not drawn is drawn in the run's own process.
+worker is started when the plotter is made (forked where the platform can, so that it inherits
+the modules already imported, and then imports the rest of the plotting stack), and every plot
+is waited for when it is closed, also when the run fails, so nothing already computed is lost.
+A worker that dies (killed, or, where workers are spawned, a caller's script that cannot be
+re-imported) costs no plot: what it had not drawn is drawn in the run's own process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +46,14 @@ def spare_core() -> bool:
     except OSError:  # not available on this platform
         load = 0.0
     return (cpus or 1) > 1 and load <= (cpus or 1) - 1
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How the worker is started: forked where the platform can (it inherits the modules
+    this process has imported, numpy, pandas, SciPy, matplotlib and ArviZ among them, about
+    1.5 s of a core that a spawned worker spends importing them again), spawned elsewhere."""
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if fork else "spawn")
 
 
 def _start() -> None:
@@ -73,16 +83,19 @@ class FitPlotter:
     Parameters
     ----------
     background : bool
-        Draw in a spawned worker process; False draws in this process, at :meth:`submit`.
+        Draw in a worker process; False draws in this process, at :meth:`submit`.
     """
 
     def __init__(self, background: bool) -> None:
         self._pending: list[tuple[Future, tuple[Callable, tuple] | None]] = []
         self._pool = None
         if background:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(1, mp_context=context)
-            self._pending.append((self._pool.submit(_start), None))
+            self._pool = ProcessPoolExecutor(1, mp_context=_worker_context())
+            with warnings.catch_warnings():
+                # the first job starts the worker: forking a process whose only other threads
+                # are idle BLAS or sampler pools is safe for a worker that only draws
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded")
+                self._pending.append((self._pool.submit(_start), None))
 
     def submit(self, variant: VariantFit, folder: Path) -> None:
         """Draw ``variant``'s plots into ``folder`` (in the worker, or now)."""

@@ -155,15 +155,43 @@ def design_sentence(result: Reinterpretation, covariate: str) -> str:
     return text + "."
 
 
+def figure_files(result: Reinterpretation) -> dict[str, str]:
+    """File names of the re-analysis figures: one per estimate (its covariate as key), the
+    prior-sensitivity curves (``"sensitivity"``) and the design analysis (``"design"``)."""
+    names = {e.name: f"reinterpret_{_slug(e.name)}.png" for e in result.estimates}
+    return {**names, "sensitivity": "reinterpret_sensitivity.png", "design": "design_analysis.png"}
+
+
+def draw_reinterpretation_figures(
+    result: Reinterpretation, folder: Path, draw: Callable[..., None] = draw_here
+) -> None:
+    """Draw the figures :func:`reinterpretation_lines` shows (:func:`figure_files`) into
+    ``folder``. They depend on the printed estimates and the prior grid only, so a run can
+    hand them to its plotting worker before it fits anything.
+
+    Parameters
+    ----------
+    result : Reinterpretation
+        The computed re-analysis.
+    folder : Path
+        The report's folder.
+    draw : callable
+        Runs a figure job, ``draw(draw_figure, path, plot, *args)``: here (default) or in a
+        plotting worker (:meth:`bayes_bcsm.report.plot_worker.FitPlotter.draw`).
+    """
+    files = figure_files(result)
+    for estimate in result.estimates:
+        covariate = estimate.name
+        path = folder / files[covariate]
+        draw(draw_figure, path, plot_prior_likelihood_posterior, result, covariate)
+    draw(draw_figure, folder / files["sensitivity"], plot_sensitivity, result.sensitivity)
+    draw(draw_figure, folder / files["design"], plot_design, result.design)
+
+
 def reinterpretation_lines(
-    result: Reinterpretation,
-    default_prior: str,
-    folder: Path,
-    plots: bool = True,
-    heading: str = "##",
-    draw: Callable[..., None] = draw_here,
+    result: Reinterpretation, default_prior: str, plots: bool = True, heading: str = "##"
 ) -> list[str]:
-    """Markdown lines (and PNGs in ``folder``) for the whole summary-level re-analysis.
+    """Markdown lines for the whole summary-level re-analysis.
 
     Parameters
     ----------
@@ -171,15 +199,10 @@ def reinterpretation_lines(
         The computed re-analysis.
     default_prior : str
         The prior the plain-language sentences lead with.
-    folder : Path
-        Where figures are written (the report's folder).
     plots : bool
-        Whether to draw figures.
+        Whether to show the figures (drawn by :func:`draw_reinterpretation_figures`).
     heading : str
         Markdown heading level of the section.
-    draw : callable
-        Runs a figure job, ``draw(draw_figure, path, plot, *args)``: here (default) or in a
-        plotting worker (:meth:`bayes_bcsm.report.plot_worker.FitPlotter.draw`).
     """
     sub = heading + "#"
     covariates = [e.name for e in result.estimates]
@@ -198,8 +221,7 @@ def reinterpretation_lines(
     for covariate in covariates:
         lines += [f"{sub} {covariate}", "", markdown_table(posterior_table(result, covariate)), ""]
         if plots:
-            name = f"reinterpret_{_slug(covariate)}.png"
-            draw(draw_figure, folder / name, plot_prior_likelihood_posterior, result, covariate)
+            name = figure_files(result)[covariate]
             lines += [f"![Prior, likelihood and posterior of {covariate}]({name})", ""]
     lines += [
         f"{sub} Credibility (Matthews' Analysis of Credibility)",
@@ -228,9 +250,8 @@ def reinterpretation_lines(
         "",
     ]
     if plots:
-        path = folder / "reinterpret_sensitivity.png"
-        draw(draw_figure, path, plot_sensitivity, result.sensitivity)
-        lines += ["![P(HR < 1) against prior SD](reinterpret_sensitivity.png)", ""]
+        name = figure_files(result)["sensitivity"]
+        lines += [f"![P(HR < 1) against prior SD]({name})", ""]
     design = design_wide(result)
     lines += [
         f"{sub} Design analysis: what can a study this size detect?",
@@ -246,8 +267,8 @@ def reinterpretation_lines(
         "",
     ]
     if plots:
-        draw(draw_figure, folder / "design_analysis.png", plot_design, result.design)
-        lines += ["![Power and exaggeration against true HR](design_analysis.png)", ""]
+        name = figure_files(result)["design"]
+        lines += [f"![Power and exaggeration against true HR]({name})", ""]
     return lines
 
 
@@ -267,12 +288,14 @@ def write_reinterpret_report(
     source_note : str
         Where the estimates come from (e.g. "the paper's printed Table 3 aHRs").
     """
+    if plots:
+        draw_reinterpretation_figures(result, folder)
     lines = [
         f"# {title}",
         "",
         f"Estimates: {source_note}. Summary-level analysis of printed numbers only.",
         "",
-        *reinterpretation_lines(result, default_prior, folder, plots),
+        *reinterpretation_lines(result, default_prior, plots),
         "## Files",
         "",
         "`reinterpretation.csv` (estimate x prior), `credibility.csv`, `design_analysis.csv`, "

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from bayes_bcsm.atomic import write_text_atomic
-from bayes_bcsm.config import ConfigError, ReinterpretSettings
+from bayes_bcsm.config import ConfigError
+from bayes_bcsm.data.design import Design
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.hazard_ratios import (
     PUBLISHED,
@@ -31,11 +32,12 @@ from bayes_bcsm.models.families import model_family
 from bayes_bcsm.reconstruct.delayed_exposure import EXPOSURE as IMMORTAL_EXPOSURE
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
 from bayes_bcsm.report.plot_worker import FitPlotter, spare_core
+from bayes_bcsm.report.reinterpret_report import draw_reinterpretation_figures
 from bayes_bcsm.results import Comparison, ModelAverage, RunInputs, VariantFit
 from bayes_bcsm.runs.common import load_inputs
 from bayes_bcsm.runs.compare import VariantSpec, data_coding, variant_slug
 from bayes_bcsm.runs.immortal import committed_immortal_answer
-from bayes_bcsm.runs.variant import fit_variant, save_variant
+from bayes_bcsm.runs.variant import complete_case_design, fit_variant, save_variant
 from bayes_bcsm.settings import RunSettings
 from bayes_bcsm.study import load_targets
 
@@ -206,12 +208,18 @@ def _compare_fitted(
     codings = {spec.label: data_coding(spec.settings) for spec in specs}
     recoded = len(set(codings.values())) > 1
     cohorts = {data_coding(settings): inputs}
+    for spec in specs:  # the same data coded another way (naive, landmark)
+        if codings[spec.label] not in cohorts:
+            cohorts[codings[spec.label]] = load_inputs(spec.settings, inputs.output_dir)
+    designs = [complete_case_design(s.settings, cohorts[codings[s.label]]) for s in specs]
+    reinterpretation = _printed_reread(settings, inputs, designs)
+    if reinterpretation is not None and settings.report.plots:
+        # they need no fit: the plotting worker draws them while the first model compiles
+        draw_reinterpretation_figures(reinterpretation, inputs.output_dir, plotter.draw)
     fits = []
     for spec in specs:
         folder = inputs.output_dir / "variants" / variant_slug(spec.label)
         coding = codings[spec.label]
-        if coding not in cohorts:  # the same data coded another way (naive, landmark)
-            cohorts[coding] = load_inputs(spec.settings, inputs.output_dir)
         variant = fit_variant(spec.settings, cohorts[coding], spec.label, spec.hr_label, folder)
         if recoded:
             variant = _with_coding(variant, coding)
@@ -228,8 +236,8 @@ def _compare_fitted(
     psense = {}
     if settings.compare.psense:
         psense = {v.label: _psense(v) for v in fits if v.fit is not None}
-    reinterpretation, table = _with_printed_reread(settings.reinterpret, table)
     default_prior = settings.reinterpret.default_prior
+    table = _with_summary_level_rows(reinterpretation, default_prior, table)
     printed_vs_posteriors = printed_vs_cox = None
     if reinterpretation is not None:
         reference = summary_level_label(default_prior)
@@ -270,25 +278,36 @@ def _with_coding(variant: VariantFit, coding: str) -> VariantFit:
     return dataclasses.replace(variant, hazard_ratios=table, data_coding=coding)
 
 
-def _with_printed_reread(
-    settings: ReinterpretSettings, table: pd.DataFrame
-) -> tuple[Reinterpretation | None, pd.DataFrame]:
-    """Re-read the printed aHRs present in ``table`` under the prior grid; add the default
-    prior's summary-level posteriors to the table, right after the published rows."""
-    published = table[table["model"] == PUBLISHED]
-    if published.empty:
-        return None, table
-    targets = load_targets()
-    estimates = [e for e in published_estimates(targets) if e.name in set(published["covariate"])]
-    result = reinterpret(
+def _printed_reread(
+    settings: RunSettings, inputs: RunInputs, designs: Sequence[Design]
+) -> Reinterpretation | None:
+    """The printed aHRs of the covariates the variants' ``designs`` estimate (the published
+    rows :func:`fit_variant` puts in their tables), re-read under the prior grid; None when
+    there are none (another cohort than the study's, or univariate models)."""
+    if not inputs.card.study or settings.covariates.mode == "univariate":
+        return None
+    columns = {column for design in designs for column in design.columns}
+    estimates = [e for e in published_estimates(load_targets()) if e.name in columns]
+    if not estimates:
+        return None
+    chosen = settings.reinterpret
+    return reinterpret(
         estimates,
-        settings.priors,
-        thresholds=settings.thresholds,
-        true_hrs=settings.true_hrs,
-        alpha=settings.alpha,
-        level=settings.level,
+        chosen.priors,
+        thresholds=chosen.thresholds,
+        true_hrs=chosen.true_hrs,
+        alpha=chosen.alpha,
+        level=chosen.level,
     )
-    rows = summary_level_rows(result, settings.default_prior)  # Table 3's n: unstated
+
+
+def _with_summary_level_rows(
+    result: Reinterpretation | None, default_prior: str, table: pd.DataFrame
+) -> pd.DataFrame:
+    """``table`` with the default prior's summary-level posteriors of the re-read printed
+    aHRs right after the published rows (Table 3's n: unstated)."""
+    if result is None:
+        return table
+    rows = summary_level_rows(result, default_prior)
     is_published = table["model"] == PUBLISHED
-    table = pd.concat([table[is_published], rows, table[~is_published]], ignore_index=True)
-    return result, table
+    return pd.concat([table[is_published], rows, table[~is_published]], ignore_index=True)

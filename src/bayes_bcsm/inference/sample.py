@@ -8,8 +8,8 @@ recompiling. Across processes, the compiled C callbacks are cached on disk
 (:mod:`bayes_bcsm.inference.kernels`, keyed by the model's PyTensor graph), so a new process
 fitting a model compiled before (a second run, a sweep job, a simulation worker) loads them
 instead of compiling them. The per-patient log-likelihood is added to the DataTree on request
-(``pm.compute_log_likelihood``; from the draws for a collapsed model,
-:mod:`bayes_bcsm.inference.pointwise`), since neither sampler stores it by default, and only
+(from the draws in numpy, :mod:`bayes_bcsm.inference.pointwise`, for the families it covers;
+``pm.compute_log_likelihood`` for the others), since neither sampler stores it by default, and only
 for fits of at most ``settings.pointwise_max_patients`` patients (above it, draws x patients
 values are not held: see :func:`bayes_bcsm.inference.pointwise.chunked_loo`).
 """
@@ -214,9 +214,12 @@ def sample(sm: SurvivalModel, settings: SamplerSettings | None = None) -> Fit:
             )
     wanted = settings.log_likelihood and settings.per_patient(sm.n_used)
     if wanted and "log_likelihood" not in idata.children:
-        if sm.collapsed:
-            from bayes_bcsm.inference.pointwise import log_likelihood_group  # imports sample
+        # imports this module
+        from bayes_bcsm.inference.pointwise import log_likelihood_group, pointwise_available
 
+        if pointwise_available(sm):
+            # numpy on the draws (a collapsed model has no per-patient term to evaluate; for
+            # the others it is the same values without compiling another PyTensor function)
             idata["log_likelihood"] = xr.DataTree(
                 log_likelihood_group(sm, idata["posterior"].dataset)
             )

@@ -362,3 +362,40 @@ def test_vectorised_quantile_rule_equals_r_findq_port(curve, prob):
     got = _r_quantile(time, np.asarray(curve), np.array([prob]), xmax=time[-1] + 0.5)[0]
     want = _findq_scalar(time, curve, prob, xmax=time[-1] + 0.5)
     assert (np.isnan(got) and np.isnan(want)) or got == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.integers(1, 25),
+    st.integers(0, 2**32 - 1),
+)
+def test_kaplan_meier_rows_equals_kaplan_meier_of_each_row(rows, n, seed):
+    """Integer times on a short range force ties between events, between censorings and
+    across the two; the grid has points before, at and between the times, and beyond."""
+    from bayes_bcsm.frequentist.km import kaplan_meier_rows
+
+    rng = np.random.default_rng(seed)
+    time = rng.integers(1, 6, size=(rows, n)).astype(float)
+    event = rng.integers(0, 2, size=(rows, n))
+    grid = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 3.2, 4.0, 5.0, 5.5, 9.0])
+    got = kaplan_meier_rows(time, event, grid)
+    for r in range(rows):
+        expected = kaplan_meier(time[r], event[r]).survival_at(grid, extend=True)
+        np.testing.assert_allclose(got[r], expected["survival"], rtol=1e-12, atol=1e-15)
+
+
+def test_kaplan_meier_rows_equals_lifelines():
+    from lifelines import KaplanMeierFitter
+
+    from bayes_bcsm.frequentist.km import kaplan_meier_rows
+
+    rng = np.random.default_rng(11)
+    time = np.round(rng.exponential(10.0, size=(3, 40)), 0) + 1.0  # ties
+    event = rng.integers(0, 2, size=(3, 40))
+    grid = np.linspace(0.0, 60.0, 121)
+    got = kaplan_meier_rows(time, event, grid)
+    for r in range(3):
+        fitter = KaplanMeierFitter().fit(time[r], event[r])
+        expected = fitter.survival_function_at_times(grid).to_numpy()
+        np.testing.assert_allclose(got[r], expected, rtol=1e-12)

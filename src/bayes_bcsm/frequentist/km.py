@@ -31,7 +31,7 @@ from bayes_bcsm.frequentist._validate import (
     missing_mask,
 )
 
-__all__ = ["CONF_TYPES", "KaplanMeierResult", "kaplan_meier"]
+__all__ = ["CONF_TYPES", "KaplanMeierResult", "kaplan_meier", "kaplan_meier_rows"]
 
 ConfType = Literal["log", "log-log", "plain"]
 CONF_TYPES: tuple[str, ...] = ("log", "log-log", "plain")
@@ -512,3 +512,39 @@ def kaplan_meier(
         conf_level=float(conf_level),
         n_excluded=n_excluded,
     )
+
+
+def kaplan_meier_rows(time: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier survival of many samples of the same size at the same times, at once.
+
+    Each row of ``time`` / ``event`` is one sample (complete follow-up from 0, right
+    censoring); the curve of row ``r`` at ``at[g]`` equals
+    ``kaplan_meier(time[r], event[r]).survival_at(at, extend=True)["survival"][g]`` to
+    rounding: events are taken one at a time in time order, the events of a tie before the
+    subjects censored at that time (so these are at risk), and a tie of ``d`` events among
+    ``n`` at risk gives ``(1 - 1/n) (1 - 1/(n-1)) ... = 1 - d/n``.
+
+    Parameters
+    ----------
+    time : ndarray, shape (R, n)
+        Follow-up times (any unit, > 0).
+    event : ndarray of {0, 1}, shape (R, n)
+        1 = event at ``time``, 0 = censored.
+    at : ndarray, shape (G,)
+        Times at which to evaluate the curves (same unit); before a row's first time S = 1,
+        beyond its last time its last value.
+
+    Returns
+    -------
+    ndarray, shape (R, G)
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(int)
+    order = np.lexsort((1 - event, time), axis=-1)  # by time, events first within a tie
+    t = np.take_along_axis(time, order, axis=-1)
+    d = np.take_along_axis(event, order, axis=-1)
+    at_risk = time.shape[-1] - np.arange(time.shape[-1])
+    survival = np.cumprod(np.where(d == 1, 1.0 - 1.0 / at_risk, 1.0), axis=-1)
+    passed = (t[:, :, None] <= np.asarray(at, dtype=float)).sum(axis=1)  # (R, G)
+    stepped = np.take_along_axis(survival, np.maximum(passed - 1, 0), axis=-1)
+    return np.where(passed > 0, stepped, 1.0)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayes_bcsm.frequentist.km import kaplan_meier
+from bayes_bcsm.frequentist.km import kaplan_meier, kaplan_meier_rows
 
 __all__ = ["CensoredPPC", "censored_ppc", "censoring_draws"]
 
@@ -137,10 +137,7 @@ def censored_ppc(
     predicted = flat[chosen]
     censor = censoring_draws(time, event, len(chosen), rng)
     grid = np.linspace(0.0, time.max(), GRID_POINTS)
-    curves = np.empty((len(chosen), grid.size))
-    for k in range(len(chosen)):
-        seen = np.minimum(predicted[k], censor[k])
-        km = kaplan_meier(seen, (predicted[k] <= censor[k]).astype(int))
-        curves[k] = km.survival_at(grid, extend=True)["survival"].to_numpy()
+    seen = np.minimum(predicted, censor)
+    curves = kaplan_meier_rows(seen, (predicted <= censor).astype(int), grid)
     observed = kaplan_meier(time, event).survival_at(grid, extend=True)["survival"].to_numpy()
     return CensoredPPC(grid, observed, curves)

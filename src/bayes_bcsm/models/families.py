@@ -271,13 +271,20 @@ def _piecewise_sample(
 
 
 def _piecewise_rmst(sm: SurvivalModel, base: Baseline, eta: np.ndarray, tau: float) -> np.ndarray:
+    # one interval at a time: arrays of eta's shape, not eta's shape x intervals
     width = exposure_matrix(np.array([float(tau)]), sm.cuts_months)[0]  # (K,) months below tau
-    hazard = np.exp(base["log_rate"][..., None, :] + eta[..., None]) / sm.baseline.time_scale_months
-    x = hazard * width  # hazard accumulated in each interval's part below tau
-    at_start = np.exp(-(np.cumsum(x, axis=-1) - x))  # S at each interval's start
-    safe = np.where(x > 0, x, 1.0)
-    mean_fraction = np.where(x > 0, -np.expm1(-x) / safe, 1.0)  # (1 - e^-x) / x, 1 at x = 0
-    return np.sum(at_start * mean_fraction * width, axis=-1)
+    log_rate = base["log_rate"][..., None, :]
+    cumulative = np.zeros(np.broadcast_shapes(log_rate.shape[:-1], eta.shape))
+    rmst = np.zeros_like(cumulative)
+    for k, months in enumerate(width):
+        hazard = np.exp(log_rate[..., k] + eta) / sm.baseline.time_scale_months
+        x = hazard * months  # hazard accumulated in the interval's part below tau
+        at_start = np.exp(-cumulative)  # S at the interval's start
+        safe = np.where(x > 0, x, 1.0)
+        mean_fraction = np.where(x > 0, -np.expm1(-x) / safe, 1.0)  # (1 - e^-x) / x, 1 at 0
+        rmst += at_start * mean_fraction * months
+        cumulative += x
+    return rmst
 
 
 # ------------------------------------------------------------------------ Gompertz

@@ -7,6 +7,7 @@ comparison run use them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import warnings
 from pathlib import Path
@@ -46,13 +47,36 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: The last design's baselines, by :func:`_design_digest`: the variants of a comparison that
+#: differ only in their Bayesian model share their design and fit Cox and Firth once.
+_LAST_BASELINES: dict[str, tuple[CoxResult, CoxResult, tuple[str, ...]]] = {}
+
+
+def _design_digest(design: Design) -> str:
+    """SHA-256 of what the Cox and Firth fits read: times, events, entry times, patients and
+    the covariate matrix with its column names."""
+    digest = hashlib.sha256(repr(design.columns).encode())
+    for part in (design.time, design.event, design.X, design.entry):
+        array = np.empty(0) if part is None else np.ascontiguousarray(part)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    if design.patient is not None:
+        digest.update(pd.util.hash_array(np.asarray(design.patient, dtype=object)).tobytes())
+    return digest.hexdigest()
+
+
 def _baselines(design: Design) -> tuple[CoxResult, CoxResult, list[str]]:
     """Cox (Efron) and Firth fits; warnings (e.g. separation) are kept, not lost."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        cox = cox_ph_design(design)
-        firth = cox_ph_design(design, penalty="firth")
-    return cox, firth, [str(w.message) for w in caught]
+    key = _design_digest(design)
+    if key not in _LAST_BASELINES:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cox = cox_ph_design(design)
+            firth = cox_ph_design(design, penalty="firth")
+        _LAST_BASELINES.clear()
+        _LAST_BASELINES[key] = (cox, firth, tuple(str(w.message) for w in caught))
+    cox, firth, messages = _LAST_BASELINES[key]
+    return cox, firth, list(messages)
 
 
 def model_for(settings: RunSettings, design: Design | MissingDesign) -> SurvivalModel:

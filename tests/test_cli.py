@@ -359,3 +359,40 @@ def test_the_readme_card_example_runs_with_config_dir(tmp_path):
     assert "My clinic's cohort" in report and "age per 10 years" in report
     assert "| endocrine therapy: yes vs no | cox |" in report
     assert "Hu 2025" not in report
+
+
+def test_a_finished_command_ends_without_teardown_after_running_the_exit_handlers(tmp_path):
+    """``console_main``: the command's status, the exit handlers run (a handler's output and
+    a log line written just before the end reach their files), then ``os._exit``."""
+    code = f"""
+        import atexit, logging, sys
+        import bayes_bcsm.cli as cli
+        log = logging.getLogger("late")
+        log.addHandler(logging.FileHandler({str(tmp_path / "late.log")!r}))
+        def fake_main():
+            log.warning("the last line")
+            atexit.register(lambda: print("handler ran", flush=False))
+            return 3
+        cli.main = fake_main
+        cli.console_main()
+        print("not reached")
+    """
+    result = run_python(code, tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.strip() == "handler ran"
+    assert (tmp_path / "late.log").read_text() == "the last line\n"
+
+
+def test_a_thread_left_running_gets_the_usual_exit(tmp_path):
+    code = """
+        import threading, time
+        import bayes_bcsm.cli as cli
+        def fake_main():
+            threading.Thread(target=lambda: (time.sleep(0.5), print("thread done"))).start()
+            return 0
+        cli.main = fake_main
+        cli.console_main()
+    """
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "thread done"  # joined: the interpreter's own exit

@@ -1,8 +1,6 @@
 """``python -m bayes_bcsm <command> [overrides]``: see :mod:`bayes_bcsm.cli`."""
 
-import sys
-
-from bayes_bcsm.cli import main
+from bayes_bcsm.cli import console_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -38,7 +38,16 @@ PATTERN = re.compile(
 )
 def test_rmst_gain_sentence_reads_back_as_defined(estimate, lower, upper, verb, months):
     text = rmst_gain_sentence(
-        "weibull", "hormone therapy (yes vs no)", estimate, lower, upper, 0.95, 60, 3, 0.77
+        "weibull",
+        "hormone therapy (yes vs no)",
+        estimate,
+        lower,
+        upper,
+        0.95,
+        60,
+        3,
+        0.77,
+        n_draws=4000,
     )
     m = PATTERN.match(text)
     assert m, text
@@ -62,12 +71,20 @@ def test_rmst_gain_sentence_reads_back_as_defined(estimate, lower, upper, verb, 
 
 def test_rmst_gain_sentence_flags_model_dependence():
     text = rmst_gain_sentence(
-        "piecewise", "x", 2.0, 1.0, 3.0, 0.9, 150, 1, 0.8, "overall survival", True
+        "piecewise", "x", 2.0, 1.0, 3.0, 0.9, 150, 1, 0.8, "overall survival", True, n_draws=4000
     )
     assert PATTERN.match(text)["rest"].startswith(
         " Model-dependent: the first 150 months reach beyond the last follow-up"
     )
     assert "90% CrI 1.0 to 3.0" in text
+
+
+@pytest.mark.parametrize(("share", "stated"), [(0.0, "< 0.03%"), (1.0, "> 99.97%"), (0.5, "= 50%")])
+def test_rmst_gain_probability_of_none_or_all_draws_is_a_bound(share, stated):
+    """P(gain > MCID) is a share of the posterior draws: none or all of 4,000 draws is not a
+    certainty (sentences.draw_percent)."""
+    text = rmst_gain_sentence("weibull", "x", 5.0, 1.0, 9.0, 0.95, 60, 3, share, n_draws=4000)
+    assert f"P(gain > 3 months) {stated}." in text
 
 
 def _effects(tmp_path, model_dependent: bool) -> AbsoluteEffects:
@@ -94,6 +111,7 @@ def _effects(tmp_path, model_dependent: bool) -> AbsoluteEffects:
                     "time_months": 12.0 if quantity.startswith("survival") else 60.0,
                     "p_positive": 0.9 if bayes and contrast else np.nan,
                     "p_above_mcid": 0.6 if bayes and quantity == "rmst_difference" else np.nan,
+                    "n_draws": 4000 if bayes else np.nan,
                     "se": np.nan if bayes else 1.0,
                     "p_value": p_value if contrast else np.nan,
                     "prob": 0.95,

@@ -167,6 +167,7 @@ def _row(
         "upper": float(hi),
         "p_positive": np.nan if null is None else float(np.mean(draws > null)),
         "p_above_mcid": np.nan if mcid is None else float(np.mean(draws > mcid)),
+        "n_draws": int(np.size(draws)),
         "time_months": float(time_months),
     }
 
@@ -202,7 +203,8 @@ def absolute_rows(
         ``level`` (the level, or ``"<level> vs <reference>"``), ``estimate`` (posterior median),
         ``lower``, ``upper`` (equal-tailed, probability ``prob``), ``p_positive`` (differences:
         P(> 0); ratios: P(> 1); a level's own rows: NaN), ``p_above_mcid`` (RMST difference
-        only), ``time_months`` (the milestone of survival rows, else ``tau_months``),
+        only), ``n_draws`` (the posterior draws behind these summaries), ``time_months`` (the
+        milestone of survival rows, else ``tau_months``),
         ``tau_months``, ``prob``.
     """
     levels = std.exposure.levels

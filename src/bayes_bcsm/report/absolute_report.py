@@ -15,7 +15,11 @@ from matplotlib.figure import Figure
 
 from bayes_bcsm.report.plots import draw_figure, draw_here
 from bayes_bcsm.report.render import markdown_table
-from bayes_bcsm.report.sentences import interval_percent, percent, rmst_gain_sentence
+from bayes_bcsm.report.sentences import (
+    draw_percent,
+    interval_percent,
+    rmst_gain_sentence,
+)
 from bayes_bcsm.results import STACKED, AbsoluteEffects
 
 __all__ = ["absolute_lines", "plot_standardised_curves"]
@@ -97,9 +101,11 @@ def _rmst_table(effects: AbsoluteEffects) -> pd.DataFrame:
                     f"RMST {level}": _interval(by.loc[("rmst", level)]),
                     "difference (months)": _interval(diff),
                     "ratio": _interval(ratio, 2),
-                    "P(diff > 0)": percent(diff["p_positive"]) if bayes else "",
+                    "P(diff > 0)": (
+                        draw_percent(diff["p_positive"], int(diff["n_draws"])) if bayes else ""
+                    ),
                     f"P(diff > {effects.mcid_months:g})": (
-                        percent(diff["p_above_mcid"]) if bayes else ""
+                        draw_percent(diff["p_above_mcid"], int(diff["n_draws"])) if bayes else ""
                     ),
                     "P value (KM)": "" if bayes else f"{diff['p_value']:.3g}",
                     "model-dependent": "yes" if diff["model_dependent"] else "",
@@ -198,6 +204,7 @@ def absolute_lines(
                 row.p_above_mcid,
                 outcome.lower(),
                 bool(row.model_dependent),
+                n_draws=int(row.n_draws),
             )
         )
     lines += [

@@ -597,6 +597,8 @@ def rmst_gain_sentence(
     p_above_mcid: float,
     outcome: str = "survival",
     model_dependent: bool = False,
+    *,
+    n_draws: int,
 ) -> str:
     """The standardised RMST difference of an exposure in months, in one sentence.
 
@@ -605,7 +607,9 @@ def rmst_gain_sentence(
     *adds* months, a negative one *costs* them (its size stated), and a median that rounds to
     0.0 months *changes* them by 0.0. The interval is the equal-tailed credible interval of
     probability ``prob``, written low to high in the direction of the verb (for "costs", the
-    months lost); ``p_above_mcid`` is P(difference > ``mcid_months``) and is stated as it is.
+    months lost); ``p_above_mcid`` is P(difference > ``mcid_months``), the share of ``n_draws``
+    posterior draws, stated as it is (:func:`draw_percent`: a bound when none or all of the
+    draws are above).
 
     Parameters
     ----------
@@ -623,6 +627,8 @@ def rmst_gain_sentence(
         Clinically meaningful difference (months).
     p_above_mcid : float
         P(difference > ``mcid_months``).
+    n_draws : int
+        The posterior draws ``p_above_mcid`` is a share of.
     outcome : str
         What the time is of (the card's outcome label, e.g. ``"overall survival"``).
     model_dependent : bool
@@ -634,6 +640,8 @@ def rmst_gain_sentence(
         E.g. ``"Under the weibull model, hormone therapy (yes vs no) adds 5.8 months of overall
         survival (95% CrI -1.4 to 11.6) within the first 60 months; P(gain > 3 months) = 77%."``
     """
+    chance = draw_percent(p_above_mcid, n_draws)
+    chance = chance if chance.startswith(("<", ">")) else f"= {chance}"
     shown = round(estimate, 1)
     if shown > 0:
         verb, size, lo, hi = "adds", estimate, lower, upper
@@ -644,7 +652,7 @@ def rmst_gain_sentence(
     text = (
         f"Under the {model} model, {exposure} {verb} {size:.1f} months of {outcome} "
         f"({interval_percent(prob)} CrI {lo:.1f} to {hi:.1f}) within the first "
-        f"{tau_months:g} months; P(gain > {mcid_months:g} months) = {percent(p_above_mcid)}."
+        f"{tau_months:g} months; P(gain > {mcid_months:g} months) {chance}."
     )
     if model_dependent:
         text += (

@@ -46,6 +46,7 @@ COLUMNS = (
     "time_months",
     "p_positive",
     "p_above_mcid",
+    "n_draws",
     "se",
     "p_value",
     "prob",

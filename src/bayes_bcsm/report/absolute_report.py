@@ -229,8 +229,8 @@ def absolute_lines(
     lines += [
         "",
         "Every row is in `absolute_effects.csv` (method, quantity, level, estimate, lower, "
-        "upper, tau_months, time_months, P(diff > 0), P(diff > MCID), SE and P value of the "
-        "Kaplan-Meier rows, model_dependent).",
+        "upper, tau_months, time_months, P(diff > 0), P(diff > MCID), the posterior draws "
+        "behind them, SE and P value of the Kaplan-Meier rows, model_dependent).",
         "",
     ]
     return lines

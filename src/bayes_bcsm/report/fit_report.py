@@ -131,23 +131,39 @@ def _time_ratios(variant: VariantFit) -> bool:
 
 
 def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
-    """Write the plots of one fit as PNG; return ``{name: path}``."""
+    """Write the plots of one fit as PNG; return ``{name: path}``: :func:`write_chain_plots`
+    and :func:`write_result_plots`."""
+    return {**write_chain_plots(variant, folder), **write_result_plots(variant, folder)}
+
+
+def write_chain_plots(variant: VariantFit, folder: Path) -> dict[str, Path]:
+    """Write the rank and trace plots of the fit's coefficients (``rank.png``, ``trace.png``);
+    they read the posterior draws alone."""
     import arviz as az  # the Bayesian diagnostics only: a model=cox report does without it
+
+    coefficient = ["gamma" if _time_ratios(variant) else "beta"]
+    # thinned to about one draw per effective draw: the multi-chain uniformity test behind
+    # the plot's p-values treats draws as independent (and it costs half as much)
+    return {
+        "rank_plot": _save_collection(
+            az.plot_rank(variant.fit.idata, var_names=coefficient, thin=True, backend="matplotlib"),
+            folder / "rank.png",
+        ),
+        "trace_plot": _save_collection(
+            az.plot_trace_dist(variant.fit.idata, var_names=coefficient, backend="matplotlib"),
+            folder / "trace.png",
+        ),
+    }
+
+
+def write_result_plots(variant: VariantFit, folder: Path) -> dict[str, Path]:
+    """Write the plots of what the fit says: the censored predictive check, the forest plot(s),
+    the posterior survival curves and the PSIS-LOO Pareto k (when there is a LOO)."""
+    import arviz as az
 
     from bayes_bcsm.report.plots import plot_forest, save_figure
 
     paths = {}
-    coefficient = ["gamma" if _time_ratios(variant) else "beta"]
-    # thinned to about one draw per effective draw: the multi-chain uniformity test behind
-    # the plot's p-values treats draws as independent (and it costs half as much)
-    paths["rank_plot"] = _save_collection(
-        az.plot_rank(variant.fit.idata, var_names=coefficient, thin=True, backend="matplotlib"),
-        folder / "rank.png",
-    )
-    paths["trace_plot"] = _save_collection(
-        az.plot_trace_dist(variant.fit.idata, var_names=coefficient, backend="matplotlib"),
-        folder / "trace.png",
-    )
     if variant.censored_ppc is not None:
         save_figure(plot_censored_ppc(variant), folder / "ppc_censored.png")
         paths["ppc_plot"] = folder / "ppc_censored.png"

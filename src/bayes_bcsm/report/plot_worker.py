@@ -61,10 +61,13 @@ def _start() -> None:
     import bayes_bcsm.report.fit_report  # noqa: F401
 
 
-def _draw(variant: VariantFit, folder: Path) -> dict[str, Path]:
-    from bayes_bcsm.report.fit_report import write_fit_artefacts
+def _draw(part: str, variant: VariantFit, folder: Path) -> dict[str, Path]:
+    """Draw one part of a fit's plots: ``"chains"`` (:func:`write_chain_plots`) or
+    ``"results"`` (:func:`write_result_plots`)."""
+    from bayes_bcsm.report import fit_report
 
-    return write_fit_artefacts(variant, folder)
+    write = fit_report.write_chain_plots if part == "chains" else fit_report.write_result_plots
+    return write(variant, folder)
 
 
 def _portable(variant: VariantFit) -> VariantFit:
@@ -98,8 +101,12 @@ class FitPlotter:
                 self._pending.append((self._pool.submit(_start), None))
 
     def submit(self, variant: VariantFit, folder: Path) -> None:
-        """Draw ``variant``'s plots into ``folder`` (in the worker, or now)."""
-        self._hand_over((_draw, (_portable(variant), folder)), (_draw, (variant, folder)))
+        """Draw ``variant``'s plots into ``folder`` (in the worker, or now), as two jobs: when
+        the run waits, it can take the second one itself."""
+        portable = _portable(variant)
+        chains = dataclasses.replace(portable, survival_curves=None, predictive=None)
+        for part, there in (("chains", chains), ("results", portable)):
+            self._hand_over((_draw, (part, there, folder)), (_draw, (part, variant, folder)))
 
     def draw(self, write: Callable[..., object], *args: object) -> None:
         """Run ``write(*args)``, a module-level function writing a figure from picklable

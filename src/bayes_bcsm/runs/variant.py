@@ -384,6 +384,9 @@ def save_variant(
 
     from bayes_bcsm.report.fit_report import write_fit_artefacts
 
+    if report.plots and plotter is not None:
+        plotter.submit(variant, folder)  # the worker draws while the files below are written
+
     idata = variant.fit.idata.copy()
     if variant.predictive is not None:
         idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
@@ -400,9 +403,7 @@ def save_variant(
     write_text_atomic(paths["loo"], strict_json(loo_record))
     paths["model"] = folder / MODEL_RECORD
     write_text_atomic(paths["model"], strict_json(model_record(variant)))
-    if report.plots and plotter is not None:
-        plotter.submit(variant, folder)
-    elif report.plots:
+    if report.plots and plotter is None:
         paths.update(write_fit_artefacts(variant, folder))
     return paths
 

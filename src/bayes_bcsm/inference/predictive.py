@@ -169,7 +169,8 @@ def survival_curves(
     times = np.asarray(times_months, dtype=float)
     base = _baseline_draws(fit.model, post)
     family = model_family(fit.model.family)
-    surv = np.exp(-family.cumulative_hazard(fit.model, base, _profile_eta(fit, prof), times))
+    surv = family.cumulative_hazard(fit.model, base, _profile_eta(fit, prof), times)
+    np.exp(np.negative(surv, out=surv), out=surv)  # in place: draws x profiles x times values
     return xr.DataArray(
         surv,
         dims=("chain", "draw", "profile", "time_months"),

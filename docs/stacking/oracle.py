@@ -107,27 +107,33 @@ def piecewise_bases(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return exposure, np.searchsorted(edges, t, side="right") - 1
 
 
-def spline_bases(t: np.ndarray, d: np.ndarray, df: int = SPLINE_DF) -> tuple[np.ndarray, ...]:
-    """Cubic M-splines and I-splines at ``t``. Knots: 0, ``df - 4`` event-time quantiles, the
-    last time; beyond it the hazard is the boundary value (I-splines continue linearly)."""
-    upper = float(t.max())
+def spline_knots(t: np.ndarray, d: np.ndarray, df: int = SPLINE_DF) -> np.ndarray:
+    """Full knot vector of a cubic spline with ``df`` basis functions: 0 and the last time
+    (months), each four times, and ``df - 4`` interior knots at event-time quantiles."""
     q = np.linspace(0.0, 1.0, df - 4 + 2)[1:-1]
-    knots = np.concatenate([[0.0] * 4, np.quantile(t[d == 1], q), [upper] * 4])
+    return np.concatenate([[0.0] * 4, np.quantile(t[d == 1], q), [float(t.max())] * 4])
+
+
+def spline_bases(knots: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cubic M-splines ``M_j(t) = 4 B_j(t) / (u_{j+4} - u_j)`` and I-splines ``int_0^t M_j``
+    at ``t``, shape ``(len(t), df)``; beyond the last knot the hazard is held at its value
+    there (I-splines continue linearly)."""
+    upper = knots[-1]
     width = knots[4:] - knots[:-4]
     m = BSpline(knots, np.diag(4.0 / width), 3, extrapolate=False)
     i = m.antiderivative()
     inside = np.clip(t, 0.0, upper)
-    m_t = np.nan_to_num(m(inside))
     m_upper = np.nan_to_num(m(np.array([upper])))[0]
+    m_t = np.nan_to_num(m(inside))
     i_t = np.nan_to_num(i(inside)) + np.clip(t - upper, 0.0, None)[:, None] * m_upper
-    return m_t, i_t
+    return np.where((t > upper)[:, None], m_upper, m_t), i_t
 
 
 def make_data(frame: pd.DataFrame) -> Data:
     t = frame["time_months"].to_numpy(float)
     d = frame["event"].to_numpy(int)
     exposure, interval = piecewise_bases(t)
-    m_t, i_t = spline_bases(t, d)
+    m_t, i_t = spline_bases(spline_knots(t, d), t)
     return Data(t, d, frame[["x1", "x2"]].to_numpy(float), exposure, interval, m_t, i_t)
 
 

@@ -206,6 +206,7 @@ def reinterpretation_lines(
     """
     sub = heading + "#"
     covariates = [e.name for e in result.estimates]
+    files = figure_files(result)
     lines = [
         f"{heading} The printed hazard ratios re-read the Bayesian way",
         "",
@@ -221,7 +222,7 @@ def reinterpretation_lines(
     for covariate in covariates:
         lines += [f"{sub} {covariate}", "", markdown_table(posterior_table(result, covariate)), ""]
         if plots:
-            name = figure_files(result)[covariate]
+            name = files[covariate]
             lines += [f"![Prior, likelihood and posterior of {covariate}]({name})", ""]
     lines += [
         f"{sub} Credibility (Matthews' Analysis of Credibility)",
@@ -250,8 +251,7 @@ def reinterpretation_lines(
         "",
     ]
     if plots:
-        name = figure_files(result)["sensitivity"]
-        lines += [f"![P(HR < 1) against prior SD]({name})", ""]
+        lines += [f"![P(HR < 1) against prior SD]({files['sensitivity']})", ""]
     design = design_wide(result)
     lines += [
         f"{sub} Design analysis: what can a study this size detect?",
@@ -267,8 +267,7 @@ def reinterpretation_lines(
         "",
     ]
     if plots:
-        name = figure_files(result)["design"]
-        lines += [f"![Power and exaggeration against true HR]({name})", ""]
+        lines += [f"![Power and exaggeration against true HR]({files['design']})", ""]
     return lines
 
 

@@ -137,11 +137,12 @@ def draw_percent(probability: float, n_draws: int) -> str:
     return f"> {100.0 - bound:.{digits}f}%"
 
 
-def probability_clause(event: str, text: str) -> str:
-    """``"P(<event>)=<text>"``, or ``"P(<event>) < 0.03%"`` when ``text`` is a bound."""
+def probability_clause(event: str, text: str, equals: str = "=") -> str:
+    """``"P(<event>)=<text>"`` (``equals`` between them, e.g. ``" = "`` in a sentence), or
+    ``"P(<event>) < 0.03%"`` when ``text`` is a bound."""
     if text.startswith(("<", ">")):
         return f"P({event}) {text}"
-    return f"P({event})={text}"
+    return f"P({event}){equals}{text}"
 
 
 def _decimals(value: float) -> int:
@@ -640,8 +641,9 @@ def rmst_gain_sentence(
         E.g. ``"Under the weibull model, hormone therapy (yes vs no) adds 5.8 months of overall
         survival (95% CrI -1.4 to 11.6) within the first 60 months; P(gain > 3 months) = 77%."``
     """
-    chance = draw_percent(p_above_mcid, n_draws)
-    chance = chance if chance.startswith(("<", ">")) else f"= {chance}"
+    chance = probability_clause(
+        f"gain > {mcid_months:g} months", draw_percent(p_above_mcid, n_draws), equals=" = "
+    )
     shown = round(estimate, 1)
     if shown > 0:
         verb, size, lo, hi = "adds", estimate, lower, upper
@@ -652,7 +654,7 @@ def rmst_gain_sentence(
     text = (
         f"Under the {model} model, {exposure} {verb} {size:.1f} months of {outcome} "
         f"({interval_percent(prob)} CrI {lo:.1f} to {hi:.1f}) within the first "
-        f"{tau_months:g} months; P(gain > {mcid_months:g} months) {chance}."
+        f"{tau_months:g} months; {chance}."
     )
     if model_dependent:
         text += (

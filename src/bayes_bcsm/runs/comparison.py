@@ -217,10 +217,12 @@ def _compare_fitted(
         # they need no fit: the plotting worker draws them while the first model compiles
         draw_reinterpretation_figures(reinterpretation, inputs.output_dir, plotter.draw)
     fits = []
-    for spec in specs:
+    for spec, design in zip(specs, designs, strict=True):
         folder = inputs.output_dir / "variants" / variant_slug(spec.label)
         coding = codings[spec.label]
-        variant = fit_variant(spec.settings, cohorts[coding], spec.label, spec.hr_label, folder)
+        variant = fit_variant(
+            spec.settings, cohorts[coding], spec.label, spec.hr_label, folder, design
+        )
         if recoded:
             variant = _with_coding(variant, coding)
         save_variant(variant, folder, spec.settings.report, plotter)

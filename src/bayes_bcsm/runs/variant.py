@@ -139,6 +139,7 @@ def fit_variant(
     label: str,
     hr_label: str | None = None,
     folder: Path | None = None,
+    design: Design | None = None,
 ) -> VariantFit:
     """Fit one configured model (joint covariate set) and its baselines.
 
@@ -158,6 +159,9 @@ def fit_variant(
         Label of its posterior rows in the hazard-ratio table (default ``label``).
     folder : Path, optional
         Where to save the variant's results as they appear.
+    design : Design, optional
+        :func:`complete_case_design` of ``settings`` on ``inputs``, when the caller has built
+        it already.
 
     Returns
     -------
@@ -166,7 +170,7 @@ def fit_variant(
     chosen = settings.covariates
     covariates = list(chosen.names)
     reference = dict(chosen.reference)
-    design = complete_case_design(settings, inputs)
+    design = complete_case_design(settings, inputs) if design is None else design
     check_estimable(design)
     cox, firth, messages = _baselines(design)
     for message in messages:

@@ -156,6 +156,9 @@ class VariantFit:
     notices : dict of str to str
         Why a part of the fit is missing, one sentence each (``"loo"``, ``"ppc"``), e.g. above
         ``sampler.pointwise_max_patients`` patients; empty when nothing is left out.
+    posterior_file : Path or None
+        Where the fit's ``posterior.nc`` (draws and predictive draws) was saved as soon as it
+        was sampled; None when it was not saved.
     """
 
     label: str
@@ -178,6 +181,7 @@ class VariantFit:
     last_follow_up_months: float = np.inf
     data_coding: str = ""
     notices: dict[str, str] = field(default_factory=dict)
+    posterior_file: Path | None = None
 
     @property
     def rows_description(self) -> str:

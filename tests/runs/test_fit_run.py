@@ -143,6 +143,36 @@ def test_same_seed_same_numbers(weibull_run, tmp_path):
     pd.testing.assert_frame_equal(again.hazard_ratios, variant.hazard_ratios)
 
 
+def test_posterior_is_saved_once_and_survives_a_later_failure(tmp_path, monkeypatch):
+    """posterior.nc (draws, log-likelihood, predictive draws) is written right after sampling:
+    a step that fails later loses none of it, and saving the variant does not write it again."""
+    import bayes_bcsm.inference.predictive as predictive
+    import bayes_bcsm.runs.variant as variant_module
+
+    cfg = compose_config(["sampler=quick", "seed=11"])
+    monkeypatch.setattr(
+        predictive, "survival_summary", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x"))
+    )
+    with pytest.raises(RuntimeError, match="x"):
+        run(cfg, tmp_path / "failed")
+    tree = az.from_netcdf(tmp_path / "failed" / "posterior.nc")
+    assert {"posterior", "log_likelihood", "posterior_predictive"} <= set(tree.children)
+    assert tree["posterior"]["beta"].sizes == {"chain": 2, "draw": 200, "covariate": 4}
+
+    monkeypatch.undo()
+    written = []
+    real = variant_module.write_netcdf_atomic
+    monkeypatch.setattr(
+        variant_module, "write_netcdf_atomic", lambda t, p: written.append(p) or real(t, p)
+    )
+    run(cfg, tmp_path / "whole")
+    assert written == [tmp_path / "whole" / "posterior.nc"]
+    again = az.from_netcdf(tmp_path / "whole" / "posterior.nc")
+    np.testing.assert_array_equal(
+        again["posterior_predictive"]["time"].values, tree["posterior_predictive"]["time"].values
+    )
+
+
 def test_cox_only_run_needs_no_sampling(tmp_path, monkeypatch):
     """Also (issue 19): the config is parsed once per run, and nothing reads it afterwards (the
     run gets a stand-in that fails on any read; the parse is given the real config)."""

@@ -37,6 +37,8 @@ from bayes_bcsm.settings import RunSettings
 from bayes_bcsm.study import load_targets
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from bayes_bcsm.inference.sample import Fit
     from bayes_bcsm.models import MissingDesign, SurvivalModel
 
@@ -144,8 +146,9 @@ def fit_variant(
     """Fit one configured model (joint covariate set) and its baselines.
 
     With ``folder``, what exists is saved as soon as it exists, so a later failure loses
-    nothing already computed: the baselines' ``hazard_ratios.csv`` before sampling, the
-    posterior ``posterior.nc`` right after it (:func:`save_variant` completes the folder).
+    nothing already computed: the baselines' ``hazard_ratios.csv`` before sampling, and
+    ``posterior.nc`` (draws, pointwise log-likelihood, predictive draws) right after it, once
+    (:func:`save_variant` completes the folder without writing it again).
 
     Parameters
     ----------
@@ -227,8 +230,16 @@ def fit_variant(
     survival_model = model_for(settings, model_design)
     log.info("fitting %s: %s", label, survival_model.rows)
     fit = sample(survival_model, settings.sampler)
-    if folder is not None:
-        write_netcdf_atomic(fit.idata, folder / "posterior.nc")
+    # event times drawn from time 0 do not compare with follow-up that starts later; above
+    # sampler.pointwise_max_patients nothing of size draws x patients is held
+    per_patient = settings.sampler.per_patient(survival_model.n_used)
+    predictive = None
+    try:
+        if per_patient and not survival_model.delayed_entry:
+            predictive = posterior_predictive(fit, seed=settings.seed)
+    finally:  # the draws are saved at once, also when the predictive draws fail
+        if folder is not None:
+            write_netcdf_atomic(posterior_tree(fit, predictive), folder / POSTERIOR_FILE)
     diagnostics = check_convergence(fit.idata, strict=settings.strict)
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())
@@ -254,14 +265,6 @@ def fit_variant(
     survival = survival_summary(
         fit, profiles, horizons, prob=settings.report.hdi_prob, last_follow_up_months=last_months
     )
-    # event times drawn from time 0 do not compare with follow-up that starts later; above
-    # sampler.pointwise_max_patients nothing of size draws x patients is held
-    per_patient = settings.sampler.per_patient(survival_model.n_used)
-    predictive = (
-        posterior_predictive(fit, seed=settings.seed)
-        if per_patient and not survival_model.delayed_entry
-        else None
-    )
     ppc = None
     if predictive is not None:
         ppc = censored_ppc(
@@ -286,6 +289,7 @@ def fit_variant(
         ),
         last_follow_up_months=last_months,
         loo_summary=None if loo is None else loo_summary(loo),
+        posterior_file=None if folder is None else folder / POSTERIOR_FILE,
         notices={
             **({} if loo_note is None else {"loo": loo_note}),
             **({} if per_patient else {"ppc": ppc_notice(fit)}),
@@ -358,6 +362,22 @@ def ppc_notice(fit: Fit) -> str:
     )
 
 
+#: The posterior draws, pointwise log-likelihood and predictive draws of a fit, in its folder.
+POSTERIOR_FILE = "posterior.nc"
+
+
+def posterior_tree(fit: Fit, predictive: xr.DataTree | None) -> xr.DataTree:
+    """What :data:`POSTERIOR_FILE` holds: the fit's DataTree (posterior, sample stats,
+    pointwise log-likelihood, data) with the ``posterior_predictive`` group of
+    ``predictive`` (:func:`bayes_bcsm.inference.predictive.posterior_predictive`) when
+    there is one."""
+    if predictive is None:
+        return fit.idata
+    tree = fit.idata.copy()
+    tree["posterior_predictive"] = predictive["posterior_predictive"]
+    return tree
+
+
 def _stack(
     tables: list[pd.DataFrame], labels: dict[str, str], contrasts: dict[str, str]
 ) -> pd.DataFrame:
@@ -391,11 +411,9 @@ def save_variant(
     if report.plots and plotter is not None:
         plotter.submit(variant, folder)  # the worker draws while the files below are written
 
-    idata = variant.fit.idata.copy()
-    if variant.predictive is not None:
-        idata["posterior_predictive"] = variant.predictive["posterior_predictive"]
-    paths["posterior"] = folder / "posterior.nc"
-    write_netcdf_atomic(idata, paths["posterior"])
+    paths["posterior"] = folder / POSTERIOR_FILE
+    if variant.posterior_file != paths["posterior"]:  # not yet saved there by fit_variant
+        write_netcdf_atomic(posterior_tree(variant.fit, variant.predictive), paths["posterior"])
     paths["summary"] = folder / "summary.csv"
     write_csv_atomic(az.summary(variant.fit.idata, ci_prob=report.hdi_prob), paths["summary"])
     paths["diagnostics"] = folder / "diagnostics.json"

@@ -142,6 +142,8 @@ class VariantFit:
         time_months``).
     loo_summary : dict or None
         ELPD, its SE, ``p_loo`` and Pareto-k counts (``inference.loo.loo_summary``).
+    loo_warnings : tuple of str
+        What ArviZ warned while computing ``loo`` (e.g. large Pareto k), not shown then.
     time_label : str
         x-axis label of survival plots (from the dataset card; the unit is months).
     outcome_label : str
@@ -176,6 +178,7 @@ class VariantFit:
     loo: Any = None
     survival_curves: xr.DataArray | None = None
     loo_summary: dict[str, float | int] | None = None
+    loo_warnings: tuple[str, ...] = ()
     time_label: str = "Months"
     outcome_label: str = "Survival"
     last_follow_up_months: float = np.inf

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayes_bcsm.inference.settings import SamplerSettings
@@ -37,9 +38,14 @@ def _fit(tree):
 
 
 def _variant(label: str, fit) -> SimpleNamespace:
-    loo, note = loo_of(fit)
+    warned: list[str] = []
+    loo, note = loo_of(fit, warned)
     return SimpleNamespace(
-        label=label, fit=fit, loo=loo, notices={} if note is None else {"loo": note}
+        label=label,
+        fit=fit,
+        loo=loo,
+        loo_warnings=tuple(warned),
+        notices={} if note is None else {"loo": note},
     )
 
 
@@ -76,3 +82,22 @@ def test_two_failures_out_of_three_leave_no_comparison_and_say_why():
     assert table is None
     assert note.startswith("LOO comparison needs at least two Bayesian variants with an ELPD.")
     assert "gompertz" in note and "mspline" in note
+
+
+def test_the_table_is_arvizs_compare_of_the_trees_with_its_warnings_said_once():
+    """The comparison reuses each fit's PSIS-LOO: the table is what ``arviz.compare`` gives on
+    the fits' DataTrees, and ArviZ's warnings about them (large Pareto k) are in the note,
+    each once."""
+    rng = np.random.default_rng(3)
+    trees = {"weibull": _tree(rng, stuck=False), "lognormal": _tree(rng, stuck=False)}
+    trees["lognormal"]["log_likelihood"][OBSERVED].values[:, :7, 0] = -25.0  # huge ratios
+    variants = [_variant(label, _fit(tree)) for label, tree in trees.items()]
+    table, note = _loo_table(variants)
+
+    with pytest.warns(UserWarning) as caught:
+        expected = az.compare(trees, method="stacking", round_to="none")
+    pseudo_bma = az.compare(trees, method="BB-pseudo-BMA", round_to="none")["weight"]
+    pd.testing.assert_frame_equal(table.drop(columns="pseudo_bma_plus_weight"), expected)
+    np.testing.assert_array_equal(table["pseudo_bma_plus_weight"], pseudo_bma[table.index])
+    messages = {str(w.message) for w in caught}
+    assert messages and all(note.count(f"ArviZ warned: {m}") == 1 for m in messages)

@@ -9,15 +9,19 @@ import numpy as np
 import xarray as xr
 
 
-def psis_loo(idata: xr.DataTree):
+def psis_loo(idata: xr.DataTree, warned: list[str] | None = None):
     """PSIS-LOO (``arviz.loo``) on the per-patient log-likelihood.
 
-    ArviZ's warning about large Pareto k is silenced because :func:`loo_summary` reports the
-    same check with the number of patients concerned.
+    ArviZ's warnings (about large Pareto k) are not shown, because :func:`loo_summary` reports
+    the same check with the number of patients concerned; their messages are appended to
+    ``warned`` when given (a comparison of fits repeats them in its note).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return az.loo(idata)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = az.loo(idata)
+    if warned is not None:
+        warned.extend(str(w.message) for w in caught)
+    return result
 
 
 def loo_summary(loo) -> dict[str, float | int]:

@@ -75,11 +75,12 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
             "LOO comparison refused: the variants' pointwise log-likelihoods are not all the "
             f"survival likelihood alone ({stored}), so their ELPDs are not comparable."
         )
-    trees = {v.label: v.fit.idata for v in bayes}
+    # each fit's own PSIS-LOO (arviz.compare on the DataTrees computes the same again, twice)
+    elpds = {v.label: v.loo for v in bayes}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = az.compare(trees, method="stacking", round_to="none")
-        pseudo_bma = az.compare(trees, method="BB-pseudo-BMA", round_to="none")["weight"]
+        table = az.compare(elpds, method="stacking", round_to="none")
+        pseudo_bma = az.compare(elpds, method="BB-pseudo-BMA", round_to="none")["weight"]
     table.insert(
         table.columns.get_loc("weight") + 1, "pseudo_bma_plus_weight", pseudo_bma[table.index]
     )
@@ -97,8 +98,9 @@ def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
             "ELPD difference) is unreliable (Sivula et al. 2022), so read small differences as "
             "'no clear preference'."
         )
-    for w in caught:
-        note += f" ArviZ warned: {w.message}"
+    warned = [*(m for v in bayes for m in v.loo_warnings), *(str(w.message) for w in caught)]
+    for message in dict.fromkeys(warned):
+        note += f" ArviZ warned: {message}"
     return table, note + left_out
 
 

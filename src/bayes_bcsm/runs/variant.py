@@ -273,7 +273,8 @@ def fit_variant(
             survival_model.data["event"],
             np.random.default_rng(settings.seed),
         )
-    loo, loo_note = loo_of(fit)
+    loo_warnings: list[str] = []
+    loo, loo_note = loo_of(fit, loo_warnings)
     return VariantFit(
         **baselines,
         fit=fit,
@@ -289,6 +290,7 @@ def fit_variant(
         ),
         last_follow_up_months=last_months,
         loo_summary=None if loo is None else loo_summary(loo),
+        loo_warnings=tuple(loo_warnings),
         posterior_file=None if folder is None else folder / POSTERIOR_FILE,
         notices={
             **({} if loo_note is None else {"loo": loo_note}),
@@ -297,12 +299,13 @@ def fit_variant(
     )
 
 
-def loo_of(fit: Fit) -> tuple[object | None, str | None]:
+def loo_of(fit: Fit, warned: list[str] | None = None) -> tuple[object | None, str | None]:
     """PSIS-LOO of a fit and, when there is none, why.
 
     On the stored pointwise log-likelihood; above ``sampler.pointwise_max_patients`` patients
     from the draws in chunks of patients when ``sampler.chunked_loo``
-    (:func:`bayes_bcsm.inference.pointwise.chunked_loo`). When Pareto smoothing cannot be done
+    (:func:`bayes_bcsm.inference.pointwise.chunked_loo`). ArviZ's warnings are appended to
+    ``warned`` when given, not shown. When Pareto smoothing cannot be done
     (e.g. a chain stuck on one value leaves the largest importance ratios all equal) the fit
     keeps its other results and the notice says so: one failed family must not stop a
     comparison of several.
@@ -321,7 +324,7 @@ def loo_of(fit: Fit) -> tuple[object | None, str | None]:
             return chunked_loo(fit.model, fit.idata["posterior"].dataset), None
         return None, loo_notice(fit)
     try:
-        return psis_loo(fit.idata), None
+        return psis_loo(fit.idata, warned), None
     except ValueError as err:
         log.warning("PSIS-LOO of the %s model failed: %s", fit.model.family, err)
         return None, (

@@ -39,7 +39,7 @@ from bayes_bcsm.runs.compare import VariantSpec, data_coding, variant_slug
 from bayes_bcsm.runs.immortal import committed_immortal_answer
 from bayes_bcsm.runs.variant import complete_case_design, fit_variant, save_variant
 from bayes_bcsm.settings import RunSettings
-from bayes_bcsm.study import load_targets
+from bayes_bcsm.study import bundled_targets
 
 
 def _loo_table(fits: list[VariantFit]) -> tuple[pd.DataFrame | None, str]:
@@ -291,7 +291,7 @@ def _printed_reread(
     if not inputs.card.study or settings.covariates.mode == "univariate":
         return None
     columns = {column for design in designs for column in design.columns}
-    estimates = [e for e in published_estimates(load_targets()) if e.name in columns]
+    estimates = [e for e in published_estimates(bundled_targets()) if e.name in columns]
     if not estimates:
         return None
     chosen = settings.reinterpret

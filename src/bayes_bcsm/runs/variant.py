@@ -34,7 +34,7 @@ from bayes_bcsm.report.plot_worker import FitPlotter
 from bayes_bcsm.report.render import strict_json
 from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 from bayes_bcsm.settings import RunSettings
-from bayes_bcsm.study import load_targets
+from bayes_bcsm.study import bundled_targets
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -180,7 +180,7 @@ def fit_variant(
         log.warning("Cox baseline: %s", message)
     family = settings.model.family
     tables = [
-        published_rows(load_targets(), list(design.columns)) if inputs.card.study else None,
+        published_rows(bundled_targets(), list(design.columns)) if inputs.card.study else None,
         cox_rows(cox, "cox", design.n_patients),
         cox_rows(firth, "firth", design.n_patients),
     ]

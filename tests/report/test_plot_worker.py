@@ -107,7 +107,7 @@ def test_a_figure_job_is_drawn_by_the_worker_pixel_for_pixel(variant, tmp_path):
     with FitPlotter(background=True) as plotter:
         plotter.draw(draw_figure, tmp_path / "there.png", plot_forest, variant.hazard_ratios)
         plotter.draw(_drawn_by, tmp_path / "pid")
-        for future, _ in plotter._pending:  # the worker runs them (none left for this process)
+        for future, *_ in plotter._pending:  # the worker runs them (none left for this process)
             future.result(timeout=300)
     assert int((tmp_path / "pid").read_text()) != os.getpid()
     np.testing.assert_array_equal(
@@ -116,8 +116,8 @@ def test_a_figure_job_is_drawn_by_the_worker_pixel_for_pixel(variant, tmp_path):
 
 
 def test_waiting_draws_here_what_the_worker_has_not_started(tmp_path):
-    """The worker is kept busy: of six jobs queued behind it, those not yet passed to it when
-    the run waits are run by the run's process (from the last back), each job once."""
+    """The worker is kept busy: the six jobs queued behind it, also those already passed to
+    it, are run by the run's process when it waits, each job once (the worker skips them)."""
     import time
 
     with FitPlotter(background=True) as plotter:
@@ -127,6 +127,37 @@ def test_waiting_draws_here_what_the_worker_has_not_started(tmp_path):
         plotter.wait()
     runs = [(tmp_path / f"job{i}").read_text().split() for i in range(6)]
     assert all(len(pid) == 1 for pid in runs)
-    pids = [int(pid[0]) for pid in runs]
-    assert pids[-1] == os.getpid()
-    assert pids.count(os.getpid()) >= 4  # at most the call queue's jobs went to the worker
+    assert [int(pid[0]) for pid in runs] == [os.getpid()] * 6
+
+
+def test_a_job_the_worker_started_is_not_run_again_here(tmp_path):
+    """A job the worker has begun is left to it: the run waits for it, and it runs once."""
+    with FitPlotter(background=True) as plotter:
+        plotter.draw(_slow_drawn_by, tmp_path / "job")
+        while not (tmp_path / "job").exists():  # the worker has claimed and begun it
+            pass
+        plotter.wait()
+    assert [int(pid) for pid in (tmp_path / "job").read_text().split()] != [os.getpid()]
+    assert len((tmp_path / "job").read_text().split()) == 1
+
+
+def _slow_drawn_by(path: Path) -> None:
+    """:func:`_drawn_by`, taking a second after it has begun (the file exists at once)."""
+    import time
+
+    path.touch()
+    time.sleep(1)
+    _drawn_by(path)
+
+
+def test_chain_plots_handed_over_after_sampling_are_not_drawn_again(variant, tmp_path):
+    """fit_variant hands the rank and trace plots over as soon as the draws exist; handing the
+    whole variant over afterwards adds only the results' plots."""
+    with FitPlotter(background=True) as plotter:
+        plotter.submit_chains(variant.fit, tmp_path)
+        plotter.submit(variant, tmp_path)
+        jobs = [job[0].__name__ for _, job, _ in plotter._pending if job is not None]
+    assert jobs == ["_draw_chains", "_draw_results"]
+    assert {"rank.png", "trace.png", "forest.png", "survival.png"} <= {
+        p.name for p in tmp_path.iterdir()
+    }

@@ -6,12 +6,16 @@ comparison run would otherwise draw them between two fits. :class:`FitPlotter` h
 one worker process, which writes the same files the same way (each atomically), while the run
 compiles and samples its next model; figures that need no fit (the printed results re-read)
 and the comparison report's figures are figure jobs (:meth:`FitPlotter.draw`), and when the run
-waits for them it draws itself, from the last one back, those the worker has not started. The
-worker is started when the plotter is made (forked where the platform can, so that it inherits
-the modules already imported, and then imports the rest of the plotting stack), and every plot
-is waited for when it is closed, also when the run fails, so nothing already computed is lost.
-A worker that dies (killed, or, where workers are spawned, a caller's script that cannot be
-re-imported) costs no plot: what it had not drawn is drawn in the run's own process.
+waits for them it draws itself, from the last one back, those the worker has not started. Each
+job is claimed, in memory the two processes share, by whichever process starts it first, so
+the run can also take a job already sent to the worker but not begun there.
+
+The worker is started when the plotter is made (forked where the platform can, so that it
+inherits the modules already imported, and then imports the rest of the plotting stack), and
+every plot is waited for when it is closed, also when the run fails, so nothing already
+computed is lost. A worker that dies (killed, or, where workers are spawned, a caller's script
+that cannot be re-imported) costs no plot: what it had not drawn is drawn in the run's own
+process.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bayes_bcsm.inference.sample import Fit
     from bayes_bcsm.results import VariantFit
 
 __all__ = ["FitPlotter", "spare_core"]
@@ -56,18 +61,56 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if fork else "spawn")
 
 
+#: Jobs a plotter can hand over with a claim (more are handed over without one: the run then
+#: takes them only when they have not been passed to the worker yet).
+_CLAIM_SLOTS = 1 << 16
+
+#: In the worker: the claims it shares with the run (set by :func:`_start_worker`).
+_WORKER_CLAIMS: tuple[Any, Any] | None = None
+
+#: What a job returns when the run had claimed it first (the worker skipped it).
+_TAKEN = "taken by the run"
+
+
+def _start_worker(claims: Any, lock: Any) -> None:
+    """The worker's initialiser: keep the shared claims (one byte a job, 1 = started)."""
+    global _WORKER_CLAIMS
+    _WORKER_CLAIMS = (claims, lock)
+
+
+def _claim(claims: Any, lock: Any, slot: int) -> bool:
+    """Mark job ``slot`` started; False when a process had started it already."""
+    with lock:
+        if claims[slot]:
+            return False
+        claims[slot] = 1
+        return True
+
+
+def _claimed(slot: int, write: Callable[..., object], args: tuple) -> object:
+    """In the worker: run ``write(*args)`` unless the run claimed job ``slot`` first."""
+    if not _claim(*_WORKER_CLAIMS, slot):
+        return _TAKEN
+    return write(*args)
+
+
 def _start() -> None:
     """The worker's first job: import the plotting stack before the first fit is handed over."""
     import bayes_bcsm.report.fit_report  # noqa: F401
 
 
-def _draw(part: str, variant: VariantFit, folder: Path) -> dict[str, Path]:
-    """Draw one part of a fit's plots: ``"chains"`` (:func:`write_chain_plots`) or
-    ``"results"`` (:func:`write_result_plots`)."""
+def _draw_chains(fit: Fit, folder: Path) -> dict[str, Path]:
+    """:func:`bayes_bcsm.report.fit_report.write_chain_plots` (imported where it runs)."""
     from bayes_bcsm.report import fit_report
 
-    write = fit_report.write_chain_plots if part == "chains" else fit_report.write_result_plots
-    return write(variant, folder)
+    return fit_report.write_chain_plots(fit, folder)
+
+
+def _draw_results(variant: VariantFit, folder: Path) -> dict[str, Path]:
+    """:func:`bayes_bcsm.report.fit_report.write_result_plots` (imported where it runs)."""
+    from bayes_bcsm.report import fit_report
+
+    return fit_report.write_result_plots(variant, folder)
 
 
 def _portable(variant: VariantFit) -> VariantFit:
@@ -90,23 +133,42 @@ class FitPlotter:
     """
 
     def __init__(self, background: bool) -> None:
-        self._pending: list[tuple[Future, tuple[Callable, tuple] | None]] = []
+        self._pending: list[tuple[Future, tuple[Callable, tuple] | None, int | None]] = []
+        self._chains: set[Path] = set()  # folders whose chain plots are handed over
         self._pool = None
         if background:
-            self._pool = ProcessPoolExecutor(1, mp_context=_worker_context())
+            context = _worker_context()
+            self._claims = context.RawArray("b", _CLAIM_SLOTS)
+            self._lock = context.Lock()
+            self._slots = iter(range(_CLAIM_SLOTS))
+            self._pool = ProcessPoolExecutor(
+                1,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(self._claims, self._lock),
+            )
             with warnings.catch_warnings():
                 # the first job starts the worker: forking a process whose only other threads
                 # are idle BLAS or sampler pools is safe for a worker that only draws
                 warnings.filterwarnings("ignore", "This process .* is multi-threaded")
-                self._pending.append((self._pool.submit(_start), None))
+                self._pending.append((self._pool.submit(_start), None, None))
+
+    def submit_chains(self, fit: Fit, folder: Path) -> None:
+        """Draw the rank and trace plots of ``fit`` into ``folder`` (in the worker, or now):
+        they need the draws alone, so they can be handed over as soon as they are sampled."""
+        if folder in self._chains:
+            return
+        self._chains.add(folder)
+        portable = dataclasses.replace(fit, model=None)
+        self._hand_over((_draw_chains, (portable, folder)), (_draw_chains, (fit, folder)))
 
     def submit(self, variant: VariantFit, folder: Path) -> None:
-        """Draw ``variant``'s plots into ``folder`` (in the worker, or now), as two jobs: when
-        the run waits, it can take the second one itself."""
-        portable = _portable(variant)
-        chains = dataclasses.replace(portable, survival_curves=None, predictive=None)
-        for part, there in (("chains", chains), ("results", portable)):
-            self._hand_over((_draw, (part, there, folder)), (_draw, (part, variant, folder)))
+        """Draw ``variant``'s plots into ``folder`` (in the worker, or now), as two jobs, the
+        chains' plots (unless :meth:`submit_chains` handed them over already) and the
+        results': when the run waits, it can take either itself."""
+        self.submit_chains(variant.fit, folder)
+        there = (_draw_results, (_portable(variant), folder))
+        self._hand_over(there, (_draw_results, (variant, folder)))
 
     def draw(self, write: Callable[..., object], *args: object) -> None:
         """Run ``write(*args)``, a module-level function writing a figure from picklable
@@ -117,7 +179,12 @@ class FitPlotter:
         """Queue ``there`` (function, arguments) for the worker, or run ``here`` now."""
         try:
             if self._pool is not None:
-                self._pending.append((self._pool.submit(there[0], *there[1]), here))
+                slot = next(self._slots, None)
+                if slot is None:
+                    future = self._pool.submit(there[0], *there[1])
+                else:
+                    future = self._pool.submit(_claimed, slot, *there)
+                self._pending.append((future, here, slot))
                 return
         except BrokenProcessPool:
             log.warning("the plotting worker process ended early: plotting in this process")
@@ -127,19 +194,24 @@ class FitPlotter:
         """Wait for every plot handed over; re-raise the first failure.
 
         Meanwhile this process draws, from the last one back, the plots the worker has not
-        started (each drawn once, by whichever process takes it first), and those a dead
+        started (each drawn once, by whichever process claims it first), and those a dead
         worker left."""
         pending, self._pending = self._pending, []
-        for future, job in reversed(pending):
-            if job is not None and future.cancel():
+        done_here = set()
+        for index in reversed(range(len(pending))):
+            future, job, slot = pending[index]
+            if job is None:
+                continue
+            if future.cancel() or (slot is not None and _claim(self._claims, self._lock, slot)):
                 job[0](*job[1])
+                done_here.add(index)
         errors = []
-        for future, job in pending:
+        for index, (future, job, _) in enumerate(pending):
             if future.cancelled():
                 continue
             error = future.exception()
             if isinstance(error, BrokenProcessPool):
-                if job is not None:
+                if job is not None and index not in done_here:
                     job[0](*job[1])
             elif error is not None:
                 errors.append(error)

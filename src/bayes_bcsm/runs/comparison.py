@@ -223,7 +223,7 @@ def _compare_fitted(
         folder = inputs.output_dir / "variants" / variant_slug(spec.label)
         coding = codings[spec.label]
         variant = fit_variant(
-            spec.settings, cohorts[coding], spec.label, spec.hr_label, folder, design
+            spec.settings, cohorts[coding], spec.label, spec.hr_label, folder, design, plotter
         )
         if recoded:
             variant = _with_coding(variant, coding)

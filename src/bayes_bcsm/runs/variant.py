@@ -142,6 +142,7 @@ def fit_variant(
     hr_label: str | None = None,
     folder: Path | None = None,
     design: Design | None = None,
+    plotter: FitPlotter | None = None,
 ) -> VariantFit:
     """Fit one configured model (joint covariate set) and its baselines.
 
@@ -165,6 +166,10 @@ def fit_variant(
     design : Design, optional
         :func:`complete_case_design` of ``settings`` on ``inputs``, when the caller has built
         it already.
+    plotter : FitPlotter, optional
+        With ``folder`` and ``report.plots``: handed the chains' plots (rank, trace) as soon as
+        the draws exist (:meth:`FitPlotter.submit_chains`; :func:`save_variant` hands it the
+        rest).
 
     Returns
     -------
@@ -240,6 +245,8 @@ def fit_variant(
     finally:  # the draws are saved at once, also when the predictive draws fail
         if folder is not None:
             write_netcdf_atomic(posterior_tree(fit, predictive), folder / POSTERIOR_FILE)
+    if plotter is not None and folder is not None and settings.report.plots:
+        plotter.submit_chains(fit, folder)
     diagnostics = check_convergence(fit.idata, strict=settings.strict)
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())

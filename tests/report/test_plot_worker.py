@@ -154,7 +154,7 @@ def test_chain_plots_handed_over_after_sampling_are_not_drawn_again(variant, tmp
     """fit_variant hands the rank and trace plots over as soon as the draws exist; handing the
     whole variant over afterwards adds only the results' plots."""
     with FitPlotter(background=True) as plotter:
-        plotter.submit_chains(variant.fit, tmp_path)
+        plotter.submit_chains(variant.fit.idata, tmp_path)
         plotter.submit(variant, tmp_path)
         jobs = [job[0].__name__ for _, job, _ in plotter._pending if job is not None]
     assert jobs == ["_draw_chains", "_draw_results"]

@@ -23,9 +23,11 @@ from bayes_bcsm.report.sentences import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Container
+
+    import xarray as xr
     from matplotlib.figure import Figure
 
-    from bayes_bcsm.inference.sample import Fit
     from bayes_bcsm.results import ReportSettings, RunInputs, VariantFit
 
 # matplotlib is imported where a Bayesian fit is plotted: a model=cox report has no plots
@@ -121,37 +123,48 @@ def _loo_lines(variant: VariantFit) -> list[str]:
     ]
 
 
-def _time_ratios(fit: Fit) -> bool:
-    """Whether the fitted model is an accelerated-failure-time one: its coefficients are
+def _time_ratios(variant: VariantFit) -> bool:
+    """Whether the variant's model is an accelerated-failure-time one: its coefficients are
     log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs. Read
     from the PyMC model, or from the posterior when the model was left behind (the copy a
     plotting worker receives, :mod:`bayes_bcsm.report.plot_worker`)."""
-    model = fit.model
-    names = fit.idata["posterior"].data_vars if model is None else model.model.named_vars
+    model = variant.fit.model
+    if model is None:
+        return _time_ratio_names(variant.fit.idata["posterior"].data_vars)
+    return _time_ratio_names(model.model.named_vars)
+
+
+def _time_ratio_names(names: Container[str]) -> bool:
+    """Whether variables ``names`` are an accelerated-failure-time model's (see
+    :func:`_time_ratios`)."""
     return "gamma" in names and "beta" not in names
 
 
 def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     """Write the plots of one fit as PNG; return ``{name: path}``: :func:`write_chain_plots`
     and :func:`write_result_plots`."""
-    return {**write_chain_plots(variant.fit, folder), **write_result_plots(variant, folder)}
+    return {
+        **write_chain_plots(variant.fit.idata, folder),
+        **write_result_plots(variant, folder),
+    }
 
 
-def write_chain_plots(fit: Fit, folder: Path) -> dict[str, Path]:
-    """Write the rank and trace plots of the fit's coefficients (``rank.png``, ``trace.png``);
-    they read the posterior draws alone (and can be drawn as soon as they are sampled)."""
+def write_chain_plots(idata: xr.DataTree, folder: Path) -> dict[str, Path]:
+    """Write the rank and trace plots of a fit's coefficients (``rank.png``, ``trace.png``);
+    they read the posterior draws alone (``idata``: a fit's DataTree), so they can be drawn
+    as soon as the draws exist."""
     import arviz as az  # the Bayesian diagnostics only: a model=cox report does without it
 
-    coefficient = ["gamma" if _time_ratios(fit) else "beta"]
+    coefficient = ["gamma" if _time_ratio_names(idata["posterior"].data_vars) else "beta"]
     # thinned to about one draw per effective draw: the multi-chain uniformity test behind
     # the plot's p-values treats draws as independent (and it costs half as much)
     return {
         "rank_plot": _save_collection(
-            az.plot_rank(fit.idata, var_names=coefficient, thin=True, backend="matplotlib"),
+            az.plot_rank(idata, var_names=coefficient, thin=True, backend="matplotlib"),
             folder / "rank.png",
         ),
         "trace_plot": _save_collection(
-            az.plot_trace_dist(fit.idata, var_names=coefficient, backend="matplotlib"),
+            az.plot_trace_dist(idata, var_names=coefficient, backend="matplotlib"),
             folder / "trace.png",
         ),
     }
@@ -169,7 +182,7 @@ def write_result_plots(variant: VariantFit, folder: Path) -> dict[str, Path]:
         save_figure(plot_censored_ppc(variant), folder / "ppc_censored.png")
         paths["ppc_plot"] = folder / "ppc_censored.png"
     save_figure(plot_forest(variant.hazard_ratios), folder / "forest.png")
-    if _time_ratios(variant.fit):
+    if _time_ratios(variant):
         save_figure(
             plot_forest(variant.hazard_ratios, measure="time ratio"),
             folder / "forest_time_ratios.png",
@@ -230,7 +243,7 @@ def model_statement(variant: VariantFit) -> str:
     """The prior and (piecewise) the cut points a Bayesian fit actually used, in one sentence."""
     model = variant.fit.model
     text = f"Prior on each log HR (per design unit): {model.prior.describe()}"
-    if _time_ratios(variant.fit):
+    if _time_ratios(variant):
         text = "Prior on each log time ratio (per design unit): " + model.prior.describe().replace(
             "log HR", "log TR"
         )

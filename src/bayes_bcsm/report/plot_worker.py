@@ -33,7 +33,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bayes_bcsm.inference.sample import Fit
+    import xarray as xr
+
     from bayes_bcsm.results import VariantFit
 
 __all__ = ["FitPlotter", "spare_core"]
@@ -99,11 +100,11 @@ def _start() -> None:
     import bayes_bcsm.report.fit_report  # noqa: F401
 
 
-def _draw_chains(fit: Fit, folder: Path) -> dict[str, Path]:
+def _draw_chains(idata: xr.DataTree, folder: Path) -> dict[str, Path]:
     """:func:`bayes_bcsm.report.fit_report.write_chain_plots` (imported where it runs)."""
     from bayes_bcsm.report import fit_report
 
-    return fit_report.write_chain_plots(fit, folder)
+    return fit_report.write_chain_plots(idata, folder)
 
 
 def _draw_results(variant: VariantFit, folder: Path) -> dict[str, Path]:
@@ -153,20 +154,20 @@ class FitPlotter:
                 warnings.filterwarnings("ignore", "This process .* is multi-threaded")
                 self._pending.append((self._pool.submit(_start), None, None))
 
-    def submit_chains(self, fit: Fit, folder: Path) -> None:
-        """Draw the rank and trace plots of ``fit`` into ``folder`` (in the worker, or now):
-        they need the draws alone, so they can be handed over as soon as they are sampled."""
+    def submit_chains(self, idata: xr.DataTree, folder: Path) -> None:
+        """Draw the rank and trace plots of a fit (``idata``: its DataTree) into ``folder`` (in
+        the worker, or now): they need the draws alone, so they can be handed over as soon as
+        the draws exist."""
         if folder in self._chains:
             return
         self._chains.add(folder)
-        portable = dataclasses.replace(fit, model=None)
-        self._hand_over((_draw_chains, (portable, folder)), (_draw_chains, (fit, folder)))
+        self._hand_over((_draw_chains, (idata, folder)), (_draw_chains, (idata, folder)))
 
     def submit(self, variant: VariantFit, folder: Path) -> None:
         """Draw ``variant``'s plots into ``folder`` (in the worker, or now), as two jobs, the
         chains' plots (unless :meth:`submit_chains` handed them over already) and the
         results': when the run waits, it can take either itself."""
-        self.submit_chains(variant.fit, folder)
+        self.submit_chains(variant.fit.idata, folder)
         there = (_draw_results, (_portable(variant), folder))
         self._hand_over(there, (_draw_results, (variant, folder)))
 

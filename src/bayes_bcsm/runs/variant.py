@@ -246,7 +246,7 @@ def fit_variant(
         if folder is not None:
             write_netcdf_atomic(posterior_tree(fit, predictive), folder / POSTERIOR_FILE)
     if plotter is not None and folder is not None and settings.report.plots:
-        plotter.submit_chains(fit, folder)
+        plotter.submit_chains(fit.idata, folder)
     diagnostics = check_convergence(fit.idata, strict=settings.strict)
     if not diagnostics.passed:
         log.warning("%s failed convergence checks:\n%s", label, diagnostics.describe())

@@ -161,3 +161,18 @@ def test_chain_plots_handed_over_after_sampling_are_not_drawn_again(variant, tmp
     assert {"rank.png", "trace.png", "forest.png", "survival.png"} <= {
         p.name for p in tmp_path.iterdir()
     }
+
+
+def test_a_claim_never_waits_for_a_lock_a_dead_process_holds(monkeypatch):
+    """A worker killed while holding the claims' lock does not hang the run: the claim fails
+    (the dead worker's jobs are then run here, as for any dead worker)."""
+    import multiprocessing
+
+    import bayes_bcsm.report.plot_worker as worker
+
+    monkeypatch.setattr(worker, "_LOCK_TIMEOUT_S", 0.1)
+    claims, lock = multiprocessing.RawArray("b", 4), multiprocessing.Lock()
+    assert worker._claim(claims, lock, 0) and not worker._claim(claims, lock, 0)
+    lock.acquire()  # as if held by a process that died
+    assert not worker._claim(claims, lock, 1)
+    assert claims[1] == 0

@@ -79,13 +79,23 @@ def _start_worker(claims: Any, lock: Any) -> None:
     _WORKER_CLAIMS = (claims, lock)
 
 
+#: Seconds to wait for the claims' lock, held only for a few instructions: longer means the
+#: other process died holding it, and the job is left to the dead worker's clean-up.
+_LOCK_TIMEOUT_S = 10.0
+
+
 def _claim(claims: Any, lock: Any, slot: int) -> bool:
-    """Mark job ``slot`` started; False when a process had started it already."""
-    with lock:
+    """Mark job ``slot`` started; False when a process had started it already (or the lock
+    cannot be had: :meth:`FitPlotter.wait` then runs what a dead worker left)."""
+    if not lock.acquire(timeout=_LOCK_TIMEOUT_S):
+        return False
+    try:
         if claims[slot]:
             return False
         claims[slot] = 1
         return True
+    finally:
+        lock.release()
 
 
 def _claimed(slot: int, write: Callable[..., object], args: tuple) -> object:

@@ -69,9 +69,6 @@ _CLAIM_SLOTS = 1 << 16
 #: In the worker: the claims it shares with the run (set by :func:`_start_worker`).
 _WORKER_CLAIMS: tuple[Any, Any] | None = None
 
-#: What a job returns when the run had claimed it first (the worker skipped it).
-_TAKEN = "taken by the run"
-
 
 def _start_worker(claims: Any, lock: Any) -> None:
     """The worker's initialiser: keep the shared claims (one byte a job, 1 = started)."""
@@ -99,9 +96,10 @@ def _claim(claims: Any, lock: Any, slot: int) -> bool:
 
 
 def _claimed(slot: int, write: Callable[..., object], args: tuple) -> object:
-    """In the worker: run ``write(*args)`` unless the run claimed job ``slot`` first."""
+    """In the worker: run ``write(*args)`` unless the run claimed job ``slot`` first (then
+    nothing, None)."""
     if not _claim(*_WORKER_CLAIMS, slot):
-        return _TAKEN
+        return None
     return write(*args)
 
 

@@ -42,6 +42,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+import bayes_bcsm.cpu_load  # noqa: F401  (early: it measures other work from here on)
+
 PROG = "bayes-bcsm"
 
 

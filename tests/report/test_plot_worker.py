@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bayes_bcsm.report.fit_report import write_fit_artefacts
-from bayes_bcsm.report.plot_worker import FitPlotter, spare_core
+from bayes_bcsm.report.plot_worker import FitPlotter
 from bayes_bcsm.runs.common import prepare_run
 from bayes_bcsm.runs.variant import fit_variant
 from bayes_bcsm.settings import parse_settings
@@ -78,20 +78,6 @@ def test_plots_are_drawn_here_when_the_worker_dies(variant, tmp_path):
         assert {"rank.png", "trace.png", "forest.png", "survival.png"} <= {
             p.name for p in folder.iterdir()
         }
-
-
-def test_a_worker_only_where_a_core_is_free(monkeypatch):
-    """Two CPUs: a worker at a load average of 0.5 or 1, none at 1.5 (the second core is
-    taken); one CPU: never."""
-    import bayes_bcsm.report.plot_worker as worker
-
-    monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    for load, expected in [(0.5, True), (1.0, True), (1.5, False)]:
-        monkeypatch.setattr(worker.os, "getloadavg", lambda load=load: (load, load, load))
-        assert spare_core() is expected, load
-    monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    monkeypatch.setattr(worker.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert spare_core() is False
 
 
 def _drawn_by(path: Path) -> None:

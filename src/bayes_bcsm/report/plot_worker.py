@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
-import os
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,21 +36,9 @@ if TYPE_CHECKING:
 
     from bayes_bcsm.results import VariantFit
 
-__all__ = ["FitPlotter", "spare_core"]
+__all__ = ["FitPlotter"]
 
 log = logging.getLogger(__name__)
-
-
-def spare_core() -> bool:
-    """Whether a second process would find a core of its own: more than one CPU available
-    and a one-minute load average at most the CPUs minus one. On a machine whose cores are
-    taken by other work the worker would only add its imports (about 1.5 s of CPU)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        load = 0.0
-    return (cpus or 1) > 1 and load <= (cpus or 1) - 1
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from bayes_bcsm.atomic import write_text_atomic
 from bayes_bcsm.config import ConfigError
+from bayes_bcsm.cpu_load import spare_core
 from bayes_bcsm.data.design import Design
 from bayes_bcsm.frequentist.km import kaplan_meier
 from bayes_bcsm.hazard_ratios import (
@@ -31,7 +32,7 @@ from bayes_bcsm.models.base import OBSERVED
 from bayes_bcsm.models.families import model_family
 from bayes_bcsm.reconstruct.delayed_exposure import EXPOSURE as IMMORTAL_EXPOSURE
 from bayes_bcsm.reinterpret import Reinterpretation, reinterpret
-from bayes_bcsm.report.plot_worker import FitPlotter, spare_core
+from bayes_bcsm.report.plot_worker import FitPlotter
 from bayes_bcsm.report.reinterpret_report import draw_reinterpretation_figures
 from bayes_bcsm.results import Comparison, ModelAverage, RunInputs, VariantFit
 from bayes_bcsm.runs.common import load_inputs

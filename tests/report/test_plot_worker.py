@@ -4,6 +4,8 @@ handed over are written even when the run fails meanwhile."""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -162,3 +164,18 @@ def test_a_claim_never_waits_for_a_lock_a_dead_process_holds(monkeypatch):
     lock.acquire()  # as if held by a process that died
     assert not worker._claim(claims, lock, 1)
     assert claims[1] == 0
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="workers are spawned here"
+)
+def test_objects_shared_with_a_forked_worker_are_frozen_until_it_is_done():
+    """Forked: the objects alive at the fork leave the collector's passes (gc.freeze) while
+    the worker runs, and return to them when the plotter is closed."""
+    before = gc.get_freeze_count()
+    with FitPlotter(background=True) as plotter:
+        assert plotter._pool is not None
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == before
+    with FitPlotter(background=False):
+        assert gc.get_freeze_count() == before

@@ -11,9 +11,11 @@ job is claimed, in memory the two processes share, by whichever process starts i
 the run can also take a job already sent to the worker but not begun there.
 
 The worker is started when the plotter is made (forked where the platform can, so that it
-inherits the modules already imported, and then imports the rest of the plotting stack), and
-every plot is waited for when it is closed, also when the run fails, so nothing already
-computed is lost. A worker that dies (killed, or, where workers are spawned, a caller's script
+inherits the modules already imported, and then imports the rest of the plotting stack; the
+objects alive at the fork are frozen out of the garbage collector's passes until the worker
+is done, so that neither process copies the pages they share only to mark them), and every
+plot is waited for when it is closed, also when the run fails, so nothing already computed is
+lost. A worker that dies (killed, or, where workers are spawned, a caller's script
 that cannot be re-imported) costs no plot: what it had not drawn is drawn in the run's own
 process.
 """
@@ -21,6 +23,7 @@ process.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import multiprocessing
 import warnings
@@ -132,6 +135,7 @@ class FitPlotter:
         self._pending: list[tuple[Future, tuple[Callable, tuple] | None, int | None]] = []
         self._chains: set[Path] = set()  # folders whose chain plots are handed over
         self._pool = None
+        self._frozen = False
         if background:
             context = _worker_context()
             self._claims = context.RawArray("b", _CLAIM_SLOTS)
@@ -143,6 +147,12 @@ class FitPlotter:
                 initializer=_start_worker,
                 initargs=(self._claims, self._lock),
             )
+            self._frozen = context.get_start_method() == "fork"
+            if self._frozen:
+                # the objects alive now are shared with the forked worker page by page: kept
+                # out of the collector's passes, which write to every object they visit and so
+                # copy its page in whichever process visits it, until the worker is done
+                gc.freeze()
             with warnings.catch_warnings():
                 # the first job starts the worker: forking a process whose only other threads
                 # are idle BLAS or sampler pools is safe for a worker that only draws
@@ -229,3 +239,5 @@ class FitPlotter:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
+            if self._frozen:
+                gc.unfreeze()

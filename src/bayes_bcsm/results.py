@@ -136,10 +136,10 @@ class VariantFit:
         (:func:`bayes_bcsm.hazard_ratios.prior_adjusted`); None when not comparable.
     loo : ELPDData or None
         PSIS-LOO of the fit (one term per patient).
-    survival_curves : DataArray or None
-        Posterior draws of S(t | x) up to the last follow-up (or last horizon) for the
-        reference profile and each covariate switched on (dims ``chain, draw, profile,
-        time_months``).
+    survival_bands : DataArray or None
+        Posterior median and 95 % band of S(t | x) up to the last follow-up (or last horizon)
+        for the reference profile and each covariate switched on (dims ``profile,
+        time_months, band``; :func:`bayes_bcsm.inference.predictive.survival_bands`).
     loo_summary : dict or None
         ELPD, its SE, ``p_loo`` and Pareto-k counts (``inference.loo.loo_summary``).
     loo_warnings : tuple of str
@@ -176,7 +176,7 @@ class VariantFit:
     censored_ppc: CensoredPPC | None = None
     prior_adjusted: pd.DataFrame | None = None
     loo: Any = None
-    survival_curves: xr.DataArray | None = None
+    survival_bands: xr.DataArray | None = None
     loo_summary: dict[str, float | int] | None = None
     loo_warnings: tuple[str, ...] = ()
     time_label: str = "Months"

@@ -17,6 +17,7 @@ from bayes_bcsm.inference.predictive import (
     posterior_predictive,
     prior_predictive,
     profiles,
+    survival_bands,
     survival_curves,
     survival_summary,
 )
@@ -224,6 +225,31 @@ def test_survival_curves_and_median(which, request):
     table = survival_summary(fit, prof)
     assert set(table["quantity"]) == {"median_survival_months", "S(6)", "S(12)", "S(36)", "S(60)"}
     assert (table["eti_lower"] <= table["posterior_median"]).all()
+
+
+@pytest.mark.parametrize("which", ["weibull_fit", "piecewise_fit"])
+def test_survival_bands_summarise_the_draws(which, request):
+    """Median and 2.5 % / 97.5 % quantiles of S(t | x) over the draws, profile by profile,
+    as numpy computes them from survival_curves' draws."""
+    fit = request.getfixturevalue(which)
+    prof = profiles(fit.model, {"reference": {}, "x1": {"x1": 1.0}, "x2": {"x2": -1.0}})
+    times = [0.5, 3.0, 12.0, 48.0]
+    bands = survival_bands(fit, prof, times)
+    assert bands.dims == ("profile", "time_months", "band")
+    draws = survival_curves(fit, prof, times).values.reshape(-1, len(prof), len(times))
+    for i, name in enumerate(prof.index):
+        np.testing.assert_allclose(
+            bands.sel(profile=name).values,
+            np.stack(
+                [
+                    np.quantile(draws[:, i], 0.025, axis=0),
+                    np.median(draws[:, i], axis=0),
+                    np.quantile(draws[:, i], 0.975, axis=0),
+                ],
+                axis=-1,
+            ),
+            rtol=1e-12,
+        )
 
 
 def test_posterior_predictive_form(piecewise_fit, design):

@@ -38,6 +38,7 @@ __all__ = [
     "prior_predictive",
     "profiles",
     "rmst_draws",
+    "survival_bands",
     "survival_curves",
     "survival_summary",
 ]
@@ -179,6 +180,57 @@ def survival_curves(
             "draw": post["draw"].values,
             "profile": list(prof.index),
             "time_months": times,
+        },
+        name="survival",
+    )
+
+
+#: Quantiles of the posterior survival bands (:func:`survival_bands`): 95 % equal-tailed.
+BAND_QUANTILES = (0.025, 0.975)
+
+
+def survival_bands(
+    fit: Fit, prof: pd.DataFrame, times_months: Sequence[float] | np.ndarray
+) -> xr.DataArray:
+    """Posterior median and 95 % equal-tailed band of ``S(t | x)`` for covariate profiles.
+
+    The draws of one profile at a time are evaluated and summarised (chains x draws x times
+    values), so that memory does not grow with the number of profiles; the summaries are
+    those of :func:`survival_curves` (``median`` and ``quantile`` over chains and draws).
+
+    Parameters
+    ----------
+    fit : Fit
+    prof : DataFrame
+        Profiles (see :func:`profiles`).
+    times_months : array
+        Times (months, > 0).
+
+    Returns
+    -------
+    DataArray
+        Dims ``(profile, time_months, band)``, ``band`` = ``lower`` (2.5 %), ``median``,
+        ``upper`` (97.5 %).
+    """
+    post = fit.idata["posterior"].dataset
+    times = np.asarray(times_months, dtype=float)
+    base = _baseline_draws(fit.model, post)
+    family = model_family(fit.model.family)
+    eta = _profile_eta(fit, prof)
+    rows = []
+    for i in range(eta.shape[-1]):
+        surv = family.cumulative_hazard(fit.model, base, eta[..., i : i + 1], times)[:, :, 0]
+        np.exp(np.negative(surv, out=surv), out=surv)
+        draws = xr.DataArray(surv, dims=("chain", "draw", "time_months"))
+        lower, upper = draws.quantile(list(BAND_QUANTILES), dim=("chain", "draw")).values
+        rows.append(np.stack([lower, draws.median(("chain", "draw")).values, upper], axis=-1))
+    return xr.DataArray(
+        np.stack(rows),
+        dims=("profile", "time_months", "band"),
+        coords={
+            "profile": list(prof.index),
+            "time_months": times,
+            "band": ["lower", "median", "upper"],
         },
         name="survival",
     )

@@ -37,16 +37,16 @@ def plot_posterior_survival(variant: VariantFit) -> Figure:
     """Posterior median S(t) with 95 % bands: reference profile and each covariate switched on
     (each curve named by what it compares, e.g. ``"chemotherapy: yes vs no"``); any part
     beyond the last follow-up is shaded and labelled as an extrapolation."""
-    curves = variant.survival_curves
-    times = curves["time_months"].values
+    bands = variant.survival_bands
+    times = bands["time_months"].values
     labels = row_labels(variant.hazard_ratios)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for name in curves["profile"].values:
-        da = curves.sel(profile=name)
-        median = da.median(("chain", "draw")).values
-        lo, hi = da.quantile([0.025, 0.975], dim=("chain", "draw")).values
+    for name in bands["profile"].values:
+        lo, median, hi = (
+            bands.sel(profile=name, band=b).values for b in ("lower", "median", "upper")
+        )
         (line,) = ax.plot(times, median, label=labels.get(str(name), str(name)))
         ax.fill_between(times, lo, hi, alpha=0.12, color=line.get_color())
     last = variant.last_follow_up_months

@@ -214,7 +214,7 @@ def fit_variant(
         hazard_ratio_summary,
         one_at_a_time_profiles,
         posterior_predictive,
-        survival_curves,
+        survival_bands,
         survival_summary,
     )
     from bayes_bcsm.inference.sample import sample
@@ -292,7 +292,7 @@ def fit_variant(
         censored_ppc=ppc,
         prior_adjusted=adjusted,
         loo=loo,
-        survival_curves=survival_curves(
+        survival_bands=survival_bands(
             fit, profiles, curve_times_months(last_months, tuple(horizons))
         ),
         last_follow_up_months=last_months,

@@ -196,7 +196,7 @@ def survival_bands(
 
     The draws of one profile at a time are evaluated and summarised (chains x draws x times
     values), so that memory does not grow with the number of profiles; the summaries are
-    those of :func:`survival_curves` (``median`` and ``quantile`` over chains and draws).
+    numpy's median and (linear) quantiles of :func:`survival_curves`' draws.
 
     Parameters
     ----------
@@ -219,11 +219,11 @@ def survival_bands(
     eta = _profile_eta(fit, prof)
     rows = []
     for i in range(eta.shape[-1]):
-        surv = family.cumulative_hazard(fit.model, base, eta[..., i : i + 1], times)[:, :, 0]
+        surv = family.cumulative_hazard(fit.model, base, eta[..., i : i + 1], times)
         np.exp(np.negative(surv, out=surv), out=surv)
-        draws = xr.DataArray(surv, dims=("chain", "draw", "time_months"))
-        lower, upper = draws.quantile(list(BAND_QUANTILES), dim=("chain", "draw")).values
-        rows.append(np.stack([lower, draws.median(("chain", "draw")).values, upper], axis=-1))
+        draws = surv.reshape(-1, times.size)  # (chains x draws, times)
+        lower, upper = np.quantile(draws, BAND_QUANTILES, axis=0)
+        rows.append(np.stack([lower, np.median(draws, axis=0), upper], axis=-1))
     return xr.DataArray(
         np.stack(rows),
         dims=("profile", "time_months", "band"),

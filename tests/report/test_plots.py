@@ -64,3 +64,29 @@ def test_forest_never_puts_time_ratios_on_a_hazard_ratio_axis():
     assert tr.axes[0].get_xlabel() == "Time ratio"
     assert tr.axes[0].get_title() == "Time ratios (log scale)"
     assert [t.get_text() for t in tr.axes[0].get_legend().get_texts()] == ["lognormal"]
+
+
+def test_prior_grid_panels_share_hazard_ratio_ticks():
+    """Every panel of the prior-likelihood-posterior figure is labelled in hazard ratios on
+    the log-HR axis: ticks at log(t), labelled t, within the plotted range."""
+    import math
+
+    import matplotlib.pyplot as plt
+
+    from bayes_bcsm.reinterpret import PrintedEstimate, prior_grid, reinterpret
+    from bayes_bcsm.report.reinterpret_plots import plot_prior_likelihood_posterior
+
+    result = reinterpret([PrintedEstimate("therapy", 0.07, 0.007, 0.727)], prior_grid())
+    fig = plot_prior_likelihood_posterior(result, "therapy")
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == len(result.priors)
+    for ax in panels:
+        lo, hi = ax.get_xlim()
+        ticks = ax.get_xticks()
+        formatter = ax.xaxis.get_major_formatter()  # labels of rows that show none too
+        labels = [formatter(t, i) for i, t in enumerate(ticks)]
+        assert labels == [f"{math.exp(t):g}" for t in ticks]
+        assert "0.07" not in labels and {"0.1", "1", "10"} <= set(labels)
+        assert all(lo <= t <= hi for t in ticks)
+    plt.close(fig)

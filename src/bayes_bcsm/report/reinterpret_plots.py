@@ -47,9 +47,9 @@ def plot_prior_likelihood_posterior(result: Reinterpretation, covariate: str) ->
         ax.axvline(0.0, color="grey", lw=0.8, ls=":")
         ax.set_title(f"{prior.name}: P(HR<1) = {percent(post.prob_hr_below(1.0))}", fontsize=9)
         ax.set_yticks([])
-        _hr_ticks(ax, lo, hi)
     for ax in list(axes.flat)[len(priors) :]:
         ax.set_visible(False)
+    _hr_ticks(axes.flat[0], lo, hi)  # the panels share one x-axis: its ticks and labels
     axes.flat[0].legend(fontsize=7)
     for ax in axes[-1]:
         ax.set_xlabel("Hazard ratio (log scale)")

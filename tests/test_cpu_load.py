@@ -29,15 +29,22 @@ def test_others_use_unmeasurable_without_kernel_figures_or_time():
 
 
 def test_busy_time_read_from_proc_stat(tmp_path):
-    """user + nice + system + irq + softirq + steal ticks (idle and iowait not) over the
-    ticks per second; a file that cannot be read or parsed gives None."""
+    """user + nice + system + irq + softirq + steal ticks (idle and iowait not) of the CPUs
+    asked for, over the ticks per second; a file that cannot be read or parsed gives None."""
     stat = tmp_path / "stat"
-    stat.write_text("cpu  100 20 30 5000 70 1 2 3 0 0\ncpu0 50 10 15 2500 35 0 1 2 0 0\n")
-    expected = (100 + 20 + 30 + 1 + 2 + 3) / os.sysconf("SC_CLK_TCK")
-    assert cpu_load._busy_seconds(stat) == pytest.approx(expected)
-    stat.write_text("nonsense\n")
-    assert cpu_load._busy_seconds(stat) is None
-    assert cpu_load._busy_seconds(tmp_path / "missing") is None
+    stat.write_text(
+        "cpu  300 20 30 5000 70 1 2 3 0 0\n"
+        "cpu0 100 20 30 2500 35 1 2 3 0 0\n"
+        "cpu1 200 0 0 2500 35 0 0 0 0 0\n"
+        "intr 12345 0 0\nctxt 999\n"
+    )
+    tick = os.sysconf("SC_CLK_TCK")
+    assert cpu_load._busy_seconds(stat, {0}) == pytest.approx((100 + 20 + 30 + 1 + 2 + 3) / tick)
+    assert cpu_load._busy_seconds(stat, {1}) == pytest.approx(200 / tick)
+    assert cpu_load._busy_seconds(stat, {0, 1}) == pytest.approx(356 / tick)
+    stat.write_text("cpu0 nonsense\n")
+    assert cpu_load._busy_seconds(stat, {0}) is None
+    assert cpu_load._busy_seconds(tmp_path / "missing", {0}) is None
 
 
 @pytest.mark.parametrize(

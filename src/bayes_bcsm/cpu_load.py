@@ -6,7 +6,8 @@ processes, so a second ``make run`` started at once would see no core free altho
 machine is idle. Where the kernel reports its CPU time (Linux ``/proc/stat``), the CPU time
 spent by other processes is measured instead, over the interval since this module was imported
 (the command line imports it first, so the interval is the seconds the run spends importing
-its modelling stack): the CPUs' busy time less this process's own CPU time. Elsewhere, and
+its modelling stack): the busy time of the CPUs this process may run on, less this process's
+own CPU time. Elsewhere, and
 over intervals too short to measure, the load average is used.
 """
 
@@ -41,8 +42,8 @@ class CpuSample:
     wall : float
         :func:`time.monotonic` (s).
     busy : float or None
-        CPU seconds every CPU of the machine spent busy since boot (user, nice, system, irq,
-        softirq and steal time), or None where the kernel does not report it.
+        CPU seconds the CPUs this process may run on spent busy since boot (user, nice,
+        system, irq, softirq and steal time), or None where the kernel does not report it.
     own : float
         CPU seconds this process has used (user + system, all its threads).
     """
@@ -52,18 +53,39 @@ class CpuSample:
     own: float
 
 
-def _busy_seconds(stat: Path = PROC_STAT) -> float | None:
-    """The machine's busy CPU seconds since boot from ``stat``, None when it cannot be read.
+def _affinity() -> set[int] | None:
+    """The CPUs this process may run on, None where the platform does not say."""
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+
+
+def usable_cpus() -> int:
+    """The number of CPUs this process may run on (its affinity where the platform reports
+    it)."""
+    cpus = _affinity()
+    return len(cpus) if cpus is not None else os.cpu_count() or 1
+
+
+def _busy_seconds(stat: Path = PROC_STAT, cpus: set[int] | None = None) -> float | None:
+    """Busy CPU seconds since boot of the CPUs ``cpus`` (default: those this process may run
+    on) from ``stat``, None when it cannot be read.
 
     Time stolen by a hypervisor counts as busy: the CPU was not this machine's to use.
     """
+    cpus = _affinity() if cpus is None else cpus
+    ticks = 0
     try:
         with stat.open() as file:
-            fields = file.readline().split()
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
+            for line in file:
+                name, *fields = line.split()
+                if not name.startswith("cpu"):
+                    break  # the per-CPU lines come first
+                if name == "cpu" or (cpus is not None and int(name[3:]) not in cpus):
+                    continue
+                user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+                ticks += user + nice + system + irq + softirq + steal
     except (OSError, ValueError):
         return None
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_sample() -> CpuSample:
@@ -85,13 +107,6 @@ def others_cpu_use(start: CpuSample, end: CpuSample) -> float | None:
         return None
     others = (end.busy - start.busy) - (end.own - start.own)
     return max(others, 0.0) / interval
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity where the platform reports it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def spare_core(start: CpuSample | None = None) -> bool:

@@ -538,7 +538,14 @@ def test_stacking_sentence_orders_families_by_weight_and_labels_extrapolation():
     from bayes_bcsm.report.sentences import stacking_sentence
 
     text = stacking_sentence({"weibull": 0.3, "loglogistic": 0.696, "exponential": 0.004}, 102.0)
-    assert text.startswith("Stacking gives loglogistic 70%, weibull 30% of the weight")
-    assert "(exponential: under 0.5% each)" in text
+    assert text.startswith(
+        "Stacking gives loglogistic 70%, weibull 30%, exponential 0.4% of the weight."
+    )
     assert "Beyond 102 months (the last follow-up) every curve is extrapolation" in text
-    assert "under" not in stacking_sentence({"a": 0.5, "b": 0.5}, 10.0)
+    # 100% and 0% only for weights that are exactly 1 and 0; a weight of 0.997 is not all
+    assert stacking_sentence({"a": 0.0, "b": 1.0}, 10.0).startswith(
+        "Stacking gives b 100%, a 0% of the weight."
+    )
+    assert stacking_sentence({"a": 0.003, "b": 0.997}, 10.0).startswith(
+        "Stacking gives b 99.7%, a 0.3% of the weight."
+    )

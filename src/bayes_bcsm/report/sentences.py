@@ -349,14 +349,14 @@ def stacking_sentence(weights: dict[str, float], last_follow_up_months: float) -
     Returns
     -------
     str
-        E.g. ``"Stacking gives loglogistic 61%, weibull 39% of the weight (others 0%); ...
-        beyond 132 months (the last follow-up) every curve is extrapolation ..."``.
+        E.g. ``"Stacking gives loglogistic 61%, weibull 39%, exponential 0.4% of the weight.
+        ... Beyond 132 months (the last follow-up) every curve is extrapolation ..."``: every
+        family, by decreasing weight, its weight as :func:`percent` states it (0% and 100%
+        only for weights of exactly 0 and 1).
     """
     ordered = sorted(weights.items(), key=lambda kv: -kv[1])
-    shown = [(k, w) for k, w in ordered if round(100 * w) > 0]
-    rest = [k for k, w in ordered if round(100 * w) == 0]
-    text = "Stacking gives " + ", ".join(f"{k} {100 * w:.0f}%" for k, w in shown)
-    text += " of the weight" + (f" ({', '.join(rest)}: under 0.5% each)" if rest else "")
+    text = "Stacking gives " + ", ".join(f"{k} {percent(w)}" for k, w in ordered)
+    text += " of the weight"
     return (
         f"{text}. The averaged curve is the mixture of the families' posteriors with these "
         "weights (Yao et al. 2018), a prediction, not a choice of one family. Beyond "

@@ -70,7 +70,7 @@ def test_a_p_value_that_underflowed_never_prints_zero():
     assert format_p_value(2.5e-20) == "2.5e-20"
     assert format_p_value(0.0123) == "0.0123"
     table = markdown_table(pd.DataFrame({"estimate": [0.0], "p_value": [0.0]}))
-    assert table.splitlines()[-1] == "| 0.0 | <1e-300 |"
+    assert table.splitlines()[-1] == "| 0 | <1e-300 |"  # an estimate of exactly 0 is 0
     assert p_statement(0.0) == "P < 1e-300"
     assert p_statement(0.293) == "P = 0.293"
 

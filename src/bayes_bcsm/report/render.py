@@ -79,7 +79,8 @@ def format_number(value: object, digits: int = 3) -> str:
     """Format a cell for a report table.
 
     Floats get ``digits`` significant digits (fixed notation between 1e-3 and 1e4, otherwise
-    scientific), integers print as integers, booleans as yes/no, NaN / None as an empty cell.
+    scientific; an exact zero prints as ``0``), integers print as integers, booleans as
+    yes/no, NaN / None as an empty cell.
     """
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -89,7 +90,9 @@ def format_number(value: object, digits: int = 3) -> str:
         return str(int(value))
     if isinstance(value, float | np.floating):
         value = float(value)
-        if value == 0 or not math.isfinite(value):
+        if value == 0:
+            return "0"  # exactly: not "0.0" beside "1.00" in a column of 3 digits
+        if not math.isfinite(value):
             return str(value)
         if not 1e-3 <= abs(value) < 1e4:
             return f"{value:.{digits}g}"

@@ -14,7 +14,6 @@ over intervals too short to measure, the load average is used.
 from __future__ import annotations
 
 import os
-import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,8 +89,7 @@ def _busy_seconds(stat: Path = PROC_STAT, cpus: set[int] | None = None) -> float
 
 def cpu_sample() -> CpuSample:
     """The CPU times now (:class:`CpuSample`)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return CpuSample(time.monotonic(), _busy_seconds(), usage.ru_utime + usage.ru_stime)
+    return CpuSample(time.monotonic(), _busy_seconds(), time.process_time())
 
 
 #: Taken when the module is first imported: the start of the interval :func:`spare_core` measures.

@@ -7,8 +7,7 @@ machine is idle. Where the kernel reports its CPU time (Linux ``/proc/stat``), t
 spent by other processes is measured instead, over the interval since this module was imported
 (the command line imports it first, so the interval is the seconds the run spends importing
 its modelling stack): the busy time of the CPUs this process may run on, less this process's
-own CPU time. Elsewhere, and
-over intervals too short to measure, the load average is used.
+own CPU time. Elsewhere, and over intervals too short to measure, the load average is used.
 """
 
 from __future__ import annotations

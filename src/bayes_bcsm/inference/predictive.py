@@ -147,6 +147,14 @@ def average_survival(
     return np.concatenate(parts, axis=1)
 
 
+def _survival(fit: Fit, eta: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Draws of ``S(t | eta)``, shape ``(chain, draw, rows, times)``: ``exp(-H)`` computed in
+    place on the family's cumulative hazard (draws x rows x times values)."""
+    base = _baseline_draws(fit.model, fit.idata["posterior"].dataset)
+    surv = model_family(fit.model.family).cumulative_hazard(fit.model, base, eta, times)
+    return np.exp(np.negative(surv, out=surv), out=surv)
+
+
 # ---------------------------------------------------------------------- public functions
 def survival_curves(
     fit: Fit, prof: pd.DataFrame, times_months: Sequence[float] | np.ndarray
@@ -168,12 +176,8 @@ def survival_curves(
     """
     post = fit.idata["posterior"].dataset
     times = np.asarray(times_months, dtype=float)
-    base = _baseline_draws(fit.model, post)
-    family = model_family(fit.model.family)
-    surv = family.cumulative_hazard(fit.model, base, _profile_eta(fit, prof), times)
-    np.exp(np.negative(surv, out=surv), out=surv)  # in place: draws x profiles x times values
     return xr.DataArray(
-        surv,
+        _survival(fit, _profile_eta(fit, prof), times),
         dims=("chain", "draw", "profile", "time_months"),
         coords={
             "chain": post["chain"].values,
@@ -198,13 +202,7 @@ def survival_bands(
     values), so that memory does not grow with the number of profiles; the summaries are
     numpy's median and (linear) quantiles of :func:`survival_curves`' draws.
 
-    Parameters
-    ----------
-    fit : Fit
-    prof : DataFrame
-        Profiles (see :func:`profiles`).
-    times_months : array
-        Times (months, > 0).
+    The parameters are :func:`survival_curves`'.
 
     Returns
     -------
@@ -212,16 +210,11 @@ def survival_bands(
         Dims ``(profile, time_months, band)``, ``band`` = ``lower`` (2.5 %), ``median``,
         ``upper`` (97.5 %).
     """
-    post = fit.idata["posterior"].dataset
     times = np.asarray(times_months, dtype=float)
-    base = _baseline_draws(fit.model, post)
-    family = model_family(fit.model.family)
     eta = _profile_eta(fit, prof)
     rows = []
     for i in range(eta.shape[-1]):
-        surv = family.cumulative_hazard(fit.model, base, eta[..., i : i + 1], times)
-        np.exp(np.negative(surv, out=surv), out=surv)
-        draws = surv.reshape(-1, times.size)  # (chains x draws, times)
+        draws = _survival(fit, eta[..., i : i + 1], times).reshape(-1, times.size)
         lower, upper = np.quantile(draws, BAND_QUANTILES, axis=0)
         rows.append(np.stack([lower, np.median(draws, axis=0), upper], axis=-1))
     return xr.DataArray(

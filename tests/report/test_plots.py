@@ -90,3 +90,23 @@ def test_prior_grid_panels_share_hazard_ratio_ticks():
         assert "0.07" not in labels and {"0.1", "1", "10"} <= set(labels)
         assert all(lo <= t <= hi for t in ticks)
     plt.close(fig)
+
+
+def test_arviz_collections_are_saved_with_nothing_cut_off(tmp_path):
+    """ArviZ's LOO comparison puts its title above and its axis label below its fixed-size
+    figure; the saved image holds all of it (cropped to what is drawn, plus a margin)."""
+    import arviz as az
+    import matplotlib.image as mpimg
+
+    from bayes_bcsm.report.plots import save_collection
+
+    loo = pd.DataFrame({"elpd_diff": [0.0, -2.1], "dse": [0.0, 1.9]}, index=["a", "b"])
+    collection = az.plot_compare(loo, backend="matplotlib")
+    fig = collection.viz["figure"].item()
+    fig.canvas.draw()
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    height_in = fig.bbox.height / fig.dpi
+    assert drawn.y0 < 0 and drawn.y1 > height_in  # the case this guards against
+    path = save_collection(collection, tmp_path / "loo.png")
+    rows, columns = mpimg.imread(path).shape[:2]
+    assert rows >= round(drawn.height * 100) and columns >= round(drawn.width * 100)

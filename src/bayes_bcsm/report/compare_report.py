@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.data.labels import reference_levels
 from bayes_bcsm.hazard_ratios import (
     HR_TABLE_NOTE,
@@ -23,7 +21,13 @@ from bayes_bcsm.report.absolute_report import absolute_lines
 from bayes_bcsm.report.fit_report import model_statement
 from bayes_bcsm.report.hazard_ratio_table import side_by_side
 from bayes_bcsm.report.plot_worker import FitPlotter
-from bayes_bcsm.report.plots import draw_figure, draw_here, plot_forest, plot_model_average
+from bayes_bcsm.report.plots import (
+    draw_figure,
+    draw_here,
+    plot_forest,
+    plot_model_average,
+    save_collection,
+)
 from bayes_bcsm.report.reinterpret_report import reinterpretation_lines
 from bayes_bcsm.report.remedies import remedy_lines
 from bayes_bcsm.report.render import markdown_table, report_opening, write_report
@@ -423,9 +427,7 @@ def _report_lines(
 
 def _save_loo_compare(loo: pd.DataFrame, path: Path) -> None:
     """ArviZ's plot of an ``arviz.compare`` table, saved as ``path``."""
-    with atomic_path(path) as temporary:
-        az.plot_compare(loo, backend="matplotlib").savefig(temporary, dpi=100, format="png")
-    plt.close("all")
+    save_collection(az.plot_compare(loo, backend="matplotlib"), path)
 
 
 def model_average_lines(

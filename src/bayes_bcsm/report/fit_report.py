@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bayes_bcsm.atomic import atomic_path
 from bayes_bcsm.data.labels import profile_parts, reference_levels
 from bayes_bcsm.hazard_ratios import HR_TABLE_NOTE, row_labels
 from bayes_bcsm.report.remedies import remedy_lines
@@ -92,15 +91,6 @@ def plot_censored_ppc(variant: VariantFit, prob: float = 0.95) -> Figure:
     return fig
 
 
-def _save_collection(collection, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as temporary:
-        collection.savefig(temporary, dpi=100, format="png")
-    plt.close("all")
-    return path
-
-
 #: Probability of the posterior predictive band.
 PPC_PROB = 0.95
 
@@ -155,15 +145,17 @@ def write_chain_plots(idata: xr.DataTree, folder: Path) -> dict[str, Path]:
     as soon as the draws exist."""
     import arviz as az  # the Bayesian diagnostics only: a model=cox report does without it
 
+    from bayes_bcsm.report.plots import save_collection
+
     coefficient = ["gamma" if _time_ratio_names(idata["posterior"].data_vars) else "beta"]
     # thinned to about one draw per effective draw: the multi-chain uniformity test behind
     # the plot's p-values treats draws as independent (and it costs half as much)
     return {
-        "rank_plot": _save_collection(
+        "rank_plot": save_collection(
             az.plot_rank(idata, var_names=coefficient, thin=True, backend="matplotlib"),
             folder / "rank.png",
         ),
-        "trace_plot": _save_collection(
+        "trace_plot": save_collection(
             az.plot_trace_dist(idata, var_names=coefficient, backend="matplotlib"),
             folder / "trace.png",
         ),
@@ -175,7 +167,7 @@ def write_result_plots(variant: VariantFit, folder: Path) -> dict[str, Path]:
     the posterior survival curves and the PSIS-LOO Pareto k (when there is a LOO)."""
     import arviz as az
 
-    from bayes_bcsm.report.plots import plot_forest, save_figure
+    from bayes_bcsm.report.plots import plot_forest, save_collection, save_figure
 
     paths = {}
     if variant.censored_ppc is not None:
@@ -192,7 +184,7 @@ def write_result_plots(variant: VariantFit, folder: Path) -> dict[str, Path]:
     save_figure(plot_posterior_survival(variant), folder / "survival.png")
     paths["survival_plot"] = folder / "survival.png"
     if variant.loo is not None:
-        paths["loo_plot"] = _save_collection(
+        paths["loo_plot"] = save_collection(
             az.plot_khat(variant.loo, backend="matplotlib"), folder / "loo_pareto_k.png"
         )
     return paths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -171,6 +172,20 @@ def save_figure(fig: Figure, path) -> None:
     with atomic_path(path) as temporary:
         fig.savefig(temporary, dpi=110, format="png")
     plt.close(fig)
+
+
+def save_collection(collection, path) -> Path:
+    """Save an ArviZ plot collection (``arviz_plots.PlotCollection``) as PNG, release its
+    figures and return ``path``.
+
+    ArviZ's figures have a fixed size and place some titles and axis labels outside it (the
+    rank plot's titles, the LOO comparison's axis label): the image is cropped to everything
+    the figure draws (``bbox_inches="tight"``), so that none is cut off.
+    """
+    with atomic_path(path) as temporary:
+        collection.savefig(temporary, dpi=100, format="png", bbox_inches="tight")
+    plt.close("all")
+    return path
 
 
 def draw_figure(path, plot: Callable[..., Figure], *args: object) -> None:

@@ -179,3 +179,16 @@ def test_objects_shared_with_a_forked_worker_are_frozen_until_it_is_done():
     assert gc.get_freeze_count() == before
     with FitPlotter(background=False):
         assert gc.get_freeze_count() == before
+
+
+def test_the_worker_is_sent_only_what_the_plots_read(variant):
+    """No PyMC model, predictive draws, pointwise log-likelihood or data go to the worker: the
+    draws and the sampler's statistics (the plots drawn from them are compared pixel for
+    pixel above)."""
+    from bayes_bcsm.report.plot_worker import _portable
+
+    sent = _portable(variant)
+    assert set(sent.fit.idata.children) == {"posterior", "sample_stats"}
+    assert {"log_likelihood", "observed_data"} <= set(variant.fit.idata.children)
+    assert sent.fit.model is None and sent.predictive is None
+    assert sent.fit.idata["posterior"].dataset.identical(variant.fit.idata["posterior"].dataset)

@@ -112,11 +112,27 @@ def _draw_results(variant: VariantFit, folder: Path) -> dict[str, Path]:
     return fit_report.write_result_plots(variant, folder)
 
 
+#: The groups of a fit's DataTree its plots read: the draws, and the sampler's statistics (the
+#: trace plot marks divergences).
+_PLOTTED_GROUPS = ("posterior", "sample_stats")
+
+
+def _plotted(idata: xr.DataTree) -> xr.DataTree:
+    """``idata`` with only the groups the plots read (:data:`_PLOTTED_GROUPS`): what is sent
+    to the worker, without the pointwise log-likelihood and the data."""
+    import xarray as xr
+
+    groups = [g for g in _PLOTTED_GROUPS if g in idata.children]
+    return xr.DataTree.from_dict({f"/{g}": idata[g].dataset for g in groups})
+
+
 def _portable(variant: VariantFit) -> VariantFit:
-    """The variant without its PyMC model (not picklable, and the plots do not need it)."""
+    """The variant as the worker needs it: without its PyMC model (not picklable), its
+    predictive draws and the groups of its DataTree that no plot reads."""
     if variant.fit is None:
         return variant
-    return dataclasses.replace(variant, fit=dataclasses.replace(variant.fit, model=None))
+    fit = dataclasses.replace(variant.fit, model=None, idata=_plotted(variant.fit.idata))
+    return dataclasses.replace(variant, fit=fit, predictive=None)
 
 
 class FitPlotter:
@@ -166,7 +182,7 @@ class FitPlotter:
         if folder in self._chains:
             return
         self._chains.add(folder)
-        self._hand_over((_draw_chains, (idata, folder)), (_draw_chains, (idata, folder)))
+        self._hand_over((_draw_chains, (_plotted(idata), folder)), (_draw_chains, (idata, folder)))
 
     def submit(self, variant: VariantFit, folder: Path) -> None:
         """Draw ``variant``'s plots into ``folder`` (in the worker, or now), as two jobs, the

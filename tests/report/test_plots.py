@@ -110,3 +110,33 @@ def test_arviz_collections_are_saved_with_nothing_cut_off(tmp_path):
     path = save_collection(collection, tmp_path / "loo.png")
     rows, columns = mpimg.imread(path).shape[:2]
     assert rows >= round(drawn.height * 100) and columns >= round(drawn.width * 100)
+
+
+def test_rank_plot_rows_do_not_overlap():
+    """Nine coefficients fill three rows of the rank plot: no panel's title overlaps another
+    panel's tick labels or axis label (they did with ArviZ's fixed layout)."""
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from bayes_bcsm.report.fit_report import rank_plot
+
+    names = [f"covariate_{i}" for i in range(9)]
+    draws = np.random.default_rng(1).normal(size=(4, 400, len(names)))
+    posterior = xr.Dataset(
+        {"beta": (("chain", "draw", "covariate"), draws)}, coords={"covariate": names}
+    )
+    collection = rank_plot(xr.DataTree.from_dict({"/posterior": posterior}), "beta")
+    fig = collection.viz["figure"].item()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
+    assert len(axes) == len(names)
+    for ax in axes:
+        title = ax.title.get_window_extent(renderer)
+        for other in axes:
+            if other is ax:
+                continue
+            labels = [t.get_window_extent(renderer) for t in other.get_xticklabels()]
+            labels.append(other.xaxis.label.get_window_extent(renderer))
+            assert not any(title.overlaps(box) for box in labels if box.width > 0)
+    plt.close("all")

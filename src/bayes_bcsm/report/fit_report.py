@@ -139,24 +139,39 @@ def write_fit_artefacts(variant: VariantFit, folder: Path) -> dict[str, Path]:
     }
 
 
+def rank_plot(idata: xr.DataTree, coefficient: str):
+    """ArviZ's rank plot (``arviz_plots.PlotCollection``) of the coefficient ``coefficient``
+    of a fit's DataTree, one panel per covariate.
+
+    Thinned to about one draw per effective draw: the multi-chain uniformity test behind the
+    plot's p-values treats draws as independent (and it costs half as much). Laid out with
+    matplotlib's constrained layout, so that with more covariates than fit on one row each
+    row's titles stay clear of the x-axis labels of the row above.
+    """
+    import arviz as az  # the Bayesian diagnostics only: a model=cox report does without it
+
+    return az.plot_rank(
+        idata,
+        var_names=[coefficient],
+        thin=True,
+        backend="matplotlib",
+        figure_kwargs={"layout": "constrained"},
+    )
+
+
 def write_chain_plots(idata: xr.DataTree, folder: Path) -> dict[str, Path]:
     """Write the rank and trace plots of a fit's coefficients (``rank.png``, ``trace.png``);
-    they read the posterior draws alone (``idata``: a fit's DataTree), so they can be drawn
-    as soon as the draws exist."""
-    import arviz as az  # the Bayesian diagnostics only: a model=cox report does without it
+    they read the draws and the sampler's statistics alone (``idata``: a fit's DataTree), so
+    they can be drawn as soon as the draws exist."""
+    import arviz as az
 
     from bayes_bcsm.report.plots import save_collection
 
-    coefficient = ["gamma" if _time_ratio_names(idata["posterior"].data_vars) else "beta"]
-    # thinned to about one draw per effective draw: the multi-chain uniformity test behind
-    # the plot's p-values treats draws as independent (and it costs half as much)
+    coefficient = "gamma" if _time_ratio_names(idata["posterior"].data_vars) else "beta"
     return {
-        "rank_plot": save_collection(
-            az.plot_rank(idata, var_names=coefficient, thin=True, backend="matplotlib"),
-            folder / "rank.png",
-        ),
+        "rank_plot": save_collection(rank_plot(idata, coefficient), folder / "rank.png"),
         "trace_plot": save_collection(
-            az.plot_trace_dist(idata, var_names=coefficient, backend="matplotlib"),
+            az.plot_trace_dist(idata, var_names=[coefficient], backend="matplotlib"),
             folder / "trace.png",
         ),
     }

@@ -177,8 +177,8 @@ class FitPlotter:
 
     def submit_chains(self, idata: xr.DataTree, folder: Path) -> None:
         """Draw the rank and trace plots of a fit (``idata``: its DataTree) into ``folder`` (in
-        the worker, or now): they need the draws alone, so they can be handed over as soon as
-        the draws exist."""
+        the worker, or now): they need the draws and the sampler's statistics alone, so they
+        can be handed over as soon as the draws exist."""
         if folder in self._chains:
             return
         self._chains.add(folder)

@@ -22,6 +22,8 @@ from bayes_bcsm.report.sentences import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Container
+
     import xarray as xr
     from matplotlib.figure import Figure
 
@@ -111,12 +113,20 @@ def _loo_lines(variant: VariantFit) -> list[str]:
     ]
 
 
-def _time_ratios(idata: xr.DataTree) -> bool:
-    """Whether a fit (``idata``: its DataTree) is of an accelerated-failure-time model: its
-    coefficients are log time ratios (posterior variable ``gamma``, no log-HR ``beta`` beside
-    it), never log-HRs. Read from the posterior, which a plotting worker's copy of the fit
-    keeps (:mod:`bayes_bcsm.report.plot_worker`)."""
-    names = idata["posterior"].data_vars
+def _time_ratios(variant: VariantFit) -> bool:
+    """Whether the variant's model is an accelerated-failure-time one: its coefficients are
+    log time ratios (variable ``gamma``, no log-HR ``beta`` beside it), never log-HRs. Read
+    from the PyMC model, or from the posterior when the model was left behind (the copy a
+    plotting worker receives, :mod:`bayes_bcsm.report.plot_worker`)."""
+    model = variant.fit.model
+    if model is None:
+        return _time_ratio_names(variant.fit.idata["posterior"].data_vars)
+    return _time_ratio_names(model.model.named_vars)
+
+
+def _time_ratio_names(names: Container[str]) -> bool:
+    """Whether variables ``names`` are an accelerated-failure-time model's (see
+    :func:`_time_ratios`)."""
     return "gamma" in names and "beta" not in names
 
 
@@ -157,7 +167,7 @@ def write_chain_plots(idata: xr.DataTree, folder: Path) -> dict[str, Path]:
 
     from bayes_bcsm.report.plots import save_collection
 
-    coefficient = "gamma" if _time_ratios(idata) else "beta"
+    coefficient = "gamma" if _time_ratio_names(idata["posterior"].data_vars) else "beta"
     return {
         "rank_plot": save_collection(rank_plot(idata, coefficient), folder / "rank.png"),
         "trace_plot": save_collection(
@@ -179,7 +189,7 @@ def write_result_plots(variant: VariantFit, folder: Path) -> dict[str, Path]:
         save_figure(plot_censored_ppc(variant), folder / "ppc_censored.png")
         paths["ppc_plot"] = folder / "ppc_censored.png"
     save_figure(plot_forest(variant.hazard_ratios), folder / "forest.png")
-    if _time_ratios(variant.fit.idata):
+    if _time_ratios(variant):
         save_figure(
             plot_forest(variant.hazard_ratios, measure="time ratio"),
             folder / "forest_time_ratios.png",
@@ -240,7 +250,7 @@ def model_statement(variant: VariantFit) -> str:
     """The prior and (piecewise) the cut points a Bayesian fit actually used, in one sentence."""
     model = variant.fit.model
     text = f"Prior on each log HR (per design unit): {model.prior.describe()}"
-    if _time_ratios(variant.fit.idata):
+    if _time_ratios(variant):
         text = "Prior on each log time ratio (per design unit): " + model.prior.describe().replace(
             "log HR", "log TR"
         )
